@@ -1,0 +1,140 @@
+"""``videobot generate`` and ``videobot models``: render a clip with no Discord at all."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from db.presets import PresetCatalog, PresetError
+from db.spec import JobSpec, SpecError, resolve_spec
+
+SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
+              "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}  # fmt: skip
+
+
+class UsageError(Exception):
+    """Bad input on the command line: one line on stderr, exit status 2."""
+
+
+def parse_size(text: str) -> int:
+    """'10MiB', '8M', '500k', '1048576' -> bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in SIZE_UNITS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (examples: 10MiB, 8MB, 500k)")
+    value = int(float(match.group(1)) * SIZE_UNITS[unit])
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the size limit must be more than 0 bytes")
+    return value
+
+
+def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompt", help="what the clip shows")
+    parser.add_argument("-o", "--output", required=True, type=Path, help="the mp4 to write")
+    parser.add_argument("--model", help="a preset name (see `videobot models`) or a pipeline folder")
+    parser.add_argument("--negative", default="", help="what the clip should not show")
+    parser.add_argument("--seconds", type=float, help="length of the clip")
+    parser.add_argument("--aspect", help="aspect ratio, e.g. 16:9, 9:16, 1:1, 3:2")
+    parser.add_argument("--seed", type=int, help="the same seed gives the same clip")
+    parser.add_argument("--steps", type=int, help="denoising steps (more: slower, finer)")
+    parser.add_argument("--guidance", type=float, help="how closely to follow the prompt")
+    parser.add_argument("--fps", type=int, help="frames per second")
+    parser.add_argument(
+        "--max-bytes", type=parse_size, default="10MiB", help="the file never exceeds this (default 10MiB)"
+    )
+    parser.add_argument("--poster", type=Path, help="also write the middle frame as a PNG here")
+    parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
+
+
+def _check_output(path: Path) -> None:
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give a file name such as {path / 'clip.mp4'}")
+    if not path.parent.exists():
+        raise UsageError(f"the folder {path.parent} does not exist")
+    if path.suffix.lower() != ".mp4":
+        raise UsageError(f"the output must be an .mp4 file, not {path.name}")
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Validate, render with a progress bar on stderr, encode. Returns the exit status."""
+    try:
+        catalog = PresetCatalog.load()
+    except PresetError as exc:
+        raise UsageError(str(exc)) from exc
+    spec = JobSpec(
+        prompt=args.prompt,
+        negative_prompt=args.negative,
+        seconds=args.seconds,
+        aspect=args.aspect,
+        model=args.model,
+        seed=args.seed,
+        steps=args.steps,
+        guidance=args.guidance,
+        fps=args.fps,
+    )
+    try:
+        plan = resolve_spec(spec, catalog)
+    except SpecError as exc:
+        raise UsageError(str(exc)) from exc
+    _check_output(args.output)
+    if args.poster is not None and not args.poster.parent.exists():
+        raise UsageError(f"the folder {args.poster.parent} does not exist")
+
+    # torch and diffusers load only once the input is known to be good: bad input answers at once
+    from tqdm import tqdm
+
+    from generator.encode import EncodeError, encode_mp4, write_poster
+    from generator.loader import PipelineCache
+    from generator.render import RenderCancelled, RenderFailed, render
+
+    cache = PipelineCache(device=args.device)
+    print(f"Loading {plan.preset.title} on {cache.device}…", file=sys.stderr)
+    bar = tqdm(total=plan.spec.steps, desc=plan.preset.title, unit="step", file=sys.stderr)
+
+    def on_progress(step: int, total: int) -> None:
+        if step == 0:
+            bar.reset(total)  # the clock starts after loading
+        bar.update(step - bar.n)
+
+    try:
+        output = render(plan, on_progress, cache=cache)
+        bar.close()
+        clip = encode_mp4(output.frames, plan.fps, args.output, max_bytes=args.max_bytes)
+        if args.poster is not None:
+            write_poster(output.frames, args.poster)
+    except (RenderFailed, EncodeError) as exc:
+        bar.close()
+        print(f"videobot: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, RenderCancelled):
+        bar.close()
+        print("videobot: cancelled", file=sys.stderr)
+        return 130
+    s = plan.spec
+    print(
+        f"{clip.path}: {clip.width}x{clip.height}, {clip.frames} frames at {clip.fps:g} fps "
+        f"({clip.duration:.1f} s), {clip.bytes / 1024 / 1024:.2f} MiB, model {s.model}, seed {s.seed}, "
+        f"{s.steps} steps, rendered in {output.seconds:.1f} s"
+    )
+    return 0
+
+
+def run_models(_args: argparse.Namespace) -> int:
+    try:
+        catalog = PresetCatalog.load()
+    except PresetError as exc:
+        raise UsageError(str(exc)) from exc
+    rows = [("NAME", "MODEL", "ASPECTS", "SECONDS", "FPS", "STEPS", "SOURCE")]
+    for p in catalog:
+        mark = "*" if p.name == catalog.default else ""
+        rows.append((
+            p.name + mark, p.title, " ".join(p.sizes), f"{p.min_seconds:.1f}-{p.max_seconds:.1f}",
+            str(p.fps), str(p.default_steps), p.source,
+        ))  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print("\n* default. A presets file named by VIDEOBOT_PRESETS points presets at local folders.")
+    return 0

@@ -1,0 +1,107 @@
+"""`videobot generate` and `videobot models` as a person runs them in a terminal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.mp4probe import probe
+
+
+def videobot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VIDEOBOT_PRESETS": ""}
+    return subprocess.run(
+        [sys.executable, "-m", "videobot", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_generate_writes_a_clip_with_progress_on_stderr(tiny_ltx: Path, tmp_path: Path) -> None:
+    out = tmp_path / "clip.mp4"
+    poster = tmp_path / "clip.png"
+    result = videobot(
+        "generate", "a red car in a neon city", "-o", str(out), "--model", str(tiny_ltx),
+        "--seconds", "3", "--aspect", "16:9", "--seed", "42", "--steps", "3", "--poster", str(poster),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "3/3" in result.stderr  # the progress bar reached the last step
+    assert "seed 42" in result.stdout
+    facts = probe(out)
+    assert (facts.codec, facts.pix_fmt, facts.faststart) == ("h264", "yuv420p", True)
+    assert (facts.width, facts.height) == (128, 64)
+    assert facts.frames == 73  # 3 s at 24 fps, snapped to 8k + 1
+    assert facts.duration == pytest.approx(73 / 24, abs=0.05)
+    assert poster.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_long_high_motion_clip_fits_a_small_limit(tiny_ltx: Path, tmp_path: Path) -> None:
+    out = tmp_path / "long.mp4"
+    result = videobot(
+        "generate", "a storm", "-o", str(out), "--model", str(tiny_ltx),
+        "--seconds", "10", "--aspect", "16:9", "--max-bytes", "20k",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    facts = probe(out)
+    assert facts.size <= 20_000
+    assert facts.frames == 241 and facts.duration == pytest.approx(241 / 24, abs=0.05)
+    assert (facts.codec, facts.pix_fmt, facts.faststart) == ("h264", "yuv420p", True)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["", "--seconds", "2"], "prompt is empty"),
+        (["x" * 1200], "1200 characters"),
+        (["a cat", "--seconds", "60"], "you asked for 60"),
+        (["a cat", "--steps", "500"], "you asked for 500"),
+        (["a cat", "--steps", "many"], "invalid int value"),
+        (["a cat", "--model", "sora"], "no model called"),
+        (["a cat", "--aspect", "4:3"], "does not render 4:3"),
+        (["a cat", "--max-bytes", "lots"], "not a size"),
+        (["a cat", "--max-bytes", "0"], "more than 0 bytes"),
+    ],
+)
+def test_bad_input_one_line_exit_2_no_file(
+    tiny_ltx: Path, tmp_path: Path, args: list[str], words: str
+) -> None:
+    out = tmp_path / "clip.mp4"
+    model = [] if "--model" in args else ["--model", str(tiny_ltx)]
+    result = videobot("generate", *args, "-o", str(out), *model)
+    assert result.returncode == 2
+    assert words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_output_paths_are_refused(tiny_ltx: Path, tmp_path: Path) -> None:
+    for out, words in [
+        (tmp_path / "missing" / "clip.mp4", "does not exist"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "clip.gif", "must be an .mp4"),
+    ]:
+        result = videobot("generate", "a cat", "-o", str(out), "--model", str(tiny_ltx))
+        assert result.returncode == 2 and words in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_limit_no_clip_can_meet_exits_1_and_leaves_nothing(tiny_ltx: Path, tmp_path: Path) -> None:
+    result = videobot("generate", "a cat", "-o", str(tmp_path / "c.mp4"), "--model", str(tiny_ltx),
+                      "--max-bytes", "100")  # fmt: skip
+    assert result.returncode == 1 and "cannot be made smaller than 100 bytes" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_models_lists_every_preset() -> None:
+    result = videobot("models")
+    assert result.returncode == 0
+    for name in ("ltx-video*", "ltx-video-distilled", "wan-1.3b", "wan-14b", "cogvideox-2b", "cogvideox-5b"):
+        assert name in result.stdout
+    assert "Lightricks/LTX-Video" in result.stdout

@@ -1,0 +1,179 @@
+"""Tiny random-weight versions of the real diffusers pipelines, for offline tests.
+
+Each is the real pipeline class with every component shrunk (one transformer layer, a small VAE with
+the production compression ratios, a tiny T5/UMT5 and a Unigram tokenizer trained here with
+``tokenizers``), saved with ``save_pretrained`` so it loads through the same ``from_pretrained`` path as
+a hub id. A ``videobot.json`` beside the weights gives the folder small sizes so a clip takes well under
+a second on a CPU.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from diffusers import (
+    AutoencoderKLLTXVideo,
+    AutoencoderKLWan,
+    FlowMatchEulerDiscreteScheduler,
+    LTXPipeline,
+    LTXVideoTransformer3DModel,
+    WanPipeline,
+    WanTransformer3DModel,
+)
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+from transformers import T5Config, T5EncoderModel, T5Tokenizer, UMT5Config, UMT5EncoderModel
+
+TEXT_DIM = 32
+VOCAB_SIZE = 200
+
+_CORPUS = [
+    "a cat walking on a beach at sunset",
+    "eine Katze läuft bei Sonnenuntergang am Strand",
+    "a red car driving through a neon city at night, rain, reflections",
+    "slow motion waves crashing on rocks, cinematic lighting",
+    "ein Hund spielt im Schnee, Zeitlupe",
+    "a dragon flying over mountains, clouds, epic wide shot",
+    "timelapse of flowers blooming in a garden",
+    "astronaut riding a horse on the moon, photorealistic",
+    "blurry, low quality, distorted, watermark, text",
+    "0 1 2 3 4 5 6 7 8 9 ! ? . , : ; - _ @ # everyone here",
+]
+
+
+def train_tokenizer() -> T5Tokenizer:
+    """A Unigram tokenizer trained on a small corpus, in T5's layout (<pad>=0, </s>=1, <unk>=2)."""
+    tok = Tokenizer(models.Unigram())
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    trainer = trainers.UnigramTrainer(
+        vocab_size=VOCAB_SIZE, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>"
+    )
+    tok.train_from_iterator(_CORPUS * 20, trainer=trainer)
+    vocab = [(piece, score) for piece, score in json.loads(tok.to_str())["model"]["vocab"]]
+    return T5Tokenizer(vocab=vocab, extra_ids=0)
+
+
+def _text_config(vocab: int) -> dict[str, Any]:
+    return {
+        "vocab_size": vocab,
+        "d_model": TEXT_DIM,
+        "d_kv": 8,
+        "d_ff": 37,
+        "num_layers": 1,
+        "num_heads": 4,
+        "relative_attention_num_buckets": 8,
+        "decoder_start_token_id": 0,
+        "pad_token_id": 0,
+        "eos_token_id": 1,
+    }
+
+
+def _write_preset(folder: Path, overrides: dict[str, Any]) -> None:
+    (folder / "videobot.json").write_text(json.dumps(overrides, indent=2))
+
+
+def build_tiny_ltx(folder: Path, seed: int = 0) -> Path:
+    torch.manual_seed(seed)
+    tokenizer = train_tokenizer()
+    text_encoder = T5EncoderModel(T5Config(**_text_config(len(tokenizer))))
+    transformer = LTXVideoTransformer3DModel(
+        in_channels=8,
+        out_channels=8,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        cross_attention_dim=16,
+        num_layers=1,
+        caption_channels=TEXT_DIM,
+    )
+    # patch 4 and three space-time downsamplings: 32x spatial, 8x temporal, as LTX-Video 2B
+    vae = AutoencoderKLLTXVideo(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, True, False),
+        decoder_spatio_temporal_scaling=(True, True, True, False),
+        decoder_inject_noise=(False, False, False, False, False),
+        upsample_residual=(False, False, False, False),
+        upsample_factor=(1, 1, 1, 1),
+        timestep_conditioning=False,
+        patch_size=4,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    pipe = LTXPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
+    )
+    pipe.save_pretrained(folder)
+    _write_preset(
+        folder,
+        {
+            "title": "Tiny LTX",
+            "sizes": {"3:2": [96, 64], "16:9": [128, 64], "9:16": [64, 128], "1:1": [64, 64]},
+            "default_steps": 2,
+            "max_steps": 8,
+            "default_frames": 25,
+            "call_kwargs": {"max_sequence_length": 16},
+            "dtype": "float32",
+        },
+    )
+    return folder
+
+
+def build_tiny_wan(folder: Path, seed: int = 0) -> Path:
+    torch.manual_seed(seed)
+    tokenizer = train_tokenizer()
+    text_encoder = UMT5EncoderModel(UMT5Config(**_text_config(len(tokenizer))))
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=16,
+        out_channels=16,
+        text_dim=TEXT_DIM,
+        freq_dim=32,
+        ffn_dim=32,
+        num_layers=1,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    # 8x spatial, 4x temporal, as Wan 2.1
+    vae = AutoencoderKLWan(
+        base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
+    )
+    pipe = WanPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
+    )
+    pipe.save_pretrained(folder)
+    _write_preset(
+        folder,
+        {
+            "title": "Tiny Wan",
+            "sizes": {"16:9": [64, 32], "9:16": [32, 64], "1:1": [32, 32]},
+            "default_steps": 2,
+            "max_steps": 8,
+            "default_frames": 17,
+            "call_kwargs": {"max_sequence_length": 16},
+            "dtype": "float32",
+            "load_options": {},
+        },
+    )
+    return folder

@@ -1,0 +1,5 @@
+import sys
+
+from videobot.cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""The ``videobot`` command: parses the command line and hands over to the bot or the generator.
+
+Holds no logic of its own. Each subcommand imports only its own room, so ``videobot bot`` never loads
+torch and ``videobot worker`` never loads discord.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr and exit status 2 (argparse prints the whole usage too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="videobot", description="Make short video clips together, on your own GPUs.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    from generator.cli import add_generate_arguments  # argparse only: no torch until a render runs
+
+    gen = sub.add_parser("generate", help="render one clip to an mp4, no Discord needed")
+    add_generate_arguments(gen)
+    gen.set_defaults(handler="generator.cli:run_generate")
+
+    models = sub.add_parser("models", help="list the model presets")
+    models.set_defaults(handler="generator.cli:run_models")
+    return parser
+
+
+def _call(handler: str, args: argparse.Namespace) -> int:
+    module_name, func_name = handler.split(":")
+    module = importlib.import_module(module_name)
+    result: int = getattr(module, func_name)(args)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from generator.cli import UsageError
+
+    try:
+        return _call(args.handler, args)
+    except UsageError as exc:
+        print(f"videobot {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
