@@ -1,0 +1,107 @@
+"""Fair scheduling math: two-level start-time fair queueing (guild, then user) over GPU-seconds.
+
+Pure functions, no I/O. The store's claim query (``db/sql/*.sql``, ``claim_candidate``) orders jobs
+exactly as :func:`pick_next` does and updates the tags exactly as :func:`charge` does; the queue
+position and ETA come from :func:`dispatch_order`, and ``bench/fairness_sim.py`` runs the same code.
+
+Tags are computed when a job is dispatched, not when it is enqueued ("lazy" SFQ). That is the same
+schedule as tagging at arrival, but cancelling a queued job needs no repair and a guild's order among
+its own users does not have to be known in advance:
+
+- global virtual time ``V`` = start tag of the job dispatched last (never decreases);
+- a guild's start tag is ``max(V, F_guild)``; dispatching charges ``F_guild = start + cost`` (every
+  guild weighs the same: a busy server cannot crowd out a small one);
+- inside the guild, ``V_guild`` = user start tag of the guild's last dispatch, a user's start tag is
+  ``max(V_guild, F_user)``, and dispatching charges ``F_user = start + cost / weight``;
+- ties go to the smaller finish tag, i.e. to whoever was idle: a member with nothing queued is served
+  by the very next free GPU when others in the guild are backlogged;
+- within one user, oldest job first. When a job ends the charge is corrected with its real GPU time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    id: int
+    guild_id: int
+    user_id: int
+    cost: float  # estimated GPU-seconds
+    weight: float = 1.0
+
+
+@dataclass
+class FairState:
+    """The virtual clocks and finish tags; missing entries are 0."""
+
+    vtime: float = 0.0
+    guild_finish: dict[int, float] = field(default_factory=dict)
+    guild_vtime: dict[int, float] = field(default_factory=dict)
+    user_finish: dict[tuple[int, int], float] = field(default_factory=dict)
+
+    def copy(self) -> FairState:
+        return FairState(self.vtime, dict(self.guild_finish), dict(self.guild_vtime), dict(self.user_finish))
+
+
+def order_key(job: QueuedJob, state: FairState) -> tuple[float, float, float, float, int]:
+    """The sort key of a queued job: smallest is dispatched first."""
+    guild_finish = state.guild_finish.get(job.guild_id, 0.0)
+    user_finish = state.user_finish.get((job.guild_id, job.user_id), 0.0)
+    return (
+        max(state.vtime, guild_finish),
+        guild_finish,
+        max(state.guild_vtime.get(job.guild_id, 0.0), user_finish),
+        user_finish,
+        job.id,
+    )
+
+
+def pick_next(jobs: Iterable[QueuedJob], state: FairState) -> QueuedJob | None:
+    return min(jobs, key=lambda job: order_key(job, state), default=None)
+
+
+def charge(state: FairState, job: QueuedJob) -> None:
+    """Advance the clocks for dispatching ``job``."""
+    guild_start = max(state.vtime, state.guild_finish.get(job.guild_id, 0.0))
+    user_key = (job.guild_id, job.user_id)
+    user_start = max(state.guild_vtime.get(job.guild_id, 0.0), state.user_finish.get(user_key, 0.0))
+    state.vtime = guild_start
+    state.guild_finish[job.guild_id] = guild_start + job.cost
+    state.guild_vtime[job.guild_id] = user_start
+    state.user_finish[user_key] = user_start + job.cost / job.weight
+
+
+def correct(state: FairState, job: QueuedJob, actual_cost: float) -> None:
+    """Replace the estimated charge of a dispatched job by its real GPU time (or 0 for a refund)."""
+    delta = actual_cost - job.cost
+    state.guild_finish[job.guild_id] = state.guild_finish.get(job.guild_id, 0.0) + delta
+    user_key = (job.guild_id, job.user_id)
+    state.user_finish[user_key] = state.user_finish.get(user_key, 0.0) + delta / job.weight
+
+
+def dispatch_order(jobs: Sequence[QueuedJob], state: FairState) -> list[QueuedJob]:
+    """The order in which ``jobs`` would be dispatched if nothing else arrived (state is not changed)."""
+    sim = state.copy()
+    waiting = list(jobs)
+    order: list[QueuedJob] = []
+    while waiting:
+        nxt = pick_next(waiting, sim)
+        assert nxt is not None
+        waiting.remove(nxt)
+        charge(sim, nxt)
+        order.append(nxt)
+    return order
+
+
+def jain_index(values: Sequence[float]) -> float:
+    """Jain's fairness index: 1 when all values are equal, 1/n when one takes everything."""
+    if not values:
+        return 1.0
+    total = sum(values)
+    squares = sum(v * v for v in values)
+    if squares == 0:
+        return 1.0
+    return total * total / (len(values) * squares)

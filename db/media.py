@@ -1,0 +1,110 @@
+"""Where a finished clip's bytes live: the H.264 mp4 and its poster PNG.
+
+- :class:`FileMedia` (default, with SQLite): a ``media/`` directory next to the database file. The
+  bot and the workers run on one machine, the files are plain mp4/png an admin can look at or back up,
+  and the database stays small.
+- :class:`DatabaseMedia` (scale-out, with PostgreSQL): a ``bytea`` table in the same database. Every
+  bot shard and GPU host already reaches it, so there is no shared disk or object store to run; a clip
+  is capped by Discord's upload limit (a few MiB), far below what bytea handles well; and it is
+  written in the same database as the job, so a clip is never "done" without its file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from db.store.connector import Connector
+
+
+@dataclass(frozen=True)
+class Media:
+    video: bytes  # H.264 mp4
+    poster: bytes  # PNG
+
+
+class MediaStore(ABC):
+    @abstractmethod
+    async def put(self, job_id: int, video: bytes, poster: bytes) -> str:
+        """Store a clip's bytes (replacing earlier ones); a reference to record in the job."""
+
+    @abstractmethod
+    async def get(self, job_id: int) -> Media | None: ...
+
+    @abstractmethod
+    async def delete(self, job_id: int) -> bool: ...
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # a reader never sees half a file, even if the worker dies mid-write
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+class FileMedia(MediaStore):
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    def paths(self, job_id: int) -> tuple[Path, Path]:
+        return self.directory / f"{job_id}.mp4", self.directory / f"{job_id}.png"
+
+    async def put(self, job_id: int, video: bytes, poster: bytes) -> str:
+        video_path, poster_path = self.paths(job_id)
+
+        def write() -> None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _write_atomically(poster_path, poster)
+            _write_atomically(video_path, video)  # last: its presence means the clip is complete
+
+        await asyncio.to_thread(write)
+        return f"file:{video_path.name}"
+
+    async def get(self, job_id: int) -> Media | None:
+        video_path, poster_path = self.paths(job_id)
+
+        def read() -> Media | None:
+            try:
+                return Media(video_path.read_bytes(), poster_path.read_bytes())
+            except FileNotFoundError:
+                return None
+
+        return await asyncio.to_thread(read)
+
+    async def delete(self, job_id: int) -> bool:
+        def remove() -> bool:
+            removed = False
+            for path in self.paths(job_id):
+                try:
+                    path.unlink()
+                    removed = True
+                except FileNotFoundError:
+                    pass
+            return removed
+
+        return await asyncio.to_thread(remove)
+
+
+class DatabaseMedia(MediaStore):
+    def __init__(self, connector: Connector) -> None:
+        self._db = connector
+
+    async def put(self, job_id: int, video: bytes, poster: bytes) -> str:
+        async with self._db.transaction() as tx:
+            await tx.execute("put_media", job_id=job_id, video=video, poster=poster, now=time.time())
+        return f"db:{job_id}"
+
+    async def get(self, job_id: int) -> Media | None:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetch_one("get_media", job_id=job_id)
+        return None if row is None else Media(bytes(row["video"]), bytes(row["poster"]))
+
+    async def delete(self, job_id: int) -> bool:
+        async with self._db.transaction() as tx:
+            return await tx.execute("delete_media", job_id=job_id) > 0

@@ -1,0 +1,136 @@
+"""PostgreSQL backend (asyncpg): scale-out, many bot shards and GPU hosts on one database.
+
+Claims lock the fair clock row (claims take turns, so fairness tags stay exact) and pick their job
+with ``FOR UPDATE SKIP LOCKED`` (never waiting on a row a cancel or heartbeat holds). ``LISTEN/NOTIFY``
+wakes workers on enqueue and the bot on progress and endings; a dedicated connection listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from db.store.connector import EVENTS, WORK, Connector, Migration, Transaction, load_queries
+
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_MIGRATION_LOCK = 0x76696465  # any constant shared by every process that migrates this database
+
+
+def compile_query(sql: str) -> tuple[str, list[str]]:
+    """``:name`` placeholders → ``$n`` (the same name reuses its number); the names in order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _PARAM.sub(number, sql), names
+
+
+def _rowcount(status: str) -> int:
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class _PostgresTransaction(Transaction):
+    def __init__(self, conn: asyncpg.Connection, queries: dict[str, tuple[str, list[str]]]) -> None:
+        self._conn = conn
+        self._queries = queries
+
+    def _args(self, query: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        sql, names = self._queries[query]
+        return sql, [
+            list(v) if isinstance(v, tuple | set | frozenset) else v for v in (params[n] for n in names)
+        ]
+
+    async def execute(self, query: str, **params: Any) -> int:
+        sql, args = self._args(query, params)
+        return _rowcount(await self._conn.execute(sql, *args))
+
+    async def fetch_all(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        sql, args = self._args(query, params)
+        return [dict(row) for row in await self._conn.fetch(sql, *args)]
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        await self.execute("notify", channel=channel, payload=payload)
+
+
+class PostgresConnector(Connector):
+    dialect = "postgresql"
+
+    def __init__(self, dsn: str, pool: asyncpg.Pool, listener: asyncpg.Connection | None) -> None:
+        self.dsn = dsn
+        self._pool = pool
+        self._listener = listener
+        self._queries = {name: compile_query(sql) for name, sql in load_queries(self.dialect).items()}
+        self._events = {WORK: asyncio.Event(), EVENTS: asyncio.Event()}
+
+    @classmethod
+    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresConnector:
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        try:
+            listener = await asyncpg.connect(dsn)
+        except BaseException:
+            await pool.close()
+            raise
+        connector = cls(dsn, pool, listener)
+        for channel in (WORK, EVENTS):
+            await listener.add_listener(channel, connector._on_notify)
+        return connector
+
+    def _on_notify(self, conn: object, pid: int, channel: str, payload: object) -> None:
+        event = self._events.get(channel)
+        if event is not None:
+            event.set()
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[Transaction]:
+        async with self._pool.acquire() as conn, conn.transaction(readonly=not write):
+            yield _PostgresTransaction(conn, self._queries)
+
+    async def wait(self, channel: str, timeout: float) -> bool:
+        event = self._events[channel]
+        if not event.is_set():
+            try:
+                await asyncio.wait_for(event.wait(), timeout)
+            except TimeoutError:
+                return False
+        event.clear()
+        return True
+
+    async def migrate(self, migrations: list[Migration], now: float) -> list[int]:
+        applied: list[int] = []
+        async with self._pool.acquire() as conn:
+            for migration in migrations:
+                async with conn.transaction():
+                    # several hosts may start at once: one migrates, the others wait and skip
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+                    await conn.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                        "name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
+                    )
+                    done = await conn.fetchval(
+                        "SELECT 1 FROM schema_migrations WHERE version = $1", migration.version
+                    )
+                    if done is None:
+                        await conn.execute(migration.sql)
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                            migration.version,
+                            migration.name,
+                            now,
+                        )
+                        applied.append(migration.version)
+        return applied
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+        await self._pool.close()

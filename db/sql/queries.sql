@@ -1,0 +1,232 @@
+-- Named queries shared by both backends. Parameters are written :name; the PostgreSQL connector
+-- turns them into $1, $2 …. A query of the same name in postgresql.sql or sqlite.sql replaces these.
+
+-- name: insert_job
+-- Store a new queued job and return it.
+INSERT INTO jobs (guild_id, channel_id, user_id, kind, parent_id, locale, model, spec,
+                  cost_estimate_s, weight, created_at)
+VALUES (:guild_id, :channel_id, :user_id, :kind, :parent_id, :locale, :model, :spec,
+        :cost_estimate_s, :weight, :now)
+RETURNING *;
+
+-- name: ensure_fair_guild
+-- Create a guild's fairness tags if it has none yet.
+INSERT INTO fair_guilds (guild_id) VALUES (:guild_id) ON CONFLICT DO NOTHING;
+
+-- name: ensure_fair_user
+-- Create a member's fairness tag if they have none yet.
+INSERT INTO fair_users (guild_id, user_id) VALUES (:guild_id, :user_id) ON CONFLICT DO NOTHING;
+
+-- name: count_queued_for_user
+-- How many jobs a member has waiting in a guild.
+SELECT count(*) AS n FROM jobs WHERE guild_id = :guild_id AND user_id = :user_id AND state = 'queued';
+
+-- name: daily_jobs_for_user
+-- Creation times of a member's jobs since a moment that count toward the daily limit.
+SELECT created_at FROM jobs
+WHERE guild_id = :guild_id AND user_id = :user_id AND created_at > :since
+  AND NOT (state = 'cancelled' AND started_at IS NULL)
+ORDER BY created_at;
+
+-- name: mark_claimed
+-- Hand a queued job to a worker under a lease.
+UPDATE jobs
+SET state = 'running', worker_id = :worker_id, lease_expires_at = :lease_expires_at, started_at = :now,
+    charged_s = cost_estimate_s, step = 0, total_steps = 0, progress_at = NULL
+WHERE id = :id AND state = 'queued'
+RETURNING *;
+
+-- name: set_fair_clock
+-- Move the global virtual time.
+UPDATE fair_clock SET vtime = :vtime WHERE id = 1;
+
+-- name: charge_guild
+-- Set a guild's finish tag and its own virtual time after a dispatch.
+UPDATE fair_guilds SET finish_tag = :finish_tag, vtime = :vtime WHERE guild_id = :guild_id;
+
+-- name: charge_user
+-- Set a member's finish tag after a dispatch.
+UPDATE fair_users SET finish_tag = :finish_tag WHERE guild_id = :guild_id AND user_id = :user_id;
+
+-- name: correct_guild
+-- Adjust a guild's finish tag by the difference between charged and real GPU time.
+UPDATE fair_guilds SET finish_tag = finish_tag + :delta WHERE guild_id = :guild_id;
+
+-- name: correct_user
+-- Adjust a member's finish tag by the weighted difference between charged and real GPU time.
+UPDATE fair_users SET finish_tag = finish_tag + :delta WHERE guild_id = :guild_id AND user_id = :user_id;
+
+-- name: requeue_job
+-- Put a running job whose lease expired back in the queue, counting the attempt.
+UPDATE jobs
+SET state = 'queued', attempts = attempts + 1, worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
+    charged_s = 0, step = 0, total_steps = 0, progress_at = NULL
+WHERE id = :id AND state = 'running';
+
+-- name: fail_expired_job
+-- Give up on a job whose worker stopped responding too many times.
+UPDATE jobs
+SET state = 'failed', attempts = attempts + 1, lease_expires_at = NULL, error = :reason, finished_at = :now
+WHERE id = :id AND state = 'running';
+
+-- name: release_job
+-- Return a running job to the queue without penalty (its worker is shutting down).
+UPDATE jobs
+SET state = 'queued', worker_id = NULL, lease_expires_at = NULL, started_at = NULL, charged_s = 0,
+    step = 0, total_steps = 0, progress_at = NULL
+WHERE id = :id AND worker_id = :worker_id AND state = 'running'
+RETURNING guild_id, user_id, weight, cost_estimate_s, charged_s, model;
+
+-- name: heartbeat_job
+-- Renew a worker's lease on its job and record progress.
+UPDATE jobs
+SET lease_expires_at = :lease_expires_at, step = :step, total_steps = :total_steps, progress_at = :now
+WHERE id = :id AND worker_id = :worker_id AND state = 'running';
+
+-- name: finish_job
+-- Record a finished clip; only the lease holder may do so.
+UPDATE jobs
+SET state = 'done', finished_at = :now, lease_expires_at = NULL, media_ref = :media_ref,
+    video_bytes = :video_bytes, width = :width, height = :height, frames = :frames, fps = :fps,
+    gpu_seconds = :gpu_seconds, step = total_steps
+WHERE id = :id AND worker_id = :worker_id AND state = 'running'
+RETURNING guild_id, user_id, weight, charged_s;
+
+-- name: set_charged
+-- Remember what a job is charged in the fairness tags.
+UPDATE jobs SET charged_s = :charged_s WHERE id = :id;
+
+-- name: fail_job
+-- Record a failed job with a reason a member can read; only the lease holder may do so.
+UPDATE jobs
+SET state = 'failed', finished_at = :now, lease_expires_at = NULL, error = :reason,
+    gpu_seconds = :gpu_seconds
+WHERE id = :id AND worker_id = :worker_id AND state = 'running'
+RETURNING guild_id, user_id, weight, charged_s;
+
+-- name: cancel_job
+-- Cancel a queued or running job, by its author or (no user) by a moderator.
+UPDATE jobs
+SET state = 'cancelled', finished_at = :now, lease_expires_at = NULL, error = :reason,
+    cancelled_by = :cancelled_by
+WHERE id = :id AND state IN ('queued', 'running') AND (:author_only = 0 OR user_id = :cancelled_by)
+RETURNING guild_id, user_id, weight, charged_s, started_at;
+
+-- name: unposted_jobs
+-- Ended jobs whose channel message has not been posted yet, oldest first.
+SELECT * FROM jobs
+WHERE posted_at IS NULL AND state IN ('done', 'failed', 'cancelled')
+ORDER BY finished_at, id
+LIMIT :limit;
+
+-- name: mark_posted
+-- Record the message a job was posted as; only the first call counts.
+UPDATE jobs SET posted_at = :now, message_id = :message_id, thread_id = :thread_id
+WHERE id = :id AND posted_at IS NULL AND state IN ('done', 'failed', 'cancelled');
+
+-- name: set_status_message
+-- Remember the channel message that shows a job's progress.
+UPDATE jobs SET status_message_id = :message_id WHERE id = :id;
+
+-- name: get_job
+-- One job by id.
+SELECT * FROM jobs WHERE id = :id;
+
+-- name: active_jobs
+-- Queued and running jobs, oldest first (the bot edits their status messages).
+SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY id LIMIT :limit;
+
+-- name: queued_for_fairness
+-- What the fair scheduler needs to know about every queued job.
+SELECT id, guild_id, user_id, model, cost_estimate_s, weight FROM jobs WHERE state = 'queued';
+
+-- name: running_jobs
+-- Jobs being rendered now.
+SELECT * FROM jobs WHERE state = 'running' ORDER BY id;
+
+-- name: fair_clock
+-- The global virtual time.
+SELECT vtime FROM fair_clock WHERE id = 1;
+
+-- name: fair_guild_tags
+-- Every guild's fairness tags.
+SELECT guild_id, finish_tag, vtime FROM fair_guilds;
+
+-- name: fair_user_tags_queued
+-- Fairness tags of members who have jobs waiting.
+SELECT u.guild_id, u.user_id, u.finish_tag FROM fair_users u
+WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.state = 'queued' AND j.guild_id = u.guild_id
+              AND j.user_id = u.user_id);
+
+-- name: model_speed
+-- Real ÷ estimated GPU time of the last 20 finished jobs, per model.
+SELECT model, avg(ratio) AS ratio, count(*) AS n FROM (
+    SELECT model, gpu_seconds / cost_estimate_s AS ratio,
+           row_number() OVER (PARTITION BY model ORDER BY finished_at DESC) AS rn
+    FROM jobs
+    WHERE state = 'done' AND gpu_seconds IS NOT NULL AND cost_estimate_s > 0
+) recent
+WHERE rn <= 20
+GROUP BY model;
+
+-- name: children
+-- Rerolls, remixes and extensions made from a clip.
+SELECT * FROM jobs WHERE parent_id = :id ORDER BY id;
+
+-- name: upsert_worker
+-- Register a GPU worker (or re-register it after a restart).
+INSERT INTO workers (worker_id, host, gpu, models, started_at, last_seen)
+VALUES (:worker_id, :host, :gpu, :models, :now, :now)
+ON CONFLICT (worker_id) DO UPDATE
+SET host = excluded.host, gpu = excluded.gpu, models = excluded.models,
+    started_at = excluded.started_at, last_seen = excluded.last_seen;
+
+-- name: worker_heartbeat
+-- A worker says it is alive.
+UPDATE workers SET last_seen = :now WHERE worker_id = :worker_id;
+
+-- name: delete_worker
+-- A worker leaves the registry when it shuts down.
+DELETE FROM workers WHERE worker_id = :worker_id;
+
+-- name: live_workers
+-- Workers seen recently.
+SELECT * FROM workers WHERE last_seen >= :since ORDER BY worker_id;
+
+-- name: upsert_vote
+-- Record or change a member's vote on a clip.
+INSERT INTO votes (job_id, user_id, value, voted_at) VALUES (:job_id, :user_id, :value, :now)
+ON CONFLICT (job_id, user_id) DO UPDATE SET value = excluded.value, voted_at = excluded.voted_at;
+
+-- name: delete_vote
+-- Withdraw a member's vote on a clip.
+DELETE FROM votes WHERE job_id = :job_id AND user_id = :user_id;
+
+-- name: vote_counts
+-- Up and down votes on a clip.
+SELECT coalesce(sum(CASE WHEN value > 0 THEN 1 ELSE 0 END), 0) AS up,
+       coalesce(sum(CASE WHEN value < 0 THEN 1 ELSE 0 END), 0) AS down
+FROM votes WHERE job_id = :job_id;
+
+-- name: top_clips
+-- A guild's best-voted clips finished since a moment.
+SELECT j.*, v.up AS vote_up, v.down AS vote_down FROM jobs j
+JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
+             sum(CASE WHEN value < 0 THEN 1 ELSE 0 END) AS down
+      FROM votes GROUP BY job_id) v ON v.job_id = j.id
+WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.finished_at >= :since
+ORDER BY v.up - v.down DESC, v.up DESC, j.id
+LIMIT :limit;
+
+-- name: get_settings
+-- A guild's settings row.
+SELECT * FROM guild_settings WHERE guild_id = :guild_id;
+
+-- name: upsert_settings
+-- Store a guild's settings.
+INSERT INTO guild_settings (guild_id, max_queued, max_running, daily_limit, nsfw_allowed, data, updated_at)
+VALUES (:guild_id, :max_queued, :max_running, :daily_limit, :nsfw_allowed, :data, :now)
+ON CONFLICT (guild_id) DO UPDATE
+SET max_queued = excluded.max_queued, max_running = excluded.max_running,
+    daily_limit = excluded.daily_limit, nsfw_allowed = excluded.nsfw_allowed, data = excluded.data,
+    updated_at = excluded.updated_at;

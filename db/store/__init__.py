@@ -1,0 +1,138 @@
+"""The job store: the one door between the bot and the GPU workers.
+
+``store = await open_store(url)`` picks the backend from ``url`` or ``VIDEOBOT_DATABASE_URL``:
+``postgresql://…`` (or ``postgres://…``) → PostgreSQL via asyncpg, clips stored in the database;
+``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, a plain path, or nothing →
+SQLite file (default ``./videobot.db``), clips in a ``media/`` directory next to it. Migrations in
+``db/migrations`` are applied at open. All times are UTC epoch seconds; ``clock`` replaces ``time.time``
+(tests move time without sleeping).
+
+Submitting (bot)
+    ``enqueue(guild_id, channel_id, user_id, spec, cost_estimate_s, *, weight=1.0, parent_id=None,
+    kind="new", locale="en-US") -> Job`` — raises :class:`CapExceeded` (``code`` "too_many_queued" or
+    "daily_limit", ``params``, English ``str``); nothing is stored then.
+    ``cancel(job_id, user_id | None) -> bool`` — by the author, or None for a moderator.
+
+Rendering (workers)
+    ``claim_next(worker_id, models, lease_s=60) -> Job | None`` — fair order (two-level start-time
+    fair queueing, :mod:`db.fairness`); a member's jobs wait while they have ``max_running_per_user``
+    jobs running. ``heartbeat(job_id, worker_id, *, step, total_steps, lease_s=60) -> bool`` — False:
+    stop (cancelled or lease lost). ``put_media(job_id, video, poster) -> media_ref``, then
+    ``finish(job_id, worker_id, JobResult) -> bool``, or ``fail(job_id, worker_id, reason, *,
+    gpu_seconds=None) -> bool``; ``release(job_id, worker_id) -> bool`` on shutdown.
+    ``requeue_expired(now=None) -> int`` (claims also do it): attempts + 1; failed after 3.
+    ``register_worker(worker_id, host, gpu, models)``, ``worker_heartbeat(worker_id) -> bool``,
+    ``unregister_worker(worker_id)``, ``wait_for_work(timeout) -> bool``.
+
+Posting (bot)
+    ``unposted(limit) -> list[Job]`` (done, failed or cancelled, not yet posted),
+    ``mark_posted(job_id, message_id, thread_id) -> bool`` (True only the first time),
+    ``set_status_message(job_id, message_id)``, ``active_jobs(limit)``, ``get_media(job_id)``,
+    ``wait_for_events(timeout) -> bool`` (progress, start, end).
+
+Reading
+    ``get(job_id)``, ``jobs_for_user(guild_id, user_id, states, limit)``,
+    ``queue_position(job_id) -> QueuePosition(position, eta_s)``, ``live_workers(max_age_s)``,
+    ``served_models(max_age_s)``.
+
+Community
+    ``vote(job_id, user_id, +1 | -1 | 0) -> VoteCounts`` (raises :class:`VoteRefused` on your own
+    clip), ``vote_counts(job_id)``, ``top(guild_id, since, limit) -> list[RankedClip]``,
+    ``lineage(job_id)``, ``children(job_id)``, ``get_settings(guild_id) -> GuildSettings``,
+    ``update_settings(guild_id, **changes) -> GuildSettings``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from db.media import DatabaseMedia, FileMedia, Media, MediaStore
+from db.store.connector import Connector
+from db.store.jobstore import Clock, JobStore
+from db.store.models import (
+    ACTIVE_STATES,
+    ENDED_STATES,
+    JOB_STATES,
+    MAX_ATTEMPTS,
+    CapExceeded,
+    GuildSettings,
+    Job,
+    JobKind,
+    JobResult,
+    JobState,
+    QueuePosition,
+    RankedClip,
+    SettingsError,
+    StoreError,
+    VoteCounts,
+    VoteRefused,
+    WorkerInfo,
+)
+
+DATABASE_URL_ENV = "VIDEOBOT_DATABASE_URL"
+DEFAULT_SQLITE_PATH = "videobot.db"
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///rel.db`` → rel.db, ``sqlite:////abs.db`` → /abs.db, anything else is a path."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///"))
+    if url.startswith("sqlite://"):
+        raise ValueError(f"cannot read SQLite URL {url!r}; write sqlite:///relative.db or sqlite:////abs.db")
+    return Path(url)
+
+
+async def open_store(
+    url: str | None = None, *, clock: Clock = time.time, media_dir: str | Path | None = None
+) -> JobStore:
+    """Open (and migrate) the store named by ``url``, else ``$VIDEOBOT_DATABASE_URL``, else
+    ``./videobot.db``. ``media_dir`` overrides where SQLite keeps clips (default: ``media/`` beside
+    the database file)."""
+    url = url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_SQLITE_PATH
+    connector: Connector
+    media: MediaStore
+    if url.startswith(("postgresql://", "postgres://")):
+        from db.postgres import PostgresConnector
+
+        connector = await PostgresConnector.open(url)
+        media = DatabaseMedia(connector)
+    else:
+        from db.sqlite import SQLiteConnector
+
+        path = sqlite_path(url)
+        connector = await SQLiteConnector.open(path)
+        media = FileMedia(Path(media_dir) if media_dir is not None else path.parent / "media")
+    store = JobStore(connector, media, clock)
+    try:
+        await store.migrate()
+    except BaseException:
+        await store.close()
+        raise
+    return store
+
+
+__all__ = [
+    "ACTIVE_STATES",
+    "DATABASE_URL_ENV",
+    "ENDED_STATES",
+    "JOB_STATES",
+    "MAX_ATTEMPTS",
+    "CapExceeded",
+    "GuildSettings",
+    "Job",
+    "JobKind",
+    "JobResult",
+    "JobState",
+    "JobStore",
+    "Media",
+    "QueuePosition",
+    "RankedClip",
+    "SettingsError",
+    "StoreError",
+    "VoteCounts",
+    "VoteRefused",
+    "WorkerInfo",
+    "open_store",
+]

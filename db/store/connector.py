@@ -1,0 +1,125 @@
+"""The small interface each backend implements, plus the named queries and migrations they share.
+
+A connector runs named queries (``db/sql/*.sql``) inside transactions and carries wake-ups between
+processes. Everything else — caps, fairness, leases — lives once, in :class:`db.store.JobStore`.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DB_DIR = Path(__file__).resolve().parent.parent
+SQL_DIR = DB_DIR / "sql"
+MIGRATIONS_DIR = DB_DIR / "migrations"
+
+# wake-up channels: workers wait on WORK (something to claim), the bot on EVENTS (progress, endings)
+WORK = "videobot_work"
+EVENTS = "videobot_events"
+
+_NAME_LINE = re.compile(r"^--\s*name:\s*(\w+)\s*$")
+_MIGRATION_FILE = re.compile(r"^V(\d+)__(\w+?)(?:\.(sqlite|postgresql))?\.sql$")
+
+
+def parse_queries(text: str) -> dict[str, str]:
+    """``-- name: x`` blocks → {x: sql}. The comment line under the name is its description."""
+    queries: dict[str, str] = {}
+    name: str | None = None
+    body: list[str] = []
+    for line in [*text.splitlines(), "-- name: __end__"]:
+        match = _NAME_LINE.match(line)
+        if match:
+            if name is not None:
+                sql = "\n".join(body).strip().rstrip(";").strip()
+                if not sql:
+                    raise ValueError(f"query {name!r} is empty")
+                queries[name] = sql
+            name, body = match.group(1), []
+        elif name is not None and not line.lstrip().startswith("--"):
+            body.append(line)
+    queries.pop("__end__", None)
+    return queries
+
+
+@cache
+def load_queries(dialect: str) -> dict[str, str]:
+    """The common queries, with the dialect's own versions taking precedence."""
+    queries = parse_queries((SQL_DIR / "queries.sql").read_text(encoding="utf-8"))
+    queries.update(parse_queries((SQL_DIR / f"{dialect}.sql").read_text(encoding="utf-8")))
+    return queries
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    def statements(self) -> list[str]:
+        # our migrations keep one statement per ';' at a line end (no procedural bodies)
+        without_comments = "\n".join(
+            line for line in self.sql.splitlines() if not line.lstrip().startswith("--")
+        )
+        return [s.strip() for s in re.split(r";\s*(?:\n|$)", without_comments) if s.strip()]
+
+
+def load_migrations(dialect: str) -> list[Migration]:
+    """Numbered migrations for a dialect: ``V<n>__name.sql`` (both) or ``V<n>__name.<dialect>.sql``."""
+    found: dict[int, Migration] = {}
+    for path in sorted(MIGRATIONS_DIR.glob("V*.sql")):
+        match = _MIGRATION_FILE.match(path.name)
+        if not match or match.group(3) not in (None, dialect):
+            continue
+        version = int(match.group(1))
+        if version in found:
+            raise ValueError(f"two migrations numbered {version} for {dialect}")
+        found[version] = Migration(version, match.group(2), path.read_text(encoding="utf-8"))
+    versions = sorted(found)
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migrations for {dialect} are not numbered 1..n: {versions}")
+    return [found[v] for v in versions]
+
+
+class Transaction(ABC):
+    """Named queries inside one transaction."""
+
+    @abstractmethod
+    async def execute(self, query: str, **params: Any) -> int:
+        """Run a named query; the number of rows it changed."""
+
+    @abstractmethod
+    async def fetch_all(self, query: str, **params: Any) -> list[dict[str, Any]]: ...
+
+    async def fetch_one(self, query: str, **params: Any) -> dict[str, Any] | None:
+        rows = await self.fetch_all(query, **params)
+        return rows[0] if rows else None
+
+    @abstractmethod
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Wake waiters on ``channel`` once this transaction commits."""
+
+
+class Connector(ABC):
+    """One backend: a pool of connections to one database."""
+
+    dialect: str
+
+    @abstractmethod
+    def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[Transaction]:
+        """A transaction; ``write=False`` promises it only reads (SQLite then needs no write lock)."""
+
+    @abstractmethod
+    async def wait(self, channel: str, timeout: float) -> bool:
+        """Until ``channel`` is notified (True) or ``timeout`` seconds pass (False)."""
+
+    @abstractmethod
+    async def migrate(self, migrations: list[Migration], now: float) -> list[int]:
+        """Apply the migrations not applied yet, each in one transaction; their versions."""
+
+    @abstractmethod
+    async def close(self) -> None: ...

@@ -1,0 +1,567 @@
+"""The job store: every rule about jobs, written once over a :class:`Connector`."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from db import fairness
+from db.media import Media, MediaStore
+from db.spec import JobSpec
+from db.store.connector import EVENTS, WORK, Connector, Transaction, load_migrations
+from db.store.models import (
+    JOB_KINDS,
+    JOB_STATES,
+    MAX_ATTEMPTS,
+    CapExceeded,
+    GuildSettings,
+    Job,
+    JobKind,
+    JobResult,
+    JobState,
+    QueuePosition,
+    RankedClip,
+    VoteCounts,
+    VoteRefused,
+    WorkerInfo,
+    validated_settings_changes,
+)
+
+Clock = Callable[[], float]
+
+DAY_S = 86_400.0
+DEFAULT_LEASE_S = 60.0
+WORKER_MAX_AGE_S = 60.0
+GAVE_UP_REASON = "The GPU worker rendering this clip stopped responding {attempts} times; giving up."
+CANCELLED_BY_AUTHOR = "Cancelled by its author."
+CANCELLED_BY_MODERATOR = "Cancelled by a moderator."
+
+
+class JobStore:
+    """Durable, fair job queue shared by the bot and the GPU workers. Open it with
+    :func:`db.store.open_store`; the module docstring of :mod:`db.store` lists the whole API."""
+
+    def __init__(self, connector: Connector, media: MediaStore, clock: Clock = time.time) -> None:
+        self._db = connector
+        self._media = media
+        self.clock = clock
+
+    @property
+    def backend(self) -> str:
+        return self._db.dialect
+
+    async def migrate(self) -> list[int]:
+        return await self._db.migrate(load_migrations(self._db.dialect), self.clock())
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> JobStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # ---- submitting ------------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        spec: JobSpec,
+        cost_estimate_s: float,
+        *,
+        weight: float = 1.0,
+        parent_id: int | None = None,
+        kind: JobKind = "new",
+        locale: str = "en-US",
+    ) -> Job:
+        """Store a resolved spec as a queued job. Raises :class:`CapExceeded` (storing nothing) when
+        the member is over the guild's queued or daily cap."""
+        if spec.model is None:
+            raise ValueError("enqueue needs a resolved spec (model is None)")
+        if kind not in JOB_KINDS:
+            raise ValueError(f"unknown job kind {kind!r}")
+        if not weight > 0 or not cost_estimate_s >= 0:
+            raise ValueError("weight must be positive and cost_estimate_s not negative")
+        now = self.clock()
+        async with self._db.transaction() as tx:
+            settings = await self._settings(tx, guild_id)
+            await tx.execute("ensure_fair_guild", guild_id=guild_id)
+            await tx.execute("ensure_fair_user", guild_id=guild_id, user_id=user_id)
+            await tx.fetch_one("lock_fair_user", guild_id=guild_id, user_id=user_id)
+            queued = await tx.fetch_one("count_queued_for_user", guild_id=guild_id, user_id=user_id)
+            count = int(queued["n"]) if queued else 0
+            if count >= settings.max_queued_per_user:
+                raise CapExceeded("too_many_queued", count=count, limit=settings.max_queued_per_user)
+            today = await tx.fetch_all(
+                "daily_jobs_for_user", guild_id=guild_id, user_id=user_id, since=now - DAY_S
+            )
+            if len(today) >= settings.daily_clips_per_user:
+                # the oldest clip that still counts leaves the 24-hour window first
+                oldest = today[len(today) - settings.daily_clips_per_user]["created_at"]
+                retry_after = max(0.0, oldest + DAY_S - now)
+                raise CapExceeded(
+                    "daily_limit",
+                    limit=settings.daily_clips_per_user,
+                    retry_after_s=retry_after,
+                    retry_after_min=max(1, round(retry_after / 60)),
+                )
+            row = await tx.fetch_one(
+                "insert_job",
+                guild_id=guild_id,
+                channel_id=channel_id,
+                user_id=user_id,
+                kind=kind,
+                parent_id=parent_id,
+                locale=locale,
+                model=spec.model,
+                spec=spec.to_json(),
+                cost_estimate_s=float(cost_estimate_s),
+                weight=float(weight),
+                now=now,
+            )
+            await tx.notify(WORK, spec.model)
+        assert row is not None
+        return Job.from_row(row)
+
+    # ---- the worker side ---------------------------------------------------------------------------
+
+    async def claim_next(
+        self, worker_id: str, models: Sequence[str], lease_s: float = DEFAULT_LEASE_S
+    ) -> Job | None:
+        """The next job by fair order among those whose model is in ``models``, now leased to
+        ``worker_id`` for ``lease_s`` seconds; None when there is nothing to do. Expired leases are
+        returned to the queue first."""
+        if not models:
+            return None
+        now = self.clock()
+        async with self._db.transaction() as tx:
+            # the clock row first, then job, guild and member rows: one lock order, no deadlocks
+            clock = await tx.fetch_one("lock_fair_clock")
+            assert clock is not None
+            await self._requeue_expired(tx, now)
+            vtime = float(clock["vtime"])
+            default_running = GuildSettings(0).max_running_per_user
+            pick = await tx.fetch_one(
+                "claim_candidate", vtime=vtime, models=list(models), default_max_running=default_running
+            )
+            if pick is None:
+                return None
+            guild_id, user_id = pick["guild_id"], pick["user_id"]
+            state = fairness.FairState(
+                vtime=vtime,
+                guild_finish={guild_id: pick["guild_finish"]},
+                guild_vtime={guild_id: pick["guild_vtime"]},
+                user_finish={(guild_id, user_id): pick["user_finish"]},
+            )
+            fairness.charge(
+                state,
+                fairness.QueuedJob(pick["id"], guild_id, user_id, pick["cost_estimate_s"], pick["weight"]),
+            )
+            await tx.execute("set_fair_clock", vtime=state.vtime)
+            await tx.execute(
+                "charge_guild",
+                guild_id=guild_id,
+                finish_tag=state.guild_finish[guild_id],
+                vtime=state.guild_vtime[guild_id],
+            )
+            await tx.execute(
+                "charge_user",
+                guild_id=guild_id,
+                user_id=user_id,
+                finish_tag=state.user_finish[(guild_id, user_id)],
+            )
+            row = await tx.fetch_one(
+                "mark_claimed", id=pick["id"], worker_id=worker_id, lease_expires_at=now + lease_s, now=now
+            )
+            assert row is not None
+            await tx.notify(EVENTS, str(pick["id"]))
+        return Job.from_row(row)
+
+    async def heartbeat(
+        self, job_id: int, worker_id: str, *, step: int, total_steps: int, lease_s: float = DEFAULT_LEASE_S
+    ) -> bool:
+        """Renew the lease and record progress. False when the job was cancelled or the lease went to
+        another worker: stop rendering it."""
+        now = self.clock()
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "heartbeat_job",
+                id=job_id,
+                worker_id=worker_id,
+                lease_expires_at=now + lease_s,
+                step=step,
+                total_steps=total_steps,
+                now=now,
+            )
+            if changed:
+                await tx.notify(EVENTS, str(job_id))
+        return changed == 1
+
+    async def finish(self, job_id: int, worker_id: str, result: JobResult) -> bool:
+        """Record the clip. False (nothing recorded) when the worker no longer holds the job."""
+        now = self.clock()
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                "finish_job",
+                id=job_id,
+                worker_id=worker_id,
+                now=now,
+                media_ref=result.media_ref,
+                video_bytes=result.video_bytes,
+                width=result.width,
+                height=result.height,
+                frames=result.frames,
+                fps=float(result.fps),
+                gpu_seconds=float(result.gpu_seconds),
+            )
+            if row is None:
+                return False
+            await self._recharge(tx, job_id, row, float(result.gpu_seconds))
+            await tx.notify(EVENTS, str(job_id))
+        return True
+
+    async def fail(
+        self, job_id: int, worker_id: str, reason: str, *, gpu_seconds: float | None = None
+    ) -> bool:
+        """End the job as failed with a reason a member can read. False when the worker no longer
+        holds it. ``gpu_seconds`` (time spent before failing) corrects the member's fair share."""
+        now = self.clock()
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                "fail_job",
+                id=job_id,
+                worker_id=worker_id,
+                now=now,
+                reason=reason,
+                gpu_seconds=None if gpu_seconds is None else float(gpu_seconds),
+            )
+            if row is None:
+                return False
+            if gpu_seconds is not None:
+                await self._recharge(tx, job_id, row, float(gpu_seconds))
+            await tx.notify(EVENTS, str(job_id))
+        return True
+
+    async def release(self, job_id: int, worker_id: str) -> bool:
+        """Give a running job back to the queue without counting an attempt (worker shutting down)."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one("release_job", id=job_id, worker_id=worker_id)
+            if row is None:
+                return False
+            await self._recharge(tx, job_id, row, 0.0)
+            await tx.notify(WORK, row["model"])
+        return True
+
+    async def requeue_expired(self, now: float | None = None) -> int:
+        """Return running jobs whose lease ran out to the queue (attempts + 1), failing those that
+        have used their attempts; how many jobs it touched. Claims do this too."""
+        async with self._db.transaction() as tx:
+            await tx.fetch_one("lock_fair_clock")
+            return await self._requeue_expired(tx, self.clock() if now is None else now)
+
+    async def _requeue_expired(self, tx: Transaction, now: float) -> int:
+        expired = await tx.fetch_all("expired_jobs", now=now)
+        for row in expired:
+            attempts = row["attempts"] + 1
+            if attempts >= MAX_ATTEMPTS:
+                await tx.execute(
+                    "fail_expired_job", id=row["id"], now=now, reason=GAVE_UP_REASON.format(attempts=attempts)
+                )
+                await tx.notify(EVENTS, str(row["id"]))
+            else:
+                await tx.execute("requeue_job", id=row["id"])
+                await self._recharge(tx, row["id"], row, 0.0)
+                await tx.notify(WORK, row["model"])
+        return len(expired)
+
+    async def _recharge(self, tx: Transaction, job_id: int, row: dict[str, Any], actual: float) -> None:
+        """Replace what a job was charged in its guild's and member's tags by ``actual`` seconds."""
+        delta = actual - float(row["charged_s"])
+        if delta:
+            await tx.execute("correct_guild", guild_id=row["guild_id"], delta=delta)
+            await tx.execute(
+                "correct_user", guild_id=row["guild_id"], user_id=row["user_id"], delta=delta / row["weight"]
+            )
+        await tx.execute("set_charged", id=job_id, charged_s=actual)
+
+    async def cancel(self, job_id: int, user_id: int | None) -> bool:
+        """Cancel a queued or running job: by its author (``user_id``), or by a moderator (None). A
+        running job's worker learns it at its next heartbeat. False if nothing was cancelled."""
+        now = self.clock()
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                "cancel_job",
+                id=job_id,
+                now=now,
+                cancelled_by=user_id,
+                author_only=int(user_id is not None),
+                reason=CANCELLED_BY_MODERATOR if user_id is None else CANCELLED_BY_AUTHOR,
+            )
+            if row is None:
+                return False
+            if row["started_at"] is not None:
+                # a cancelled render costs the GPU time it used, not its whole estimate
+                used = min(float(row["charged_s"]), max(0.0, now - row["started_at"]))
+                await self._recharge(tx, job_id, row, used)
+            await tx.notify(EVENTS, str(job_id))
+        return True
+
+    # ---- the bot side: posting -------------------------------------------------------------------
+
+    async def unposted(self, limit: int = 20) -> list[Job]:
+        """Ended jobs (done, failed, cancelled) whose channel message is not posted yet."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch_all("unposted_jobs", limit=limit)
+        return [Job.from_row(r) for r in rows]
+
+    async def mark_posted(self, job_id: int, message_id: int | None, thread_id: int | None = None) -> bool:
+        """Record where an ended job was posted. Only the first call counts (returns True)."""
+        async with self._db.transaction() as tx:
+            return (
+                await tx.execute(
+                    "mark_posted", id=job_id, now=self.clock(), message_id=message_id, thread_id=thread_id
+                )
+                == 1
+            )
+
+    async def set_status_message(self, job_id: int, message_id: int) -> bool:
+        """Remember the channel message that shows the job's place in the queue and progress."""
+        async with self._db.transaction() as tx:
+            return await tx.execute("set_status_message", id=job_id, message_id=message_id) == 1
+
+    # ---- reading jobs ----------------------------------------------------------------------------
+
+    async def get(self, job_id: int) -> Job | None:
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetch_one("get_job", id=job_id)
+        return None if row is None else Job.from_row(row)
+
+    async def jobs_for_user(
+        self, guild_id: int, user_id: int, states: Iterable[JobState] = ("queued", "running"), limit: int = 50
+    ) -> list[Job]:
+        """A member's jobs in ``states``, newest first."""
+        wanted = list(states)
+        unknown = set(wanted) - set(JOB_STATES)
+        if unknown:
+            raise ValueError(f"unknown job state(s) {sorted(unknown)}")
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch_all(
+                "jobs_for_user", guild_id=guild_id, user_id=user_id, states=wanted, limit=limit
+            )
+        return [Job.from_row(r) for r in rows]
+
+    async def active_jobs(self, limit: int = 200) -> list[Job]:
+        """Queued and running jobs, oldest first (their status messages need editing)."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch_all("active_jobs", limit=limit)
+        return [Job.from_row(r) for r in rows]
+
+    async def queue_position(
+        self, job_id: int, *, worker_max_age_s: float = WORKER_MAX_AGE_S
+    ) -> QueuePosition:
+        """Where a job stands: 1 = next to start (0 once it runs or ended), and the seconds until it
+        should be ready, from the fair order, the real GPU time recent jobs of each model took, and
+        the live workers serving its model. Running-job caps are ignored in this estimate."""
+        now = self.clock()
+        async with self._db.transaction(write=False) as tx:
+            job_row = await tx.fetch_one("get_job", id=job_id)
+            if job_row is None:
+                raise KeyError(job_id)
+            queued = await tx.fetch_all("queued_for_fairness")
+            running = await tx.fetch_all("running_jobs")
+            clock = await tx.fetch_one("fair_clock")
+            guilds = await tx.fetch_all("fair_guild_tags")
+            users = await tx.fetch_all("fair_user_tags_queued")
+            speed = {r["model"]: float(r["ratio"]) for r in await tx.fetch_all("model_speed")}
+            workers = [
+                WorkerInfo.from_row(r)
+                for r in await tx.fetch_all("live_workers", since=now - worker_max_age_s)
+            ]
+        job = Job.from_row(job_row)
+        if job.ended:
+            return QueuePosition(0, 0.0)
+
+        def expected(model: str, estimate: float) -> float:
+            return estimate * speed.get(model, 1.0)
+
+        serving = [w for w in workers if job.model in w.models]
+        # the jobs that compete for the same GPUs: any model those workers also serve
+        shared_models = {m for w in serving for m in w.models}
+        serving_ids = {w.worker_id for w in serving}
+        busy = 0.0
+        for r in running:
+            if r["worker_id"] not in serving_ids or r["id"] == job.id:
+                continue
+            busy += self._remaining(r, expected(r["model"], r["cost_estimate_s"]), now)
+        if job.state == "running":
+            return QueuePosition(0, self._remaining(job_row, expected(job.model, job.cost_estimate_s), now))
+
+        state = fairness.FairState(
+            vtime=float(clock["vtime"]) if clock else 0.0,
+            guild_finish={g["guild_id"]: g["finish_tag"] for g in guilds},
+            guild_vtime={g["guild_id"]: g["vtime"] for g in guilds},
+            user_finish={(u["guild_id"], u["user_id"]): u["finish_tag"] for u in users},
+        )
+        models = {q["id"]: q["model"] for q in queued}
+        order = fairness.dispatch_order(
+            [
+                fairness.QueuedJob(q["id"], q["guild_id"], q["user_id"], q["cost_estimate_s"], q["weight"])
+                for q in queued
+            ],
+            state,
+        )
+        ids = [q.id for q in order]
+        index = ids.index(job.id)
+        if not serving:
+            return QueuePosition(index + 1, None)
+        ahead = sum(expected(models[q.id], q.cost) for q in order[:index] if models[q.id] in shared_models)
+        eta = (ahead + busy) / len(serving) + expected(job.model, job.cost_estimate_s)
+        return QueuePosition(index + 1, eta)
+
+    @staticmethod
+    def _remaining(row: dict[str, Any], expected_s: float, now: float) -> float:
+        started = row["started_at"]
+        if started is None:
+            return expected_s
+        elapsed = max(0.0, now - started)
+        if row["step"] > 0 and row["total_steps"] > 0:
+            # the render's own pace beats the estimate once it has taken a step
+            return elapsed * (row["total_steps"] - row["step"]) / row["step"]
+        return max(0.0, expected_s - elapsed)
+
+    # ---- workers ---------------------------------------------------------------------------------
+
+    async def register_worker(self, worker_id: str, host: str, gpu: str, models: Sequence[str]) -> WorkerInfo:
+        now = self.clock()
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "upsert_worker",
+                worker_id=worker_id,
+                host=host,
+                gpu=gpu,
+                models=json.dumps(list(models)),
+                now=now,
+            )
+        return WorkerInfo(worker_id, host, gpu, tuple(models), now, now)
+
+    async def worker_heartbeat(self, worker_id: str) -> bool:
+        """False when the worker is not registered (register again)."""
+        async with self._db.transaction() as tx:
+            return await tx.execute("worker_heartbeat", worker_id=worker_id, now=self.clock()) == 1
+
+    async def unregister_worker(self, worker_id: str) -> bool:
+        async with self._db.transaction() as tx:
+            return await tx.execute("delete_worker", worker_id=worker_id) == 1
+
+    async def live_workers(self, max_age_s: float = WORKER_MAX_AGE_S) -> list[WorkerInfo]:
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch_all("live_workers", since=self.clock() - max_age_s)
+        return [WorkerInfo.from_row(r) for r in rows]
+
+    async def served_models(self, max_age_s: float = WORKER_MAX_AGE_S) -> list[str]:
+        """Models some live worker serves: the only ones the bot should offer."""
+        return sorted({m for w in await self.live_workers(max_age_s) for m in w.models})
+
+    # ---- community -------------------------------------------------------------------------------
+
+    async def vote(self, job_id: int, user_id: int, value: int) -> VoteCounts:
+        """Vote +1 or -1 on a finished clip (again to change it, 0 to withdraw); the new counts.
+        Raises :class:`VoteRefused` for your own clip or a job that is not a finished clip."""
+        if value not in (-1, 0, 1):
+            raise VoteRefused("bad_value", value=value)
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one("get_job", id=job_id)
+            if row is None or row["state"] != "done":
+                raise VoteRefused("not_a_clip")
+            if row["user_id"] == user_id:
+                raise VoteRefused("own_clip")
+            if value == 0:
+                await tx.execute("delete_vote", job_id=job_id, user_id=user_id)
+            else:
+                await tx.execute("upsert_vote", job_id=job_id, user_id=user_id, value=value, now=self.clock())
+            return await self._vote_counts(tx, job_id)
+
+    async def vote_counts(self, job_id: int) -> VoteCounts:
+        async with self._db.transaction(write=False) as tx:
+            return await self._vote_counts(tx, job_id)
+
+    @staticmethod
+    async def _vote_counts(tx: Transaction, job_id: int) -> VoteCounts:
+        row = await tx.fetch_one("vote_counts", job_id=job_id)
+        assert row is not None
+        return VoteCounts(int(row["up"]), int(row["down"]))
+
+    async def top(self, guild_id: int, since: float, limit: int = 10) -> list[RankedClip]:
+        """A guild's clips finished since ``since`` with the best score (up - down), best first."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch_all("top_clips", guild_id=guild_id, since=since, limit=limit)
+        return [RankedClip(Job.from_row(r), VoteCounts(int(r["vote_up"]), int(r["vote_down"]))) for r in rows]
+
+    async def lineage(self, job_id: int) -> list[Job]:
+        """The clip and the clips it was made from, the original first."""
+        chain: list[Job] = []
+        seen: set[int] = set()
+        current: int | None = job_id
+        async with self._db.transaction(write=False) as tx:
+            while current is not None and current not in seen:
+                seen.add(current)
+                row = await tx.fetch_one("get_job", id=current)
+                if row is None:
+                    break
+                chain.append(Job.from_row(row))
+                current = row["parent_id"]
+        return chain[::-1]
+
+    async def children(self, job_id: int) -> list[Job]:
+        """Rerolls, remixes and extensions made from a clip, oldest first."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch_all("children", id=job_id)
+        return [Job.from_row(r) for r in rows]
+
+    # ---- guild settings --------------------------------------------------------------------------
+
+    async def get_settings(self, guild_id: int) -> GuildSettings:
+        async with self._db.transaction(write=False) as tx:
+            return await self._settings(tx, guild_id)
+
+    async def update_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
+        """Change some settings (``max_queued_per_user=5``, ``role_weights={role: 2.0}`` …); the result.
+        Raises :class:`SettingsError` naming a bad field."""
+        clean = validated_settings_changes(changes)
+        async with self._db.transaction() as tx:
+            settings = replace(await self._settings(tx, guild_id), **clean)
+            await tx.execute("upsert_settings", now=self.clock(), **settings.to_row())
+        return settings
+
+    @staticmethod
+    async def _settings(tx: Transaction, guild_id: int) -> GuildSettings:
+        row = await tx.fetch_one("get_settings", guild_id=guild_id)
+        return GuildSettings(guild_id) if row is None else GuildSettings.from_row(row)
+
+    # ---- media -----------------------------------------------------------------------------------
+
+    async def put_media(self, job_id: int, video: bytes, poster: bytes) -> str:
+        """Store a clip's mp4 and poster PNG; the reference to put in :class:`JobResult`."""
+        return await self._media.put(job_id, video, poster)
+
+    async def get_media(self, job_id: int) -> Media | None:
+        return await self._media.get(job_id)
+
+    async def delete_media(self, job_id: int) -> bool:
+        return await self._media.delete(job_id)
+
+    # ---- wake-ups --------------------------------------------------------------------------------
+
+    async def wait_for_work(self, timeout: float) -> bool:
+        """For workers: until a job may have become claimable (True) or ``timeout`` passes (False)."""
+        return await self._db.wait(WORK, timeout)
+
+    async def wait_for_events(self, timeout: float) -> bool:
+        """For the bot: until some job progressed, started or ended (True) or ``timeout`` passes."""
+        return await self._db.wait(EVENTS, timeout)

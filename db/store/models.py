@@ -1,0 +1,254 @@
+"""The records the job store hands out, and the errors a member can be told about."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Literal, NamedTuple
+
+from db.spec import JobSpec
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+JobKind = Literal["new", "reroll", "remix", "extend"]
+JOB_STATES: tuple[JobState, ...] = ("queued", "running", "done", "failed", "cancelled")
+JOB_KINDS: tuple[JobKind, ...] = ("new", "reroll", "remix", "extend")
+ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
+ENDED_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
+MAX_ATTEMPTS = 3  # a job whose worker vanished this many times fails
+
+
+class StoreError(Exception):
+    """Something a member did that the store refuses. ``code`` and ``params`` let the bot say it in the
+    member's language; ``str()`` is the English sentence."""
+
+    MESSAGES: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(self.MESSAGES[code].format(**params))
+
+
+class CapExceeded(StoreError):
+    """A submission over one of the guild's caps; nothing was stored."""
+
+    MESSAGES: ClassVar[dict[str, str]] = {
+        "too_many_queued": "You already have {count} clips waiting (the limit is {limit}); "
+        "wait for one to start or cancel one.",
+        "daily_limit": "You have made {limit} clips in the last 24 hours, the daily limit; "
+        "you can make another in {retry_after_min} minutes.",
+    }
+
+
+class VoteRefused(StoreError):
+    MESSAGES: ClassVar[dict[str, str]] = {
+        "own_clip": "You cannot vote on your own clip.",
+        "not_a_clip": "Only finished clips can be voted on.",
+        "bad_value": "A vote is up (+1), down (-1) or withdrawn (0); {value} is none of these.",
+    }
+
+
+class SettingsError(ValueError):
+    """An invalid change to guild settings (an admin's mistake; the message says which)."""
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a worker reports when a clip is done (the bytes went to :meth:`JobStore.put_media`)."""
+
+    media_ref: str
+    video_bytes: int
+    width: int
+    height: int
+    frames: int
+    fps: float
+    gpu_seconds: float
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    guild_id: int
+    channel_id: int
+    user_id: int
+    kind: JobKind
+    parent_id: int | None
+    locale: str
+    model: str
+    spec: JobSpec
+    cost_estimate_s: float
+    weight: float
+    state: JobState
+    attempts: int  # leases that expired (worker vanished)
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    worker_id: str | None
+    lease_expires_at: float | None
+    step: int
+    total_steps: int
+    progress_at: float | None
+    error: str | None  # why it failed or was cancelled, in English
+    cancelled_by: int | None
+    media_ref: str | None
+    video_bytes: int | None
+    width: int | None
+    height: int | None
+    frames: int | None
+    fps: float | None
+    gpu_seconds: float | None
+    status_message_id: int | None
+    message_id: int | None
+    thread_id: int | None
+    posted_at: float | None
+
+    @property
+    def posted(self) -> bool:
+        return self.posted_at is not None
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ENDED_STATES
+
+    @property
+    def progress(self) -> float:
+        """0..1 through the denoising steps (1 when done)."""
+        if self.state == "done":
+            return 1.0
+        return self.step / self.total_steps if self.total_steps > 0 else 0.0
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Job:
+        values = {f.name: row[f.name] for f in fields(cls) if f.name != "spec"}
+        return cls(spec=JobSpec.from_json(row["spec"]), **values)
+
+
+class QueuePosition(NamedTuple):
+    position: int  # 1 = next to start; 0 = running or ended
+    eta_s: float | None  # seconds until the clip should be ready; None when no live worker serves it
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    worker_id: str
+    host: str
+    gpu: str
+    models: tuple[str, ...]
+    started_at: float
+    last_seen: float
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> WorkerInfo:
+        return cls(
+            row["worker_id"],
+            row["host"],
+            row["gpu"],
+            tuple(json.loads(row["models"])),
+            row["started_at"],
+            row["last_seen"],
+        )
+
+
+class VoteCounts(NamedTuple):
+    up: int
+    down: int
+
+    @property
+    def score(self) -> int:
+        return self.up - self.down
+
+
+@dataclass(frozen=True)
+class RankedClip:
+    job: Job
+    votes: VoteCounts
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """A guild's rules. Empty ``allowed_channel_ids`` means every channel."""
+
+    guild_id: int
+    allowed_channel_ids: tuple[int, ...] = ()
+    max_queued_per_user: int = 3
+    max_running_per_user: int = 1
+    daily_clips_per_user: int = 50
+    role_weights: Mapping[int, float] = field(default_factory=dict)  # role id -> share of the GPUs
+    nsfw_allowed: bool = False
+    blocked_words: tuple[str, ...] = ()
+
+    def weight_for_roles(self, role_ids: Iterable[int]) -> float:
+        """A member's weight: the best of their roles' weights, 1 without any."""
+        weights = [self.role_weights[r] for r in role_ids if r in self.role_weights]
+        return max(weights, default=1.0)
+
+    def allows_channel(self, channel_id: int) -> bool:
+        return not self.allowed_channel_ids or channel_id in self.allowed_channel_ids
+
+    def blocked_word_in(self, text: str) -> str | None:
+        """The first blocked word that occurs in ``text`` as a whole word (any case), if any."""
+        for word in self.blocked_words:
+            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE):
+                return word
+        return None
+
+    # storage: the caps are columns (the claim query reads max_running), the rest one JSON object
+    def to_row(self) -> dict[str, Any]:
+        data = {
+            "allowed_channel_ids": list(self.allowed_channel_ids),
+            "role_weights": {str(k): v for k, v in self.role_weights.items()},
+            "blocked_words": list(self.blocked_words),
+        }
+        return {
+            "guild_id": self.guild_id,
+            "max_queued": self.max_queued_per_user,
+            "max_running": self.max_running_per_user,
+            "daily_limit": self.daily_clips_per_user,
+            "nsfw_allowed": int(self.nsfw_allowed),
+            "data": json.dumps(data, sort_keys=True),
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> GuildSettings:
+        data = json.loads(row["data"])
+        return cls(
+            guild_id=row["guild_id"],
+            allowed_channel_ids=tuple(int(c) for c in data.get("allowed_channel_ids", ())),
+            max_queued_per_user=row["max_queued"],
+            max_running_per_user=row["max_running"],
+            daily_clips_per_user=row["daily_limit"],
+            role_weights={int(k): float(v) for k, v in data.get("role_weights", {}).items()},
+            nsfw_allowed=bool(row["nsfw_allowed"]),
+            blocked_words=tuple(data.get("blocked_words", ())),
+        )
+
+
+def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Check and normalise ``update_settings`` keyword arguments."""
+    known = {f.name for f in fields(GuildSettings)} - {"guild_id"}
+    unknown = set(changes) - known
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    out: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name == "allowed_channel_ids":
+            out[name] = tuple(sorted({int(c) for c in value}))
+        elif name in ("max_queued_per_user", "daily_clips_per_user", "max_running_per_user"):
+            lowest = 1 if name == "max_running_per_user" else 0
+            if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= 10_000:
+                raise SettingsError(f"{name} must be a whole number from {lowest} to 10000")
+            out[name] = value
+        elif name == "role_weights":
+            weights = {int(k): float(v) for k, v in dict(value).items()}
+            if any(not 0.1 <= w <= 100 for w in weights.values()):
+                raise SettingsError("role weights must be between 0.1 and 100")
+            out[name] = weights
+        elif name == "nsfw_allowed":
+            out[name] = bool(value)
+        elif name == "blocked_words":
+            if isinstance(value, str):
+                raise SettingsError("blocked_words must be a list of words")
+            out[name] = tuple(dict.fromkeys(w.strip() for w in value if w.strip()))
+    return out

@@ -1,0 +1,488 @@
+"""The job store contract: every test runs on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from db.store import (
+    DATABASE_URL_ENV,
+    MAX_ATTEMPTS,
+    CapExceeded,
+    GuildSettings,
+    JobStore,
+    SettingsError,
+    VoteRefused,
+    open_store,
+)
+from tests.store.conftest import FakeClock
+from tests.store.helpers import CHANNEL, GUILD, MODEL, OTHER_MODEL, generous_caps, result, spec, submit
+
+# ---- lifecycle -------------------------------------------------------------------------------------
+
+
+async def test_enqueued_job_keeps_the_resolved_spec(store: JobStore, clock: FakeClock) -> None:
+    job = await store.enqueue(GUILD, CHANNEL, 1, spec("a cat on a skateboard"), 42.5, locale="de")
+    stored = await store.get(job.id)
+    assert stored is not None
+    assert stored.spec == spec("a cat on a skateboard")
+    assert (stored.state, stored.model, stored.locale, stored.kind) == ("queued", MODEL, "de", "new")
+    assert stored.cost_estimate_s == 42.5
+    assert stored.created_at == clock.now
+
+
+async def test_enqueue_refuses_an_unresolved_spec(store: JobStore) -> None:
+    with pytest.raises(ValueError, match="resolved"):
+        await store.enqueue(GUILD, CHANNEL, 1, spec().__class__(prompt="x"), 10.0)
+
+
+async def test_workers_only_get_models_they_serve(store: JobStore) -> None:
+    job = await submit(store, 1, model=OTHER_MODEL)
+    assert await store.claim_next("w1", [MODEL], 60) is None
+    claimed = await store.claim_next("w2", [MODEL, OTHER_MODEL], 60)
+    assert claimed is not None and claimed.id == job.id
+    assert (claimed.state, claimed.worker_id) == ("running", "w2")
+
+
+async def test_a_claimed_job_is_not_handed_out_twice(store: JobStore) -> None:
+    await submit(store, 1)
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    assert await store.claim_next("w2", [MODEL], 60) is None
+
+
+async def test_heartbeat_records_progress(store: JobStore, clock: FakeClock) -> None:
+    await submit(store, 1)
+    job = await store.claim_next("w1", [MODEL], 60)
+    assert job is not None
+    clock.advance(10)
+    assert await store.heartbeat(job.id, "w1", step=10, total_steps=40, lease_s=60)
+    now = await store.get(job.id)
+    assert now is not None
+    assert (now.step, now.total_steps, now.progress) == (10, 40, 0.25)
+    assert now.lease_expires_at == clock.now + 60
+    assert not await store.heartbeat(job.id, "someone-else", step=11, total_steps=40)
+
+
+async def test_expired_lease_goes_back_to_the_queue_and_the_old_worker_is_told(
+    store: JobStore, clock: FakeClock
+) -> None:
+    await submit(store, 1)
+    first = await store.claim_next("w1", [MODEL], 30)
+    assert first is not None
+    clock.advance(31)
+    second = await store.claim_next("w2", [MODEL], 30)
+    assert second is not None and second.id == first.id
+    assert (second.worker_id, second.attempts) == ("w2", 1)
+    assert not await store.heartbeat(first.id, "w1", step=5, total_steps=40)
+    assert not await store.finish(first.id, "w1", result())
+    assert await store.finish(first.id, "w2", result())
+
+
+async def test_a_job_whose_worker_vanishes_three_times_fails_with_a_reason(
+    store: JobStore, clock: FakeClock
+) -> None:
+    job = await submit(store, 1)
+    for attempt in range(MAX_ATTEMPTS):
+        assert await store.claim_next(f"w{attempt}", [MODEL], 30) is not None
+        clock.advance(31)
+        assert await store.requeue_expired() == 1
+    failed = await store.get(job.id)
+    assert failed is not None
+    assert (failed.state, failed.attempts) == ("failed", MAX_ATTEMPTS)
+    assert failed.error is not None and "stopped responding" in failed.error
+    assert await store.claim_next("w9", [MODEL], 30) is None
+    assert [j.id for j in await store.unposted()] == [job.id]
+
+
+async def test_release_returns_the_job_without_counting_an_attempt(store: JobStore) -> None:
+    job = await submit(store, 1)
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    assert await store.release(job.id, "w1")
+    again = await store.claim_next("w2", [MODEL], 60)
+    assert again is not None and again.id == job.id and again.attempts == 0
+    assert not await store.release(job.id, "w1")
+
+
+async def test_finish_records_the_clip_once(store: JobStore) -> None:
+    job = await submit(store, 1)
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    assert await store.finish(job.id, "w1", result(gpu_seconds=12.5, media_ref="file:9.mp4"))
+    done = await store.get(job.id)
+    assert done is not None
+    assert (done.state, done.media_ref, done.gpu_seconds, done.width, done.frames) == (
+        "done",
+        "file:9.mp4",
+        12.5,
+        768,
+        121,
+    )
+    assert done.progress == 1.0
+    assert not await store.finish(job.id, "w1", result())
+
+
+async def test_fail_keeps_a_readable_reason(store: JobStore) -> None:
+    job = await submit(store, 1)
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    assert await store.fail(job.id, "w1", "The GPU ran out of memory.")
+    failed = await store.get(job.id)
+    assert failed is not None and (failed.state, failed.error) == ("failed", "The GPU ran out of memory.")
+
+
+async def test_cancel_while_queued_by_author_or_moderator_only(store: JobStore) -> None:
+    mine = await submit(store, 1)
+    theirs = await submit(store, 2)
+    assert not await store.cancel(mine.id, 2)  # not your job
+    assert await store.cancel(mine.id, 1)
+    assert await store.cancel(theirs.id, None)  # a moderator
+    assert not await store.cancel(mine.id, 1)  # already cancelled
+    assert await store.claim_next("w1", [MODEL], 60) is None
+    states = {j.id: (j.state, j.error) for j in await store.unposted()}
+    assert states == {
+        mine.id: ("cancelled", "Cancelled by its author."),
+        theirs.id: ("cancelled", "Cancelled by a moderator."),
+    }
+
+
+async def test_cancel_while_running_stops_the_worker_at_its_next_heartbeat(store: JobStore) -> None:
+    job = await submit(store, 1)
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    assert await store.cancel(job.id, 1)
+    assert not await store.heartbeat(job.id, "w1", step=3, total_steps=40)
+    assert not await store.finish(job.id, "w1", result())
+    cancelled = await store.get(job.id)
+    assert cancelled is not None and cancelled.state == "cancelled"
+
+
+async def test_finished_jobs_cannot_be_cancelled(store: JobStore) -> None:
+    job = await submit(store, 1)
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    assert await store.finish(job.id, "w1", result())
+    assert not await store.cancel(job.id, None)
+
+
+# ---- posting ---------------------------------------------------------------------------------------
+
+
+async def test_posting_is_idempotent(store: JobStore) -> None:
+    job = await submit(store, 1)
+    assert not await store.mark_posted(job.id, 555, 666)  # not ended yet
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    assert await store.finish(job.id, "w1", result())
+    assert [j.id for j in await store.unposted()] == [job.id]
+    assert await store.mark_posted(job.id, 555, 666)
+    assert not await store.mark_posted(job.id, 777, 888)
+    posted = await store.get(job.id)
+    assert posted is not None and (posted.message_id, posted.thread_id, posted.posted) == (555, 666, True)
+    assert await store.unposted() == []
+
+
+async def test_status_message_is_remembered(store: JobStore) -> None:
+    job = await submit(store, 1)
+    assert await store.set_status_message(job.id, 4242)
+    active = await store.active_jobs()
+    assert [(j.id, j.status_message_id) for j in active] == [(job.id, 4242)]
+
+
+async def test_unposted_lists_oldest_endings_first(store: JobStore, clock: FakeClock) -> None:
+    await generous_caps(store)
+    a, b = await submit(store, 1), await submit(store, 1)
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    assert await store.claim_next("w2", [MODEL], 60) is not None
+    assert await store.finish(b.id, "w2", result())
+    clock.advance(5)
+    assert await store.finish(a.id, "w1", result())
+    assert [j.id for j in await store.unposted(limit=10)] == [b.id, a.id]
+    assert [j.id for j in await store.unposted(limit=1)] == [b.id]
+
+
+# ---- reading ---------------------------------------------------------------------------------------
+
+
+async def test_jobs_for_user_filters_by_state_newest_first(store: JobStore) -> None:
+    await generous_caps(store)
+    first, second, third = await submit(store, 1), await submit(store, 1), await submit(store, 1)
+    await submit(store, 2)
+    assert await store.cancel(first.id, 1)
+    waiting = await store.jobs_for_user(GUILD, 1, ["queued"])
+    assert [j.id for j in waiting] == [third.id, second.id]
+    assert [j.id for j in await store.jobs_for_user(GUILD, 1, ["cancelled"])] == [first.id]
+    assert await store.jobs_for_user(GUILD + 1, 1, ["queued"]) == []
+
+
+async def test_lineage_follows_rerolls_and_remixes(store: JobStore) -> None:
+    original = await submit(store, 1)
+    remix = await store.enqueue(GUILD, CHANNEL, 2, spec("remix"), 30, parent_id=original.id, kind="remix")
+    extend = await store.enqueue(GUILD, CHANNEL, 3, spec("more"), 30, parent_id=remix.id, kind="extend")
+    assert [j.id for j in await store.lineage(extend.id)] == [original.id, remix.id, extend.id]
+    assert [(j.id, j.kind) for j in await store.children(original.id)] == [(remix.id, "remix")]
+
+
+# ---- caps ------------------------------------------------------------------------------------------
+
+
+async def test_too_many_queued_is_refused_and_nothing_is_stored(store: JobStore) -> None:
+    await store.update_settings(GUILD, max_queued_per_user=2)
+    await submit(store, 1)
+    await submit(store, 1)
+    with pytest.raises(CapExceeded) as refused:
+        await submit(store, 1)
+    assert refused.value.code == "too_many_queued"
+    assert refused.value.params["limit"] == 2
+    assert "limit is 2" in str(refused.value)
+    assert len(await store.jobs_for_user(GUILD, 1, ["queued", "running"])) == 2
+    await submit(store, 2)  # other members are not affected
+    assert await store.claim_next("w1", [MODEL], 60) is not None  # once one starts, there is room
+    await submit(store, 1)
+
+
+async def test_daily_limit_counts_the_last_24_hours(store: JobStore, clock: FakeClock) -> None:
+    await store.update_settings(GUILD, daily_clips_per_user=2, max_queued_per_user=10)
+    first = await submit(store, 1)
+    clock.advance(3600)
+    await submit(store, 1)
+    with pytest.raises(CapExceeded) as refused:
+        await submit(store, 1)
+    assert refused.value.code == "daily_limit"
+    assert refused.value.params["retry_after_s"] == pytest.approx(86_400 - 3600)
+    cancelled = await submit(store, 2)
+    assert await store.cancel(cancelled.id, 2)  # a clip cancelled before it started does not count
+    await submit(store, 2)
+    await submit(store, 2)
+    assert first is not None
+    clock.advance(86_400 - 3600 + 1)  # the first clip leaves the window
+    await submit(store, 1)
+
+
+async def test_running_cap_lets_others_go_first(store: JobStore) -> None:
+    await store.update_settings(GUILD, max_running_per_user=1, max_queued_per_user=10)
+    a1, a2 = await submit(store, 1), await submit(store, 1)
+    b1 = await submit(store, 2)
+    claimed = [await store.claim_next(f"w{i}", [MODEL], 60) for i in range(3)]
+    assert [j.id if j else None for j in claimed] == [a1.id, b1.id, None]
+    assert await store.finish(a1.id, "w0", result())
+    nxt = await store.claim_next("w0", [MODEL], 60)
+    assert nxt is not None and nxt.id == a2.id
+
+
+# ---- queue position and ETA ------------------------------------------------------------------------
+
+
+async def test_queue_position_and_eta_follow_real_gpu_time_and_workers(
+    store: JobStore, clock: FakeClock
+) -> None:
+    await generous_caps(store)
+    await store.register_worker("w1", "host-a", "H200", [MODEL])
+    # history: this model really takes twice what we estimate
+    warm = await submit(store, 9, cost=10)
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    assert await store.finish(warm.id, "w1", result(gpu_seconds=20))
+    jobs = [await submit(store, user, cost=10) for user in (1, 2, 3)]
+    positions = [await store.queue_position(j.id) for j in jobs]
+    assert [p.position for p in positions] == [1, 2, 3]
+    assert [p.eta_s for p in positions] == pytest.approx([20, 40, 60])
+    await store.register_worker("w2", "host-b", "H200", [MODEL, OTHER_MODEL])
+    assert (await store.queue_position(jobs[2].id)).eta_s == pytest.approx(2 * 20 / 2 + 20)
+    running = await store.claim_next("w1", [MODEL], 60)
+    assert running is not None and running.id == jobs[0].id
+    clock.advance(5)
+    assert await store.queue_position(running.id) == (0, pytest.approx(15))
+    assert await store.heartbeat(running.id, "w1", step=10, total_steps=40)  # 10 of 40 steps in 5 s
+    assert (await store.queue_position(running.id)).eta_s == pytest.approx(15)
+    assert (await store.queue_position(jobs[1].id)).position == 1
+
+
+async def test_no_eta_when_no_live_worker_serves_the_model(store: JobStore, clock: FakeClock) -> None:
+    job = await submit(store, 1, model=OTHER_MODEL)
+    await store.register_worker("w1", "host-a", "H200", [MODEL])
+    assert await store.queue_position(job.id) == (1, None)
+    await store.register_worker("w2", "host-b", "H200", [OTHER_MODEL])
+    clock.advance(3600)  # both workers went silent
+    assert (await store.queue_position(job.id)).eta_s is None
+
+
+# ---- workers ---------------------------------------------------------------------------------------
+
+
+async def test_worker_registry_offers_only_models_someone_serves(store: JobStore, clock: FakeClock) -> None:
+    await store.register_worker("w1", "host-a", "H200", [MODEL])
+    await store.register_worker("w2", "host-b", "RTX 4090", [OTHER_MODEL])
+    assert await store.served_models() == sorted([MODEL, OTHER_MODEL])
+    clock.advance(45)
+    assert await store.worker_heartbeat("w1")
+    clock.advance(30)  # w2 silent for 75 s
+    live = await store.live_workers(max_age_s=60)
+    assert [(w.worker_id, w.host, w.gpu, w.models) for w in live] == [("w1", "host-a", "H200", (MODEL,))]
+    assert await store.served_models() == [MODEL]
+    assert not await store.worker_heartbeat("never-registered")
+    assert await store.unregister_worker("w1")
+    assert await store.served_models() == []
+
+
+# ---- community -------------------------------------------------------------------------------------
+
+
+async def _finished(store: JobStore, user_id: int, guild_id: int = GUILD) -> int:
+    job = await submit(store, user_id, guild_id=guild_id)
+    claimed = await store.claim_next("w", [MODEL], 60)
+    assert claimed is not None and claimed.id == job.id
+    assert await store.finish(job.id, "w", result())
+    return job.id
+
+
+async def test_votes_one_per_member_changeable_not_on_your_own_clip(store: JobStore) -> None:
+    clip = await _finished(store, 1)
+    assert await store.vote(clip, 2, 1) == (1, 0)
+    assert await store.vote(clip, 3, 1) == (2, 0)
+    assert await store.vote(clip, 2, 1) == (2, 0)  # voting again changes nothing
+    assert await store.vote(clip, 2, -1) == (1, 1)  # changed
+    assert await store.vote(clip, 3, 0) == (0, 1)  # withdrawn
+    with pytest.raises(VoteRefused) as own:
+        await store.vote(clip, 1, 1)
+    assert own.value.code == "own_clip"
+    waiting = await submit(store, 1)
+    with pytest.raises(VoteRefused):
+        await store.vote(waiting.id, 2, 1)
+    assert await store.vote_counts(clip) == (0, 1)
+
+
+async def test_top_ranks_a_guilds_recent_clips_by_score(store: JobStore, clock: FakeClock) -> None:
+    await generous_caps(store)
+    old = await _finished(store, 1)
+    clock.advance(8 * 86_400)
+    since = clock.now - 7 * 86_400
+    good, better, other_guild = (
+        await _finished(store, 1),
+        await _finished(store, 2),
+        await _finished(store, 3, guild_id=GUILD + 1),
+    )
+    for voter in (10, 11, 12):
+        await store.vote(old, voter, 1)
+        await store.vote(better, voter, 1)
+        await store.vote(other_guild, voter, 1)
+    await store.vote(good, 10, 1)
+    top = await store.top(GUILD, since, limit=5)
+    assert [(c.job.id, c.votes.score) for c in top] == [(better, 3), (good, 1)]
+    assert [c.job.id for c in await store.top(GUILD, since, limit=1)] == [better]
+
+
+# ---- settings --------------------------------------------------------------------------------------
+
+
+async def test_settings_default_then_persist_changes(store: JobStore) -> None:
+    defaults = await store.get_settings(GUILD)
+    assert (defaults.allowed_channel_ids, defaults.nsfw_allowed, defaults.role_weights) == ((), False, {})
+    changed = await store.update_settings(
+        GUILD,
+        allowed_channel_ids=[7, 5],
+        role_weights={99: 2.0},
+        nsfw_allowed=True,
+        blocked_words=["gore", " Gore ", "gore"],
+        max_queued_per_user=4,
+    )
+    again = await store.get_settings(GUILD)
+    assert again == changed
+    assert again.allowed_channel_ids == (5, 7) and again.max_queued_per_user == 4
+    assert again.weight_for_roles([1, 99]) == 2.0 and again.weight_for_roles([1]) == 1.0
+    assert again.allows_channel(5) and not again.allows_channel(6)
+    assert again.blocked_word_in("so much GORE here") == "gore"
+    assert again.blocked_word_in("gorgeous sunset") is None
+    assert (await store.get_settings(GUILD + 1)).nsfw_allowed is False  # other guilds untouched
+
+
+async def test_bad_settings_are_refused_with_the_field_named(store: JobStore) -> None:
+    with pytest.raises(SettingsError, match="colour"):
+        await store.update_settings(GUILD, colour="red")
+    with pytest.raises(SettingsError, match="max_running_per_user"):
+        await store.update_settings(GUILD, max_running_per_user=0)
+    with pytest.raises(SettingsError, match="weights"):
+        await store.update_settings(GUILD, role_weights={1: 0})
+    assert await store.get_settings(GUILD) == GuildSettings(GUILD)
+
+
+# ---- media -----------------------------------------------------------------------------------------
+
+
+async def test_media_round_trip_and_reachable_from_another_process(store: JobStore, store_url: str) -> None:
+    job = await submit(store, 1)
+    video, poster = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40, b"\x89PNG\r\n\x1a\n" + b"x" * 99
+    ref = await store.put_media(job.id, video, poster)
+    other = await open_store(store_url)  # as a bot on another connection (or host) would
+    try:
+        media = await other.get_media(job.id)
+        assert media is not None and (media.video, media.poster) == (video, poster)
+        assert await other.get_media(job.id + 1) is None
+        assert await other.delete_media(job.id)
+    finally:
+        await other.close()
+    assert await store.get_media(job.id) is None
+    assert ref
+
+
+async def test_sqlite_media_lives_next_to_the_database(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite:///{tmp_path}/data/videobot.db")
+    try:
+        job = await submit(store, 1)
+        await store.put_media(job.id, b"mp4", b"png")
+    finally:
+        await store.close()
+    assert (tmp_path / "data" / "media" / f"{job.id}.mp4").read_bytes() == b"mp4"
+    assert (tmp_path / "data" / "media" / f"{job.id}.png").read_bytes() == b"png"
+
+
+# ---- wake-ups --------------------------------------------------------------------------------------
+
+
+async def test_workers_wake_on_enqueue_from_another_connection(store: JobStore, store_url: str) -> None:
+    assert not await store.wait_for_work(0.2)  # nothing happens: times out
+    bot = await open_store(store_url)
+    try:
+        waiter = asyncio.create_task(store.wait_for_work(10))
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        await submit(bot, 1)
+        assert await waiter
+        assert time.monotonic() - started < 2
+    finally:
+        await bot.close()
+
+
+async def test_bot_wakes_on_progress_and_finish(store: JobStore, store_url: str) -> None:
+    job = await submit(store, 1)
+    worker = await open_store(store_url)
+    try:
+        assert await worker.claim_next("w1", [MODEL], 60) is not None
+        await store.wait_for_events(0.5)  # the claim itself is an event; consume it
+        waiter = asyncio.create_task(store.wait_for_events(10))
+        await asyncio.sleep(0.1)
+        assert await worker.finish(job.id, "w1", result())
+        assert await asyncio.wait_for(waiter, 5)
+    finally:
+        await worker.close()
+
+
+# ---- opening ---------------------------------------------------------------------------------------
+
+
+async def test_reopening_keeps_jobs_and_does_not_migrate_again(store: JobStore, store_url: str) -> None:
+    job = await submit(store, 1)
+    again = await open_store(store_url)
+    try:
+        assert await again.migrate() == []
+        stored = await again.get(job.id)
+        assert stored is not None and stored.spec == job.spec
+    finally:
+        await again.close()
+
+
+async def test_database_url_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATABASE_URL_ENV, f"sqlite:///{tmp_path}/env.db")
+    store = await open_store()
+    try:
+        assert store.backend == "sqlite"
+        await submit(store, 1)
+    finally:
+        await store.close()
+    assert (tmp_path / "env.db").exists()
