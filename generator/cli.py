@@ -10,8 +10,19 @@ from pathlib import Path
 from db.presets import PresetCatalog, PresetError
 from db.spec import JobSpec, SpecError, resolve_spec
 
-SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
-              "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}  # fmt: skip
+SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
 
 
 class UsageError(Exception):
@@ -129,12 +140,65 @@ def run_models(_args: argparse.Namespace) -> int:
     rows = [("NAME", "MODEL", "ASPECTS", "SECONDS", "FPS", "STEPS", "SOURCE")]
     for p in catalog:
         mark = "*" if p.name == catalog.default else ""
-        rows.append((
-            p.name + mark, p.title, " ".join(p.sizes), f"{p.min_seconds:.1f}-{p.max_seconds:.1f}",
-            str(p.fps), str(p.default_steps), p.source,
-        ))  # fmt: skip
+        rows.append(
+            (
+                p.name + mark,
+                p.title,
+                " ".join(p.sizes),
+                f"{p.min_seconds:.1f}-{p.max_seconds:.1f}",
+                str(p.fps),
+                str(p.default_steps),
+                p.source,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     print("\n* default. A presets file named by VIDEOBOT_PRESETS points presets at local folders.")
+    return 0
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--models", nargs="*", help="presets this worker renders (default: all)")
+    parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
+    parser.add_argument(
+        "--database", help="job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)"
+    )
+    parser.add_argument("--max-bytes", type=parse_size, default="10MiB", help="upload limit for clips")
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    """Serve the job store until SIGTERM or Ctrl-C."""
+    import asyncio
+    import signal
+
+    from generator.worker import served_models
+
+    try:
+        catalog = PresetCatalog.load()
+        models = served_models(catalog, args.models)
+    except (PresetError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+
+    from db.store import open_store
+    from generator.loader import PipelineCache
+    from generator.worker import Worker, WorkerConfig, default_worker_id
+
+    async def serve() -> None:
+        store = await open_store(args.database)
+        try:
+            cache = PipelineCache(device=args.device)
+            config = WorkerConfig(
+                worker_id=default_worker_id(str(cache.device)), models=models, max_bytes=args.max_bytes
+            )
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            print(f"worker {config.worker_id} on {cache.device} serving {', '.join(models)}", file=sys.stderr)
+            await Worker(store, catalog, cache, config).run(stop)
+        finally:
+            await store.close()
+
+    asyncio.run(serve())
     return 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+
+from db.presets import PresetCatalog
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +22,32 @@ def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.tiny_models import build_tiny_wan
 
     return build_tiny_wan(tmp_path_factory.mktemp("models") / "tiny-wan")
+
+
+@pytest.fixture(scope="session")
+def presets_file(tiny_ltx: Path, tiny_wan: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A presets file, as an operator writes one, naming the tiny pipelines: `tiny-ltx` (the default),
+    `tiny-wan`, and `tiny-slow` (thousands of steps allowed: a render that lasts until cancelled)."""
+
+    def preset(base: str, folder: Path, **extra: object) -> dict[str, object]:
+        return {
+            "base": base,
+            "source": str(folder),
+            **json.loads((folder / "videobot.json").read_text()),
+            **extra,
+        }
+
+    presets = {
+        "default": "tiny-ltx",
+        "tiny-ltx": preset("ltx-video", tiny_ltx),
+        "tiny-wan": preset("wan-1.3b", tiny_wan),
+        "tiny-slow": preset("ltx-video", tiny_ltx, title="Tiny slow", max_steps=5000, default_steps=3000),
+    }
+    path = tmp_path_factory.mktemp("config") / "presets.json"
+    path.write_text(json.dumps(presets, indent=2))
+    return path
+
+
+@pytest.fixture(scope="session")
+def catalog(presets_file: Path) -> PresetCatalog:
+    return PresetCatalog.load(presets_file)

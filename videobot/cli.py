@@ -34,6 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list the model presets")
     models.set_defaults(handler="generator.cli:run_models")
+
+    from generator.cli import add_worker_arguments
+
+    worker = sub.add_parser("worker", help="render queued jobs on this machine's GPU (scale-out)")
+    add_worker_arguments(worker)
+    worker.set_defaults(handler="generator.cli:run_worker")
+
+    bot = sub.add_parser("bot", help="run the Discord bot alone (needs DISCORD_TOKEN)")
+    bot.add_argument("--database", help="job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)")
+    bot.set_defaults(handler="bot.cli:run_bot")
+
+    run = sub.add_parser("run", help="the bot and one worker per GPU, on this machine (needs DISCORD_TOKEN)")
+    run.add_argument("--database", help="job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)")
+    run.set_defaults(handler="videobot.run:run_all")
     return parser
 
 

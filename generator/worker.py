@@ -1,0 +1,218 @@
+"""The GPU worker: claim fairly, render with progress, encode, store, finish; then the next job.
+
+Reads top to bottom like a pipeline call: ``run`` claims a job, ``render_job`` runs the warm pipeline in
+a thread while a heartbeat task renews the lease and writes progress about once a second, and
+``deliver`` encodes and stores the clip. Delivery runs alongside the next job's render, so the GPU does
+not wait for ffmpeg or the database. On SIGTERM the worker stops claiming, hands a half-rendered job back
+to the queue (another worker takes it at once) and lets the previous clip's delivery finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from db.presets import PresetCatalog
+from db.spec import RenderPlan, SpecError, resolve_spec
+from db.store import Job, JobResult, JobStore
+from generator.encode import DISCORD_DEFAULT_LIMIT, EncodeError, encode_mp4, write_poster
+from generator.loader import PipelineCache
+from generator.render import RenderCancelled, RenderFailed, RenderOutput, render
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    worker_id: str
+    models: tuple[str, ...]
+    lease_s: float = 60.0
+    progress_interval_s: float = 1.0
+    idle_wait_s: float = 5.0
+    max_bytes: int = DISCORD_DEFAULT_LIMIT
+
+
+def default_worker_id(device: str) -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{device.replace(':', '')}"
+
+
+class _Progress:
+    """The render thread writes the step; the heartbeat task reads it and may raise the cancel flag."""
+
+    def __init__(self, total: int) -> None:
+        self.step = 0
+        self.total = total
+        self.cancel = threading.Event()
+
+    def update(self, step: int, total: int) -> None:
+        self.step, self.total = step, total
+
+
+class Worker:
+    def __init__(
+        self, store: JobStore, catalog: PresetCatalog, cache: PipelineCache, config: WorkerConfig
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.cache = cache
+        self.config = config
+        self.completed = 0  # clips delivered by this worker
+
+    # ---- the loop ---------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, *, max_jobs: int | None = None) -> None:
+        """Serve jobs until ``stop`` is set (or ``max_jobs`` were taken)."""
+        cfg = self.config
+        gpu = str(self.cache.device)
+        await self.store.register_worker(cfg.worker_id, socket.gethostname(), gpu, list(cfg.models))
+        delivering: asyncio.Task[None] | None = None
+        taken = 0
+        try:
+            while not stop.is_set() and (max_jobs is None or taken < max_jobs):
+                job = await self.store.claim_next(cfg.worker_id, cfg.models, cfg.lease_s)
+                if job is None:
+                    await self.store.worker_heartbeat(cfg.worker_id)
+                    await self._idle(stop)
+                    continue
+                taken += 1
+                output = await self.render_job(job, stop)
+                if output is None:
+                    continue
+                if delivering is not None:
+                    await delivering  # at most one clip waits for encoding: memory stays bounded
+                delivering = asyncio.create_task(self.deliver(job, output))
+        finally:
+            if delivering is not None:
+                await delivering
+            with contextlib.suppress(Exception):
+                await self.store.unregister_worker(cfg.worker_id)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        waiter = asyncio.create_task(self.store.wait_for_work(self.config.idle_wait_s))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (waiter, stopper):
+            task.cancel()
+        await asyncio.gather(waiter, stopper, return_exceptions=True)
+
+    # ---- one job ----------------------------------------------------------------------------------
+
+    def plan_for(self, job: Job) -> RenderPlan:
+        return resolve_spec(job.spec, self.catalog)
+
+    async def _keep_alive(self, job: Job, progress: _Progress, stop: asyncio.Event | None) -> None:
+        """Renew the lease and write progress every interval; raise the cancel flag when the store says
+        the job is no longer ours (cancelled, or the lease was lost), or when the worker is stopping."""
+        cfg = self.config
+        while True:
+            if stop is not None and stop.is_set():
+                progress.cancel.set()
+            try:
+                alive = await self.store.heartbeat(
+                    job.id, cfg.worker_id, step=progress.step, total_steps=progress.total, lease_s=cfg.lease_s
+                )
+            except Exception:  # a database hiccup: the lease has time to spare, try again next tick
+                log.exception("heartbeat for job %s failed", job.id)
+                alive = True
+            if not alive:
+                progress.cancel.set()
+                return
+            await asyncio.sleep(cfg.progress_interval_s)
+
+    async def render_job(self, job: Job, stop: asyncio.Event) -> RenderOutput | None:
+        """Render ``job``; None when it ended here (failed, cancelled or handed back)."""
+        cfg = self.config
+        try:
+            plan = self.plan_for(job)
+        except SpecError as exc:
+            await self.store.fail(job.id, cfg.worker_id, str(exc))
+            return None
+        progress = _Progress(plan.spec.steps or 0)
+        beat = asyncio.create_task(self._keep_alive(job, progress, stop))
+        started = time.perf_counter()
+        try:
+            return await asyncio.to_thread(
+                render, plan, progress.update, progress.cancel.is_set, cache=self.cache
+            )
+        except RenderCancelled:
+            if stop.is_set():
+                await self.store.release(job.id, cfg.worker_id)
+                log.info("job %s handed back to the queue: worker stopping", job.id)
+            else:
+                log.info("job %s stopped: cancelled", job.id)
+            return None
+        except RenderFailed as exc:
+            await self.store.fail(job.id, cfg.worker_id, str(exc), gpu_seconds=time.perf_counter() - started)
+            return None
+        except Exception:
+            log.exception("job %s failed", job.id)
+            reason = "Something went wrong on the GPU worker; the admins can see why in its log."
+            await self.store.fail(job.id, cfg.worker_id, reason, gpu_seconds=time.perf_counter() - started)
+            return None
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    async def deliver(self, job: Job, output: RenderOutput) -> None:
+        """Encode the frames, store mp4 and poster, and mark the job done (keeping its lease alive)."""
+        cfg = self.config
+        progress = _Progress(output.plan.spec.steps or 0)
+        progress.step = progress.total
+        beat = asyncio.create_task(self._keep_alive(job, progress, None))
+        try:
+            with tempfile.TemporaryDirectory(prefix=f"videobot-{job.id}-") as tmp:
+                video_path, poster_path = Path(tmp) / "clip.mp4", Path(tmp) / "poster.png"
+                try:
+                    clip = await asyncio.to_thread(
+                        encode_mp4, output.frames, output.fps, video_path, cfg.max_bytes
+                    )
+                    await asyncio.to_thread(write_poster, output.frames, poster_path)
+                except EncodeError as exc:
+                    await self.store.fail(job.id, cfg.worker_id, f"The clip could not be encoded: {exc}.")
+                    return
+                media_ref = await self.store.put_media(
+                    job.id, video_path.read_bytes(), poster_path.read_bytes()
+                )
+            result = JobResult(
+                media_ref=media_ref,
+                video_bytes=clip.bytes,
+                width=clip.width,
+                height=clip.height,
+                frames=clip.frames,
+                fps=float(clip.fps),
+                gpu_seconds=output.seconds,
+            )
+            if await self.store.finish(job.id, cfg.worker_id, result):
+                self.completed += 1
+            else:  # cancelled while encoding (or the lease went to another worker, which keeps its clip)
+                now = await self.store.get(job.id)
+                if now is not None and now.state == "cancelled":
+                    await self.store.delete_media(job.id)
+        except Exception:
+            log.exception("delivering job %s failed", job.id)
+            with contextlib.suppress(Exception):
+                await self.store.fail(job.id, cfg.worker_id, "The finished clip could not be stored.")
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+
+def served_models(catalog: PresetCatalog, requested: Sequence[str] | None) -> tuple[str, ...]:
+    """The presets this worker renders: those asked for (all by default); unknown names are an error."""
+    if not requested:
+        return tuple(catalog.names())
+    unknown = [name for name in requested if name not in catalog]
+    if unknown:
+        raise ValueError(f"unknown model preset(s): {', '.join(unknown)}; see `videobot models`")
+    return tuple(requested)
