@@ -5,8 +5,7 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    VIDEOBOT_DATA_DIR=/data
+    PIP_NO_CACHE_DIR=1
 
 WORKDIR /app
 # torch first and alone: its wheel (with the CUDA runtime) is the big layer, cached across code changes

@@ -20,7 +20,10 @@ DE = "de"
 CATALOG: dict[str, dict[str, str]] = {
     # commands and options (names: lowercase, no spaces, as Discord requires)
     "cmd.video": {EN: "video", DE: "video"},
-    "cmd.video.desc": {EN: "Make a short video clip from text", DE: "Erzeuge einen kurzen Videoclip aus Text"},
+    "cmd.video.desc": {
+        EN: "Make a short video clip from text",
+        DE: "Erzeuge einen kurzen Videoclip aus Text",
+    },
     "opt.prompt": {EN: "prompt", DE: "beschreibung"},
     "opt.prompt.desc": {EN: "What the clip shows", DE: "Was der Clip zeigt"},
     "opt.negative": {EN: "negative", DE: "ohne"},
@@ -38,7 +41,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "opt.period": {EN: "period", DE: "zeitraum"},
     "opt.period.desc": {EN: "Which period", DE: "Welcher Zeitraum"},
     "cmd.queue": {EN: "queue", DE: "warteschlange"},
-    "cmd.queue.desc": {EN: "Your jobs and the queue ahead of you", DE: "Deine Aufträge und die Warteschlange"},
+    "cmd.queue.desc": {
+        EN: "Your jobs and the queue ahead of you",
+        DE: "Deine Aufträge und die Warteschlange",
+    },
     "cmd.cancel": {EN: "cancel", DE: "abbrechen"},
     "cmd.cancel.desc": {EN: "Cancel a job of yours", DE: "Einen deiner Aufträge abbrechen"},
     "cmd.top": {EN: "top", DE: "top"},
@@ -51,7 +57,145 @@ CATALOG: dict[str, dict[str, str]] = {
     "period.week": {EN: "This week", DE: "Diese Woche"},
     "period.month": {EN: "This month", DE: "Diesen Monat"},
     "period.all": {EN: "All time", DE: "Insgesamt"},
-}  # fmt: skip
+    # replies and status messages
+    "error.generic": {
+        EN: "Something went wrong on our side (error {ref}). Please try again; the admins can look it up.",
+        DE: "Bei uns ist etwas schiefgegangen (Fehler {ref}). Bitte versuch es noch einmal; die Admins können nachsehen.",
+    },
+    "error.guild_only": {
+        EN: "This command works in servers only.",
+        DE: "Dieser Befehl funktioniert nur auf Servern.",
+    },
+    "error.channel": {
+        EN: "/video is not used in this channel. Try {channels}.",
+        DE: "/video ist in diesem Kanal nicht freigegeben. Versuch es in {channels}.",
+    },
+    "error.blocked_word": {
+        EN: "Your prompt contains a word this server does not allow (“{word}”).",
+        DE: "Deine Beschreibung enthält ein Wort, das dieser Server nicht erlaubt („{word}“).",
+    },
+    "error.model_offline": {
+        EN: "No GPU worker serves {model} right now. Choose one of: {choices}.",
+        DE: "Gerade rendert kein GPU-Worker {model}. Wähle eines von: {choices}.",
+    },
+    "error.no_workers": {
+        EN: "No GPU worker is online right now; your clip will wait until one starts.",
+        DE: "Gerade ist kein GPU-Worker online; dein Clip wartet, bis einer startet.",
+    },
+    "error.unknown_job": {
+        EN: "There is no clip #{job} on this server.",
+        DE: "Auf diesem Server gibt es keinen Clip #{job}.",
+    },
+    "error.not_yours": {
+        EN: "Only the author or a moderator can do that.",
+        DE: "Das dürfen nur die Person, die den Clip erstellt hat, oder Moderatoren.",
+    },
+    "error.not_done": {EN: "Clip #{job} is not finished.", DE: "Clip #{job} ist nicht fertig."},
+    "error.media_gone": {
+        EN: "The video of clip #{job} is no longer stored.",
+        DE: "Das Video von Clip #{job} ist nicht mehr gespeichert.",
+    },
+    "queued.ack": {EN: "Queued as #{job}: {where}.", DE: "Eingereiht als #{job}: {where}."},
+    "queued.where": {
+        EN: "position {position}, ready in about {eta}",
+        DE: "Position {position}, fertig in etwa {eta}",
+    },
+    "queued.where_no_eta": {EN: "position {position}", DE: "Position {position}"},
+    "status.queued": {EN: "⏳ Waiting — position {position}", DE: "⏳ Wartet — Position {position}"},
+    "status.queued_eta": {
+        EN: "⏳ Waiting — position {position}, ready in about {eta}",
+        DE: "⏳ Wartet — Position {position}, fertig in etwa {eta}",
+    },
+    "status.running": {
+        EN: "🎬 Rendering {bar} {step}/{total} steps",
+        DE: "🎬 Rendert {bar} {step}/{total} Schritte",
+    },
+    "status.encoding": {EN: "📦 Encoding…", DE: "📦 Wird kodiert…"},
+    "status.done": {EN: "✅ Done: {link}", DE: "✅ Fertig: {link}"},
+    "status.failed": {EN: "❌ Failed: {reason}", DE: "❌ Fehlgeschlagen: {reason}"},
+    "status.cancelled": {EN: "🚫 Cancelled.", DE: "🚫 Abgebrochen."},
+    "status.header": {
+        EN: "{kind}**{prompt}** — {author} · #{job}",
+        DE: "{kind}**{prompt}** — {author} · #{job}",
+    },
+    "kind.reroll": {EN: "🔁 Reroll of #{parent}: ", DE: "🔁 Neuer Seed für #{parent}: "},
+    "kind.remix": {EN: "✏️ Remix of #{parent}: ", DE: "✏️ Remix von #{parent}: "},
+    "eta.seconds": {EN: "{n} s", DE: "{n} s"},
+    "eta.minutes": {EN: "{n} min", DE: "{n} Min."},
+    "eta.hours": {EN: "{n} h", DE: "{n} Std."},
+    "embed.author": {EN: "Author", DE: "Von"},
+    "embed.model": {EN: "Model", DE: "Modell"},
+    "embed.seed": {EN: "Seed", DE: "Seed"},
+    "embed.length": {EN: "Length", DE: "Länge"},
+    "embed.render_time": {EN: "Render time", DE: "Renderzeit"},
+    "embed.steps": {EN: "Steps", DE: "Schritte"},
+    "embed.guidance": {EN: "Guidance", DE: "Guidance"},
+    "embed.size": {EN: "Size", DE: "Größe"},
+    "embed.negative": {EN: "Negative prompt", DE: "Ohne"},
+    "embed.votes": {EN: "Votes", DE: "Stimmen"},
+    "embed.parent": {EN: "Made from", DE: "Entstanden aus"},
+    "thread.name": {EN: "#{job} {prompt}", DE: "#{job} {prompt}"},
+    "vote.own": {
+        EN: "You cannot vote on your own clip.",
+        DE: "Du kannst nicht für deinen eigenen Clip abstimmen.",
+    },
+    "vote.done_only": {
+        EN: "Only finished clips can be voted on.",
+        DE: "Nur fertige Clips können bewertet werden.",
+    },
+    "remix.title": {EN: "Remix #{job}", DE: "Remix von #{job}"},
+    "remix.prompt": {EN: "Prompt", DE: "Beschreibung"},
+    "deleted": {EN: "Clip #{job} was deleted.", DE: "Clip #{job} wurde gelöscht."},
+    "cancel.done": {EN: "Cancelled #{job}.", DE: "#{job} abgebrochen."},
+    "cancel.none": {
+        EN: "You have no clip waiting or rendering.",
+        DE: "Du hast keinen wartenden oder laufenden Clip.",
+    },
+    "cancel.too_late": {EN: "#{job} has already finished.", DE: "#{job} ist schon fertig."},
+    "queue.title": {EN: "Your clips", DE: "Deine Clips"},
+    "queue.empty": {
+        EN: "You have no clip waiting or rendering. {total} waiting on this server.",
+        DE: "Du hast keinen wartenden oder laufenden Clip. Auf diesem Server warten {total}.",
+    },
+    "queue.line_running": {
+        EN: "#{job} **{prompt}** — rendering, {percent}%",
+        DE: "#{job} **{prompt}** — rendert, {percent} %",
+    },
+    "queue.line_queued": {
+        EN: "#{job} **{prompt}** — position {position}, ready in about {eta}",
+        DE: "#{job} **{prompt}** — Position {position}, fertig in etwa {eta}",
+    },
+    "queue.line_queued_no_eta": {
+        EN: "#{job} **{prompt}** — position {position}",
+        DE: "#{job} **{prompt}** — Position {position}",
+    },
+    "queue.footer": {
+        EN: "{workers} GPU worker(s) online · {total} clip(s) waiting on this server",
+        DE: "{workers} GPU-Worker online · {total} Clip(s) warten auf diesem Server",
+    },
+    "top.title": {EN: "Best clips — {period}", DE: "Beste Clips — {period}"},
+    "top.empty": {
+        EN: "No voted clips in this period yet.",
+        DE: "In diesem Zeitraum gibt es noch keine bewerteten Clips.",
+    },
+    "cap.too_many_queued": {
+        EN: "You already have {count} clips waiting (the limit is {limit}); wait for one to start or cancel one.",
+        DE: "Du hast schon {count} wartende Clips (erlaubt sind {limit}); warte, bis einer startet, oder brich einen ab.",
+    },
+    "cap.daily_limit": {
+        EN: "You have made {limit} clips in the last 24 hours, the daily limit; you can make another in {retry_after_min} minutes.",
+        DE: "Du hast in den letzten 24 Stunden {limit} Clips erstellt, das Tageslimit; der nächste geht in {retry_after_min} Minuten.",
+    },
+    "settings.saved": {EN: "Saved. {summary}", DE: "Gespeichert. {summary}"},
+    "settings.summary": {
+        EN: "Channels: {channels} · waiting per member: {queued} · rendering per member: {running} · per day: {daily} · blocked words allowed in age-restricted channels: {nsfw} · role weights: {weights} · blocked words: {words}",
+        DE: "Kanäle: {channels} · wartend pro Person: {queued} · rendernd pro Person: {running} · pro Tag: {daily} · gesperrte Wörter in altersbeschränkten Kanälen erlaubt: {nsfw} · Rollengewichte: {weights} · gesperrte Wörter: {words}",
+    },
+    "settings.all_channels": {EN: "all", DE: "alle"},
+    "settings.none": {EN: "none", DE: "keine"},
+    "yes": {EN: "yes", DE: "ja"},
+    "no": {EN: "no", DE: "nein"},
+}
 
 # German for the spec errors; the English is db.spec.SpecError.MESSAGES
 SPEC_ERRORS_DE: dict[str, str] = {

@@ -1,0 +1,90 @@
+"""The bot: one ``commands.Bot`` subclass. Intents, mentions, and ``setup_hook`` (open the job store,
+load the cogs, register the persistent buttons, sync the commands). Nothing else lives here."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.config import BotConfig
+from bot.i18n import CatalogTranslator, t
+from db.presets import PresetCatalog
+from db.store import JobStore, open_store
+
+log = logging.getLogger(__name__)
+
+COGS = ("bot.cogs.video", "bot.cogs.queue", "bot.cogs.gallery", "bot.cogs.settings", "bot.cogs.delivery")
+
+
+class VideoTree(app_commands.CommandTree["VideoBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+
+async def report_error(interaction: discord.Interaction[VideoBot], error: BaseException) -> None:
+    """Log with a reference and tell the member, briefly, quoting the reference."""
+    if isinstance(error, app_commands.CheckFailure):
+        text = str(error) or t(interaction.locale, "error.not_yours")
+    else:
+        ref = secrets.token_hex(3)
+        log.error("interaction failed (ref %s)", ref, exc_info=error)
+        text = t(interaction.locale, "error.generic", ref=ref)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell the member about the error")
+
+
+class VideoBot(commands.Bot):
+    store: JobStore
+
+    def __init__(self, config: BotConfig, catalog: PresetCatalog | None = None, **options: Any) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channels and threads in the cache; members come with each interaction
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),  # prompts are user text: never ping anyone
+            help_command=None,
+            tree_cls=VideoTree,
+            **options,
+        )
+        self.config = config
+        self.catalog = catalog or PresetCatalog.load()
+
+    async def setup_hook(self) -> None:
+        self.store = await open_store(self.config.database_url)
+        await self.tree.set_translator(CatalogTranslator())
+        for name in COGS:
+            await self.load_extension(name)
+        if self.config.sync_commands:
+            synced = await self.tree.sync()
+            log.info("synced %d application commands", len(synced))
+
+    async def close(self) -> None:
+        await super().close()
+        store = getattr(self, "store", None)
+        if store is not None:
+            await store.close()
+
+    async def messageable(self, channel_id: int) -> discord.abc.Messageable:
+        """A channel or thread to send to, from the cache or, after a restart, from Discord."""
+        channel = self.get_channel(channel_id)
+        if channel is None:
+            channel = await self.fetch_channel(channel_id)
+        assert isinstance(channel, discord.abc.Messageable)
+        return channel
+
+    def model_title(self, model: str) -> str:
+        preset = self.catalog.get(model)
+        return preset.title if preset is not None else model

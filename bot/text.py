@@ -1,0 +1,116 @@
+"""What members read: status lines, the clip embed, queue lines. Pure functions of a job and a locale."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.i18n import t
+from db.store import Job, VoteCounts
+
+PROMPT_IN_STATUS = 300  # characters of the prompt quoted in status messages and threads
+THREAD_NAME_MAX = 100
+
+
+def progress_bar(step: int, total: int, width: int = 12) -> str:
+    filled = 0 if total <= 0 else min(width, round(width * step / total))
+    return "▰" * filled + "▱" * (width - filled)
+
+
+def short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def quoted_prompt(prompt: str, limit: int = PROMPT_IN_STATUS) -> str:
+    """The prompt for bold display: shortened, markdown escaped (mentions are never pinged anyway)."""
+    return discord.utils.escape_markdown(short(prompt, limit))
+
+
+def format_eta(seconds: float | None, locale: str) -> str | None:
+    if seconds is None:
+        return None
+    if seconds < 90:
+        return t(locale, "eta.seconds", n=max(5, round(seconds / 5) * 5))
+    if seconds < 90 * 60:
+        return t(locale, "eta.minutes", n=round(seconds / 60))
+    return t(locale, "eta.hours", n=round(seconds / 3600, 1))
+
+
+def header(job: Job, locale: str) -> str:
+    kind = t(locale, f"kind.{job.kind}", parent=job.parent_id) if job.kind in ("reroll", "remix") else ""
+    prompt = quoted_prompt(job.spec.prompt)
+    return t(locale, "status.header", kind=kind, prompt=prompt, author=f"<@{job.user_id}>", job=job.id)
+
+
+def status_line(job: Job, locale: str, position: int = 0, eta_s: float | None = None) -> str:
+    """One line for the job's state: waiting (position, ETA), rendering (bar), or how it ended."""
+    if job.state == "queued":
+        eta = format_eta(eta_s, locale)
+        if eta is None:
+            return t(locale, "status.queued", position=max(position, 1))
+        return t(locale, "status.queued_eta", position=max(position, 1), eta=eta)
+    if job.state == "running":
+        if job.total_steps and job.step >= job.total_steps:
+            return t(locale, "status.encoding")
+        return t(
+            locale,
+            "status.running",
+            bar=progress_bar(job.step, job.total_steps),
+            step=job.step,
+            total=job.total_steps or "?",
+        )
+    if job.state == "failed":
+        return t(locale, "status.failed", reason=job.error or "?")
+    if job.state == "cancelled":
+        return t(locale, "status.cancelled")
+    return t(locale, "status.done", link="")
+
+
+def status_message(job: Job, locale: str, position: int = 0, eta_s: float | None = None) -> str:
+    return f"{header(job, locale)}\n{status_line(job, locale, position, eta_s)}"
+
+
+def where_in_queue(position: int, eta_s: float | None, locale: str) -> str:
+    eta = format_eta(eta_s, locale)
+    if eta is None:
+        return t(locale, "queued.where_no_eta", position=max(position, 1))
+    return t(locale, "queued.where", position=max(position, 1), eta=eta)
+
+
+def thread_name(job: Job, locale: str) -> str:
+    return short(t(locale, "thread.name", job=job.id, prompt=short(job.spec.prompt, 80)), THREAD_NAME_MAX)
+
+
+def clip_embed(job: Job, votes: VoteCounts, locale: str, model_title: str) -> discord.Embed:
+    """The card under a clip: prompt, author, model, seed, length, render time."""
+    spec = job.spec
+    embed = discord.Embed(
+        description=f"**{quoted_prompt(spec.prompt, 3500)}**", colour=discord.Colour.blurple()
+    )
+    embed.add_field(name=t(locale, "embed.author"), value=f"<@{job.user_id}>")
+    embed.add_field(name=t(locale, "embed.model"), value=model_title)
+    embed.add_field(name=t(locale, "embed.seed"), value=str(spec.seed))
+    if job.frames and job.fps:
+        embed.add_field(name=t(locale, "embed.length"), value=f"{job.frames / job.fps:.1f} s")
+    if job.gpu_seconds is not None:
+        embed.add_field(name=t(locale, "embed.render_time"), value=f"{job.gpu_seconds:.1f} s")
+    if spec.negative_prompt:
+        embed.add_field(
+            name=t(locale, "embed.negative"), value=quoted_prompt(spec.negative_prompt, 1000), inline=False
+        )
+    if job.parent_id is not None:
+        embed.add_field(name=t(locale, "embed.parent"), value=f"#{job.parent_id}")
+    embed.set_footer(text=f"#{job.id}")
+    return embed
+
+
+def details_embed(job: Job, votes: VoteCounts, locale: str, model_title: str) -> discord.Embed:
+    """Everything about a clip (the ℹ️ button): enough to make it again."""
+    spec = job.spec
+    embed = clip_embed(job, votes, locale, model_title)
+    embed.add_field(name=t(locale, "embed.steps"), value=str(spec.steps))
+    embed.add_field(name=t(locale, "embed.guidance"), value=f"{spec.guidance:g}" if spec.guidance else "–")
+    if job.width and job.height:
+        embed.add_field(name=t(locale, "embed.size"), value=f"{job.width}×{job.height} · {spec.aspect}")
+    embed.add_field(name=t(locale, "embed.votes"), value=f"👍 {votes.up} · 👎 {votes.down}")
+    return embed

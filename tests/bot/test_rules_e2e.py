@@ -1,0 +1,137 @@
+"""What a member sees when the bot says no, in their language, and the admins' /settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import VideoBot
+from db.store import JobStore
+from tests.bot.conftest import WorkerProcess, job_in_state, wait_until
+from tests.bot.test_video_e2e import clip_messages, make_clip
+from tests.discord_fake import DiscordFake
+
+
+async def refused(fake: DiscordFake, options: dict[str, object], **kwargs: object) -> str:
+    handle = await fake.slash_command("video", options, **kwargs)  # type: ignore[arg-type]
+    await handle.wait_ack()
+    assert handle.ephemeral, handle.original
+    return str(handle.original["content"])  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"prompt": "   "}, "prompt is empty"),
+        ({"prompt": "a cat", "model": "sora"}, "no model called “sora”"),
+        ({"prompt": "a cat", "seconds": 25}, "you asked for 25"),
+        ({"prompt": "a cat", "model": "tiny-wan", "aspect": "3:2"}, "does not render 3:2"),
+    ],
+)
+async def test_bad_input_is_answered_privately_and_nothing_is_queued(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, options: dict[str, object], words: str
+) -> None:
+    assert words in await refused(discord_fake, options)
+    assert await store.active_jobs() == []
+    assert discord_fake.messages_in("general") == []
+
+
+async def test_admin_rules_channel_blocked_words_and_caps(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+) -> None:
+    fake = discord_fake
+    fake.add_user("alice")
+    videos = fake.channel("videos")
+    # a member may not change the settings
+    denied = await fake.slash_command("settings limits", {"waiting": 1}, user="alice")
+    await denied.wait_ack()
+    assert denied.ephemeral and "Only" in denied.original["content"]  # type: ignore[index]
+
+    for command, options in [
+        ("settings channel", {"channel": videos, "allowed": True}),
+        ("settings blocked-word", {"word": "Gore"}),
+        ("settings limits", {"waiting": 1}),
+    ]:
+        handle = await fake.slash_command(command, options)
+        await handle.wait_ack()
+        assert "Saved" in handle.original["content"], handle.original  # type: ignore[index]
+
+    assert "not used in this channel" in await refused(fake, {"prompt": "a cat"}, user="alice")
+    assert "does not allow (“gore”)" in await refused(
+        fake, {"prompt": "so much GORE"}, user="alice", channel=videos
+    )
+    ok = await fake.slash_command(
+        "video", {"prompt": "a cat", "model": "tiny-slow"}, user="alice", channel=videos
+    )
+    await ok.wait_ack()
+    assert "Queued as #1" in ok.original["content"]  # type: ignore[index]
+    assert "limit is 1" in await refused(fake, {"prompt": "a dog"}, user="alice", channel=videos)
+    assert [j.id for j in await store.active_jobs()] == [1]
+
+
+async def test_nobody_is_pinged_by_a_prompt_full_of_mentions(
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+) -> None:
+    fake = discord_fake
+    alice = fake.add_user("alice")
+    role = fake.guild.role("Moderator")
+    worker.start()
+    await make_clip(fake, store, f"@everyone @here <@&{role.id}> <@{alice.id}> dance", model="tiny-ltx")
+    assert not fake.pinged_anyone()
+    assert any("@everyone" in m["content"] for m in clip_messages(fake, "general"))
+
+
+async def test_a_german_member_gets_german_replies_and_commands(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+) -> None:
+    fake = discord_fake
+    fake.add_user("jonas", locale="de")
+    handle = await fake.slash_command(
+        "video", {"prompt": "eine Katze am Strand", "model": "tiny-ltx"}, user="jonas"
+    )
+    await handle.wait_ack()
+    assert "Eingereiht als #1" in handle.original["content"]  # type: ignore[index]
+    status = await wait_until(lambda: next(iter(fake.messages_in("general")), None), what="status")
+    assert "Wartet" in status["content"]
+    assert "Die Beschreibung ist leer" in await refused(fake, {"prompt": "  "}, user="jonas")
+    names = fake.command_names(locale="de")
+    assert {"video", "warteschlange", "abbrechen", "zeigen", "einstellungen"} <= set(names)
+    queue = await fake.slash_command("warteschlange", {}, user="jonas", locale="de")
+    await queue.wait_ack()
+    assert queue.original["embeds"][0]["title"] == "Deine Clips"  # type: ignore[index]
+
+
+async def test_queue_top_show_info_and_delete(
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+) -> None:
+    fake = discord_fake
+    fake.add_user("alice")
+    worker.start()
+    clip = await make_clip(fake, store, "a paper boat", model="tiny-ltx")
+    await (await fake.click(clip, "vb:vote:1:up", user="alice")).wait_ack()
+
+    queue = await fake.slash_command("queue", {})
+    await queue.wait_ack()
+    assert "no clip waiting" in queue.original["content"]  # type: ignore[index]
+
+    top = await fake.slash_command("top", {"period": "day"})
+    await top.wait_ack()
+    assert "a paper boat" in top.original["embeds"][0]["description"]  # type: ignore[index]
+
+    info = await fake.click(clip, "vb:info:1", user="alice")
+    await info.wait_ack()
+    fields = {f["name"]: f["value"] for f in info.original["embeds"][0]["fields"]}  # type: ignore[index]
+    assert info.ephemeral and fields["Steps"] == "2" and fields["Votes"] == "👍 1 · 👎 0"
+
+    show = await fake.slash_command("show", {"job": 1})
+    await show.wait_ack()
+    reposted = show.original
+    assert reposted is not None and not show.ephemeral and reposted["attachments"]
+
+    not_yours = await fake.click(clip, "vb:delete:1", user="alice")
+    await not_yours.wait_ack()
+    assert "Only" in not_yours.original["content"]  # type: ignore[index]
+    delete = await fake.click(clip, "vb:delete:1")
+    await delete.wait_ack()
+    await wait_until(lambda: clip["id"] in fake.deleted_messages, what="the clip to be deleted")
+    assert await store.get_media(1) is None
+    await job_in_state(store, 1, "done")
