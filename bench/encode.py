@@ -75,8 +75,10 @@ def overhead_table(out_dir: Path) -> None:
         t4 = time.perf_counter()
         rows.append((t1 - t0, (t2 - t1) - out.seconds, t3 - t2, t4 - t3, out.seconds))
     med = [statistics.median(col) * 1000 for col in zip(*rows, strict=True)]
-    print(f"\n## Overhead around the pipeline call, tiny LTX ({plan.width}x{plan.height}, "
-          f"{plan.num_frames} frames), median of 10, ms\n")  # fmt: skip
+    print(
+        f"\n## Overhead around the pipeline call, tiny LTX ({plan.width}x{plan.height}, "
+        f"{plan.num_frames} frames), median of 10, ms\n"
+    )
     print("| warm cache lookup | render() around the call | encode | poster | overhead | pipeline call |")
     print("|---|---|---|---|---|---|")
     cells = [f"{med[0]:.2f}", *(f"{v:.1f}" for v in (med[1], med[2], med[3], sum(med[:4]), med[4]))]
