@@ -27,7 +27,8 @@ def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def presets_file(tiny_ltx: Path, tiny_wan: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A presets file, as an operator writes one, naming the tiny pipelines: `tiny-ltx` (the default),
-    `tiny-wan`, and `tiny-slow` (thousands of steps allowed: a render that lasts until cancelled)."""
+    `tiny-wan`, `tiny-slow` (thousands of steps: a render that lasts until cancelled) and `tiny-steady`
+    (a few hundred steps: long enough to watch its progress)."""
 
     def preset(base: str, folder: Path, **extra: object) -> dict[str, object]:
         return {
@@ -42,6 +43,7 @@ def presets_file(tiny_ltx: Path, tiny_wan: Path, tmp_path_factory: pytest.TempPa
         "tiny-ltx": preset("ltx-video", tiny_ltx),
         "tiny-wan": preset("wan-1.3b", tiny_wan),
         "tiny-slow": preset("ltx-video", tiny_ltx, title="Tiny slow", max_steps=5000, default_steps=3000),
+        "tiny-steady": preset("ltx-video", tiny_ltx, title="Tiny steady", max_steps=5000, default_steps=2500),
     }
     path = tmp_path_factory.mktemp("config") / "presets.json"
     path.write_text(json.dumps(presets, indent=2))

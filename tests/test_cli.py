@@ -28,9 +28,23 @@ def test_generate_writes_a_clip_with_progress_on_stderr(tiny_ltx: Path, tmp_path
     out = tmp_path / "clip.mp4"
     poster = tmp_path / "clip.png"
     result = videobot(
-        "generate", "a red car in a neon city", "-o", str(out), "--model", str(tiny_ltx),
-        "--seconds", "3", "--aspect", "16:9", "--seed", "42", "--steps", "3", "--poster", str(poster),
-    )  # fmt: skip
+        "generate",
+        "a red car in a neon city",
+        "-o",
+        str(out),
+        "--model",
+        str(tiny_ltx),
+        "--seconds",
+        "3",
+        "--aspect",
+        "16:9",
+        "--seed",
+        "42",
+        "--steps",
+        "3",
+        "--poster",
+        str(poster),
+    )
     assert result.returncode == 0, result.stderr
     assert "3/3" in result.stderr  # the progress bar reached the last step
     assert "seed 42" in result.stdout
@@ -45,9 +59,19 @@ def test_generate_writes_a_clip_with_progress_on_stderr(tiny_ltx: Path, tmp_path
 def test_long_high_motion_clip_fits_a_small_limit(tiny_ltx: Path, tmp_path: Path) -> None:
     out = tmp_path / "long.mp4"
     result = videobot(
-        "generate", "a storm", "-o", str(out), "--model", str(tiny_ltx),
-        "--seconds", "10", "--aspect", "16:9", "--max-bytes", "20k",
-    )  # fmt: skip
+        "generate",
+        "a storm",
+        "-o",
+        str(out),
+        "--model",
+        str(tiny_ltx),
+        "--seconds",
+        "10",
+        "--aspect",
+        "16:9",
+        "--max-bytes",
+        "20k",
+    )
     assert result.returncode == 0, result.stderr
     facts = probe(out)
     assert facts.size <= 20_000
@@ -93,8 +117,9 @@ def test_bad_output_paths_are_refused(tiny_ltx: Path, tmp_path: Path) -> None:
 
 
 def test_a_limit_no_clip_can_meet_exits_1_and_leaves_nothing(tiny_ltx: Path, tmp_path: Path) -> None:
-    result = videobot("generate", "a cat", "-o", str(tmp_path / "c.mp4"), "--model", str(tiny_ltx),
-                      "--max-bytes", "100")  # fmt: skip
+    result = videobot(
+        "generate", "a cat", "-o", str(tmp_path / "c.mp4"), "--model", str(tiny_ltx), "--max-bytes", "100"
+    )
     assert result.returncode == 1 and "cannot be made smaller than 100 bytes" in result.stderr
     assert list(tmp_path.iterdir()) == []
 

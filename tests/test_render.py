@@ -54,8 +54,12 @@ def test_same_seed_same_frames_other_seed_other_frames(model: Path, cache: Pipel
 
 def test_progress_reports_every_step(model: Path, cache: PipelineCache) -> None:
     seen: list[tuple[int, int]] = []
-    render(JobSpec("a dog", model=str(model), steps=5), lambda s, t: seen.append((s, t)),
-           catalog=CATALOG, cache=cache)  # fmt: skip
+    render(
+        JobSpec("a dog", model=str(model), steps=5),
+        lambda s, t: seen.append((s, t)),
+        catalog=CATALOG,
+        cache=cache,
+    )
     assert seen == [(0, 5), (1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
 
 

@@ -78,12 +78,21 @@ def test_seconds_snap_to_frame_counts_the_pipeline_accepts(catalog: PresetCatalo
 
 def test_presets_file_points_a_preset_at_a_folder_and_adds_one(tmp_path: Path) -> None:
     presets = tmp_path / "presets.json"
-    presets.write_text(json.dumps({
-        "default": "draft",
-        "ltx-video": {"source": "/models/ltx"},
-        "draft": {"base": "ltx-video", "title": "Draft", "default_steps": 10, "sizes": {"1:1": [256, 256]},
-                  "default_aspect": "1:1"},
-    }))  # fmt: skip
+    presets.write_text(
+        json.dumps(
+            {
+                "default": "draft",
+                "ltx-video": {"source": "/models/ltx"},
+                "draft": {
+                    "base": "ltx-video",
+                    "title": "Draft",
+                    "default_steps": 10,
+                    "sizes": {"1:1": [256, 256]},
+                    "default_aspect": "1:1",
+                },
+            }
+        )
+    )
     catalog = PresetCatalog.load(presets)
     assert catalog.get("ltx-video").source == "/models/ltx"  # type: ignore[union-attr]
     plan = resolve_spec(JobSpec("cat"), catalog)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +216,29 @@ async def test_a_clip_finished_while_the_bot_was_down_is_posted_once_and_its_but
     assert button(fake.message(clip["id"]), "vb:vote:1:up")["label"] == "1"
     assert len(clip_messages(fake, "general")) == 1
     assert len(fake.threads("general")) == 1
+
+
+async def test_the_status_message_shows_progress_at_most_every_3_seconds(
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+) -> None:
+    fake = discord_fake
+    worker.start()
+    await wait_until(store.live_workers, what="the worker to register")
+    handle = await fake.slash_command("video", {"prompt": "a candle burning down", "model": "tiny-steady"})
+    await handle.wait_ack()
+    status = await wait_until(lambda: next(iter(fake.messages_in("general")), None), what="status")
+    await job_in_state(store, 1, "done", timeout=120)
+    await wait_until(lambda: status["id"] in fake.deleted_messages, what="the clip to replace the status")
+
+    edits = fake.edits_of(status["id"])
+    texts = [e.json["content"] for e in edits if e.json]
+    rendering = [text for text in texts if "Rendering" in text]
+    assert len(rendering) >= 2, texts
+    assert "▰" in rendering[-1] and "/2500 steps" in rendering[-1]
+    steps = [int(re.search(r"(\d+)/2500 steps", text).group(1)) for text in rendering]  # type: ignore[union-attr]
+    assert steps == sorted(steps)  # progress only moves forward
+    gaps = [b.at - a.at for a, b in itertools.pairwise(edits)]
+    assert all(gap >= 2.9 for gap in gaps), gaps  # no more often than every 3 s (clock jitter aside)
+    assert all(
+        (e.template or "").startswith("/channels/") for e in edits
+    )  # the bot token, not the interaction token
