@@ -42,7 +42,7 @@ def header(job: Job, locale: str) -> str:
     return t(locale, "status.header", kind=kind, prompt=prompt, author=f"<@{job.user_id}>", job=job.id)
 
 
-def status_line(job: Job, locale: str, position: int = 0, eta_s: float | None = None) -> str:
+def status_line(job: Job, locale: str, position: int = 0, eta_s: float | None = None, link: str = "") -> str:
     """One line for the job's state: waiting (position, ETA), rendering (bar), or how it ended."""
     if job.state == "queued":
         eta = format_eta(eta_s, locale)
@@ -63,11 +63,13 @@ def status_line(job: Job, locale: str, position: int = 0, eta_s: float | None = 
         return t(locale, "status.failed", reason=job.error or "?")
     if job.state == "cancelled":
         return t(locale, "status.cancelled")
-    return t(locale, "status.done", link="")
+    return t(locale, "status.done", link=link)
 
 
-def status_message(job: Job, locale: str, position: int = 0, eta_s: float | None = None) -> str:
-    return f"{header(job, locale)}\n{status_line(job, locale, position, eta_s)}"
+def status_message(
+    job: Job, locale: str, position: int = 0, eta_s: float | None = None, link: str = ""
+) -> str:
+    return f"{header(job, locale)}\n{status_line(job, locale, position, eta_s, link)}"
 
 
 def where_in_queue(position: int, eta_s: float | None, locale: str) -> str:

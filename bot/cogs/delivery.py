@@ -119,7 +119,7 @@ class DeliveryCog(commands.Cog):
         thread_id = await self._open_thread(job, message) if job.kind == "new" else None
         if await store.mark_posted(job.id, message.id, thread_id):
             self.posted += 1
-        await self._remove_status(job)
+        await self._edit_status(job, status_message(job, job.locale, link=message.jump_url))
 
     async def _open_thread(self, job: Job, message: discord.Message) -> int | None:
         if not isinstance(message.channel, discord.TextChannel):
@@ -134,15 +134,6 @@ class DeliveryCog(commands.Cog):
                 return message.id
             log.warning("could not open a thread for job %s", job.id, exc_info=True)
             return None
-
-    async def _remove_status(self, job: Job) -> None:
-        if job.status_message_id is None:
-            return
-        try:
-            channel = await self.bot.messageable(job.channel_id)
-            await channel.get_partial_message(job.status_message_id).delete()  # type: ignore[attr-defined]
-        except discord.HTTPException:
-            pass  # already gone
 
     async def post_ending(self, job: Job) -> None:
         """A failed or cancelled job: its status message says so (or a new message, if it has none)."""
