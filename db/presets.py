@@ -19,6 +19,7 @@ PRESETS_ENV = "VIDEOBOT_PRESETS"
 FOLDER_PRESET_FILE = "videobot.json"
 
 ASPECTS = ("16:9", "9:16", "1:1", "3:2", "2:3")
+DEFAULT_SPEEDUPS: Mapping[str, Any] = {"attention_backend": "auto", "compile": True}
 
 
 class PresetError(ValueError):
@@ -46,6 +47,8 @@ class Preset:
     call_kwargs: Mapping[str, Any] = field(default_factory=dict)
     # component overrides at load time: {"vae_dtype": "float32", "flow_shift": 3.0}
     load_options: Mapping[str, Any] = field(default_factory=dict)
+    # speed-ups that keep the output (generator/speedups.py): {"attention_backend": "auto", "compile": True}
+    speedups: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_SPEEDUPS))
     description: str = ""
 
     @property

@@ -19,6 +19,7 @@ import torch
 import transformers
 
 from db.presets import Preset
+from generator.speedups import apply_speedups
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,9 @@ def load_pipeline(preset: Preset, device: torch.device) -> Any:
         pipe.scheduler = pipe.scheduler.__class__.from_config(pipe.scheduler.config, flow_shift=shift)
     pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
+    applied = apply_speedups(pipe, preset.speedups, device)
+    if applied:
+        log.info("%s: %s", preset.title, ", ".join(applied))
     return pipe
 
 

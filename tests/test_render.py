@@ -119,3 +119,27 @@ def test_out_of_memory_fails_with_a_reason_and_the_next_render_works(
     with pytest.raises(RenderFailed, match="ran out of memory"):
         render(JobSpec("a cat", model=str(greedy)), catalog=CATALOG, cache=cache)
     assert render(JobSpec("a cat", model=str(tiny_ltx)), catalog=CATALOG, cache=cache).frames.size > 0
+
+
+def test_speedups_keep_the_frames_and_can_be_switched_off(
+    tiny_ltx: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator.speedups import apply_speedups
+
+    base = CATALOG.resolve(str(tiny_ltx))
+    assert base is not None
+    stock = render(
+        JobSpec("a cat", model=str(tiny_ltx), seed=3), catalog=CATALOG, cache=PipelineCache(device="cpu")
+    )
+
+    cache = PipelineCache(device="cpu")
+    pipe = cache.get(base)
+    fast = {"attention_backend": "auto", "compile": True, "compile_backend": "eager"}
+    monkeypatch.setenv("VIDEOBOT_SPEEDUPS", "off")
+    assert apply_speedups(pipe, fast, cache.device, allow_cpu=True) == []
+    monkeypatch.delenv("VIDEOBOT_SPEEDUPS")
+    assert apply_speedups(pipe, fast, cache.device) == []  # the CPU keeps stock diffusers by default
+    applied = apply_speedups(pipe, fast, cache.device, allow_cpu=True)
+    assert applied == ["attention=native", "compile_repeated_blocks(eager)"]
+    faster = render(JobSpec("a cat", model=str(tiny_ltx), seed=3), catalog=CATALOG, cache=cache)
+    assert np.array_equal(stock.frames, faster.frames)
