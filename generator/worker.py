@@ -39,6 +39,7 @@ class WorkerConfig:
     progress_interval_s: float = 1.0
     idle_wait_s: float = 5.0
     max_bytes: int = DISCORD_DEFAULT_LIMIT
+    overlap: bool = True  # encode and store a clip while the next one renders
 
 
 def default_worker_id(device: str) -> str:
@@ -66,6 +67,7 @@ class Worker:
         self.cache = cache
         self.config = config
         self.completed = 0  # clips delivered by this worker
+        self.render_seconds = 0.0  # time the pipeline was running: the GPU's busy time
 
     # ---- the loop ---------------------------------------------------------------------------------
 
@@ -90,6 +92,8 @@ class Worker:
                 if delivering is not None:
                     await delivering  # at most one clip waits for encoding: memory stays bounded
                 delivering = asyncio.create_task(self.deliver(job, output))
+                if not cfg.overlap:
+                    await delivering
         finally:
             if delivering is not None:
                 await delivering
@@ -159,6 +163,7 @@ class Worker:
             await self.store.fail(job.id, cfg.worker_id, reason, gpu_seconds=time.perf_counter() - started)
             return None
         finally:
+            self.render_seconds += time.perf_counter() - started
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
