@@ -78,7 +78,7 @@ CATALOG: dict[str, dict[str, str]] = {
         EN: "No GPU worker serves {model} right now. Choose one of: {choices}.",
         DE: "Gerade rendert kein GPU-Worker {model}. Wähle eines von: {choices}.",
     },
-    "error.no_workers": {
+    "queued.no_workers": {
         EN: "No GPU worker is online right now; your clip will wait until one starts.",
         DE: "Gerade ist kein GPU-Worker online; dein Clip wartet, bis einer startet.",
     },

@@ -90,8 +90,12 @@ async def submit(
     except CapExceeded as exc:
         raise RefusedError(t(locale, f"cap.{exc.code}", **exc.params)) from exc
     position = await bot.store.queue_position(job.id)
-    where = where_in_queue(position.position, position.eta_s, locale)
-    await interaction.response.send_message(t(locale, "queued.ack", job=job.id, where=where), ephemeral=True)
+    reply = t(
+        locale, "queued.ack", job=job.id, where=where_in_queue(position.position, position.eta_s, locale)
+    )
+    if not served:
+        reply += "\n" + t(locale, "queued.no_workers")
+    await interaction.response.send_message(reply, ephemeral=True)
     try:
         target = await bot.messageable(channel_id)
         status = await target.send(status_message(job, locale, position.position, position.eta_s))

@@ -54,7 +54,9 @@ async def test_video_command_posts_a_playable_clip_with_buttons_and_a_thread(
     await handle.wait_ack()
     assert handle.ack_latency is not None and handle.ack_latency < 3.0
     assert handle.ephemeral
-    assert "Queued as #1" in handle.original["content"] and "position 1" in handle.original["content"]  # type: ignore[index]
+    reply = handle.original["content"]  # type: ignore[index]
+    assert "Queued as #1" in reply and "position 1" in reply
+    assert "No GPU worker is online" in reply  # the worker starts below
 
     # a status message appears in the channel at once
     status = await wait_until(
