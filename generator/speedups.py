@@ -6,6 +6,9 @@ They apply on CUDA only unless ``allow_cpu`` is given (the tests do, to check th
 
 - ``attention_backend``: a diffusers attention backend name, or "auto" for the fastest one installed
   (FlashAttention 3 on Hopper, then FlashAttention 2, then PyTorch's cuDNN and default SDPA).
+  Cross-attention stays on PyTorch's native SDPA whenever another backend is chosen: LTX-Video masks its
+  cross-attention (text padding) and diffusers' FlashAttention 2/3 and Sage backends raise on a mask at
+  the first forward; cross-attention is about 1 % of the transformer's FLOPs, self-attention the bulk.
 - ``compile``: ``compile_repeated_blocks`` (regional torch.compile of the transformer blocks: most of
   full compilation's speed for a fraction of its compile time). ``compile_backend`` picks the backend.
 """
@@ -25,6 +28,8 @@ SPEEDUPS_ENV = "VIDEOBOT_SPEEDUPS"
 # fastest first on Hopper; FlashAttention needs its package, cuDNN SDPA a CUDA GPU; the CPU has only native
 ATTENTION_PREFERENCE = ("_flash_3", "flash", "_native_cudnn", "native")
 CPU_ATTENTION = ("native",)
+# takes attention masks on every device (PyTorch picks a kernel that supports the mask)
+MASKED_ATTENTION = "native"
 
 
 def speedups_enabled() -> bool:
@@ -43,6 +48,31 @@ def set_fastest_attention(model: Any, preference: tuple[str, ...] = ATTENTION_PR
     return None
 
 
+def _is_cross_attention(name: str, module: Any) -> bool:
+    return name.rsplit(".", 1)[-1] == "attn2" or bool(getattr(module, "is_cross_attention", False))
+
+
+def keep_cross_attention_native(model: Any, chosen: str) -> int:
+    """Put ``model``'s cross-attention modules back on native SDPA if ``chosen`` is another backend;
+    how many were changed. Text-padding masks go to cross-attention only."""
+    if chosen == MASKED_ATTENTION:
+        return 0
+    from diffusers.models.attention_dispatch import AttentionBackendName
+
+    native = AttentionBackendName(MASKED_ATTENTION)
+    changed = 0
+    for name, module in model.named_modules():
+        processor = getattr(module, "processor", None)
+        if (
+            processor is not None
+            and hasattr(processor, "_attention_backend")
+            and _is_cross_attention(name, module)
+        ):
+            processor._attention_backend = native
+            changed += 1
+    return changed
+
+
 def apply_speedups(
     pipe: Any, options: Mapping[str, Any], device: torch.device, *, allow_cpu: bool = False
 ) -> list[str]:
@@ -59,7 +89,8 @@ def apply_speedups(
         preference = fastest if backend == "auto" else (str(backend),)
         chosen = set_fastest_attention(transformer, preference)
         if chosen is not None:
-            applied.append(f"attention={chosen}")
+            kept = keep_cross_attention_native(transformer, chosen)
+            applied.append(f"attention={chosen}" + (f" (cross-attention {MASKED_ATTENTION})" if kept else ""))
     if options.get("compile"):
         compiler = str(options.get("compile_backend", "inductor"))
         transformer.compile_repeated_blocks(fullgraph=True, backend=compiler)

@@ -1,0 +1,941 @@
+"""Seconds per clip on the GPU: each preset's default clip, stock diffusers against the project's path.
+
+    python -m bench.gpu [--presets ltx-video wan-1.3b] [--steps N] [--small] [--write-results]
+
+No weights can be downloaded, so each preset's pipeline is built from its real architecture (the configs
+below, with where each number comes from) with random weights: created on the meta device, materialised
+on the target device with ``to_empty`` and filled with a normal init (uninitialised memory can hold NaN).
+Speed does not depend on the values of the weights; step-skipping caches do (see below).
+
+Each preset's default clip (size, frames, steps, guidance from ``db.presets.BUILTIN_PRESETS``) is rendered
+two ways in one run, on the same pipeline object and the same seed:
+
+1. ``stock``: the pipeline in bf16 on the device, called as the model card shows (no attention backend
+   change, no compile; Wan's VAE in float32 as its card loads it).
+2. ``project``: ``generator.speedups.apply_speedups`` with the preset's ``speedups`` (fastest attention
+   backend, ``compile_repeated_blocks``); ``project+fp8`` in addition when torchao is installed.
+
+Each path makes a short first call (``--warmup-steps``: compile, autotuning, lazy initialisation) and then
+a timed call; ``callback_on_step_end`` timestamps (after ``torch.cuda.synchronize()``) split the timed call
+into preparation (text encoding, latents), steps and VAE decode. Seconds per clip are for the preset's
+default steps: measured when ``--steps`` is the default, else preparation + default steps x step + decode.
+
+Transformer TFLOP/s are the analytic FLOPs of one step (``transformer_flops``, both CFG branches) over the
+measured step time, against the card's bf16 matrix rate measured in the same run (a large timed matmul).
+
+First-Block Cache and MagCache decide from activations whether to skip a step; with random weights those
+decisions are meaningless, so they are not run: their rows are the speed at a fixed fraction of computed
+steps (``--cache-fraction``, 50 % by default), computed from the measured step time, and say so.
+
+``--small`` runs the same code on scaled-down configs on the CPU in seconds (float32, compile backend
+"eager", matmul rate in float32): tests/test_gpu_bench.py keeps this file from rotting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import importlib.util
+import math
+import statistics
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import diffusers
+import numpy as np
+import torch
+from accelerate import init_empty_weights
+from transformers import PreTrainedModel, T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
+
+from db.presets import BUILTIN_PRESETS, Preset
+from generator.speedups import apply_speedups
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+PROMPT = (
+    "A red fox trots through fresh snow at the edge of a pine forest at dawn, its breath steaming in the "
+    "cold air; the camera tracks it at ground level, soft golden light, shallow depth of field"
+)
+NEGATIVE = "worst quality, inconsistent motion, blurry, jittery, distorted"
+INIT_STD = 0.02
+
+# ---------------------------------------------------------------------------------------------------------
+# Architectures. Every full-size number below was checked against the diffusers/transformers source
+# installed here (constructor defaults, conversion scripts) and the published hub configs.
+# ---------------------------------------------------------------------------------------------------------
+
+# LTX-Video 2B transformer (Lightricks/LTX-Video transformer/config.json). These are exactly the
+# defaults of diffusers' LTXVideoTransformer3DModel.__init__ (0.42), which were written from that config.
+LTX_TRANSFORMER: dict[str, Any] = {
+    "in_channels": 128,
+    "out_channels": 128,
+    "patch_size": 1,
+    "patch_size_t": 1,
+    "num_attention_heads": 32,
+    "attention_head_dim": 64,  # inner dim 2048
+    "cross_attention_dim": 2048,
+    "num_layers": 28,
+    "activation_fn": "gelu-approximate",  # FeedForward mult 4: 2048 -> 8192 -> 2048
+    "qk_norm": "rms_norm_across_heads",
+    "norm_elementwise_affine": False,
+    "norm_eps": 1e-6,
+    "caption_channels": 4096,  # T5-XXL d_model
+    "attention_bias": True,
+    "attention_out_bias": True,
+}
+
+# LTX-Video VAE, the 0.9.1 variant: timestep-conditioned decoder with noise injection and residual
+# depth-to-space upsampling (channels 1024 -> 512 -> 256 -> 128). From get_vae_config("0.9.1") in
+# diffusers' scripts/convert_ltx_to_diffusers.py (current version: decoder_inject_noise (True, True, True,
+# False), down_block_types all LTXVideoDownBlock3D). Chosen over the 0.9.0 decoder (the constructor's
+# defaults: 512-wide, no timestep conditioning) because the preset's call_kwargs (decode_timestep 0.03,
+# decode_noise_scale 0.025) are the 0.9.1+ recipe, and because its decoder is the heavier one (the
+# benchmark's VAE figure is then an upper bound). The encoder is the same in both.
+LTX_VAE: dict[str, Any] = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": 128,
+    "block_out_channels": (128, 256, 512, 512),
+    "down_block_types": ("LTXVideoDownBlock3D",) * 4,
+    "decoder_block_out_channels": (256, 512, 1024),
+    "layers_per_block": (4, 3, 3, 3, 4),
+    "decoder_layers_per_block": (5, 6, 7, 8),
+    "spatio_temporal_scaling": (True, True, True, False),
+    "decoder_spatio_temporal_scaling": (True, True, True),
+    "decoder_inject_noise": (True, True, True, False),
+    "downsample_type": ("conv", "conv", "conv", "conv"),
+    "upsample_residual": (True, True, True),
+    "upsample_factor": (2, 2, 2),
+    "timestep_conditioning": True,
+    "patch_size": 4,  # with three 2x space-time scalings: 32x spatial, 8x temporal compression
+    "patch_size_t": 1,
+    "resnet_norm_eps": 1e-6,
+    "scaling_factor": 1.0,
+    "encoder_causal": True,
+    "decoder_causal": False,
+}
+
+# T5-XXL encoder (google/t5-v1_1-xxl config.json, the text encoder LTX-Video's conversion script loads):
+# d_model 4096, d_ff 10240, 24 layers, 64 heads x d_kv 64, vocab 32128, gated-gelu. 4.9 B parameters.
+T5_XXL: dict[str, Any] = {
+    "vocab_size": 32128,
+    "d_model": 4096,
+    "d_kv": 64,
+    "d_ff": 10240,
+    "num_layers": 24,
+    "num_heads": 64,
+    "relative_attention_num_buckets": 32,
+    "relative_attention_max_distance": 128,
+    "feed_forward_proj": "gated-gelu",
+    "layer_norm_epsilon": 1e-6,
+    "decoder_start_token_id": 0,
+    "pad_token_id": 0,
+    "eos_token_id": 1,
+}
+
+# Wan 2.1 T2V 1.3B transformer (Wan-AI/Wan2.1-T2V-1.3B-Diffusers transformer/config.json; the original
+# repo's wan/configs/wan_t2v_1_3B.py: dim 1536, ffn_dim 8960, freq_dim 256, num_heads 12, num_layers 30,
+# patch (1, 2, 2), qk_norm, cross_attn_norm, eps 1e-6). The other fields are WanTransformer3DModel's
+# defaults, which are the 14B config.
+WAN_TRANSFORMER: dict[str, Any] = {
+    "patch_size": (1, 2, 2),
+    "num_attention_heads": 12,
+    "attention_head_dim": 128,  # dim 1536
+    "in_channels": 16,
+    "out_channels": 16,
+    "text_dim": 4096,  # umT5-XXL d_model
+    "freq_dim": 256,
+    "ffn_dim": 8960,
+    "num_layers": 30,
+    "cross_attn_norm": True,
+    "qk_norm": "rms_norm_across_heads",
+    "eps": 1e-6,
+    "rope_max_seq_len": 1024,
+}
+
+# Wan 2.1 VAE (Wan-AI/Wan2.1-T2V-1.3B-Diffusers vae/config.json): the defaults of AutoencoderKLWan,
+# 8x spatial and 4x temporal compression to 16 channels.
+WAN_VAE: dict[str, Any] = {
+    "base_dim": 96,
+    "z_dim": 16,
+    "dim_mult": [1, 2, 4, 4],
+    "num_res_blocks": 2,
+    "attn_scales": [],
+    "temperal_downsample": [False, True, True],
+    "dropout": 0.0,
+}
+
+# umT5-XXL encoder (google/umt5-xxl config.json): as T5-XXL but vocab 256384 (1.05 B of its 5.7 B
+# parameters are the embedding) and a relative attention bias in every layer.
+UMT5_XXL: dict[str, Any] = {**T5_XXL, "vocab_size": 256384}
+
+# LTX-Video's scheduler (the hub scheduler/scheduler_config.json, as the conversion script writes it).
+LTX_SCHEDULER: dict[str, Any] = {
+    "use_dynamic_shifting": True,
+    "base_shift": 0.95,
+    "max_shift": 2.05,
+    "base_image_seq_len": 1024,
+    "max_image_seq_len": 4096,
+    "shift_terminal": 0.1,
+}
+# Wan: UniPC with flow sigmas; flow_shift 3.0 for 480p, as the model card sets it (and the preset's
+# load_options).
+WAN_SCHEDULER: dict[str, Any] = {
+    "prediction_type": "flow_prediction",
+    "use_flow_sigmas": True,
+    "num_train_timesteps": 1000,
+    "flow_shift": 3.0,
+}
+
+# Scaled-down versions for --small: the same classes and code paths (timestep-conditioned LTX decoder,
+# CFG, both text encoder kinds) with a few layers and small dims.
+_SMALL_TEXT: dict[str, Any] = {
+    "vocab_size": 256,  # above the tokenizer's 200 pieces
+    "d_model": 32,
+    "d_kv": 8,
+    "d_ff": 48,
+    "num_layers": 1,
+    "num_heads": 4,
+    "relative_attention_num_buckets": 8,
+    "feed_forward_proj": "gated-gelu",
+    "decoder_start_token_id": 0,
+    "pad_token_id": 0,
+    "eos_token_id": 1,
+}
+_SMALL_LTX_TRANSFORMER: dict[str, Any] = {
+    **LTX_TRANSFORMER,
+    "in_channels": 16,
+    "out_channels": 16,
+    "num_attention_heads": 2,
+    "attention_head_dim": 16,
+    "cross_attention_dim": 32,
+    "num_layers": 2,
+    "caption_channels": 32,
+}
+_SMALL_LTX_VAE: dict[str, Any] = {
+    **LTX_VAE,
+    "latent_channels": 16,
+    "block_out_channels": (8, 8, 16, 16),
+    "decoder_block_out_channels": (8, 16, 32),
+    "layers_per_block": (1, 1, 1, 1, 1),
+    "decoder_layers_per_block": (1, 1, 1, 1),
+}
+_SMALL_WAN_TRANSFORMER: dict[str, Any] = {
+    **WAN_TRANSFORMER,
+    "num_attention_heads": 2,
+    "attention_head_dim": 16,
+    "text_dim": 32,
+    "freq_dim": 32,
+    "ffn_dim": 64,
+    "num_layers": 2,
+    "rope_max_seq_len": 32,
+}
+_SMALL_WAN_VAE: dict[str, Any] = {**WAN_VAE, "base_dim": 8, "dim_mult": [1, 1, 2, 2], "num_res_blocks": 1}
+
+
+@dataclass(frozen=True)
+class Arch:
+    """One preset's pipeline as configs: enough to build it and to count its FLOPs."""
+
+    preset: str  # a name in BUILTIN_PRESETS
+    pipeline: str  # diffusers pipeline class
+    transformer_class: str
+    transformer: Mapping[str, Any]
+    vae_class: str
+    vae: Mapping[str, Any]
+    text_class: type[Any]
+    text_config_class: type[Any]
+    text: Mapping[str, Any]
+    scheduler_class: str
+    scheduler: Mapping[str, Any]
+    spatial_ratio: int  # VAE compression
+    temporal_ratio: int
+    text_tokens: int  # what the transformer cross-attends to (max_sequence_length)
+    # --small: the clip replaces the preset's defaults
+    clip: Mapping[str, int] = field(default_factory=dict)
+
+
+FULL: dict[str, Arch] = {
+    "ltx-video": Arch(
+        preset="ltx-video",
+        pipeline="LTXPipeline",
+        transformer_class="LTXVideoTransformer3DModel",
+        transformer=LTX_TRANSFORMER,
+        vae_class="AutoencoderKLLTXVideo",
+        vae=LTX_VAE,
+        text_class=T5EncoderModel,
+        text_config_class=T5Config,
+        text=T5_XXL,
+        scheduler_class="FlowMatchEulerDiscreteScheduler",
+        scheduler=LTX_SCHEDULER,
+        spatial_ratio=32,
+        temporal_ratio=8,
+        text_tokens=128,  # the preset's max_sequence_length
+    ),
+    "wan-1.3b": Arch(
+        preset="wan-1.3b",
+        pipeline="WanPipeline",
+        transformer_class="WanTransformer3DModel",
+        transformer=WAN_TRANSFORMER,
+        vae_class="AutoencoderKLWan",
+        vae=WAN_VAE,
+        text_class=UMT5EncoderModel,
+        text_config_class=UMT5Config,
+        text=UMT5_XXL,
+        scheduler_class="UniPCMultistepScheduler",
+        scheduler=WAN_SCHEDULER,
+        spatial_ratio=8,
+        temporal_ratio=4,
+        text_tokens=512,  # WanPipeline pads the umT5 embeddings to 512
+    ),
+}
+
+SMALL: dict[str, Arch] = {
+    "ltx-video": replace(
+        FULL["ltx-video"],
+        transformer=_SMALL_LTX_TRANSFORMER,
+        vae=_SMALL_LTX_VAE,
+        text=_SMALL_TEXT,
+        text_tokens=16,
+        clip={"width": 96, "height": 64, "frames": 17, "steps": 3},
+    ),
+    "wan-1.3b": replace(
+        FULL["wan-1.3b"],
+        transformer=_SMALL_WAN_TRANSFORMER,
+        vae=_SMALL_WAN_VAE,
+        text=_SMALL_TEXT,
+        text_tokens=16,
+        clip={"width": 64, "height": 32, "frames": 9, "steps": 3},
+    ),
+}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# FLOPs
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flops:
+    """Multiply-adds x 2 of one transformer forward for one sample (one CFG branch), by part."""
+
+    linear: float  # per-token projections in the blocks: self-attn QKVO, cross-attn Q and O, FFN
+    self_attention: float  # QK^T and AV over the video tokens
+    cross_attention: float  # K and V of the text tokens, QK^T and AV against them
+    io: float  # patch embedding, output projection, caption/text embedding
+
+    @property
+    def total(self) -> float:
+        return self.linear + self.self_attention + self.cross_attention + self.io
+
+
+def video_tokens(arch: Arch, width: int, height: int, frames: int) -> int:
+    """Transformer sequence length for a clip: VAE compression, then the transformer's patches."""
+    cfg = arch.transformer
+    if isinstance(cfg.get("patch_size"), tuple | list):
+        pt, ph, pw = cfg["patch_size"]
+    else:
+        pt, ph, pw = cfg.get("patch_size_t", 1), cfg["patch_size"], cfg["patch_size"]
+    latent_frames = (frames - 1) // arch.temporal_ratio + 1
+    return (latent_frames // pt) * (height // arch.spatial_ratio // ph) * (width // arch.spatial_ratio // pw)
+
+
+def transformer_flops(arch: Arch, tokens: int) -> Flops:
+    """FLOPs of one forward of ``arch``'s transformer for one sample of ``tokens`` video tokens.
+
+    With d = heads x head_dim, f the FFN width, N video tokens, L text tokens, c the text encoder width,
+    per layer (a matmul of m x k by k x n is 2mkn FLOPs):
+
+    - self-attention projections Q, K, V, O:  4 x 2Nd²
+    - self-attention QK^T and AV:             2N²d + 2N²d = 4N²d
+    - cross-attention Q and O (video tokens): 2 x 2Nd²;  K and V (text tokens): 2 x 2Ld²
+    - cross-attention QK^T and AV:            4NLd
+    - FFN (two matmuls; LTX 4d GELU, Wan 8960 GELU): 2 x 2Ndf
+    outside the layers: patch embedding 2N·C_in·d, output projection 2N·d·C_out, text embedding
+    (two layers, c -> d -> d) 2L(cd + d²). Norms, modulation, RoPE, softmax and the timestep embedding are
+    below 1 % and left out. A CFG step runs two samples (LTX as a batch of 2, Wan as two calls).
+    """
+    cfg = arch.transformer
+    d = cfg["num_attention_heads"] * cfg["attention_head_dim"]
+    layers = cfg["num_layers"]
+    if arch.transformer_class == "LTXVideoTransformer3DModel":
+        ffn, text_width = 4 * d, cfg["caption_channels"]
+        patch = cfg["patch_size"] ** 2 * cfg["patch_size_t"]
+    else:
+        ffn, text_width = cfg["ffn_dim"], cfg["text_dim"]
+        patch = math.prod(cfg["patch_size"])
+    n, length = float(tokens), float(arch.text_tokens)
+    linear = layers * (4 * 2 * n * d * d + 2 * 2 * n * d * d + 2 * 2 * n * d * ffn)
+    self_attention = layers * 4 * n * n * d
+    cross_attention = layers * (2 * 2 * length * d * d + 4 * n * length * d)
+    io = 2 * n * cfg["in_channels"] * patch * d + 2 * n * d * cfg["out_channels"] * patch
+    io += 2 * length * (text_width * d + d * d)
+    return Flops(linear=linear, self_attention=self_attention, cross_attention=cross_attention, io=io)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Building: meta device -> to_empty on the device -> normal init
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _keep_fp32(model: torch.nn.Module, name: str) -> bool:
+    # diffusers' from_pretrained keeps these in float32 whatever the dtype (Wan: rope, time_embedder,
+    # scale_shift_table, norm1..3); transformers only for float16, which is not used here
+    keep = getattr(model, "_keep_in_fp32_modules", None) if isinstance(model, diffusers.ModelMixin) else None
+    return any(part in name.split(".") for part in keep or ())
+
+
+def _is_norm(module: torch.nn.Module) -> bool:
+    return isinstance(module, torch.nn.LayerNorm | torch.nn.GroupNorm | torch.nn.RMSNorm) or (
+        "norm" in type(module).__name__.lower()
+    )
+
+
+@torch.no_grad()
+def init_weights(model: torch.nn.Module, std: float = INIT_STD) -> None:
+    """Normal(0, std) for weights, zeros for biases, ones for norm weights: no NaN from empty memory."""
+    for module in model.modules():
+        for name, param in module.named_parameters(recurse=False):
+            if name.endswith("bias"):
+                param.zero_()
+            elif _is_norm(module) or (param.ndim == 1 and "norm" in name):
+                param.fill_(1.0)
+            else:
+                param.normal_(0.0, std)
+
+
+def materialize(
+    build: Callable[[], torch.nn.Module], device: torch.device, dtype: torch.dtype
+) -> torch.nn.Module:
+    """Build on the meta device (buffers real: RoPE tables, latent statistics), cast there, allocate on
+    ``device`` with ``to_empty``, restore the buffers and fill the parameters with ``init_weights``. The
+    full-size weights never exist in CPU memory."""
+    with init_empty_weights(include_buffers=False):
+        model = build()
+    for module_name, module in model.named_modules():
+        for name, param in list(module.named_parameters(recurse=False)):
+            full = f"{module_name}.{name}" if module_name else name
+            if param.is_floating_point() and not _keep_fp32(model, full):
+                module._parameters[name] = torch.nn.Parameter(param.to(dtype), requires_grad=False)
+    if not getattr(model, "_keep_in_fp32_modules", None) or not isinstance(model, diffusers.ModelMixin):
+        # as from_pretrained: model.to(dtype) casts the buffers too unless some modules stay float32
+        for module in model.modules():
+            for name, buf in list(module.named_buffers(recurse=False)):
+                if buf is not None and buf.is_floating_point():
+                    module._buffers[name] = buf.to(dtype)
+    buffers = {name: buf.detach().clone() for name, buf in model.named_buffers()}
+    model.to_empty(device=device)
+    with torch.no_grad():
+        for name, value in buffers.items():
+            model.get_buffer(name).copy_(value)
+    init_weights(model)
+    if isinstance(model, PreTrainedModel):
+        model.tie_weights()  # T5's shared and encoder embeddings: one tensor, as from_pretrained leaves them
+    model.requires_grad_(False)
+    return model.eval()
+
+
+def build_pipeline(arch: Arch, device: torch.device, dtype: torch.dtype, vae_dtype: torch.dtype) -> Any:
+    """``arch``'s pipeline on ``device`` with random weights and the project's test tokenizer."""
+    from tests.tiny_models import train_tokenizer
+
+    tokenizer = train_tokenizer()  # ids stay below every vocab size here
+    transformer_cls = getattr(diffusers, arch.transformer_class)
+    vae_cls = getattr(diffusers, arch.vae_class)
+    transformer = materialize(lambda: transformer_cls(**arch.transformer), device, dtype)
+    vae = materialize(lambda: vae_cls(**arch.vae), device, vae_dtype)
+    text_encoder = materialize(lambda: arch.text_class(arch.text_config_class(**arch.text)), device, dtype)
+    scheduler = getattr(diffusers, arch.scheduler_class)(**arch.scheduler)
+    pipe = getattr(diffusers, arch.pipeline)(
+        tokenizer=tokenizer, text_encoder=text_encoder, transformer=transformer, vae=vae, scheduler=scheduler
+    )
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------------------------------------
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda" and torch.cuda.is_available():
+        torch.cuda.synchronize(device)
+
+
+def free_memory(device: torch.device) -> None:
+    gc.collect()
+    if device.type == "cuda" and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def reset_peak(device: torch.device) -> None:
+    if device.type == "cuda" and torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def peak_gib(device: torch.device) -> float | None:
+    if device.type == "cuda" and torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated(device) / 2**30
+    return None
+
+
+def card_name(device: torch.device) -> str:
+    if device.type == "cuda" and torch.cuda.is_available():
+        return torch.cuda.get_device_name(device)
+    import platform
+
+    return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def matmul_tflops(device: torch.device, dtype: torch.dtype, n: int, iters: int) -> float:
+    """The card's dense matrix rate: a timed n x n x n matmul in ``dtype``."""
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    out = torch.empty(n, n, device=device, dtype=dtype)
+    for _ in range(10):  # cuBLAS heuristics, clocks up
+        torch.matmul(a, b, out=out)
+    sync(device)
+    started = time.perf_counter()
+    for _ in range(iters):
+        torch.matmul(a, b, out=out)
+    sync(device)
+    elapsed = time.perf_counter() - started
+    del a, b, out
+    return 2.0 * n**3 * iters / elapsed / 1e12
+
+
+@dataclass
+class CallTiming:
+    """One pipeline call split by ``callback_on_step_end`` timestamps."""
+
+    total_s: float
+    step_ends: list[float]  # seconds after the call started
+    frames: np.ndarray  # (frames, height, width, 3), float in [0, 1]
+
+    @property
+    def step_s(self) -> float:
+        gaps = [b - a for a, b in zip(self.step_ends, self.step_ends[1:], strict=False)]
+        return statistics.median(gaps) if gaps else self.step_ends[0]
+
+    @property
+    def prepare_s(self) -> float:
+        """Text encoding, latents and timesteps: up to the first step's start."""
+        return max(0.0, self.step_ends[0] - self.step_s)
+
+    @property
+    def decode_s(self) -> float:
+        return self.total_s - self.step_ends[-1]
+
+    def clip_s(self, steps: int) -> float:
+        return self.prepare_s + steps * self.step_s + self.decode_s
+
+
+def timed_call(
+    pipe: Any, device: torch.device, kwargs: Mapping[str, Any], steps: int, seed: int
+) -> CallTiming:
+    ends: list[float] = []
+    started = 0.0
+
+    def on_step_end(_pipe: Any, _step: int, _t: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        sync(device)
+        ends.append(time.perf_counter() - started)
+        return tensors
+
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    # LTX's 0.9.1 decoder injects noise from the global RNG (vae.decode gets no generator)
+    torch.manual_seed(seed)
+    sync(device)
+    started = time.perf_counter()
+    with torch.inference_mode():
+        output = pipe(
+            **kwargs, num_inference_steps=steps, generator=generator, callback_on_step_end=on_step_end
+        )
+    sync(device)
+    total = time.perf_counter() - started
+    return CallTiming(total_s=total, step_ends=ends, frames=np.asarray(output.frames[0], dtype=np.float32))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The benchmark
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clip:
+    width: int
+    height: int
+    frames: int
+    steps: int  # the preset's default: seconds per clip are for these
+    guidance: float
+    fps: int
+
+
+def preset_clip(preset: Preset, arch: Arch) -> Clip:
+    width, height = preset.sizes[preset.default_aspect]
+    clip = Clip(
+        width, height, preset.default_frames, preset.default_steps, preset.default_guidance, preset.fps
+    )
+    return replace(clip, **arch.clip) if arch.clip else clip
+
+
+@dataclass
+class Row:
+    preset: str
+    path: str
+    clip_s: float
+    step_s: float
+    first_call_s: float | None = None
+    compile_s: float | None = None
+    prepare_s: float | None = None
+    decode_s: float | None = None
+    tflops: float | None = None
+    matmul_fraction: float | None = None
+    peak_gib: float | None = None
+    max_diff: float | None = None  # max |frame difference| against stock, same seed (frames in [0, 1])
+    frames: int | None = None
+    note: str = ""
+    estimated: bool = False
+
+
+@dataclass
+class Report:
+    card: str
+    matmul_tflops: float
+    matmul_dtype: str
+    rows: list[Row]
+    flops: dict[str, Flops]  # per preset: one forward, one sample
+    clips: dict[str, Clip]
+    steps_run: dict[str, int]
+
+
+def _call_kwargs(pipe: Any, preset: Preset, arch: Arch, clip: Clip) -> dict[str, Any]:
+    import inspect
+
+    wanted: dict[str, Any] = {
+        "prompt": PROMPT,
+        "negative_prompt": NEGATIVE,
+        "width": clip.width,
+        "height": clip.height,
+        "num_frames": clip.frames,
+        "frame_rate": clip.fps,
+        "guidance_scale": clip.guidance,
+        "output_type": "np",
+        **preset.call_kwargs,
+        "max_sequence_length": arch.text_tokens,
+    }
+    accepted = inspect.signature(pipe.__call__).parameters
+    return {k: v for k, v in wanted.items() if k in accepted}
+
+
+def _fp8_available(device: torch.device) -> str | None:
+    """None if FP8 (torchao, compute capability >= 8.9) can run here, else why not."""
+    if device.type != "cuda" or not torch.cuda.is_available():
+        return "FP8 needs a CUDA GPU"
+    if torch.cuda.get_device_capability(device) < (8, 9):
+        return "FP8 needs compute capability 8.9+"
+    if importlib.util.find_spec("torchao") is None:
+        return "torchao is not installed"
+    return None
+
+
+def _apply_fp8(pipe: Any) -> str:
+    from torchao.quantization import Float8DynamicActivationFloat8WeightConfig, PerRow, quantize_
+
+    quantize_(pipe.transformer, Float8DynamicActivationFloat8WeightConfig(granularity=PerRow()))
+    return "fp8 dynamic per-row (torchao)"
+
+
+def _cache_rows(
+    preset: str, base: Row, timing: CallTiming, clip: Clip, layers: int, fraction: float
+) -> list[Row]:
+    """First-Block Cache and MagCache at a fixed fraction of computed steps: estimates, not runs."""
+    rows: list[Row] = []
+    kinds = (
+        # a skipped step still runs the first block (its residual decides); MagCache skips the whole model
+        ("FirstBlockCacheConfig", "First-Block Cache", 1.0 / layers),
+        ("MagCacheConfig", "MagCache", 0.0),
+    )
+    for config_name, label, skipped_cost in kinds:
+        if not hasattr(diffusers, config_name):
+            continue
+        step = timing.step_s * (fraction + (1.0 - fraction) * skipped_cost)
+        rows.append(
+            Row(
+                preset=preset,
+                path=f"project + {label}",
+                clip_s=timing.prepare_s + clip.steps * step + timing.decode_s,
+                step_s=step,
+                peak_gib=base.peak_gib,
+                note=f"ESTIMATE: {fraction:.0%} of steps computed (random weights: skip decisions "
+                "meaningless)",
+                estimated=True,
+            )
+        )
+    return rows
+
+
+def bench_preset(
+    name: str,
+    arch: Arch,
+    device: torch.device,
+    dtype: torch.dtype,
+    *,
+    steps: int | None,
+    warmup_steps: int,
+    matmul_rate: float,
+    speedups: Mapping[str, Any] | None,
+    fp8: bool,
+    cache_fraction: float,
+    small: bool = False,
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> tuple[list[Row], Clip, Flops, int]:
+    preset = next(p for p in BUILTIN_PRESETS if p.name == name)
+    clip = preset_clip(preset, arch)
+    run_steps = steps or clip.steps
+    tokens = video_tokens(arch, clip.width, clip.height, clip.frames)
+    flops = transformer_flops(arch, tokens)
+    cfg_samples = 2 if clip.guidance > 1.0 else 1
+    step_flops = flops.total * cfg_samples
+    vae_name = preset.load_options.get("vae_dtype")
+    vae_dtype = getattr(torch, vae_name) if vae_name and dtype != torch.float32 else dtype
+
+    log(f"{name}: building ({arch.transformer_class}, {tokens} video tokens) on {device}")
+    started = time.perf_counter()
+    pipe = build_pipeline(arch, device, dtype, vae_dtype)
+    sync(device)
+    log(f"{name}: built in {time.perf_counter() - started:.1f} s")
+    kwargs = _call_kwargs(pipe, preset, arch, clip)
+
+    def measure(path: str, note: str) -> tuple[Row, CallTiming]:
+        sync(device)
+        reset_peak(device)
+        first = time.perf_counter()
+        timed_call(pipe, device, kwargs, warmup_steps, seed)
+        first_s = time.perf_counter() - first
+        free_memory(device)
+        reset_peak(device)
+        timing = timed_call(pipe, device, kwargs, run_steps, seed)
+        warm_estimate = timing.prepare_s + warmup_steps * timing.step_s + timing.decode_s
+        tflops = step_flops / timing.step_s / 1e12
+        row = Row(
+            preset=name,
+            path=path,
+            clip_s=timing.total_s if run_steps == clip.steps else timing.clip_s(clip.steps),
+            step_s=timing.step_s,
+            first_call_s=first_s,
+            compile_s=max(0.0, first_s - warm_estimate),
+            prepare_s=timing.prepare_s,
+            decode_s=timing.decode_s,
+            tflops=tflops,
+            matmul_fraction=tflops / matmul_rate if matmul_rate > 0 else None,
+            peak_gib=peak_gib(device),
+            frames=int(timing.frames.shape[0]),
+            note=note,
+        )
+        log(f"{name}/{path}: {row.clip_s:.3g} s/clip, {row.step_s:.3g} s/step, {tflops:.3g} TFLOP/s")
+        return row, timing
+
+    rows: list[Row] = []
+    # set_attention_backend also sets diffusers' process-wide default, which every processor without its
+    # own backend uses: the next preset's stock path must start from the default again
+    registry = diffusers.models.attention_dispatch._AttentionBackendRegistry
+    default_backend = registry._active_backend
+    try:
+        stock, stock_timing = measure("stock", "diffusers as the model card calls it")
+        stock.max_diff = 0.0
+        rows.append(stock)
+        options = dict(speedups if speedups is not None else preset.speedups)
+        if device.type != "cuda":
+            options["compile_backend"] = "eager"  # inductor on a CPU compiles for minutes
+        try:
+            applied = apply_speedups(pipe, options, device, allow_cpu=True)
+            project, project_timing = measure("project", ", ".join(applied) or "no speed-ups applied")
+        except Exception as exc:  # keep the stock row and the other presets: the failure is the finding
+            if small:
+                raise
+            log(f"{name}: the project path failed: {type(exc).__name__}: {exc}")
+            rows.append(Row(name, "project", math.nan, math.nan, note=f"FAILED: {type(exc).__name__}: {exc}"))
+            return rows, clip, flops, run_steps
+        project.max_diff = float(np.abs(project_timing.frames - stock_timing.frames).max())
+        rows.append(project)
+        layers = int(arch.transformer["num_layers"])
+        rows.extend(_cache_rows(name, project, project_timing, clip, layers, cache_fraction))
+        if fp8:
+            why_not = _fp8_available(device)
+            if why_not is not None:
+                log(f"{name}: FP8 skipped: {why_not}")
+            else:
+                try:
+                    what = _apply_fp8(pipe)  # last: it changes the weights in place
+                    fp8_row, fp8_timing = measure("project + fp8", f"{', '.join(applied)}, {what}")
+                    fp8_row.max_diff = float(np.abs(fp8_timing.frames - stock_timing.frames).max())
+                    rows.append(fp8_row)
+                except Exception as exc:  # an optional path must not lose the rows measured so far
+                    log(f"{name}: FP8 failed: {type(exc).__name__}: {exc}")
+    finally:
+        registry.set_active_backend(default_backend)
+        torch._dynamo.reset()  # drop the compiled blocks with the pipeline
+        pipe = None  # the closure above holds the variable; this drops the pipeline
+        free_memory(device)
+    return rows, clip, flops, run_steps
+
+
+def run(
+    presets: list[str],
+    *,
+    small: bool = False,
+    device: torch.device | None = None,
+    steps: int | None = None,
+    warmup_steps: int = 2,
+    speedups: Mapping[str, Any] | None = None,
+    fp8: bool = True,
+    cache_fraction: float = 0.5,
+    log: Callable[[str], None] = print,
+) -> Report:
+    archs = SMALL if small else FULL
+    if device is None:
+        device = torch.device("cuda" if torch.cuda.is_available() and not small else "cpu")
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    if device.type == "cuda":
+        rate = matmul_tflops(device, torch.bfloat16, n=8192, iters=200)
+    else:
+        rate = matmul_tflops(device, torch.float32, n=512 if small else 2048, iters=10)
+    log(f"{card_name(device)}: {rate:.1f} TFLOP/s dense matmul ({dtype})")
+    free_memory(device)
+    report = Report(card_name(device), rate, str(dtype).removeprefix("torch."), [], {}, {}, {})
+    for name in presets:
+        if name not in archs:
+            raise SystemExit(f"no architecture for preset {name!r} (known: {', '.join(archs)})")
+        rows, clip, flops, run_steps = bench_preset(
+            name,
+            archs[name],
+            device,
+            dtype,
+            steps=steps,
+            warmup_steps=warmup_steps,
+            matmul_rate=rate,
+            speedups=speedups,
+            fp8=fp8,
+            cache_fraction=cache_fraction,
+            small=small,
+            log=log,
+        )
+        report.rows.extend(rows)
+        report.flops[name] = flops
+        report.clips[name] = clip
+        report.steps_run[name] = run_steps
+    return report
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def markdown_table(report: Report) -> str:
+    lines = [
+        f"Card: {report.card}; measured dense matmul rate {report.matmul_tflops:.1f} TFLOP/s "
+        f"({report.matmul_dtype}). torch {torch.__version__}, diffusers {diffusers.__version__}.",
+        "",
+    ]
+    for name, clip in report.clips.items():
+        f = report.flops[name]
+        ran = report.steps_run[name]
+        extrapolated = (
+            "" if ran == clip.steps else f" (timed {ran} steps; s/clip extrapolated to {clip.steps})"
+        )
+        lines.append(
+            f"- {name}: {clip.width}×{clip.height}, {clip.frames} frames, {clip.steps} steps, guidance "
+            f"{clip.guidance:g}{extrapolated}; transformer {f.total / 1e12:.3g} TFLOP per forward per sample "
+            f"(linear {f.linear / 1e12:.3g}, self-attention {f.self_attention / 1e12:.3g}, cross-attention "
+            f"{f.cross_attention / 1e12:.3g}, io {f.io / 1e12:.3g}), ×2 per CFG step"
+        )
+    lines += [
+        "",
+        "| preset | path | s/clip | s/step | first call s | compile s | prepare s | decode s | transformer "
+        "TFLOP/s | % of matmul | peak GiB | max Δ vs stock | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report.rows:
+        mark = " (est.)" if r.estimated else ""
+        percent = None if r.matmul_fraction is None else 100 * r.matmul_fraction
+        cells = [
+            r.preset,
+            r.path,
+            f"{r.clip_s:.3g}{mark}",
+            f"{r.step_s:.3g}{mark}",
+            _fmt(r.first_call_s, ".3g"),
+            _fmt(r.compile_s, ".3g"),
+            _fmt(r.prepare_s, ".3g"),
+            _fmt(r.decode_s, ".3g"),
+            _fmt(r.tflops, ".3g"),
+            _fmt(percent, ".3g"),
+            _fmt(r.peak_gib, ".1f"),
+            _fmt(r.max_diff, ".2g"),
+            r.note,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Random weights (normal init): speeds are real, pictures are not. First call = a "
+        "short warm-up call (compile, autotuning, lazy init); compile s = first call minus the same call in "
+        "steady state. Cache rows are ESTIMATES at a fixed fraction of computed steps from the measured step "
+        "time, not runs: with random weights their skip decisions mean nothing.",
+    ]
+    return "\n".join(lines)
+
+
+def write_results(report: Report, path: Path = RESULTS) -> None:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with path.open("a", encoding="utf-8") as out:
+        out.write(f"\n## {stamp} · {report.card}\n\n{markdown_table(report)}\n")
+
+
+@contextmanager
+def _quiet_libraries() -> Iterator[None]:
+    diffusers.utils.logging.disable_progress_bar()
+    level = diffusers.utils.logging.get_verbosity()
+    diffusers.utils.logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        diffusers.utils.logging.set_verbosity(level)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--presets", nargs="+", default=list(FULL), choices=list(FULL))
+    parser.add_argument("--steps", type=int, default=None, help="timed steps (default: the preset's)")
+    parser.add_argument("--warmup-steps", type=int, default=2, help="steps of the first (compiling) call")
+    parser.add_argument("--small", action="store_true", help="scaled-down configs on the CPU, in seconds")
+    parser.add_argument("--device", default=None, help="default: cuda if available (cpu with --small)")
+    parser.add_argument("--no-fp8", action="store_true", help="skip the FP8 row even if torchao is installed")
+    parser.add_argument("--cache-fraction", type=float, default=0.5, help="computed steps for cache rows")
+    parser.add_argument("--write-results", action="store_true", help=f"append the table to {RESULTS}")
+    args = parser.parse_args(argv)
+    if args.steps is not None and args.steps < 2:
+        parser.error("--steps must be at least 2 (a step time needs two step ends)")
+    with _quiet_libraries():
+        report = run(
+            args.presets,
+            small=args.small,
+            device=torch.device(args.device) if args.device else None,
+            steps=args.steps,
+            warmup_steps=args.warmup_steps,
+            fp8=not args.no_fp8,
+            cache_fraction=args.cache_fraction,
+        )
+    print()
+    print(markdown_table(report))
+    if args.write_results:
+        write_results(report)
+        print(f"\nappended to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
