@@ -110,6 +110,7 @@ CATALOG: dict[str, dict[str, str]] = {
         EN: "🎬 Rendering {bar} {step}/{total} steps",
         DE: "🎬 Rendert {bar} {step}/{total} Schritte",
     },
+    "status.starting": {EN: "🎬 Starting…", DE: "🎬 Startet…"},
     "status.encoding": {EN: "📦 Encoding…", DE: "📦 Wird kodiert…"},
     "status.done": {EN: "✅ Done: {link}", DE: "✅ Fertig: {link}"},
     "status.failed": {EN: "❌ Failed: {reason}", DE: "❌ Fehlgeschlagen: {reason}"},

@@ -50,14 +50,16 @@ def status_line(job: Job, locale: str, position: int = 0, eta_s: float | None = 
             return t(locale, "status.queued", position=max(position, 1))
         return t(locale, "status.queued_eta", position=max(position, 1), eta=eta)
     if job.state == "running":
-        if job.total_steps and job.step >= job.total_steps:
+        if not job.total_steps:  # claimed; the first heartbeat brings the step count
+            return t(locale, "status.starting")
+        if job.step >= job.total_steps:
             return t(locale, "status.encoding")
         return t(
             locale,
             "status.running",
             bar=progress_bar(job.step, job.total_steps),
             step=job.step,
-            total=job.total_steps or "?",
+            total=job.total_steps,
         )
     if job.state == "failed":
         return t(locale, "status.failed", reason=job.error or "?")

@@ -27,8 +27,7 @@ def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def presets_file(tiny_ltx: Path, tiny_wan: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A presets file, as an operator writes one, naming the tiny pipelines: `tiny-ltx` (the default),
-    `tiny-wan`, `tiny-slow` (thousands of steps: a render that lasts until cancelled) and `tiny-steady`
-    (a few hundred steps: long enough to watch its progress)."""
+    `tiny-wan`, and `tiny-slow` (100,000 steps: a render that lasts until it is cancelled)."""
 
     def preset(base: str, folder: Path, **extra: object) -> dict[str, object]:
         return {
@@ -42,8 +41,9 @@ def presets_file(tiny_ltx: Path, tiny_wan: Path, tmp_path_factory: pytest.TempPa
         "default": "tiny-ltx",
         "tiny-ltx": preset("ltx-video", tiny_ltx),
         "tiny-wan": preset("wan-1.3b", tiny_wan),
-        "tiny-slow": preset("ltx-video", tiny_ltx, title="Tiny slow", max_steps=5000, default_steps=3000),
-        "tiny-steady": preset("ltx-video", tiny_ltx, title="Tiny steady", max_steps=5000, default_steps=2500),
+        "tiny-slow": preset(
+            "ltx-video", tiny_ltx, title="Tiny slow", max_steps=100_000, default_steps=100_000
+        ),
     }
     path = tmp_path_factory.mktemp("config") / "presets.json"
     path.write_text(json.dumps(presets, indent=2))
