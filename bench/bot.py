@@ -25,7 +25,7 @@ from bot.config import BotConfig
 from db.presets import PresetCatalog
 from db.store import Job, open_store
 from tests.discord_fake import DiscordFake, point_discord_py_at
-from tests.tiny_models import build_tiny_ltx
+from tests.tiny_models import build_tiny_ltx, preset_entry
 
 BURST = 100
 MEMBERS = 20
@@ -40,8 +40,7 @@ def percentile(values: list[float], q: float) -> float:
 async def run(tmp: Path) -> None:
     model = build_tiny_ltx(tmp / "tiny-ltx")
     presets = tmp / "presets.json"
-    tiny = {"base": "ltx-video", "source": str(model), **json.loads((model / "videobot.json").read_text())}
-    presets.write_text(json.dumps({"default": "tiny", "tiny": tiny}))
+    presets.write_text(json.dumps({"default": "tiny", "tiny": preset_entry("ltx-video", model)}))
     catalog = PresetCatalog.load(presets)
     db = tmp / "videobot.db"
     store = await open_store(str(db))

@@ -22,7 +22,7 @@ from db.spec import JobSpec, resolve_spec
 from db.store import open_store
 from generator.loader import PipelineCache
 from generator.worker import Worker, WorkerConfig
-from tests.tiny_models import build_tiny_ltx
+from tests.tiny_models import build_tiny_ltx, preset_entry
 
 
 async def busy_fraction(
@@ -50,16 +50,15 @@ async def main(jobs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         model = build_tiny_ltx(tmp / "tiny-ltx")
-        preset = {
-            "base": "ltx-video",
-            "source": str(model),
-            **json.loads((model / "videobot.json").read_text()),
-            "sizes": {"3:2": [384, 256]},
-            "default_aspect": "3:2",
-            "default_frames": 121,
-            "default_steps": 12,
-            "max_steps": 50,
-        }
+        preset = preset_entry(
+            "ltx-video",
+            model,
+            sizes={"3:2": [384, 256]},
+            default_aspect="3:2",
+            default_frames=121,
+            default_steps=12,
+            max_steps=50,
+        )
         presets = tmp / "presets.json"
         presets.write_text(json.dumps({"default": "bench", "bench": preset}))
         catalog = PresetCatalog.load(presets)

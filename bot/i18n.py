@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 
 from db.spec import SpecError
+from db.store import CapExceeded
 
 EN = "en"
 DE = "de"
@@ -179,14 +180,6 @@ CATALOG: dict[str, dict[str, str]] = {
         EN: "No voted clips in this period yet.",
         DE: "In diesem Zeitraum gibt es noch keine bewerteten Clips.",
     },
-    "cap.too_many_queued": {
-        EN: "You already have {count} clips waiting (the limit is {limit}); wait for one to start or cancel one.",
-        DE: "Du hast schon {count} wartende Clips (erlaubt sind {limit}); warte, bis einer startet, oder brich einen ab.",
-    },
-    "cap.daily_limit": {
-        EN: "You have made {limit} clips in the last 24 hours, the daily limit; you can make another in {retry_after_min} minutes.",
-        DE: "Du hast in den letzten 24 Stunden {limit} Clips erstellt, das Tageslimit; der nächste geht in {retry_after_min} Minuten.",
-    },
     "settings.saved": {EN: "Saved. {summary}", DE: "Gespeichert. {summary}"},
     "settings.summary": {
         EN: "Channels: {channels} · waiting per member: {queued} · rendering per member: {running} · per day: {daily} · blocked words allowed in age-restricted channels: {nsfw} · role weights: {weights} · blocked words: {words}",
@@ -214,6 +207,15 @@ SPEC_ERRORS_DE: dict[str, str] = {
 }
 CATALOG.update(
     {f"spec.{code}": {EN: english, DE: SPEC_ERRORS_DE[code]} for code, english in SpecError.MESSAGES.items()}
+)
+
+# German for the job store's refusals; the English is db.store.CapExceeded.MESSAGES
+CAP_ERRORS_DE: dict[str, str] = {
+    "too_many_queued": "Du hast schon {count} wartende Clips (erlaubt sind {limit}); warte, bis einer startet, oder brich einen ab.",
+    "daily_limit": "Du hast in den letzten 24 Stunden {limit} Clips erstellt, das Tageslimit; der nächste geht in {retry_after_min} Minuten.",
+}
+CATALOG.update(
+    {f"cap.{code}": {EN: english, DE: CAP_ERRORS_DE[code]} for code, english in CapExceeded.MESSAGES.items()}
 )
 
 

@@ -29,13 +29,7 @@ def presets_file(tiny_ltx: Path, tiny_wan: Path, tmp_path_factory: pytest.TempPa
     """A presets file, as an operator writes one, naming the tiny pipelines: `tiny-ltx` (the default),
     `tiny-wan`, and `tiny-slow` (100,000 steps: a render that lasts until it is cancelled)."""
 
-    def preset(base: str, folder: Path, **extra: object) -> dict[str, object]:
-        return {
-            "base": base,
-            "source": str(folder),
-            **json.loads((folder / "videobot.json").read_text()),
-            **extra,
-        }
+    from tests.tiny_models import preset_entry as preset
 
     presets = {
         "default": "tiny-ltx",

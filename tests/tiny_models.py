@@ -177,3 +177,13 @@ def build_tiny_wan(folder: Path, seed: int = 0) -> Path:
         },
     )
     return folder
+
+
+def preset_entry(base: str, folder: Path, **extra: Any) -> dict[str, Any]:
+    """A presets-file entry, as an operator writes one, naming a tiny pipeline folder and its sizes."""
+    return {
+        "base": base,
+        "source": str(folder),
+        **json.loads((folder / "videobot.json").read_text()),
+        **extra,
+    }

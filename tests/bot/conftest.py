@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -19,8 +16,9 @@ from db.presets import PresetCatalog
 from db.store import Job, JobStore, open_store
 from tests.discord_fake import DiscordFake
 from tests.discord_fake.fixtures import discord_fake
+from tests.processes import WorkerProcess
 
-__all__ = ["discord_fake"]
+__all__ = ["WorkerProcess", "discord_fake"]
 
 
 @pytest.fixture
@@ -75,33 +73,6 @@ async def bot_runner(
 @pytest.fixture
 async def bot(bot_runner: BotRunner) -> VideoBot:
     return await bot_runner.start()
-
-
-class WorkerProcess:
-    def __init__(self, db_path: Path, presets_file: Path) -> None:
-        self.argv = [
-            sys.executable,
-            "-m",
-            "videobot",
-            "worker",
-            "--device",
-            "cpu",
-            "--database",
-            str(db_path),
-        ]
-        self.env = {**os.environ, "VIDEOBOT_PRESETS": str(presets_file)}
-        self.process: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env=self.env, stderr=subprocess.PIPE, text=True)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +17,7 @@ from db.store import Job, JobStore, open_store
 from generator.loader import PipelineCache
 from generator.worker import Worker, WorkerConfig
 from tests.mp4probe import probe
+from tests.processes import WorkerProcess
 
 GUILD, CHANNEL, USER = 1001, 2002, 3003
 
@@ -122,28 +120,17 @@ async def test_sigterm_hands_the_running_job_back_and_exits(
     store: JobStore, catalog: PresetCatalog, presets_file: Path, tmp_path: Path
 ) -> None:
     job = await submit(store, catalog, JobSpec("a long storm", model="tiny-slow"))
-    env = {**os.environ, "VIDEOBOT_PRESETS": str(presets_file)}
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "videobot",
-            "worker",
-            "--device",
-            "cpu",
-            "--database",
-            str(tmp_path / "videobot.db"),
-        ],
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    worker = WorkerProcess(tmp_path / "videobot.db", presets_file)
+    worker.start()
+    assert worker.process is not None
     try:
         await wait_for(store, job.id, lambda j: j.state == "running" and j.step >= 2)
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(timeout=30) == 0, worker.stderr.read() if worker.stderr else ""
+        worker.process.send_signal(signal.SIGTERM)
+        assert worker.process.wait(timeout=30) == 0, (
+            worker.process.stderr.read() if worker.process.stderr else ""
+        )
     finally:
-        worker.kill()
+        worker.process.kill()
     back = await store.get(job.id)
     assert back is not None and back.state == "queued"
     assert back.attempts == 0  # a clean hand-back is not held against the job
