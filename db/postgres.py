@@ -95,6 +95,14 @@ class PostgresConnector(Connector):
         async with self._pool.acquire() as conn, conn.transaction(readonly=not write):
             yield _PostgresTransaction(conn, self._queries)
 
+    async def write_one(self, query: str, *, notify: str | None = None, **params: Any) -> int:
+        async with self._pool.acquire() as conn:
+            tx = _PostgresTransaction(conn, self._queries)  # autocommit: each statement on its own
+            changed = await tx.execute(query, **params)
+            if notify is not None and changed:
+                await tx.notify(notify)
+        return changed
+
     async def wait(self, channel: str, timeout: float) -> bool:
         event = self._events[channel]
         if not event.is_set():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -17,10 +18,22 @@ from typing import Any
 
 import aiosqlite
 
-from db.store.connector import EVENTS, WORK, Connector, Migration, Transaction, load_queries
+from db.store.connector import (
+    EVENTS,
+    WORK,
+    Connector,
+    Migration,
+    Transaction,
+    load_queries,
+    run_to_end,
+)
+
+log = logging.getLogger(__name__)
 
 DEFAULT_POLL_S = 0.05
 DEFAULT_BUSY_TIMEOUT_S = 30.0
+# a write transaction that keeps the file's write lock this long makes every other writer wait: say so
+SLOW_WRITE_S = 5.0
 
 
 def _param(value: Any) -> Any:
@@ -35,8 +48,10 @@ class _SQLiteTransaction(Transaction):
         self._conn = conn
         self._queries = queries
         self.notified: set[str] = set()
+        self.ran: list[str] = []  # the queries run, for the slow-transaction warning
 
     def _sql(self, query: str) -> str:
+        self.ran.append(query)
         return self._queries[query]
 
     async def execute(self, query: str, **params: Any) -> int:
@@ -95,16 +110,41 @@ class SQLiteConnector(Connector):
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[Transaction]:
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            await self._begin("BEGIN IMMEDIATE" if write else "BEGIN")
+            locked_at = time.monotonic()
             tx = _SQLiteTransaction(self._conn, self._queries)
             try:
                 yield tx
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await run_to_end(self._conn.execute("ROLLBACK"))
                 raise
-            await self._conn.execute("COMMIT")
+            try:
+                await run_to_end(self._conn.execute("COMMIT"))
+            except Exception:
+                if self._conn.in_transaction:
+                    await run_to_end(self._conn.execute("ROLLBACK"))
+                raise
+            held = time.monotonic() - locked_at
+            if write and held > SLOW_WRITE_S:
+                log.warning("held the database's write lock for %.1f s (%s)", held, ", ".join(tx.ran))
         for channel in tx.notified:
             self._events[channel].set()
+
+    async def _begin(self, sql: str) -> None:
+        try:
+            await run_to_end(self._conn.execute(sql))
+        except asyncio.CancelledError:
+            if self._conn.in_transaction:  # it began after all: do not keep its lock
+                await run_to_end(self._conn.execute("ROLLBACK"))
+            raise
+
+    async def write_one(self, query: str, *, notify: str | None = None, **params: Any) -> int:
+        async with self._lock:  # not inside another task's transaction on this connection
+            tx = _SQLiteTransaction(self._conn, self._queries)
+            changed = await run_to_end(tx.execute(query, **params))
+        if notify is not None and changed:
+            self._events[notify].set()
+        return changed
 
     async def _data_version(self) -> int:
         async with self._conn.execute("PRAGMA data_version") as cursor:
@@ -137,7 +177,7 @@ class SQLiteConnector(Connector):
                 "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
             )
             for migration in migrations:
-                await self._conn.execute("BEGIN IMMEDIATE")
+                await self._begin("BEGIN IMMEDIATE")
                 try:
                     async with self._conn.execute(
                         "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
@@ -152,9 +192,9 @@ class SQLiteConnector(Connector):
                         )
                         applied.append(migration.version)
                 except BaseException:
-                    await self._conn.execute("ROLLBACK")
+                    await run_to_end(self._conn.execute("ROLLBACK"))
                     raise
-                await self._conn.execute("COMMIT")
+                await run_to_end(self._conn.execute("COMMIT"))
         return applied
 
     async def close(self) -> None:

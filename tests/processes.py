@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import IO
 
 
 class WorkerProcess:
+    """``videobot worker --device cpu`` on ``db_path``; its stderr goes to a file (a pipe nobody reads
+    would fill up and freeze the worker mid-transaction), readable with :meth:`log`."""
+
     def __init__(self, db_path: Path, presets_file: Path) -> None:
         self.argv = [
             sys.executable,
@@ -21,10 +26,19 @@ class WorkerProcess:
             str(db_path),
         ]
         self.env = {**os.environ, "VIDEOBOT_PRESETS": str(presets_file)}
-        self.process: subprocess.Popen[str] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env=self.env, stderr=subprocess.PIPE, text=True)
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(self.argv, env=self.env, stderr=self._stderr)
+
+    def log(self) -> str:
+        """What the worker wrote to stderr so far."""
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -33,3 +47,6 @@ class WorkerProcess:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None

@@ -6,6 +6,7 @@ store hold all their state, so they work after a restart. Rerolls and remixes go
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -23,7 +24,7 @@ from bot.text import clip_embed, details_embed, status_message, where_in_queue
 from db.cost import estimate_gpu_seconds
 from db.presets import ASPECTS
 from db.spec import PROMPT_MAX_CHARS, SEED_MAX, JobSpec, SpecError, resolve_spec
-from db.store import CapExceeded, Job, JobKind, VoteCounts, VoteRefused
+from db.store import CapExceeded, Job, JobKind, JobStore, VoteCounts, VoteRefused
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +100,29 @@ async def submit(
     try:
         target = await bot.messageable(channel_id)
         status = await target.send(status_message(job, locale, position.position, position.eta_s))
-        await bot.store.set_status_message(job.id, status.id)
     except discord.HTTPException:
         log.warning("could not post the status message of job %s", job.id, exc_info=True)
+        return job
+    await remember_status_message(bot.store, job.id, status.id)
     return job
+
+
+async def remember_status_message(
+    store: JobStore, job_id: int, message_id: int, *, attempts: int = 4, pause_s: float = 1.0
+) -> bool:
+    """Record the status message so the bot can edit it as the job moves. The member already heard
+    that the job is queued, so a busy database (SQLite: another process writing) is waited out a few
+    times rather than reported as an error for a job that is safely in the queue."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await store.set_status_message(job_id, message_id)
+        except Exception:
+            if attempt == attempts:
+                log.exception("could not record the status message of job %s", job_id)
+                return False
+            log.warning("recording the status message of job %s failed; trying again", job_id)
+            await asyncio.sleep(pause_s * attempt)
+    return False
 
 
 async def answer(interaction: Interaction, text: str) -> None:

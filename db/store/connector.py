@@ -6,13 +6,17 @@ processes. Everything else — caps, fairness, leases — lives once, in :class:
 
 from __future__ import annotations
 
+import asyncio
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 DB_DIR = Path(__file__).resolve().parent.parent
 SQL_DIR = DB_DIR / "sql"
@@ -85,6 +89,24 @@ def load_migrations(dialect: str) -> list[Migration]:
     return [found[v] for v in versions]
 
 
+async def run_to_end(awaitable: Awaitable[T]) -> T:
+    """Await ``awaitable`` to its end even when the awaiting task is cancelled meanwhile; the
+    cancellation is raised afterwards. For the statements that open and close a transaction: a BEGIN
+    whose caller went away half-way would otherwise keep the database's write lock."""
+    task = asyncio.ensure_future(awaitable)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.wait({task})
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        if not task.cancelled():
+            task.exception()  # retrieved: the cancellation is what the caller hears of
+        raise asyncio.CancelledError
+    return task.result()
+
+
 class Transaction(ABC):
     """Named queries inside one transaction."""
 
@@ -112,6 +134,12 @@ class Connector(ABC):
     @abstractmethod
     def transaction(self, *, write: bool = True) -> AbstractAsyncContextManager[Transaction]:
         """A transaction; ``write=False`` promises it only reads (SQLite then needs no write lock)."""
+
+    @abstractmethod
+    async def write_one(self, query: str, *, notify: str | None = None, **params: Any) -> int:
+        """One write statement on its own, committed at once: the rows it changed. The database's
+        write lock is held only while the database runs it, never across a wait in this process.
+        ``notify`` wakes that channel's waiters when it changed a row."""
 
     @abstractmethod
     async def wait(self, channel: str, timeout: float) -> bool:

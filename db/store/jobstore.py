@@ -189,18 +189,16 @@ class JobStore:
         """Renew the lease and record progress. False when the job was cancelled or the lease went to
         another worker: stop rendering it."""
         now = self.clock()
-        async with self._db.transaction() as tx:
-            changed = await tx.execute(
-                "heartbeat_job",
-                id=job_id,
-                worker_id=worker_id,
-                lease_expires_at=now + lease_s,
-                step=step,
-                total_steps=total_steps,
-                now=now,
-            )
-            if changed:
-                await tx.notify(EVENTS, str(job_id))
+        changed = await self._db.write_one(
+            "heartbeat_job",
+            notify=EVENTS,
+            id=job_id,
+            worker_id=worker_id,
+            lease_expires_at=now + lease_s,
+            step=step,
+            total_steps=total_steps,
+            now=now,
+        )
         return changed == 1
 
     async def finish(self, job_id: int, worker_id: str, result: JobResult) -> bool:
@@ -322,18 +320,14 @@ class JobStore:
 
     async def mark_posted(self, job_id: int, message_id: int | None, thread_id: int | None = None) -> bool:
         """Record where an ended job was posted. Only the first call counts (returns True)."""
-        async with self._db.transaction() as tx:
-            return (
-                await tx.execute(
-                    "mark_posted", id=job_id, now=self.clock(), message_id=message_id, thread_id=thread_id
-                )
-                == 1
-            )
+        changed = await self._db.write_one(
+            "mark_posted", id=job_id, now=self.clock(), message_id=message_id, thread_id=thread_id
+        )
+        return changed == 1
 
     async def set_status_message(self, job_id: int, message_id: int) -> bool:
         """Remember the channel message that shows the job's place in the queue and progress."""
-        async with self._db.transaction() as tx:
-            return await tx.execute("set_status_message", id=job_id, message_id=message_id) == 1
+        return await self._db.write_one("set_status_message", id=job_id, message_id=message_id) == 1
 
     # ---- reading jobs ----------------------------------------------------------------------------
 
@@ -439,25 +433,17 @@ class JobStore:
 
     async def register_worker(self, worker_id: str, host: str, gpu: str, models: Sequence[str]) -> WorkerInfo:
         now = self.clock()
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "upsert_worker",
-                worker_id=worker_id,
-                host=host,
-                gpu=gpu,
-                models=json.dumps(list(models)),
-                now=now,
-            )
+        await self._db.write_one(
+            "upsert_worker", worker_id=worker_id, host=host, gpu=gpu, models=json.dumps(list(models)), now=now
+        )
         return WorkerInfo(worker_id, host, gpu, tuple(models), now, now)
 
     async def worker_heartbeat(self, worker_id: str) -> bool:
         """False when the worker is not registered (register again)."""
-        async with self._db.transaction() as tx:
-            return await tx.execute("worker_heartbeat", worker_id=worker_id, now=self.clock()) == 1
+        return await self._db.write_one("worker_heartbeat", worker_id=worker_id, now=self.clock()) == 1
 
     async def unregister_worker(self, worker_id: str) -> bool:
-        async with self._db.transaction() as tx:
-            return await tx.execute("delete_worker", worker_id=worker_id) == 1
+        return await self._db.write_one("delete_worker", worker_id=worker_id) == 1
 
     async def live_workers(self, max_age_s: float = WORKER_MAX_AGE_S) -> list[WorkerInfo]:
         async with self._db.transaction(write=False) as tx:

@@ -77,9 +77,11 @@ async def bot(bot_runner: BotRunner) -> VideoBot:
 
 @pytest.fixture
 def worker(db_path: Path, presets_file: Path) -> Iterator[WorkerProcess]:
-    """A real `videobot worker` process on the bot's store (started by the test when it wants one)."""
+    """A real `videobot worker` process on the bot's store (started by the test when it wants one).
+    Its log is printed at the end: pytest shows it when the test failed."""
     proc = WorkerProcess(db_path, presets_file)
     yield proc
+    print(f"--- the worker's log ---\n{proc.log()}")
     proc.stop()
 
 

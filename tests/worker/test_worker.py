@@ -126,11 +126,9 @@ async def test_sigterm_hands_the_running_job_back_and_exits(
     try:
         await wait_for(store, job.id, lambda j: j.state == "running" and j.step >= 2)
         worker.process.send_signal(signal.SIGTERM)
-        assert worker.process.wait(timeout=30) == 0, (
-            worker.process.stderr.read() if worker.process.stderr else ""
-        )
+        assert worker.process.wait(timeout=30) == 0, worker.log()
     finally:
-        worker.process.kill()
+        worker.stop()
     back = await store.get(job.id)
     assert back is not None and back.state == "queued"
     assert back.attempts == 0  # a clean hand-back is not held against the job
