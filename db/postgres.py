@@ -2,20 +2,27 @@
 
 Claims lock the fair clock row (claims take turns, so fairness tags stay exact) and pick their job
 with ``FOR UPDATE SKIP LOCKED`` (never waiting on a row a cancel or heartbeat holds). ``LISTEN/NOTIFY``
-wakes workers on enqueue and the bot on progress and endings; a dedicated connection listens.
+wakes workers on enqueue and the bot on progress and endings; a dedicated connection listens, and
+listens again when the server drops it (a restart, a failover, an idle-connection reaper).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import asyncpg
 
 from db.store.connector import EVENTS, WORK, Connector, Migration, Transaction, load_queries
+
+log = logging.getLogger(__name__)
+
+RELISTEN_FIRST_PAUSE_S = 0.2
+RELISTEN_MAX_PAUSE_S = 10.0
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _MIGRATION_LOCK = 0x76696465  # any constant shared by every process that migrates this database
@@ -65,30 +72,59 @@ class _PostgresTransaction(Transaction):
 class PostgresConnector(Connector):
     dialect = "postgresql"
 
-    def __init__(self, dsn: str, pool: asyncpg.Pool, listener: asyncpg.Connection | None) -> None:
+    def __init__(self, dsn: str, pool: asyncpg.Pool) -> None:
         self.dsn = dsn
         self._pool = pool
-        self._listener = listener
+        self._listener: asyncpg.Connection | None = None
+        self._relistening: asyncio.Task[None] | None = None
+        self._closing = False
         self._queries = {name: compile_query(sql) for name, sql in load_queries(self.dialect).items()}
         self._events = {WORK: asyncio.Event(), EVENTS: asyncio.Event()}
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresConnector:
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        connector = cls(dsn, pool)
         try:
-            listener = await asyncpg.connect(dsn)
+            await connector._listen()
         except BaseException:
             await pool.close()
             raise
-        connector = cls(dsn, pool, listener)
-        for channel in (WORK, EVENTS):
-            await listener.add_listener(channel, connector._on_notify)
         return connector
+
+    async def _listen(self) -> None:
+        listener = await asyncpg.connect(self.dsn)
+        for channel in (WORK, EVENTS):
+            await listener.add_listener(channel, self._on_notify)
+        listener.add_termination_listener(self._on_listener_lost)
+        self._listener = listener
 
     def _on_notify(self, conn: object, pid: int, channel: str, payload: object) -> None:
         event = self._events.get(channel)
         if event is not None:
             event.set()
+
+    def _on_listener_lost(self, conn: object) -> None:
+        if self._closing:
+            return
+        log.warning("the PostgreSQL connection that listens for wake-ups was lost; reconnecting")
+        self._listener = None
+        self._relistening = asyncio.get_running_loop().create_task(self._relisten())
+
+    async def _relisten(self) -> None:
+        pause = RELISTEN_FIRST_PAUSE_S
+        while not self._closing:
+            try:
+                await self._listen()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("listening again failed (%s); next try in %.1f s", exc, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, RELISTEN_MAX_PAUSE_S)
+                continue
+            log.info("listening for wake-ups again")
+            for event in self._events.values():  # what was notified meanwhile is lost: look again
+                event.set()
+            return
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[Transaction]:
@@ -139,6 +175,11 @@ class PostgresConnector(Connector):
         return applied
 
     async def close(self) -> None:
+        self._closing = True
+        if self._relistening is not None:
+            self._relistening.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._relistening
         if self._listener is not None:
             await self._listener.close()
         await self._pool.close()

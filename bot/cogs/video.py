@@ -175,7 +175,9 @@ class VoteButton(
     async def callback(self, interaction: Interaction) -> None:
         store = interaction.client.store
         try:
-            votes = await store.vote(self.job_id, interaction.user.id, 1 if self.direction == "up" else -1)
+            votes = await store.vote(
+                self.job_id, interaction.user.id, 1 if self.direction == "up" else -1, toggle=True
+            )
         except VoteRefused as refused:
             await answer(
                 interaction,

@@ -198,6 +198,10 @@ SELECT * FROM workers WHERE last_seen >= :since ORDER BY worker_id;
 INSERT INTO votes (job_id, user_id, value, voted_at) VALUES (:job_id, :user_id, :value, :now)
 ON CONFLICT (job_id, user_id) DO UPDATE SET value = excluded.value, voted_at = excluded.voted_at;
 
+-- name: get_vote
+-- A member's vote on a clip, if any.
+SELECT value FROM votes WHERE job_id = :job_id AND user_id = :user_id;
+
 -- name: delete_vote
 -- Withdraw a member's vote on a clip.
 DELETE FROM votes WHERE job_id = :job_id AND user_id = :user_id;

@@ -456,8 +456,9 @@ class JobStore:
 
     # ---- community -------------------------------------------------------------------------------
 
-    async def vote(self, job_id: int, user_id: int, value: int) -> VoteCounts:
-        """Vote +1 or -1 on a finished clip (again to change it, 0 to withdraw); the new counts.
+    async def vote(self, job_id: int, user_id: int, value: int, *, toggle: bool = False) -> VoteCounts:
+        """Vote +1 or -1 on a finished clip (again to change it, 0 to withdraw); the new counts. With
+        ``toggle``, the same vote a second time withdraws it, as a second click on a button does.
         Raises :class:`VoteRefused` for your own clip or a job that is not a finished clip."""
         if value not in (-1, 0, 1):
             raise VoteRefused("bad_value", value=value)
@@ -467,6 +468,10 @@ class JobStore:
                 raise VoteRefused("not_a_clip")
             if row["user_id"] == user_id:
                 raise VoteRefused("own_clip")
+            if toggle and value != 0:
+                mine = await tx.fetch_one("get_vote", job_id=job_id, user_id=user_id)
+                if mine is not None and mine["value"] == value:
+                    value = 0
             if value == 0:
                 await tx.execute("delete_vote", job_id=job_id, user_id=user_id)
             else:

@@ -120,6 +120,10 @@ async def test_votes_count_once_per_member_and_not_for_the_author(
     await own.wait_ack()
     assert own.ephemeral and "own clip" in own.original["content"]  # type: ignore[index]
     assert tuple(await store.vote_counts(job_id)) == (1, 1)
+    # bob clicks 👍 again: like a reaction, his vote is taken back
+    await (await fake.click(fake.message(clip["id"]), f"vb:vote:{job_id}:up", user="bob")).wait_ack()
+    assert button(fake.message(clip["id"]), f"vb:vote:{job_id}:up")["label"] == "0"
+    assert tuple(await store.vote_counts(job_id)) == (0, 1)
 
 
 async def test_reroll_and_remix_are_posted_in_the_clips_thread(

@@ -339,13 +339,16 @@ async def test_votes_one_per_member_changeable_not_on_your_own_clip(store: JobSt
     assert await store.vote(clip, 2, 1) == (2, 0)  # voting again changes nothing
     assert await store.vote(clip, 2, -1) == (1, 1)  # changed
     assert await store.vote(clip, 3, 0) == (0, 1)  # withdrawn
+    assert await store.vote(clip, 3, -1, toggle=True) == (0, 2)  # a button click votes
+    assert await store.vote(clip, 3, -1, toggle=True) == (0, 1)  # the same click again withdraws
+    assert await store.vote(clip, 2, 1, toggle=True) == (1, 0)  # the other button changes the vote
     with pytest.raises(VoteRefused) as own:
         await store.vote(clip, 1, 1)
     assert own.value.code == "own_clip"
     waiting = await submit(store, 1)
     with pytest.raises(VoteRefused):
         await store.vote(waiting.id, 2, 1)
-    assert await store.vote_counts(clip) == (0, 1)
+    assert await store.vote_counts(clip) == (1, 0)
 
 
 async def test_top_ranks_a_guilds_recent_clips_by_score(store: JobStore, clock: FakeClock) -> None:
