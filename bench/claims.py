@@ -49,7 +49,7 @@ async def _work(url: str, worker_id: str, start_at: float) -> int:
     return done
 
 
-def _worker(url: str, worker_id: str, start_at: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def _worker(url: str, worker_id: str, start_at: float, out: mp.Queue) -> None:
     out.put((asyncio.run(_work(url, worker_id, start_at)), time.time()))
 
 
@@ -57,7 +57,7 @@ def measure(url: str, workers: int) -> float:
     jobs = JOBS_PER_WORKER * max(workers, 4)
     asyncio.run(_fill(url, jobs))
     ctx = mp.get_context("spawn")
-    out: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
+    out: mp.Queue = ctx.Queue()
     start_at = time.time() + 3.0  # every process has opened its store by then
     procs = [ctx.Process(target=_worker, args=(url, f"w{i}", start_at, out)) for i in range(workers)]
     for p in procs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import diffusers
 import pytest
@@ -114,7 +115,7 @@ def test_full_configs_build_and_the_formula_counts_their_block_weights(preset: s
 
 def test_materialize_gives_finite_weights_the_right_dtypes_and_tied_embeddings() -> None:
     arch = gpu.SMALL["wan-1.3b"]
-    transformer = gpu.materialize(
+    transformer: Any = gpu.materialize(
         lambda: diffusers.WanTransformer3DModel(**arch.transformer), torch.device("cpu"), torch.bfloat16
     )
     for name, param in transformer.named_parameters():
@@ -124,7 +125,7 @@ def test_materialize_gives_finite_weights_the_right_dtypes_and_tied_embeddings()
     # RoPE tables are buffers computed at construction: restored, not left as empty memory
     reference = diffusers.WanTransformer3DModel(**arch.transformer)
     assert torch.equal(transformer.rope.freqs_cos, reference.rope.freqs_cos)
-    text = gpu.materialize(
+    text: Any = gpu.materialize(
         lambda: arch.text_class(arch.text_config_class(**arch.text)), torch.device("cpu"), torch.float32
     )
     assert text.shared.weight is text.encoder.embed_tokens.weight

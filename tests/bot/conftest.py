@@ -104,4 +104,4 @@ async def job_in_state(store: JobStore, job_id: int, *states: str, timeout: floa
         job = await store.get(job_id)
         return job if job is not None and job.state in states else None
 
-    return await wait_until(check, timeout, f"job {job_id} to be {'/'.join(states)}")  # type: ignore[no-any-return]
+    return await wait_until(check, timeout, f"job {job_id} to be {'/'.join(states)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.app import VideoBot
@@ -46,11 +48,12 @@ async def test_admin_rules_channel_blocked_words_and_caps(
     await denied.wait_ack()
     assert denied.ephemeral and "Only" in denied.original["content"]  # type: ignore[index]
 
-    for command, options in [
+    changes: list[tuple[str, dict[str, Any]]] = [
         ("settings channel", {"channel": videos, "allowed": True}),
         ("settings blocked-word", {"word": "Gore"}),
         ("settings limits", {"waiting": 1}),
-    ]:
+    ]
+    for command, options in changes:
         handle = await fake.slash_command(command, options)
         await handle.wait_ack()
         assert "Saved" in handle.original["content"], handle.original  # type: ignore[index]

@@ -26,7 +26,7 @@ def button(message: dict[str, Any], custom_id: str) -> dict[str, Any]:
     for row in message["components"]:
         for comp in row["components"]:
             if comp.get("custom_id") == custom_id:
-                return comp  # type: ignore[no-any-return]
+                return comp
     raise AssertionError(f"no button {custom_id}")
 
 

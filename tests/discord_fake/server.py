@@ -314,7 +314,7 @@ class DiscordFake:
         except RuntimeError:
             coro.close()  # type: ignore[attr-defined]
             return
-        task = loop.create_task(coro)  # type: ignore[arg-type]
+        task: asyncio.Task[Any] = loop.create_task(coro)  # type: ignore[arg-type]
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -1291,9 +1291,10 @@ class DiscordFake:
         elif kind == UPDATE_MESSAGE:
             state.original_message_id = state.source_message_id
             assert state.source_message_id is not None
-            message = self.messages.get(state.source_message_id)
-            if message is None:
+            source = self.messages.get(state.source_message_id)
+            if source is None:
                 raise _not_found(10008, "Message")
+            message = source
             await self._edit_message(message, record, data)
             resource = {"type": kind, "message": message}
         state.callback_type = kind
@@ -1515,10 +1516,10 @@ class DiscordFake:
         locale: str | None,
     ) -> list[dict[str, Any]]:
         by_name: dict[str, dict[str, Any]] = {}
-        for option in declared:
-            by_name[option["name"]] = option
-            for local in (option.get("name_localizations") or {}).values():
-                by_name.setdefault(local, option)
+        for each in declared:
+            by_name[each["name"]] = each
+            for local in (each.get("name_localizations") or {}).values():
+                by_name.setdefault(local, each)
         out = []
         for name, value in given.items():
             option = by_name.get(name)

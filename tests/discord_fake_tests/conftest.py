@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import discord
 import pytest
@@ -22,7 +23,7 @@ BotFactory = Callable[..., Awaitable[commands.Bot]]
 class FakeBot(commands.Bot):
     """A small real bot; tests add commands to its tree before it starts."""
 
-    def __init__(self, intents: discord.Intents | None = None, **kwargs: object) -> None:
+    def __init__(self, intents: discord.Intents | None = None, **kwargs: Any) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents or discord.Intents.default(),

@@ -73,12 +73,11 @@ async def test_message_with_file_embed_and_buttons_then_a_thread(
     assert await sent.attachments[0].read() == VIDEO  # served by the fake's CDN
 
     thread = await sent.create_thread(name="a cat surfing")
-    assert discord_fake.thread_of(sent.id) is not None
+    posted_in = discord_fake.thread_of(sent.id)
+    assert posted_in is not None
     assert thread.id == sent.id and thread.parent_id == channel.id
     await thread.send("remix posted here")
-    assert [m["content"] for m in discord_fake.messages_in(discord_fake.thread_of(sent.id))] == [
-        "remix posted here"
-    ]
+    assert [m["content"] for m in discord_fake.messages_in(posted_in)] == ["remix posted here"]
     assert discord_fake.message(sent.id)["flags"] & 32  # HAS_THREAD
 
 

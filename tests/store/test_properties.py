@@ -112,9 +112,10 @@ class World:
             await self.apply((op[3], worker))
         elif kind in ("heartbeat", "finish", "fail", "release"):
             worker = str(op[1])
-            job_id = self.held.get(worker)
-            if job_id is None:
+            held = self.held.get(worker)
+            if held is None:
                 return
+            job_id = held
             if kind == "heartbeat":
                 if await self.store.heartbeat(job_id, worker, step=1, total_steps=2, lease_s=LEASE_S):
                     self.accepted(worker, job_id)

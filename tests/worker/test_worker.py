@@ -71,6 +71,7 @@ async def test_a_queued_job_becomes_a_stored_clip(
     clip.write_bytes(media.video)
     facts = probe(clip)
     assert (facts.codec, facts.pix_fmt, facts.faststart, facts.frames) == ("h264", "yuv420p", True, 33)
+    assert done.video_bytes is not None
     assert facts.size == done.video_bytes <= 10 * 1024 * 1024
     assert media.poster[:8] == b"\x89PNG\r\n\x1a\n"
     assert done.gpu_seconds is not None and done.gpu_seconds > 0
