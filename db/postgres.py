@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -77,6 +78,8 @@ class PostgresConnector(Connector):
         self._pool = pool
         self._listener: asyncpg.Connection | None = None
         self._relistening: asyncio.Task[None] | None = None
+        self._relisten_pause = RELISTEN_FIRST_PAUSE_S
+        self._listening_since = 0.0
         self._closing = False
         self._queries = {name: compile_query(sql) for name, sql in load_queries(self.dialect).items()}
         self._events = {WORK: asyncio.Event(), EVENTS: asyncio.Event()}
@@ -94,10 +97,15 @@ class PostgresConnector(Connector):
 
     async def _listen(self) -> None:
         listener = await asyncpg.connect(self.dsn)
-        for channel in (WORK, EVENTS):
-            await listener.add_listener(channel, self._on_notify)
+        try:
+            for channel in (WORK, EVENTS):
+                await listener.add_listener(channel, self._on_notify)
+        except BaseException:
+            listener.terminate()
+            raise
         listener.add_termination_listener(self._on_listener_lost)
         self._listener = listener
+        self._listening_since = time.monotonic()
 
     def _on_notify(self, conn: object, pid: int, channel: str, payload: object) -> None:
         event = self._events.get(channel)
@@ -109,17 +117,21 @@ class PostgresConnector(Connector):
             return
         log.warning("the PostgreSQL connection that listens for wake-ups was lost; reconnecting")
         self._listener = None
-        self._relistening = asyncio.get_running_loop().create_task(self._relisten())
+        # a connection that is dropped again right away (a server refusing LISTEN) backs off further
+        short_lived = time.monotonic() - self._listening_since < RELISTEN_MAX_PAUSE_S
+        self._relisten_pause = (
+            min(self._relisten_pause * 2, RELISTEN_MAX_PAUSE_S) if short_lived else RELISTEN_FIRST_PAUSE_S
+        )
+        self._relistening = asyncio.get_running_loop().create_task(self._relisten(self._relisten_pause))
 
-    async def _relisten(self) -> None:
-        pause = RELISTEN_FIRST_PAUSE_S
+    async def _relisten(self, pause: float) -> None:
         while not self._closing:
+            await asyncio.sleep(pause)
             try:
                 await self._listen()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("listening again failed (%s); next try in %.1f s", exc, pause)
-                await asyncio.sleep(pause)
+            except Exception as exc:  # down, a standby during failover, refused: keep trying
                 pause = min(pause * 2, RELISTEN_MAX_PAUSE_S)
+                log.warning("listening again failed (%s); next try in %.1f s", exc, pause)
                 continue
             log.info("listening for wake-ups again")
             for event in self._events.values():  # what was notified meanwhile is lost: look again
@@ -133,10 +145,13 @@ class PostgresConnector(Connector):
 
     async def write_one(self, query: str, *, notify: str | None = None, **params: Any) -> int:
         async with self._pool.acquire() as conn:
-            tx = _PostgresTransaction(conn, self._queries)  # autocommit: each statement on its own
-            changed = await tx.execute(query, **params)
-            if notify is not None and changed:
-                await tx.notify(notify)
+            tx = _PostgresTransaction(conn, self._queries)
+            if notify is None:
+                return await tx.execute(query, **params)  # autocommit: the statement on its own
+            async with conn.transaction():  # the wake-up commits with the change, or neither does
+                changed = await tx.execute(query, **params)
+                if changed:
+                    await tx.notify(notify)
         return changed
 
     async def wait(self, channel: str, timeout: float) -> bool:
@@ -176,10 +191,14 @@ class PostgresConnector(Connector):
 
     async def close(self) -> None:
         self._closing = True
-        if self._relistening is not None:
-            self._relistening.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._relistening
-        if self._listener is not None:
-            await self._listener.close()
-        await self._pool.close()
+        relistening = self._relistening
+        if relistening is not None:
+            relistening.cancel()
+            await asyncio.wait({relistening})  # never raises: nothing of it may stop the shutdown
+            if not relistening.cancelled() and relistening.exception() is not None:
+                log.warning("reconnecting had failed: %s", relistening.exception())
+        try:
+            if self._listener is not None:
+                await self._listener.close()
+        finally:
+            await self._pool.close()

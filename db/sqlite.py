@@ -118,17 +118,20 @@ class SQLiteConnector(Connector):
             except BaseException:
                 await run_to_end(self._conn.execute("ROLLBACK"))
                 raise
-            try:
-                await run_to_end(self._conn.execute("COMMIT"))
-            except Exception:
-                if self._conn.in_transaction:
-                    await run_to_end(self._conn.execute("ROLLBACK"))
-                raise
+            await self._commit()
             held = time.monotonic() - locked_at
             if write and held > SLOW_WRITE_S:
                 log.warning("held the database's write lock for %.1f s (%s)", held, ", ".join(tx.ran))
         for channel in tx.notified:
             self._events[channel].set()
+
+    async def _commit(self) -> None:
+        try:
+            await run_to_end(self._conn.execute("COMMIT"))
+        except BaseException:  # COMMIT failed (disk full, I/O error), perhaps as the caller left
+            if self._conn.in_transaction:
+                await run_to_end(self._conn.execute("ROLLBACK"))
+            raise
 
     async def _begin(self, sql: str) -> None:
         try:
@@ -194,7 +197,7 @@ class SQLiteConnector(Connector):
                 except BaseException:
                     await run_to_end(self._conn.execute("ROLLBACK"))
                     raise
-                await run_to_end(self._conn.execute("COMMIT"))
+                await self._commit()
         return applied
 
     async def close(self) -> None:

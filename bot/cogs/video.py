@@ -103,7 +103,8 @@ async def submit(
     except discord.HTTPException:
         log.warning("could not post the status message of job %s", job.id, exc_info=True)
         return job
-    await remember_status_message(bot.store, job.id, status.id)
+    if not await remember_status_message(bot.store, job.id, status.id):
+        await settle_status(bot, job.id, status)
     return job
 
 
@@ -123,6 +124,28 @@ async def remember_status_message(
             log.warning("recording the status message of job %s failed; trying again", job_id)
             await asyncio.sleep(pause_s * attempt)
     return False
+
+
+async def settle_status(bot: VideoBot, job_id: int, status: discord.Message) -> None:
+    """The job ended and was posted before its status message could be recorded (a busy database):
+    nobody will edit that message, so give it the job's ending now, as the delivery loop would have."""
+    try:
+        job = await bot.store.get(job_id)
+    except Exception:
+        log.exception("could not look up job %s", job_id)
+        return
+    if job is None or not job.posted:
+        return
+    try:
+        if job.state != "done" and job.message_id is not None:
+            await status.delete()  # the ending was posted as a message of its own
+            return
+        link = ""
+        if job.message_id is not None:
+            link = f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
+        await status.edit(content=status_message(job, job.locale, link=link))
+    except discord.HTTPException:
+        log.warning("could not settle the status message of job %s", job_id, exc_info=True)
 
 
 async def answer(interaction: Interaction, text: str) -> None:

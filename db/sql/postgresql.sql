@@ -4,6 +4,10 @@
 -- Read and lock the global virtual time: claims take turns so fair tags stay exact.
 SELECT vtime FROM fair_clock WHERE id = 1 FOR UPDATE;
 
+-- name: lock_job_for_vote
+-- A clip, locked so two quick clicks by one member take turns (a toggle reads, then writes).
+SELECT * FROM jobs WHERE id = :id FOR NO KEY UPDATE;
+
 -- name: lock_fair_user
 -- Lock a member's tag so concurrent enqueues by the same member see each other's caps.
 SELECT finish_tag FROM fair_users WHERE guild_id = :guild_id AND user_id = :user_id FOR UPDATE;

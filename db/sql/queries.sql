@@ -125,8 +125,8 @@ UPDATE jobs SET posted_at = :now, message_id = :message_id, thread_id = :thread_
 WHERE id = :id AND posted_at IS NULL AND state IN ('done', 'failed', 'cancelled');
 
 -- name: set_status_message
--- Remember the channel message that shows a job's progress.
-UPDATE jobs SET status_message_id = :message_id WHERE id = :id;
+-- Remember the channel message that shows a job's progress, unless the job was posted already.
+UPDATE jobs SET status_message_id = :message_id WHERE id = :id AND posted_at IS NULL;
 
 -- name: get_job
 -- One job by id.

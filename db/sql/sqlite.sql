@@ -5,6 +5,10 @@
 -- Read the global virtual time (the IMMEDIATE transaction already holds the write lock).
 SELECT vtime FROM fair_clock WHERE id = 1;
 
+-- name: lock_job_for_vote
+-- A clip (the IMMEDIATE transaction already serialises votes).
+SELECT * FROM jobs WHERE id = :id;
+
 -- name: lock_fair_user
 -- Read a member's tag (the IMMEDIATE transaction already serialises enqueues).
 SELECT finish_tag FROM fair_users WHERE guild_id = :guild_id AND user_id = :user_id;

@@ -101,9 +101,8 @@ async def run_to_end(awaitable: Awaitable[T]) -> T:
         except asyncio.CancelledError:
             cancelled = True
     if cancelled:
-        if not task.cancelled():
-            task.exception()  # retrieved: the cancellation is what the caller hears of
-        raise asyncio.CancelledError
+        error = None if task.cancelled() else task.exception()
+        raise asyncio.CancelledError from error  # the cancellation is what the caller hears of
     return task.result()
 
 

@@ -326,7 +326,8 @@ class JobStore:
         return changed == 1
 
     async def set_status_message(self, job_id: int, message_id: int) -> bool:
-        """Remember the channel message that shows the job's place in the queue and progress."""
+        """Remember the channel message that shows the job's place in the queue and progress. False
+        when the job already ended and was posted (nobody will edit that message: settle it yourself)."""
         return await self._db.write_one("set_status_message", id=job_id, message_id=message_id) == 1
 
     # ---- reading jobs ----------------------------------------------------------------------------
@@ -463,7 +464,7 @@ class JobStore:
         if value not in (-1, 0, 1):
             raise VoteRefused("bad_value", value=value)
         async with self._db.transaction() as tx:
-            row = await tx.fetch_one("get_job", id=job_id)
+            row = await tx.fetch_one("lock_job_for_vote", id=job_id)
             if row is None or row["state"] != "done":
                 raise VoteRefused("not_a_clip")
             if row["user_id"] == user_id:

@@ -184,6 +184,12 @@ async def test_status_message_is_remembered(store: JobStore) -> None:
     assert await store.set_status_message(job.id, 4242)
     active = await store.active_jobs()
     assert [(j.id, j.status_message_id) for j in active] == [(job.id, 4242)]
+    # a status posted after the job already ended and was posted is not taken: nobody would edit it
+    late = await submit(store, 2)
+    assert await store.cancel(late.id, None) and await store.mark_posted(late.id, None)
+    assert not await store.set_status_message(late.id, 4343)
+    stored = await store.get(late.id)
+    assert stored is not None and stored.status_message_id is None
 
 
 async def test_unposted_lists_oldest_endings_first(store: JobStore, clock: FakeClock) -> None:
@@ -349,6 +355,18 @@ async def test_votes_one_per_member_changeable_not_on_your_own_clip(store: JobSt
     with pytest.raises(VoteRefused):
         await store.vote(waiting.id, 2, 1)
     assert await store.vote_counts(clip) == (1, 0)
+
+
+async def test_a_double_click_on_a_vote_button_takes_turns(store: JobStore, store_url: str) -> None:
+    clip = await _finished(store, 1)
+    other = await open_store(store_url)  # the second click lands on another connection (or shard)
+    try:
+        for _ in range(10):
+            # vote, then withdraw: two toggles by one member leave no vote, whichever runs first
+            await asyncio.gather(store.vote(clip, 2, 1, toggle=True), other.vote(clip, 2, 1, toggle=True))
+            assert await store.vote_counts(clip) == (0, 0)
+    finally:
+        await other.close()
 
 
 async def test_top_ranks_a_guilds_recent_clips_by_score(store: JobStore, clock: FakeClock) -> None:
