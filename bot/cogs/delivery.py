@@ -67,12 +67,12 @@ class DeliveryCog(commands.Cog):
     async def refresh_statuses(self) -> None:
         now = time.monotonic()
         interval = self.bot.config.status_interval_s
-        for job in await self.bot.store.active_jobs():
-            if job.status_message_id is None:
-                continue
+        jobs = [job for job in await self.bot.store.active_jobs() if job.status_message_id is not None]
+        positions = await self.bot.store.queue_positions() if jobs else {}
+        for job in jobs:
             position, eta = (0, None)
-            if job.state == "queued":
-                position, eta = await self.bot.store.queue_position(job.id)
+            if job.state == "queued" and job.id in positions:
+                position, eta = positions[job.id]
             text = status_message(job, job.locale, position, eta)
             last = self.shown.get(job.id)
             if last is not None and (last.text == text or now - last.at < interval):

@@ -32,8 +32,8 @@ Posting (bot)
 
 Reading
     ``get(job_id)``, ``jobs_for_user(guild_id, user_id, states, limit)``,
-    ``queue_position(job_id) -> QueuePosition(position, eta_s)``, ``live_workers(max_age_s)``,
-    ``served_models(max_age_s)``.
+    ``queue_position(job_id) -> QueuePosition(position, eta_s)``, ``queue_positions()`` (every
+    active job's, from one read), ``live_workers(max_age_s)``, ``served_models(max_age_s)``.
 
 Community
     ``vote(job_id, user_id, +1 | -1 | 0) -> VoteCounts`` (raises :class:`VoteRefused` on your own

@@ -40,6 +40,67 @@ CANCELLED_BY_AUTHOR = "Cancelled by its author."
 CANCELLED_BY_MODERATOR = "Cancelled by a moderator."
 
 
+def estimate_positions(
+    queued: Sequence[dict[str, Any]],
+    running: Sequence[dict[str, Any]],
+    state: fairness.FairState,
+    speed: dict[str, float],
+    workers: Sequence[WorkerInfo],
+    now: float,
+) -> dict[int, QueuePosition]:
+    """Place and ETA of every queued job (fair order) and running job (its own pace). A job's model
+    is expected to take ``speed[model]`` × its estimate; it waits for the jobs ahead of it that the
+    workers serving its model also serve, and for what those workers are rendering now."""
+
+    def expected(model: str, estimate: float) -> float:
+        return estimate * speed.get(model, 1.0)
+
+    positions = {
+        r["id"]: QueuePosition(0, remaining_s(r, expected(r["model"], r["cost_estimate_s"]), now))
+        for r in running
+    }
+    models = {q["id"]: q["model"] for q in queued}
+    jobs = [
+        fairness.QueuedJob(q["id"], q["guild_id"], q["user_id"], q["cost_estimate_s"], q["weight"])
+        for q in queued
+    ]
+    order = fairness.dispatch_order(jobs, state)
+    for model in set(models.values()):
+        serving = [w for w in workers if model in w.models]
+        if not serving:
+            for i, q in enumerate(order):
+                if models[q.id] == model:
+                    positions[q.id] = QueuePosition(i + 1, None)
+            continue
+        # the jobs that compete for the same GPUs: any model those workers also serve
+        shared = {m for w in serving for m in w.models}
+        serving_ids = {w.worker_id for w in serving}
+        busy = sum(
+            remaining_s(r, expected(r["model"], r["cost_estimate_s"]), now)
+            for r in running
+            if r["worker_id"] in serving_ids
+        )
+        ahead = 0.0
+        for i, q in enumerate(order):
+            if models[q.id] == model:
+                eta = (ahead + busy) / len(serving) + expected(model, q.cost)
+                positions[q.id] = QueuePosition(i + 1, eta)
+            if models[q.id] in shared:
+                ahead += expected(models[q.id], q.cost)
+    return positions
+
+
+def remaining_s(row: dict[str, Any], expected_s: float, now: float) -> float:
+    """Seconds a running job still needs: its own pace once it has taken a step, else the estimate."""
+    started = row["started_at"]
+    if started is None:
+        return expected_s
+    elapsed = max(0.0, now - started)
+    if row["step"] > 0 and row["total_steps"] > 0:
+        return elapsed * (row["total_steps"] - row["step"]) / row["step"]
+    return max(0.0, expected_s - elapsed)
+
+
 class JobStore:
     """Durable, fair job queue shared by the bot and the GPU workers. Open it with
     :func:`db.store.open_store`; the module docstring of :mod:`db.store` lists the whole API."""
@@ -368,67 +429,39 @@ class JobStore:
             job_row = await tx.fetch_one("get_job", id=job_id)
             if job_row is None:
                 raise KeyError(job_id)
-            queued = await tx.fetch_all("queued_for_fairness")
-            running = await tx.fetch_all("running_jobs")
-            clock = await tx.fetch_one("fair_clock")
-            guilds = await tx.fetch_all("fair_guild_tags")
-            users = await tx.fetch_all("fair_user_tags_queued")
-            speed = {r["model"]: float(r["ratio"]) for r in await tx.fetch_all("model_speed")}
-            workers = [
-                WorkerInfo.from_row(r)
-                for r in await tx.fetch_all("live_workers", since=now - worker_max_age_s)
-            ]
-        job = Job.from_row(job_row)
-        if job.ended:
-            return QueuePosition(0, 0.0)
+            if Job.from_row(job_row).ended:
+                return QueuePosition(0, 0.0)
+            positions = await self._queue_positions(tx, now, worker_max_age_s)
+        return positions[job_id]
 
-        def expected(model: str, estimate: float) -> float:
-            return estimate * speed.get(model, 1.0)
+    async def queue_positions(
+        self, *, worker_max_age_s: float = WORKER_MAX_AGE_S
+    ) -> dict[int, QueuePosition]:
+        """:meth:`queue_position` of every queued and running job from one read of the queue, as the
+        bot's status refresh needs them: one fair order for all, not one per job."""
+        now = self.clock()
+        async with self._db.transaction(write=False) as tx:
+            return await self._queue_positions(tx, now, worker_max_age_s)
 
-        serving = [w for w in workers if job.model in w.models]
-        # the jobs that compete for the same GPUs: any model those workers also serve
-        shared_models = {m for w in serving for m in w.models}
-        serving_ids = {w.worker_id for w in serving}
-        busy = 0.0
-        for r in running:
-            if r["worker_id"] not in serving_ids or r["id"] == job.id:
-                continue
-            busy += self._remaining(r, expected(r["model"], r["cost_estimate_s"]), now)
-        if job.state == "running":
-            return QueuePosition(0, self._remaining(job_row, expected(job.model, job.cost_estimate_s), now))
-
+    async def _queue_positions(
+        self, tx: Transaction, now: float, worker_max_age_s: float
+    ) -> dict[int, QueuePosition]:
+        queued = await tx.fetch_all("queued_for_fairness")
+        running = await tx.fetch_all("running_jobs")
+        clock = await tx.fetch_one("fair_clock")
+        guilds = await tx.fetch_all("fair_guild_tags")
+        users = await tx.fetch_all("fair_user_tags_queued")
+        speed = {r["model"]: float(r["ratio"]) for r in await tx.fetch_all("model_speed")}
+        workers = [
+            WorkerInfo.from_row(r) for r in await tx.fetch_all("live_workers", since=now - worker_max_age_s)
+        ]
         state = fairness.FairState(
             vtime=float(clock["vtime"]) if clock else 0.0,
             guild_finish={g["guild_id"]: g["finish_tag"] for g in guilds},
             guild_vtime={g["guild_id"]: g["vtime"] for g in guilds},
             user_finish={(u["guild_id"], u["user_id"]): u["finish_tag"] for u in users},
         )
-        models = {q["id"]: q["model"] for q in queued}
-        order = fairness.dispatch_order(
-            [
-                fairness.QueuedJob(q["id"], q["guild_id"], q["user_id"], q["cost_estimate_s"], q["weight"])
-                for q in queued
-            ],
-            state,
-        )
-        ids = [q.id for q in order]
-        index = ids.index(job.id)
-        if not serving:
-            return QueuePosition(index + 1, None)
-        ahead = sum(expected(models[q.id], q.cost) for q in order[:index] if models[q.id] in shared_models)
-        eta = (ahead + busy) / len(serving) + expected(job.model, job.cost_estimate_s)
-        return QueuePosition(index + 1, eta)
-
-    @staticmethod
-    def _remaining(row: dict[str, Any], expected_s: float, now: float) -> float:
-        started = row["started_at"]
-        if started is None:
-            return expected_s
-        elapsed = max(0.0, now - started)
-        if row["step"] > 0 and row["total_steps"] > 0:
-            # the render's own pace beats the estimate once it has taken a step
-            return elapsed * (row["total_steps"] - row["step"]) / row["step"]
-        return max(0.0, expected_s - elapsed)
+        return estimate_positions(queued, running, state, speed, workers, now)
 
     # ---- workers ---------------------------------------------------------------------------------
 

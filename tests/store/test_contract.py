@@ -300,6 +300,30 @@ async def test_queue_position_and_eta_follow_real_gpu_time_and_workers(
     assert (await store.queue_position(jobs[1].id)).position == 1
 
 
+async def test_every_status_gets_the_same_place_and_eta_from_one_read_of_the_queue(
+    store: JobStore, clock: FakeClock
+) -> None:
+    await generous_caps(store)
+    await store.register_worker("w1", "host-a", "H200", [MODEL])
+    await store.register_worker("w2", "host-b", "H200", [MODEL, OTHER_MODEL])
+    jobs = [
+        await submit(store, user, cost=10 + 5 * user, model=OTHER_MODEL if user % 3 == 0 else MODEL)
+        for user in (1, 2, 3, 1, 4, 6, 2)
+    ]
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    clock.advance(4)
+    cancelled = await submit(store, 5)
+    assert await store.cancel(cancelled.id, None)
+    together = await store.queue_positions()
+    assert set(together) == {j.id for j in jobs}  # the queued and the running, not the cancelled
+    assert sorted(p.position for p in together.values()) == list(range(len(jobs)))  # one runs
+    for model in (MODEL, OTHER_MODEL):  # further back in the line, later ready
+        waiting = [together[j.id] for j in jobs if j.model == model and together[j.id].position]
+        etas = [p.eta_s or 0.0 for p in sorted(waiting)]
+        assert len(etas) >= 2 and etas == sorted(etas) and all(etas)
+    assert together[jobs[4].id] == await store.queue_position(jobs[4].id)
+
+
 async def test_no_eta_when_no_live_worker_serves_the_model(store: JobStore, clock: FakeClock) -> None:
     job = await submit(store, 1, model=OTHER_MODEL)
     await store.register_worker("w1", "host-a", "H200", [MODEL])

@@ -6,6 +6,9 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from db.fairness import FairState, QueuedJob, charge, dispatch_order, jain_index, pick_next
 from db.store import Job, JobStore
 from tests.store.conftest import FakeClock
@@ -191,6 +194,49 @@ def test_pure_sfq_gives_double_weight_double_service() -> None:
     jobs += [QueuedJob(100 + i, 1, 2, 10) for i in range(20)]
     first_fifteen = dispatch_order(jobs, FairState())[:15]
     assert sum(j.user_id == 1 for j in first_fifteen) == 10
+
+
+def one_pick_at_a_time(jobs: list[QueuedJob], state: FairState) -> list[QueuedJob]:
+    """The dispatch order by its definition: the claim's pick, charged, again and again."""
+    sim, waiting, order = state.copy(), list(jobs), []
+    while waiting:
+        nxt = pick_next(waiting, sim)
+        assert nxt is not None
+        waiting.remove(nxt)
+        charge(sim, nxt)
+        order.append(nxt)
+    return order
+
+
+# small integers for tags and costs: plenty of ties between guilds, members and clocks
+tags = st.integers(0, 6).map(float)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    jobs=st.lists(
+        st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(0, 5), st.sampled_from([0.5, 1.0, 2.0])),
+        max_size=25,
+    ),
+    vtime=tags,
+    guild_tags=st.dictionaries(st.integers(1, 3), st.tuples(tags, tags)),
+    user_tags=st.dictionaries(st.tuples(st.integers(1, 3), st.integers(1, 4)), tags),
+)
+def test_the_queue_order_is_the_claims_order_one_pick_at_a_time(
+    jobs: list[tuple[int, int, int, float]],
+    vtime: float,
+    guild_tags: dict[int, tuple[float, float]],
+    user_tags: dict[tuple[int, int], float],
+) -> None:
+    queued = [QueuedJob(i, g, u, float(cost), w) for i, (g, u, cost, w) in enumerate(jobs)]
+    random.Random(len(jobs)).shuffle(queued)  # the order they come in must not matter
+    state = FairState(
+        vtime=vtime,
+        guild_finish={g: f for g, (f, _) in guild_tags.items()},
+        guild_vtime={g: v for g, (_, v) in guild_tags.items()},
+        user_finish=dict(user_tags),
+    )
+    assert [j.id for j in dispatch_order(queued, state)] == [j.id for j in one_pick_at_a_time(queued, state)]
 
 
 def test_jain_index_bounds() -> None:
