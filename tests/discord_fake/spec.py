@@ -15,7 +15,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "discord-api" / "openapi.json"
+# the repository's own copy (MIT, see LICENSE and VERSION beside it): a clone stands alone
+SPEC_PATH = Path(__file__).resolve().parent / "openapi" / "openapi.json"
 
 
 @dataclass(frozen=True)
