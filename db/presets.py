@@ -1,19 +1,21 @@
 """Model presets: a diffusers pipeline plus the defaults and limits members may choose within.
 
 Presets are data (no torch here): the bot validates and offers choices from them, the generator loads
-the pipeline they name. An operator can point a preset at a local folder, change its limits or add new
-presets with a JSON file named by ``VIDEOBOT_PRESETS``; a folder given directly as the model may carry a
-``videobot.json`` with the same fields.
+the pipeline they name. The built-in ones are ``presets.json`` beside this module; an operator can point a
+preset at a local folder, change its limits or add new presets with a JSON file of the same form named by
+``VIDEOBOT_PRESETS`` (an entry with ``"base": NAME`` gives only what differs from that preset); a folder
+given directly as the model may carry a ``videobot.json`` with the same fields and the ``base`` it runs as.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin, get_type_hints
 
 PRESETS_ENV = "VIDEOBOT_PRESETS"
 FOLDER_PRESET_FILE = "videobot.json"
@@ -42,6 +44,9 @@ class Preset:
     default_steps: int
     max_steps: int
     default_guidance: float
+    # GPU-seconds per step × frame × pixel on one H100-class GPU with guidance (db/cost.py), from public
+    # timings: LTX-Video 2B renders 40 steps of 121 frames at 768×512 in about 20 s, so 1e-8
+    seconds_per_unit: float
     dtype: str = "bfloat16"
     # extra keyword arguments for the pipeline call (e.g. decode_timestep, max_sequence_length)
     call_kwargs: Mapping[str, Any] = field(default_factory=dict)
@@ -78,140 +83,74 @@ class Preset:
         return min(max(frames, lowest), highest)
 
 
-_LTX_SIZES = {"16:9": (832, 480), "9:16": (480, 832), "1:1": (608, 608), "3:2": (768, 512), "2:3": (512, 768)}
-_WAN_480 = {"16:9": (832, 480), "9:16": (480, 832), "1:1": (624, 624)}
-_WAN_720 = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960)}
-_COG = {"3:2": (720, 480)}
-_LTX_CALL = {"decode_timestep": 0.03, "decode_noise_scale": 0.025, "max_sequence_length": 128}
+BUILTIN_PRESETS_FILE = Path(__file__).with_name("presets.json")
 
-BUILTIN_PRESETS: tuple[Preset, ...] = (
-    Preset(
-        name="ltx-video",
-        title="LTX-Video 2B",
-        pipeline="LTXPipeline",
-        source="Lightricks/LTX-Video",
-        sizes=_LTX_SIZES,
-        default_aspect="3:2",
-        fps=24,
-        frame_multiple=8,
-        min_frames=25,
-        max_frames=257,
-        default_frames=121,
-        default_steps=40,
-        max_steps=100,
-        default_guidance=3.0,
-        call_kwargs=_LTX_CALL,
-        description="Fastest; good motion at 768×512.",
-    ),
-    Preset(
-        name="ltx-video-distilled",
-        title="LTX-Video 13B distilled",
-        pipeline="LTXConditionPipeline",
-        source="Lightricks/LTX-Video-0.9.7-distilled",
-        sizes=_LTX_SIZES,
-        default_aspect="3:2",
-        fps=24,
-        frame_multiple=8,
-        min_frames=25,
-        max_frames=257,
-        default_frames=121,
-        default_steps=8,
-        max_steps=16,
-        default_guidance=1.0,
-        call_kwargs=_LTX_CALL,
-        description="Few steps, no guidance: drafts in seconds.",
-    ),
-    Preset(
-        name="wan-1.3b",
-        title="Wan 2.1 1.3B",
-        pipeline="WanPipeline",
-        source="Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
-        sizes=_WAN_480,
-        default_aspect="16:9",
-        fps=16,
-        frame_multiple=4,
-        min_frames=17,
-        max_frames=81,
-        default_frames=81,
-        default_steps=50,
-        max_steps=100,
-        default_guidance=5.0,
-        load_options={"vae_dtype": "float32", "flow_shift": 3.0},
-        description="Small Wan model at 480p.",
-    ),
-    Preset(
-        name="wan-14b",
-        title="Wan 2.1 14B",
-        pipeline="WanPipeline",
-        source="Wan-AI/Wan2.1-T2V-14B-Diffusers",
-        sizes=_WAN_720,
-        default_aspect="16:9",
-        fps=16,
-        frame_multiple=4,
-        min_frames=17,
-        max_frames=81,
-        default_frames=81,
-        default_steps=50,
-        max_steps=100,
-        default_guidance=5.0,
-        load_options={"vae_dtype": "float32", "flow_shift": 5.0},
-        description="Best quality at 720p; slowest.",
-    ),
-    Preset(
-        name="cogvideox-2b",
-        title="CogVideoX 2B",
-        pipeline="CogVideoXPipeline",
-        source="THUDM/CogVideoX-2b",
-        sizes=_COG,
-        default_aspect="3:2",
-        fps=8,
-        frame_multiple=4,
-        min_frames=49,
-        max_frames=49,
-        default_frames=49,
-        default_steps=50,
-        max_steps=100,
-        default_guidance=6.0,
-        dtype="float16",
-        call_kwargs={"use_dynamic_cfg": True},
-        description="6-second clips at 720×480.",
-    ),
-    Preset(
-        name="cogvideox-5b",
-        title="CogVideoX 5B",
-        pipeline="CogVideoXPipeline",
-        source="THUDM/CogVideoX-5b",
-        sizes=_COG,
-        default_aspect="3:2",
-        fps=8,
-        frame_multiple=4,
-        min_frames=49,
-        max_frames=49,
-        default_frames=49,
-        default_steps=50,
-        max_steps=100,
-        default_guidance=6.0,
-        call_kwargs={"use_dynamic_cfg": True},
-        description="6-second clips at 720×480, more detail than 2B.",
-    ),
-)
-
-DEFAULT_MODEL = "ltx-video"
-
-_FIELD_NAMES = {f.name for f in fields(Preset)}
+_FIELDS = fields(Preset)
+_FIELD_NAMES = {f.name for f in _FIELDS}
+_REQUIRED_FIELDS = [f.name for f in _FIELDS if f.default is MISSING and f.default_factory is MISSING]
+# what each field holds in JSON, read from the annotations so that a new field is checked too
+_FIELD_KINDS: dict[str, Any] = {
+    name: get_origin(hint) or hint for name, hint in get_type_hints(Preset).items()
+}
+_KIND_WORDS: dict[Any, str] = {
+    int: "a whole number",
+    float: "a number",
+    str: "a string",
+    Mapping: "an object",
+}
 
 
-def _apply_overrides(base: Preset, overrides: Mapping[str, Any], where: str) -> Preset:
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _sizes(value: Any, where: str) -> dict[str, tuple[int, int]]:
+    def is_pair(size: Any) -> bool:
+        return (
+            isinstance(size, list | tuple)
+            and len(size) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in size)
+        )
+
+    if isinstance(value, Mapping) and all(isinstance(k, str) and is_pair(v) for k, v in value.items()):
+        return {aspect: (size[0], size[1]) for aspect, size in value.items()}
+    raise PresetError(f"{where}: sizes must map an aspect to [width, height] (got {_shown(value)})")
+
+
+def _typed(name: str, value: Any, where: str) -> Any:
+    """``value`` as the field ``name`` holds it; a value of the wrong JSON type is a PresetError."""
+    if name == "sizes":
+        return _sizes(value, where)
+    kind = _FIELD_KINDS[name]
+    number = isinstance(value, int | float) and not isinstance(value, bool)  # JSON true is no number
+    if kind is int and number and isinstance(value, int):
+        return value
+    if kind is float and number and math.isfinite(value):
+        return float(value)
+    if kind is str and isinstance(value, str):
+        return value
+    if kind is Mapping and isinstance(value, Mapping):
+        return dict(value)
+    raise PresetError(f"{where}: {name} must be {_KIND_WORDS[kind]} (got {_shown(value)})")
+
+
+def _apply_overrides(base: Preset | None, overrides: Mapping[str, Any], where: str) -> Preset:
+    """``base`` changed by ``overrides`` (fields as JSON gives them); with no base they give every field."""
     unknown = set(overrides) - _FIELD_NAMES - {"base"}
     if unknown:
         raise PresetError(f"{where}: unknown preset field(s) {', '.join(sorted(unknown))}")
-    values = {k: v for k, v in overrides.items() if k != "base"}
-    if "sizes" in values:
-        try:
-            values["sizes"] = {str(k): (int(v[0]), int(v[1])) for k, v in values["sizes"].items()}
-        except (TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise PresetError(f"{where}: sizes must map an aspect to [width, height]") from exc
-    preset = replace(base, **values)
+    values = {k: _typed(k, v, where) for k, v in overrides.items() if k != "base"}
+    if base is None:
+        missing = [name for name in _REQUIRED_FIELDS if name not in values]
+        if missing:
+            raise PresetError(
+                f"{where}: preset {values.get('name')!r} names no base to derive from and lacks "
+                f"{', '.join(missing)}"
+            )
+        preset = Preset(**values)
+    else:
+        preset = replace(base, **values)
     _check_preset(preset, where)
     return preset
 
@@ -230,6 +169,8 @@ def _check_preset(preset: Preset, where: str) -> None:
         raise PresetError(f"{where}: steps need 1 <= default_steps <= max_steps")
     if preset.fps <= 0 or preset.frame_multiple <= 0:
         raise PresetError(f"{where}: fps and frame_multiple must be positive")
+    if preset.seconds_per_unit <= 0:
+        raise PresetError(f"{where}: seconds_per_unit must be positive")
 
 
 def _read_json(path: Path, where: str) -> Any:
@@ -239,6 +180,44 @@ def _read_json(path: Path, where: str) -> Any:
         raise PresetError(f"{where}: cannot read {path}: {exc.strerror}") from exc
     except json.JSONDecodeError as exc:
         raise PresetError(f"{where}: {path} is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+
+
+def _derive_presets(
+    data: Any, where: str, presets: Mapping[str, Preset]
+) -> tuple[dict[str, Preset], str | None]:
+    """``presets`` changed and extended by a presets file's contents, and the default it names, if any.
+
+    Each entry, in order, derives from its ``base``, else changes the preset of its own name, else is a
+    new preset that gives every field.
+    """
+    if not isinstance(data, dict):
+        raise PresetError(f"{where}: expected an object of preset name -> fields")
+    derived = dict(presets)
+    default = data.get("default")
+    if default is not None and not isinstance(default, str):
+        raise PresetError(f"{where}: default must be a preset name (got {_shown(default)})")
+    for name, overrides in data.items():
+        if name == "default":
+            continue
+        if not isinstance(overrides, dict):
+            raise PresetError(f"{where}: preset {name!r} must be an object")
+        base_name = overrides.get("base", name)
+        if not isinstance(base_name, str):
+            raise PresetError(f"{where}: preset {name!r} has a base that is no preset name")
+        base = derived.get(base_name)
+        if base is None and "base" in overrides:
+            raise PresetError(f"{where}: preset {name!r} has unknown base {base_name!r}")
+        derived[name] = _apply_overrides(base, {**overrides, "name": name}, where)
+    return derived, default
+
+
+def _builtin_presets() -> tuple[tuple[Preset, ...], str]:
+    where = f"built-in presets {BUILTIN_PRESETS_FILE}"
+    presets, default = _derive_presets(_read_json(BUILTIN_PRESETS_FILE, where), where, {})
+    return tuple(presets.values()), default or next(iter(presets))
+
+
+BUILTIN_PRESETS, DEFAULT_MODEL = _builtin_presets()
 
 
 class PresetCatalog:
@@ -256,18 +235,8 @@ class PresetCatalog:
         default = DEFAULT_MODEL
         if path:
             where = f"presets file {path}"
-            data = _read_json(Path(path), where)
-            if not isinstance(data, dict):
-                raise PresetError(f"{where}: expected an object of preset name -> fields")
-            default = str(data.pop("default", default))
-            for name, overrides in data.items():
-                if not isinstance(overrides, dict):
-                    raise PresetError(f"{where}: preset {name!r} must be an object")
-                base_name = str(overrides.get("base", name))
-                base = presets.get(base_name)
-                if base is None:
-                    raise PresetError(f"{where}: preset {name!r} has unknown base {base_name!r}")
-                presets[name] = _apply_overrides(base, {**overrides, "name": name}, where)
+            presets, named = _derive_presets(_read_json(Path(path), where), where, presets)
+            default = named if named is not None else default
         if default not in presets:
             raise PresetError(f"default model {default!r} is not a preset")
         return cls(list(presets.values()), default)
@@ -296,21 +265,49 @@ class PresetCatalog:
         return None
 
     def from_folder(self, folder: Path) -> Preset:
-        """A preset for a pipeline folder, based on the first preset with the same pipeline class."""
+        """A preset for a pipeline folder: the ``base`` its videobot.json names, or the only preset with
+        the folder's pipeline class, changed by the other fields of its videobot.json."""
         where = f"model folder {folder}"
         index = folder / "model_index.json"
         if not index.is_file():
             raise PresetError(f"{where} has no model_index.json (not a diffusers pipeline)")
-        class_name = _read_json(index, where).get("_class_name")
-        base = next((p for p in self._by_name.values() if p.pipeline == class_name), None)
-        if base is None:
+        meta = _read_json(index, where)
+        class_name = meta.get("_class_name") if isinstance(meta, dict) else None
+        if not isinstance(class_name, str):
+            raise PresetError(f"{where}: model_index.json names no pipeline class (_class_name)")
+        candidates = [p.name for p in self._by_name.values() if p.pipeline == class_name]
+        if not candidates:
             known = ", ".join(sorted({p.pipeline for p in self._by_name.values()}))
             raise PresetError(f"{where}: pipeline {class_name} is not supported (supported: {known})")
-        overrides: dict[str, Any] = {"name": str(folder), "title": folder.name, "source": str(folder)}
+        settings: dict[str, Any] = {}
         extra = folder / FOLDER_PRESET_FILE
         if extra.is_file():
-            data = _read_json(extra, where)
-            if not isinstance(data, dict):
+            settings = _read_json(extra, where)
+            if not isinstance(settings, dict):
                 raise PresetError(f"{where}: {FOLDER_PRESET_FILE} must be an object")
-            overrides.update({k: v for k, v in data.items() if k not in ("name", "source")})
+        base = self._by_name[self._folder_base(settings.get("base"), class_name, candidates, where)]
+        overrides: dict[str, Any] = {"title": folder.name}
+        overrides.update({k: v for k, v in settings.items() if k not in ("name", "source", "base")})
+        overrides.update(name=str(folder), source=str(folder))
         return _apply_overrides(base, overrides, where)
+
+    def _folder_base(self, named: Any, class_name: str, candidates: list[str], where: str) -> str:
+        """The preset a folder runs as: the one its videobot.json names, else the only one for its class."""
+        choices = ", ".join(candidates)
+        if named is None:
+            if len(candidates) == 1:
+                return candidates[0]
+            raise PresetError(
+                f'{where}: several presets run {class_name} ({choices}); add {{"base": "<one of them>"}} '
+                f"to its {FOLDER_PRESET_FILE}"
+            )
+        if not isinstance(named, str) or named not in self._by_name:
+            raise PresetError(
+                f"{where}: {FOLDER_PRESET_FILE} names unknown base {_shown(named)}; choose one of: {choices}"
+            )
+        if named not in candidates:
+            raise PresetError(
+                f"{where}: base {named!r} runs {self._by_name[named].pipeline}, not the folder's "
+                f"{class_name}; choose one of: {choices}"
+            )
+        return named

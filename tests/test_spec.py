@@ -107,6 +107,14 @@ def test_presets_file_points_a_preset_at_a_folder_and_adds_one(tmp_path: Path) -
         ('{"mine": {"base": "nope"}}', "unknown base"),
         ('{"ltx-video": {"sizes": {"3:2": [255, 256]}}}', "even"),
         ('{"default": "nope"}', "not a preset"),
+        ('{"default": 3}', "default must be a preset name"),
+        ('{"ltx-video": {"fps": "fast"}}', "fps must be a whole number"),
+        ('{"ltx-video": {"default_steps": true}}', "default_steps must be a whole number"),
+        ('{"ltx-video": {"seconds_per_unit": "cheap"}}', "seconds_per_unit must be a number"),
+        ('{"ltx-video": {"seconds_per_unit": 0}}', "seconds_per_unit must be positive"),
+        ('{"ltx-video": {"load_options": "fast"}}', "load_options must be an object"),
+        ('{"mine": {"base": ["ltx-video"]}}', "base that is no preset name"),
+        ('{"mine": {"title": "Mine"}}', "names no base to derive from"),
     ],
 )
 def test_a_broken_presets_file_is_reported(tmp_path: Path, content: str, words: str) -> None:

@@ -3,8 +3,8 @@
 Each is the real pipeline class with every component shrunk (one transformer layer, a small VAE with
 the production compression ratios, a tiny T5/UMT5 and a Unigram tokenizer trained here with
 ``tokenizers``), saved with ``save_pretrained`` so it loads through the same ``from_pretrained`` path as
-a hub id. A ``videobot.json`` beside the weights gives the folder small sizes so a clip takes well under
-a second on a CPU.
+a hub id. A ``videobot.json`` beside the weights names the preset the folder runs as (``base``) and gives
+it small sizes so a clip takes well under a second on a CPU.
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ def build_tiny_ltx(folder: Path, seed: int = 0) -> Path:
     _write_preset(
         folder,
         {
+            "base": "ltx-video",
             "title": "Tiny LTX",
             "sizes": {"3:2": [96, 64], "16:9": [128, 64], "9:16": [64, 128], "1:1": [64, 64]},
             "default_steps": 2,
@@ -166,6 +167,7 @@ def build_tiny_wan(folder: Path, seed: int = 0) -> Path:
     _write_preset(
         folder,
         {
+            "base": "wan-1.3b",
             "title": "Tiny Wan",
             "sizes": {"16:9": [64, 32], "9:16": [32, 64], "1:1": [32, 32]},
             "default_steps": 2,
@@ -181,9 +183,10 @@ def build_tiny_wan(folder: Path, seed: int = 0) -> Path:
 
 def preset_entry(base: str, folder: Path, **extra: Any) -> dict[str, Any]:
     """A presets-file entry, as an operator writes one, naming a tiny pipeline folder and its sizes."""
+    # the folder's videobot.json names its own base: the one asked for here wins
     return {
+        **json.loads((folder / "videobot.json").read_text()),
         "base": base,
         "source": str(folder),
-        **json.loads((folder / "videobot.json").read_text()),
         **extra,
     }

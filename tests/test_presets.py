@@ -1,0 +1,234 @@
+"""Model presets: the built-in ones, what a clip on each costs, and which preset a model folder runs as."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from db.cost import estimate_gpu_seconds
+from db.presets import BUILTIN_PRESETS, BUILTIN_PRESETS_FILE, DEFAULT_MODEL, PresetCatalog, PresetError
+from db.spec import JobSpec, resolve_spec
+
+BUILTIN = PresetCatalog.load(presets_file="")
+
+_LTX_SIZES = {"16:9": (832, 480), "9:16": (480, 832), "1:1": (608, 608), "3:2": (768, 512), "2:3": (512, 768)}
+_LTX_CALL = {"decode_timestep": 0.03, "decode_noise_scale": 0.025, "max_sequence_length": 128}
+_COG = {"3:2": (720, 480)}
+
+# (pipeline, source, sizes, fps, (min, default, max) frames, (default, max) steps, guidance, dtype,
+#  call_kwargs, load_options, seconds_per_unit) as each built-in preset had them when they were code
+EXPECTED: dict[str, tuple[Any, ...]] = {
+    "ltx-video": (
+        "LTXPipeline", "Lightricks/LTX-Video", _LTX_SIZES, 24, (25, 121, 257), (40, 100), 3.0,
+        "bfloat16", _LTX_CALL, {}, 1.0e-8,
+    ),
+    "ltx-video-distilled": (
+        "LTXConditionPipeline", "Lightricks/LTX-Video-0.9.7-distilled", _LTX_SIZES, 24, (25, 121, 257),
+        (8, 16), 1.0, "bfloat16", _LTX_CALL, {}, 5.0e-8,
+    ),
+    "wan-1.3b": (
+        "WanPipeline", "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
+        {"16:9": (832, 480), "9:16": (480, 832), "1:1": (624, 624)}, 16, (17, 81, 81), (50, 100), 5.0,
+        "bfloat16", {}, {"vae_dtype": "float32", "flow_shift": 3.0}, 7.5e-8,
+    ),
+    "wan-14b": (
+        "WanPipeline", "Wan-AI/Wan2.1-T2V-14B-Diffusers",
+        {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960)}, 16, (17, 81, 81), (50, 100), 5.0,
+        "bfloat16", {}, {"vae_dtype": "float32", "flow_shift": 5.0}, 7.5e-8 * 4.5,
+    ),
+    "cogvideox-2b": (
+        "CogVideoXPipeline", "THUDM/CogVideoX-2b", _COG, 8, (49, 49, 49), (50, 100), 6.0, "float16",
+        {"use_dynamic_cfg": True}, {}, 1.0e-7,
+    ),
+    "cogvideox-5b": (
+        "CogVideoXPipeline", "THUDM/CogVideoX-5b", _COG, 8, (49, 49, 49), (50, 100), 6.0, "bfloat16",
+        {"use_dynamic_cfg": True}, {}, 2.0e-7,
+    ),
+}  # fmt: skip
+
+# GPU-seconds estimated for each preset's default clip and for 4 steps of its shortest clip, computed
+# before the cost rate became a preset field
+ESTIMATES = {
+    "ltx-video": (22.0316544, 3.393216),
+    "ltx-video-distilled": (22.0316544, 4.96608),
+    "wan-1.3b": (124.3056, 5.036736),
+    "wan-14b": (1262.712, 24.15072),
+    "cogvideox-2b": (87.672, 9.77376),
+    "cogvideox-5b": (172.344, 16.54752),
+}
+
+
+def _folder(tmp_path: Path, index: Any, settings: Any = None) -> Path:
+    """A model folder with the given model_index.json and, unless None, videobot.json contents."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model_index.json").write_text(index if isinstance(index, str) else json.dumps(index))
+    if settings is not None:
+        text = settings if isinstance(settings, str) else json.dumps(settings)
+        (folder / "videobot.json").write_text(text)
+    return folder
+
+
+def _presets_file(tmp_path: Path, data: dict[str, Any]) -> Path:
+    path = tmp_path / "presets.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_each_builtin_preset_keeps_its_model_and_limits(name: str) -> None:
+    preset = BUILTIN.get(name)
+    assert preset is not None
+    got = (
+        preset.pipeline,
+        preset.source,
+        dict(preset.sizes),
+        preset.fps,
+        (preset.min_frames, preset.default_frames, preset.max_frames),
+        (preset.default_steps, preset.max_steps),
+        preset.default_guidance,
+        preset.dtype,
+        dict(preset.call_kwargs),
+        dict(preset.load_options),
+        preset.seconds_per_unit,
+    )
+    assert got == EXPECTED[name]
+
+
+def test_the_builtin_presets_are_offered_in_order_with_ltx_video_first() -> None:
+    assert BUILTIN.names() == list(EXPECTED)
+    assert [p.name for p in BUILTIN_PRESETS] == list(EXPECTED)
+    assert DEFAULT_MODEL == BUILTIN.default == "ltx-video"
+
+
+def test_larger_builtin_models_give_only_what_differs_from_their_base() -> None:
+    data = json.loads(BUILTIN_PRESETS_FILE.read_text(encoding="utf-8"))
+    bases = {name: entry.get("base") for name, entry in data.items() if name != "default"}
+    assert bases == {
+        "ltx-video": None,
+        "ltx-video-distilled": "ltx-video",
+        "wan-1.3b": None,
+        "wan-14b": "wan-1.3b",
+        "cogvideox-2b": None,
+        "cogvideox-5b": "cogvideox-2b",
+    }
+    assert "fps" not in data["wan-14b"] and "sizes" not in data["ltx-video-distilled"]
+
+
+def test_the_builtin_file_read_as_an_operators_presets_file_changes_nothing() -> None:
+    assert list(PresetCatalog.load(BUILTIN_PRESETS_FILE)) == list(BUILTIN)
+
+
+@pytest.mark.parametrize("name", list(ESTIMATES))
+def test_builtin_estimates_stay_what_they_were(name: str) -> None:
+    preset = BUILTIN.get(name)
+    assert preset is not None
+    default_clip = resolve_spec(JobSpec("cat", model=name, seed=1), BUILTIN)
+    short_clip = resolve_spec(
+        JobSpec("cat", model=name, seed=1, steps=4, seconds=preset.min_seconds), BUILTIN
+    )
+    estimates = (estimate_gpu_seconds(default_clip), estimate_gpu_seconds(short_clip))
+    assert estimates == pytest.approx(ESTIMATES[name], rel=1e-12)
+
+
+def test_a_preset_derived_from_wan_14b_costs_what_wan_14b_costs(tmp_path: Path) -> None:
+    presets = _presets_file(tmp_path, {"wan-big": {"base": "wan-14b", "title": "Our Wan", "max_steps": 60}})
+    catalog = PresetCatalog.load(presets)
+    mine = resolve_spec(JobSpec("cat", model="wan-big", seed=1, steps=30), catalog)
+    theirs = resolve_spec(JobSpec("cat", model="wan-14b", seed=1, steps=30), catalog)
+    assert estimate_gpu_seconds(mine) == estimate_gpu_seconds(theirs)
+    assert estimate_gpu_seconds(mine) > 4 * estimate_gpu_seconds(
+        resolve_spec(JobSpec("cat", model="wan-1.3b", seed=1, steps=30, aspect="1:1"), catalog)
+    )
+
+
+def test_an_operator_sets_a_presets_cost_rate(tmp_path: Path) -> None:
+    presets = _presets_file(tmp_path, {"ltx-video": {"seconds_per_unit": 2}})
+    preset = PresetCatalog.load(presets).get("ltx-video")
+    assert preset is not None
+    assert preset.seconds_per_unit == 2.0 and isinstance(preset.seconds_per_unit, float)
+
+
+def test_an_operator_adds_a_preset_with_no_base_by_giving_every_field(tmp_path: Path) -> None:
+    data = json.loads(BUILTIN_PRESETS_FILE.read_text(encoding="utf-8"))
+    presets = _presets_file(tmp_path, {"my-cog": {**data["cogvideox-2b"], "title": "My Cog"}})
+    preset = PresetCatalog.load(presets).get("my-cog")
+    assert preset is not None
+    assert (preset.title, preset.pipeline, preset.fps) == ("My Cog", "CogVideoXPipeline", 8)
+    incomplete = _presets_file(tmp_path, {"my-cog": {"title": "My Cog", "pipeline": "CogVideoXPipeline"}})
+    with pytest.raises(PresetError, match="names no base to derive from and lacks source, sizes"):
+        PresetCatalog.load(incomplete)
+
+
+def test_a_wan_14b_folder_that_names_its_base_gets_the_14b_defaults(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"_class_name": "WanPipeline"}, {"base": "wan-14b", "default_steps": 30})
+    preset = BUILTIN.resolve(str(folder))
+    assert preset is not None
+    assert preset.sizes["16:9"] == (1280, 720)
+    assert preset.load_options["flow_shift"] == 5.0
+    assert (preset.source, preset.title, preset.default_steps) == (str(folder), "model", 30)
+    wan_14b = BUILTIN.get("wan-14b")
+    assert wan_14b is not None and preset.seconds_per_unit == wan_14b.seconds_per_unit
+
+
+def test_a_folder_whose_pipeline_only_one_preset_runs_needs_no_base(tmp_path: Path) -> None:
+    preset = BUILTIN.resolve(str(_folder(tmp_path, {"_class_name": "LTXPipeline"})))
+    assert preset is not None
+    assert (preset.pipeline, preset.sizes["3:2"], preset.default_steps) == ("LTXPipeline", (768, 512), 40)
+
+
+def test_a_folder_several_presets_could_run_is_asked_to_name_its_base(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"_class_name": "WanPipeline"}, {"default_steps": 30})
+    with pytest.raises(PresetError) as caught:
+        BUILTIN.from_folder(folder)
+    message = str(caught.value)
+    assert '{"base": ' in message and "videobot.json" in message
+    assert "wan-1.3b, wan-14b" in message
+
+
+@pytest.mark.parametrize(
+    ("base", "words"),
+    [
+        ("wan-7b", 'unknown base "wan-7b"; choose one of: wan-1.3b, wan-14b'),
+        ("ltx-video", "base 'ltx-video' runs LTXPipeline, not the folder's WanPipeline; choose one of: wan"),
+    ],
+)
+def test_a_folder_base_that_does_not_fit_is_refused_with_the_choices(
+    tmp_path: Path, base: str, words: str
+) -> None:
+    folder = _folder(tmp_path, {"_class_name": "WanPipeline"}, {"base": base})
+    with pytest.raises(PresetError, match=words):
+        BUILTIN.from_folder(folder)
+
+
+@pytest.mark.parametrize(
+    ("index", "settings", "words"),
+    [
+        ("[1, 2]", None, "names no pipeline class"),
+        ("{}", None, "names no pipeline class"),
+        ({"_class_name": ["LTXPipeline"]}, None, "names no pipeline class"),
+        ({"_class_name": "SoraPipeline"}, None, "SoraPipeline is not supported"),
+        ({"_class_name": "LTXPipeline"}, "[]", "videobot.json must be an object"),
+        ({"_class_name": "LTXPipeline"}, "{oops", "not valid JSON"),
+        ({"_class_name": "LTXPipeline"}, {"fps": "fast"}, 'fps must be a whole number \\(got "fast"\\)'),
+        ({"_class_name": "LTXPipeline"}, {"sizes": 3}, "sizes must map an aspect to \\[width, height\\]"),
+        ({"_class_name": "LTXPipeline"}, {"sizes": {"1:1": [64, "64"]}}, "sizes must map an aspect"),
+        ({"_class_name": "LTXPipeline"}, {"default_steps": 2.5}, "default_steps must be a whole number"),
+        ({"_class_name": "LTXPipeline"}, {"max_steps": True}, "max_steps must be a whole number"),
+        ({"_class_name": "LTXPipeline"}, {"default_guidance": "high"}, "default_guidance must be a number"),
+        ({"_class_name": "LTXPipeline"}, {"title": 5}, "title must be a string"),
+        ({"_class_name": "LTXPipeline"}, {"call_kwargs": [1]}, "call_kwargs must be an object"),
+        ({"_class_name": "LTXPipeline"}, {"base": 3}, "unknown base 3"),
+        ({"_class_name": "LTXPipeline"}, {"colour": "red"}, "unknown preset field"),
+    ],
+)
+def test_a_hostile_model_folder_is_refused_with_a_one_line_reason(
+    tmp_path: Path, index: Any, settings: Any, words: str
+) -> None:
+    folder = _folder(tmp_path, index, settings)
+    with pytest.raises(PresetError, match=words) as caught:
+        BUILTIN.resolve(str(folder))
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 300
