@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from db.failures import failure_message
 from db.presets import PresetCatalog
 from db.spec import JobSpec, RenderPlan, resolve_spec
 from generator.encode import to_uint8
@@ -32,7 +33,13 @@ class RenderCancelled(Exception):
 
 
 class RenderFailed(Exception):
-    """The render could not finish; ``str()`` is a reason a member can read."""
+    """The render could not finish: ``code`` and ``params`` (db.failures) say why in the member's
+    language; ``str()`` is the English sentence."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(failure_message(code, params))
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,7 @@ def render(
     try:
         pipe = cache.get(plan.preset)
     except ModelUnavailable as exc:
-        raise RenderFailed(f"The model {plan.preset.title} is not available on this machine.") from exc
+        raise RenderFailed("model_unavailable", model=plan.preset.title) from exc
 
     total = plan.spec.steps or 0
 
@@ -126,11 +133,9 @@ def render(
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
             log.warning("out of memory rendering %s", plan.spec.model)
-            raise RenderFailed(
-                "The GPU ran out of memory for this clip. Try fewer seconds or another model."
-            ) from exc
+            raise RenderFailed("out_of_memory") from exc
         log.exception("pipeline %s failed", plan.preset.pipeline)
-        raise RenderFailed(f"The model failed while rendering ({type(exc).__name__}).") from exc
+        raise RenderFailed("pipeline_error", error=type(exc).__name__) from exc
     elapsed = time.perf_counter() - started
     frames = to_uint8(np.asarray(output.frames))
     return RenderOutput(frames=frames, plan=plan, seconds=elapsed)

@@ -66,7 +66,8 @@ WHERE id = :id AND state = 'running';
 -- name: fail_expired_job
 -- Give up on a job whose worker stopped responding too many times.
 UPDATE jobs
-SET state = 'failed', attempts = attempts + 1, lease_expires_at = NULL, error = :reason, finished_at = :now
+SET state = 'failed', attempts = attempts + 1, lease_expires_at = NULL, error = :reason,
+    error_code = :code, error_params = :params, finished_at = :now
 WHERE id = :id AND state = 'running';
 
 -- name: release_job
@@ -100,7 +101,7 @@ UPDATE jobs SET charged_s = :charged_s WHERE id = :id;
 -- Record a failed job with a reason a member can read; only the lease holder may do so.
 UPDATE jobs
 SET state = 'failed', finished_at = :now, lease_expires_at = NULL, error = :reason,
-    gpu_seconds = :gpu_seconds
+    error_code = :code, error_params = :params, gpu_seconds = :gpu_seconds
 WHERE id = :id AND worker_id = :worker_id AND state = 'running'
 RETURNING guild_id, user_id, weight, charged_s;
 
@@ -108,7 +109,7 @@ RETURNING guild_id, user_id, weight, charged_s;
 -- Cancel a queued or running job, by its author or (no user) by a moderator.
 UPDATE jobs
 SET state = 'cancelled', finished_at = :now, lease_expires_at = NULL, error = :reason,
-    cancelled_by = :cancelled_by
+    error_code = :code, cancelled_by = :cancelled_by
 WHERE id = :id AND state IN ('queued', 'running') AND (:author_only = 0 OR user_id = :cancelled_by)
 RETURNING guild_id, user_id, weight, charged_s, started_at;
 
@@ -175,11 +176,16 @@ SELECT * FROM jobs WHERE parent_id = :id ORDER BY id;
 
 -- name: upsert_worker
 -- Register a GPU worker (or re-register it after a restart).
-INSERT INTO workers (worker_id, host, gpu, models, started_at, last_seen)
-VALUES (:worker_id, :host, :gpu, :models, :now, :now)
+INSERT INTO workers (worker_id, host, gpu, models, started_at, last_seen, state, note)
+VALUES (:worker_id, :host, :gpu, :models, :now, :now, :state, :note)
 ON CONFLICT (worker_id) DO UPDATE
 SET host = excluded.host, gpu = excluded.gpu, models = excluded.models,
-    started_at = excluded.started_at, last_seen = excluded.last_seen;
+    started_at = excluded.started_at, last_seen = excluded.last_seen, state = excluded.state,
+    note = excluded.note;
+
+-- name: set_worker_state
+-- A worker says it is starting, serving or paused (and why), which also counts as a sign of life.
+UPDATE workers SET state = :state, note = :note, last_seen = :now WHERE worker_id = :worker_id;
 
 -- name: worker_heartbeat
 -- A worker says it is alive.
@@ -218,7 +224,7 @@ SELECT j.*, v.up AS vote_up, v.down AS vote_down FROM jobs j
 JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
              sum(CASE WHEN value < 0 THEN 1 ELSE 0 END) AS down
       FROM votes GROUP BY job_id) v ON v.job_id = j.id
-WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.finished_at >= :since
+WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.deleted_at IS NULL AND j.finished_at >= :since
 ORDER BY v.up - v.down DESC, v.up DESC, j.id
 LIMIT :limit;
 
@@ -234,3 +240,11 @@ ON CONFLICT (guild_id) DO UPDATE
 SET max_queued = excluded.max_queued, max_running = excluded.max_running,
     daily_limit = excluded.daily_limit, nsfw_allowed = excluded.nsfw_allowed, data = excluded.data,
     updated_at = excluded.updated_at;
+
+-- name: mark_deleted
+-- A clip its author or a moderator deleted: it leaves /top and /show (its row stays for lineage).
+UPDATE jobs SET deleted_at = :now WHERE id = :id AND deleted_at IS NULL;
+
+-- name: count_queued_in_guild
+-- How many jobs wait in one guild, exactly.
+SELECT count(*) AS n FROM jobs WHERE guild_id = :guild_id AND state = 'queued';

@@ -18,10 +18,12 @@ Rendering (workers)
     fair queueing, :mod:`db.fairness`); a member's jobs wait while they have ``max_running_per_user``
     jobs running. ``heartbeat(job_id, worker_id, *, step, total_steps, lease_s=60) -> bool`` — False:
     stop (cancelled or lease lost). ``put_media(job_id, video, poster) -> media_ref``, then
-    ``finish(job_id, worker_id, JobResult) -> bool``, or ``fail(job_id, worker_id, reason, *,
-    gpu_seconds=None) -> bool``; ``release(job_id, worker_id) -> bool`` on shutdown.
+    ``finish(job_id, worker_id, JobResult) -> bool``, or ``fail(job_id, worker_id, code, *,
+    params=None, gpu_seconds=None) -> bool`` (a code of :mod:`db.failures`: the bot words it in the
+    member's language); ``release(job_id, worker_id) -> bool`` on shutdown.
     ``requeue_expired(now=None) -> int`` (claims also do it): attempts + 1; failed after 3.
-    ``register_worker(worker_id, host, gpu, models)``, ``worker_heartbeat(worker_id) -> bool``,
+    ``register_worker(worker_id, host, gpu, models, *, state="ready", note="")``,
+    ``set_worker_state(worker_id, state, note)``, ``worker_heartbeat(worker_id) -> bool``,
     ``unregister_worker(worker_id)``, ``wait_for_work(timeout) -> bool``.
 
 Posting (bot)
@@ -31,14 +33,15 @@ Posting (bot)
     ``wait_for_events(timeout) -> bool`` (progress, start, end).
 
 Reading
-    ``get(job_id)``, ``jobs_for_user(guild_id, user_id, states, limit)``,
+    ``get(job_id)``, ``jobs_for_user(guild_id, user_id, states, limit)``, ``queued_count(guild_id)``,
     ``queue_position(job_id) -> QueuePosition(position, eta_s)``, ``queue_positions()`` (every
     active job's, from one read), ``live_workers(max_age_s)``, ``served_models(max_age_s)``.
 
 Community
     ``vote(job_id, user_id, +1 | -1 | 0) -> VoteCounts`` (raises :class:`VoteRefused` on your own
     clip), ``vote_counts(job_id)``, ``top(guild_id, since, limit) -> list[RankedClip]``,
-    ``lineage(job_id)``, ``children(job_id)``, ``get_settings(guild_id) -> GuildSettings``,
+    ``lineage(job_id)``, ``children(job_id)``, ``delete_clip(job_id)``,
+    ``get_settings(guild_id) -> GuildSettings``,
     ``update_settings(guild_id, **changes) -> GuildSettings``.
 """
 
@@ -69,6 +72,7 @@ from db.store.models import (
     VoteCounts,
     VoteRefused,
     WorkerInfo,
+    WorkerState,
 )
 
 DATABASE_URL_ENV = "VIDEOBOT_DATABASE_URL"
@@ -134,5 +138,6 @@ __all__ = [
     "VoteCounts",
     "VoteRefused",
     "WorkerInfo",
+    "WorkerState",
     "open_store",
 ]

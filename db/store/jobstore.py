@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from db import fairness
+from db.failures import failure_message, params_to_json
 from db.media import Media, MediaStore
 from db.spec import JobSpec
 from db.store.connector import EVENTS, WORK, Connector, Transaction, load_migrations
@@ -27,6 +28,7 @@ from db.store.models import (
     VoteCounts,
     VoteRefused,
     WorkerInfo,
+    WorkerState,
     validated_settings_changes,
 )
 
@@ -35,9 +37,6 @@ Clock = Callable[[], float]
 DAY_S = 86_400.0
 DEFAULT_LEASE_S = 60.0
 WORKER_MAX_AGE_S = 60.0
-GAVE_UP_REASON = "The GPU worker rendering this clip stopped responding {attempts} times; giving up."
-CANCELLED_BY_AUTHOR = "Cancelled by its author."
-CANCELLED_BY_MODERATOR = "Cancelled by a moderator."
 
 
 def estimate_positions(
@@ -286,9 +285,16 @@ class JobStore:
         return True
 
     async def fail(
-        self, job_id: int, worker_id: str, reason: str, *, gpu_seconds: float | None = None
+        self,
+        job_id: int,
+        worker_id: str,
+        code: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        gpu_seconds: float | None = None,
     ) -> bool:
-        """End the job as failed with a reason a member can read. False when the worker no longer
+        """End the job as failed, with a failure code of :mod:`db.failures` (or a spec error code) and
+        its parameters, which the bot words in the member's language. False when the worker no longer
         holds it. ``gpu_seconds`` (time spent before failing) corrects the member's fair share."""
         now = self.clock()
         async with self._db.transaction() as tx:
@@ -297,7 +303,9 @@ class JobStore:
                 id=job_id,
                 worker_id=worker_id,
                 now=now,
-                reason=reason,
+                reason=failure_message(code, params),
+                code=code,
+                params=params_to_json(params),
                 gpu_seconds=None if gpu_seconds is None else float(gpu_seconds),
             )
             if row is None:
@@ -329,8 +337,14 @@ class JobStore:
         for row in expired:
             attempts = row["attempts"] + 1
             if attempts >= MAX_ATTEMPTS:
+                params = {"attempts": attempts}
                 await tx.execute(
-                    "fail_expired_job", id=row["id"], now=now, reason=GAVE_UP_REASON.format(attempts=attempts)
+                    "fail_expired_job",
+                    id=row["id"],
+                    now=now,
+                    reason=failure_message("gave_up", params),
+                    code="gave_up",
+                    params=params_to_json(params),
                 )
                 await tx.notify(EVENTS, str(row["id"]))
             else:
@@ -353,6 +367,7 @@ class JobStore:
         """Cancel a queued or running job: by its author (``user_id``), or by a moderator (None). A
         running job's worker learns it at its next heartbeat. False if nothing was cancelled."""
         now = self.clock()
+        code = "cancelled_by_moderator" if user_id is None else "cancelled_by_author"
         async with self._db.transaction() as tx:
             row = await tx.fetch_one(
                 "cancel_job",
@@ -360,7 +375,8 @@ class JobStore:
                 now=now,
                 cancelled_by=user_id,
                 author_only=int(user_id is not None),
-                reason=CANCELLED_BY_MODERATOR if user_id is None else CANCELLED_BY_AUTHOR,
+                reason=failure_message(code),
+                code=code,
             )
             if row is None:
                 return False
@@ -411,6 +427,12 @@ class JobStore:
                 "jobs_for_user", guild_id=guild_id, user_id=user_id, states=wanted, limit=limit
             )
         return [Job.from_row(r) for r in rows]
+
+    async def queued_count(self, guild_id: int) -> int:
+        """How many jobs wait in a guild (exact, however long the queue)."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetch_one("count_queued_in_guild", guild_id=guild_id)
+        return int(row["n"]) if row else 0
 
     async def active_jobs(self, limit: int = 200) -> list[Job]:
         """Queued and running jobs, oldest first (their status messages need editing)."""
@@ -465,12 +487,37 @@ class JobStore:
 
     # ---- workers ---------------------------------------------------------------------------------
 
-    async def register_worker(self, worker_id: str, host: str, gpu: str, models: Sequence[str]) -> WorkerInfo:
+    async def register_worker(
+        self,
+        worker_id: str,
+        host: str,
+        gpu: str,
+        models: Sequence[str],
+        *,
+        state: WorkerState = "ready",
+        note: str = "",
+    ) -> WorkerInfo:
+        """Enter a worker in the registry: ``starting`` (loading; the bot tells members one is on its
+        way), ``ready`` (claiming) or ``paused``; ``note`` says why it serves what it serves."""
         now = self.clock()
         await self._db.write_one(
-            "upsert_worker", worker_id=worker_id, host=host, gpu=gpu, models=json.dumps(list(models)), now=now
+            "upsert_worker",
+            worker_id=worker_id,
+            host=host,
+            gpu=gpu,
+            models=json.dumps(list(models)),
+            now=now,
+            state=state,
+            note=note,
         )
-        return WorkerInfo(worker_id, host, gpu, tuple(models), now, now)
+        return WorkerInfo(worker_id, host, gpu, tuple(models), now, now, state, note)
+
+    async def set_worker_state(self, worker_id: str, state: WorkerState, note: str = "") -> bool:
+        """False when the worker is not registered (register again)."""
+        changed = await self._db.write_one(
+            "set_worker_state", worker_id=worker_id, state=state, note=note, now=self.clock()
+        )
+        return changed == 1
 
     async def worker_heartbeat(self, worker_id: str) -> bool:
         """False when the worker is not registered (register again)."""
@@ -485,8 +532,9 @@ class JobStore:
         return [WorkerInfo.from_row(r) for r in rows]
 
     async def served_models(self, max_age_s: float = WORKER_MAX_AGE_S) -> list[str]:
-        """Models some live worker serves: the only ones the bot should offer."""
-        return sorted({m for w in await self.live_workers(max_age_s) for m in w.models})
+        """Models some live worker serves or is starting to serve: the only ones the bot should offer."""
+        workers = await self.live_workers(max_age_s)
+        return sorted({m for w in workers if w.state != "paused" for m in w.models})
 
     # ---- community -------------------------------------------------------------------------------
 
@@ -580,6 +628,13 @@ class JobStore:
 
     async def delete_media(self, job_id: int) -> bool:
         return await self._media.delete(job_id)
+
+    async def delete_clip(self, job_id: int) -> bool:
+        """A member deleted a clip: it leaves /top and /show and its files go; the row stays, so the
+        clips made from it keep their lineage. False when it was deleted already."""
+        changed = await self._db.write_one("mark_deleted", id=job_id, now=self.clock())
+        await self._media.delete(job_id)
+        return changed == 1
 
     # ---- wake-ups --------------------------------------------------------------------------------
 

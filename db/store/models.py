@@ -8,12 +8,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Literal, NamedTuple
 
+from db.failures import failure_message, params_from_json
 from db.spec import JobSpec
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 JobKind = Literal["new", "reroll", "remix", "extend"]
 JOB_STATES: tuple[JobState, ...] = ("queued", "running", "done", "failed", "cancelled")
 JOB_KINDS: tuple[JobKind, ...] = ("new", "reroll", "remix", "extend")
+WorkerState = Literal["starting", "ready", "paused"]
+WORKER_STATES: tuple[WorkerState, ...] = ("starting", "ready", "paused")
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
 ENDED_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
 MAX_ATTEMPTS = 3  # a job whose worker vanished this many times fails
@@ -50,8 +53,15 @@ class VoteRefused(StoreError):
     }
 
 
-class SettingsError(ValueError):
+class SettingsError(StoreError, ValueError):
     """An invalid change to guild settings (an admin's mistake; the message says which)."""
+
+    MESSAGES: ClassVar[dict[str, str]] = {
+        "unknown_setting": "Unknown setting(s): {names}.",
+        "bad_count": "{name} must be a whole number from {lowest} to 10000.",
+        "bad_weight": "Role weights must be between 0.1 and 100.",
+        "bad_words": "Blocked words must be a list of words.",
+    }
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,20 @@ class Job:
     message_id: int | None
     thread_id: int | None
     posted_at: float | None
+    error_code: str | None = None  # why it failed or was cancelled (db.failures), for the member's language
+    error_params: Mapping[str, Any] = field(default_factory=dict)
+    deleted_at: float | None = None  # deleted by its author or a moderator
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def error_text(self) -> str | None:
+        """Why it ended without a clip, in English (logs, the CLI)."""
+        if self.error_code:
+            return failure_message(self.error_code, self.error_params)
+        return self.error
 
     @property
     def posted(self) -> bool:
@@ -121,8 +145,10 @@ class Job:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Job:
-        values = {f.name: row[f.name] for f in fields(cls) if f.name != "spec"}
-        return cls(spec=JobSpec.from_json(row["spec"]), **values)
+        values = {f.name: row[f.name] for f in fields(cls) if f.name not in ("spec", "error_params")}
+        return cls(
+            spec=JobSpec.from_json(row["spec"]), error_params=params_from_json(row["error_params"]), **values
+        )
 
 
 class QueuePosition(NamedTuple):
@@ -138,6 +164,8 @@ class WorkerInfo:
     models: tuple[str, ...]
     started_at: float
     last_seen: float
+    state: WorkerState = "ready"  # starting: loading, not claiming yet; paused: its host has a fault
+    note: str = ""  # why it serves what it serves, or why it paused
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> WorkerInfo:
@@ -148,6 +176,8 @@ class WorkerInfo:
             tuple(json.loads(row["models"])),
             row["started_at"],
             row["last_seen"],
+            row["state"],
+            row["note"],
         )
 
 
@@ -230,7 +260,7 @@ def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     known = {f.name for f in fields(GuildSettings)} - {"guild_id"}
     unknown = set(changes) - known
     if unknown:
-        raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        raise SettingsError("unknown_setting", names=", ".join(sorted(unknown)))
     out: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "allowed_channel_ids":
@@ -238,17 +268,17 @@ def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         elif name in ("max_queued_per_user", "daily_clips_per_user", "max_running_per_user"):
             lowest = 1 if name == "max_running_per_user" else 0
             if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= 10_000:
-                raise SettingsError(f"{name} must be a whole number from {lowest} to 10000")
+                raise SettingsError("bad_count", name=name, lowest=lowest)
             out[name] = value
         elif name == "role_weights":
             weights = {int(k): float(v) for k, v in dict(value).items()}
             if any(not 0.1 <= w <= 100 for w in weights.values()):
-                raise SettingsError("role weights must be between 0.1 and 100")
+                raise SettingsError("bad_weight")
             out[name] = weights
         elif name == "nsfw_allowed":
             out[name] = bool(value)
         elif name == "blocked_words":
             if isinstance(value, str):
-                raise SettingsError("blocked_words must be a list of words")
+                raise SettingsError("bad_words")
             out[name] = tuple(dict.fromkeys(w.strip() for w in value if w.strip()))
     return out

@@ -92,6 +92,7 @@ async def test_a_job_whose_worker_vanishes_three_times_fails_with_a_reason(
     failed = await store.get(job.id)
     assert failed is not None
     assert (failed.state, failed.attempts) == ("failed", MAX_ATTEMPTS)
+    assert (failed.error_code, dict(failed.error_params)) == ("gave_up", {"attempts": MAX_ATTEMPTS})
     assert failed.error is not None and "stopped responding" in failed.error
     assert await store.claim_next("w9", [MODEL], 30) is None
     assert [j.id for j in await store.unposted()] == [job.id]
@@ -123,12 +124,14 @@ async def test_finish_records_the_clip_once(store: JobStore) -> None:
     assert not await store.finish(job.id, "w1", result())
 
 
-async def test_fail_keeps_a_readable_reason(store: JobStore) -> None:
+async def test_fail_keeps_its_code_parameters_and_english_reason(store: JobStore) -> None:
     job = await submit(store, 1)
     assert await store.claim_next("w1", [MODEL], 60) is not None
-    assert await store.fail(job.id, "w1", "The GPU ran out of memory.")
+    assert await store.fail(job.id, "w1", "model_unavailable", params={"model": "Wan 2.1 14B"})
     failed = await store.get(job.id)
-    assert failed is not None and (failed.state, failed.error) == ("failed", "The GPU ran out of memory.")
+    assert failed is not None and failed.state == "failed"
+    assert (failed.error_code, dict(failed.error_params)) == ("model_unavailable", {"model": "Wan 2.1 14B"})
+    assert failed.error == "The model Wan 2.1 14B is not available on this machine."
 
 
 async def test_cancel_while_queued_by_author_or_moderator_only(store: JobStore) -> None:
@@ -139,10 +142,10 @@ async def test_cancel_while_queued_by_author_or_moderator_only(store: JobStore) 
     assert await store.cancel(theirs.id, None)  # a moderator
     assert not await store.cancel(mine.id, 1)  # already cancelled
     assert await store.claim_next("w1", [MODEL], 60) is None
-    states = {j.id: (j.state, j.error) for j in await store.unposted()}
+    states = {j.id: (j.state, j.error_code, j.error) for j in await store.unposted()}
     assert states == {
-        mine.id: ("cancelled", "Cancelled by its author."),
-        theirs.id: ("cancelled", "Cancelled by a moderator."),
+        mine.id: ("cancelled", "cancelled_by_author", "Cancelled by its author."),
+        theirs.id: ("cancelled", "cancelled_by_moderator", "Cancelled by a moderator."),
     }
 
 

@@ -132,7 +132,7 @@ class World:
             done = (
                 await self.store.finish(job_id, worker, result())
                 if kind == "finish"
-                else await self.store.fail(job_id, worker, "out of memory")
+                else await self.store.fail(job_id, worker, "out_of_memory")
             )
             if done:
                 self.accepted(worker, job_id)

@@ -111,6 +111,7 @@ async def test_a_failing_render_fails_only_that_job(
     await make_worker(store, broken, cache).run(asyncio.Event(), max_jobs=1)
     failed = await store.get(greedy.id)
     assert failed is not None and failed.state == "failed"
+    assert failed.error_code == "out_of_memory"
     assert failed.error is not None and "ran out of memory" in failed.error
     await make_worker(store, catalog, cache).run(asyncio.Event(), max_jobs=1)
     ok = await store.get(good.id)

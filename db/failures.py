@@ -1,0 +1,57 @@
+"""Why a job ended without a clip, as a code with parameters. The job store keeps the code and the
+parameters; the bot says it in the member's language from its catalog (``failure.<code>``), and the
+English sentence here is what logs, the CLI and old rows show.
+
+Codes of :class:`db.spec.SpecError` are failure codes too (a worker may refuse a spec that the bot
+accepted, when the presets changed in between); :func:`failure_message` renders both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from db.spec import SpecError
+
+FAILURE_MESSAGES: dict[str, str] = {
+    "out_of_memory": "The GPU ran out of memory for this clip. Try fewer seconds or another model.",
+    "model_unavailable": "The model {model} is not available on this machine.",
+    "pipeline_error": "The model failed while rendering ({error}).",
+    "worker_error": "Something went wrong on the GPU worker; the admins can see why in its log.",
+    "encode_failed": "The clip could not be encoded within Discord's upload limit ({limit_mib} MiB).",
+    "store_failed": "The finished clip could not be stored.",
+    "gave_up": "The GPU worker rendering this clip stopped responding {attempts} times; giving up.",
+    "media_unreadable": "The finished clip could not be read back for posting.",
+    "cancelled_by_author": "Cancelled by its author.",
+    "cancelled_by_moderator": "Cancelled by a moderator.",
+}
+
+
+def is_known(code: str) -> bool:
+    return code in FAILURE_MESSAGES or code in SpecError.MESSAGES
+
+
+def failure_message(code: str, params: Mapping[str, Any] | None = None) -> str:
+    """The English sentence for a failure code (unknown codes are shown as they are)."""
+    template = FAILURE_MESSAGES.get(code) or SpecError.MESSAGES.get(code)
+    if template is None:
+        return code
+    try:
+        return template.format(**(params or {}))
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def params_to_json(params: Mapping[str, Any] | None) -> str:
+    return json.dumps(dict(params or {}), ensure_ascii=False, sort_keys=True, default=str)
+
+
+def params_from_json(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
