@@ -18,7 +18,15 @@ from typing import Any
 
 import asyncpg
 
-from db.store.connector import EVENTS, WORK, Connector, Migration, Transaction, load_queries
+from db.store.connector import (
+    EVENTS,
+    WORK,
+    Connector,
+    Migration,
+    MigrationTransaction,
+    Transaction,
+    load_queries,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +76,22 @@ class _PostgresTransaction(Transaction):
 
     async def notify(self, channel: str, payload: str = "") -> None:
         await self.execute("notify", channel=channel, payload=payload)
+
+
+class _PostgresMigrationTransaction(MigrationTransaction):
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, **params: Any) -> None:
+        compiled, names = compile_query(sql)
+        await self._conn.execute(compiled, *(params[n] for n in names))
+
+    async def fetch_all(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        compiled, names = compile_query(sql)
+        return [dict(row) for row in await self._conn.fetch(compiled, *(params[n] for n in names))]
+
+    async def apply(self, migration: Migration) -> None:
+        await self._conn.execute(migration.sql)  # no parameters: the simple protocol runs every statement
 
 
 class PostgresConnector(Connector):
@@ -164,30 +188,12 @@ class PostgresConnector(Connector):
         event.clear()
         return True
 
-    async def migrate(self, migrations: list[Migration], now: float) -> list[int]:
-        applied: list[int] = []
-        async with self._pool.acquire() as conn:
-            for migration in migrations:
-                async with conn.transaction():
-                    # several hosts may start at once: one migrates, the others wait and skip
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
-                    await conn.execute(
-                        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                        "name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
-                    )
-                    done = await conn.fetchval(
-                        "SELECT 1 FROM schema_migrations WHERE version = $1", migration.version
-                    )
-                    if done is None:
-                        await conn.execute(migration.sql)
-                        await conn.execute(
-                            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                            migration.version,
-                            migration.name,
-                            now,
-                        )
-                        applied.append(migration.version)
-        return applied
+    @asynccontextmanager
+    async def migration_transaction(self) -> AsyncIterator[MigrationTransaction]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            # several hosts may start at once: one migrates, the others wait and skip
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            yield _PostgresMigrationTransaction(conn)
 
     async def close(self) -> None:
         self._closing = True

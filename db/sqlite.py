@@ -1,8 +1,10 @@
 """SQLite backend (aiosqlite): the embedded default, one file that several processes may share.
 
 WAL journal with ``synchronous=NORMAL``; every write transaction is ``BEGIN IMMEDIATE`` so claims
-from several worker processes take turns on the file lock instead of failing half-way. Wake-ups are
-a short poll of ``PRAGMA data_version``, which changes whenever another connection commits.
+from several worker processes take turns on the file lock instead of failing half-way. Wake-ups
+between processes: a transaction that notifies a channel counts one more on that channel's row of
+``wakeups``; waiters poll the cheap ``PRAGMA data_version`` (it changes whenever another connection
+commits) and only then read their channel's count, so a heartbeat does not wake idle workers.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -23,12 +26,15 @@ from db.store.connector import (
     WORK,
     Connector,
     Migration,
+    MigrationTransaction,
     Transaction,
     load_queries,
     run_to_end,
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 DEFAULT_POLL_S = 0.05
 DEFAULT_BUSY_TIMEOUT_S = 30.0
@@ -43,11 +49,29 @@ def _param(value: Any) -> Any:
     return value
 
 
+def _write_and_wake(
+    db: sqlite3.Connection, sql: str, params: dict[str, Any], bump_sql: str, channel: str
+) -> tuple[int, int | None]:
+    """One statement and, when it changed rows, its channel's wake-up, committed together: the rows
+    it changed and the channel's new count. Runs in the database's thread, so the write lock is held
+    only while SQLite works, never across a hop of this process's event loop."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        changed = db.execute(sql, params).rowcount
+        seq = int(db.execute(bump_sql, {"channel": channel}).fetchall()[0][0]) if changed else None
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return changed, seq
+
+
 class _SQLiteTransaction(Transaction):
     def __init__(self, conn: aiosqlite.Connection, queries: dict[str, str]) -> None:
         self._conn = conn
         self._queries = queries
-        self.notified: set[str] = set()
+        self.notified: dict[str, int] = {}  # channel → its wake-up count after this transaction's bump
         self.ran: list[str] = []  # the queries run, for the slow-transaction warning
 
     def _sql(self, query: str) -> str:
@@ -69,7 +93,26 @@ class _SQLiteTransaction(Transaction):
             await cursor.close()
 
     async def notify(self, channel: str, payload: str = "") -> None:
-        self.notified.add(channel)
+        if channel not in self.notified:  # one bump per transaction wakes every waiter on the channel
+            row = await self.fetch_one("bump_wakeup", channel=channel)
+            assert row is not None
+            self.notified[channel] = int(row["seq"])
+
+
+class _SQLiteMigrationTransaction(MigrationTransaction):
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, **params: Any) -> None:
+        await (await self._conn.execute(sql, params)).close()
+
+    async def fetch_all(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        async with self._conn.execute(sql, params) as cursor:
+            return [dict(row) for row in await cursor.fetchall()]
+
+    async def apply(self, migration: Migration) -> None:
+        for statement in migration.statements():  # sqlite3 runs one statement per call
+            await self.execute(statement)
 
 
 class SQLiteConnector(Connector):
@@ -84,6 +127,7 @@ class SQLiteConnector(Connector):
         self._lock = asyncio.Lock()
         self._events = {WORK: asyncio.Event(), EVENTS: asyncio.Event()}
         self._seen_version: dict[str, int] = {}
+        self._seen_seq = {WORK: 0, EVENTS: 0}  # each channel's wake-up count when last looked at
 
     @classmethod
     async def open(
@@ -105,25 +149,47 @@ class SQLiteConnector(Connector):
         connector = cls(path, conn, poll_s)
         version = await connector._data_version()
         connector._seen_version = {WORK: version, EVENTS: version}
+        try:
+            connector._seen_seq = {ch: await connector._wakeup_seq(ch) for ch in (WORK, EVENTS)}
+        except sqlite3.OperationalError as exc:
+            if "no such table" not in str(exc):
+                raise
+            # not migrated yet (no wakeups table): nobody has been woken, counts start at 0
         return connector
 
     @asynccontextmanager
-    async def transaction(self, *, write: bool = True) -> AsyncIterator[Transaction]:
+    async def _begun(self, begin: str) -> AsyncIterator[None]:
+        """``begin`` … COMMIT on this connector's connection; ROLLBACK when the block raises."""
         async with self._lock:
-            await self._begin("BEGIN IMMEDIATE" if write else "BEGIN")
-            locked_at = time.monotonic()
-            tx = _SQLiteTransaction(self._conn, self._queries)
+            await self._begin(begin)
             try:
-                yield tx
+                yield
             except BaseException:
                 await run_to_end(self._conn.execute("ROLLBACK"))
                 raise
             await self._commit()
-            held = time.monotonic() - locked_at
-            if write and held > SLOW_WRITE_S:
-                log.warning("held the database's write lock for %.1f s (%s)", held, ", ".join(tx.ran))
-        for channel in tx.notified:
-            self._events[channel].set()
+
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[Transaction]:
+        tx = _SQLiteTransaction(self._conn, self._queries)
+        async with self._begun("BEGIN IMMEDIATE" if write else "BEGIN"):
+            locked_at = time.monotonic()
+            yield tx
+        held = time.monotonic() - locked_at
+        if write and held > SLOW_WRITE_S:
+            log.warning("held the database's write lock for %.1f s (%s)", held, ", ".join(tx.ran))
+        for channel, seq in tx.notified.items():
+            self._woke_here(channel, seq)
+
+    @asynccontextmanager
+    async def migration_transaction(self) -> AsyncIterator[MigrationTransaction]:
+        async with self._begun("BEGIN IMMEDIATE"):  # the write lock: concurrent migrators take turns
+            yield _SQLiteMigrationTransaction(self._conn)
+
+    def _woke_here(self, channel: str, seq: int) -> None:
+        # our own wake-up: this process's waiters hear it through the event, not through the count
+        self._seen_seq[channel] = max(self._seen_seq[channel], seq)
+        self._events[channel].set()
 
     async def _commit(self) -> None:
         try:
@@ -143,17 +209,49 @@ class SQLiteConnector(Connector):
 
     async def write_one(self, query: str, *, notify: str | None = None, **params: Any) -> int:
         async with self._lock:  # not inside another task's transaction on this connection
-            tx = _SQLiteTransaction(self._conn, self._queries)
-            changed = await run_to_end(tx.execute(query, **params))
-        if notify is not None and changed:
-            self._events[notify].set()
+            if notify is None:
+                tx = _SQLiteTransaction(self._conn, self._queries)
+                return await run_to_end(tx.execute(query, **params))
+            sql, bump_sql, channel = self._queries[query], self._queries["bump_wakeup"], notify
+            values = {k: _param(v) for k, v in params.items()}
+            changed, seq = await run_to_end(
+                self._in_db_thread(lambda db: _write_and_wake(db, sql, values, bump_sql, channel))
+            )
+        if seq is not None:
+            self._woke_here(notify, seq)
         return changed
+
+    async def _in_db_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        # aiosqlite runs its own calls this way; it has no public one for several statements at once
+        raw = self._conn._conn
+        result: T = await self._conn._execute(fn, raw)
+        return result
 
     async def _data_version(self) -> int:
         async with self._conn.execute("PRAGMA data_version") as cursor:
             row = await cursor.fetchone()
         assert row is not None
         return int(row[0])
+
+    async def _wakeup_seq(self, channel: str) -> int:
+        async with self._conn.execute(self._queries["wakeup_seq"], {"channel": channel}) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row["seq"])
+
+    async def _woken_elsewhere(self, channel: str) -> bool:
+        """Whether another connection committed a wake-up on ``channel`` since this one last looked."""
+        version = await self._data_version()
+        if version == self._seen_version[channel]:
+            return False  # nobody else committed anything: the cheap check of every poll
+        if self._conn.in_transaction:
+            return False  # ours is open: its uncommitted bump must not count; look at the next poll
+        seq = await self._wakeup_seq(channel)
+        self._seen_version[channel] = version
+        if seq <= self._seen_seq[channel]:
+            return False  # commits that woke the other channel (progress) or nobody (a vote)
+        self._seen_seq[channel] = seq
+        return True
 
     async def wait(self, channel: str, timeout: float) -> bool:
         event = self._events[channel]
@@ -162,43 +260,13 @@ class SQLiteConnector(Connector):
             if event.is_set():
                 event.clear()
                 return True
-            version = await self._data_version()
-            if version != self._seen_version[channel]:
-                self._seen_version[channel] = version
+            if await self._woken_elsewhere(channel):
                 return True
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
             with suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), min(self._poll_s, left))
-
-    async def migrate(self, migrations: list[Migration], now: float) -> list[int]:
-        applied: list[int] = []
-        async with self._lock:
-            await self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
-            )
-            for migration in migrations:
-                await self._begin("BEGIN IMMEDIATE")
-                try:
-                    async with self._conn.execute(
-                        "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
-                    ) as cursor:
-                        done = await cursor.fetchone()
-                    if done is None:
-                        for statement in migration.statements():
-                            await self._conn.execute(statement)
-                        await self._conn.execute(
-                            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                            (migration.version, migration.name, now),
-                        )
-                        applied.append(migration.version)
-                except BaseException:
-                    await run_to_end(self._conn.execute("ROLLBACK"))
-                    raise
-                await self._commit()
-        return applied
 
     async def close(self) -> None:
         await self._conn.close()

@@ -40,3 +40,13 @@ SELECT * FROM jobs
 WHERE guild_id = :guild_id AND user_id = :user_id AND state IN (SELECT value FROM json_each(:states))
 ORDER BY id DESC
 LIMIT :limit;
+
+-- name: bump_wakeup
+-- Count one more wake-up on a channel, committed with the change it announces; the new count.
+INSERT INTO wakeups (channel, seq) VALUES (:channel, 1)
+ON CONFLICT (channel) DO UPDATE SET seq = seq + 1
+RETURNING seq;
+
+-- name: wakeup_seq
+-- How many wake-ups a channel has had (0 before its first).
+SELECT coalesce(max(seq), 0) AS seq FROM wakeups WHERE channel = :channel;

@@ -125,6 +125,31 @@ class Transaction(ABC):
         """Wake waiters on ``channel`` once this transaction commits."""
 
 
+# the migration runner's bookkeeping, in SQL both dialects read (DOUBLE PRECISION is REAL to SQLite)
+_CREATE_SCHEMA_MIGRATIONS = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations "
+    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
+)
+_MIGRATION_APPLIED = "SELECT 1 AS applied FROM schema_migrations WHERE version = :version"
+_RECORD_MIGRATION = (
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:version, :name, :applied_at)"
+)
+
+
+class MigrationTransaction(ABC):
+    """Raw SQL inside one migration's transaction: the runner's bookkeeping and the migration itself."""
+
+    @abstractmethod
+    async def execute(self, sql: str, **params: Any) -> None: ...
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, **params: Any) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    async def apply(self, migration: Migration) -> None:
+        """Run every statement of ``migration``."""
+
+
 class Connector(ABC):
     """One backend: a pool of connections to one database."""
 
@@ -145,8 +170,24 @@ class Connector(ABC):
         """Until ``channel`` is notified (True) or ``timeout`` seconds pass (False)."""
 
     @abstractmethod
+    def migration_transaction(self) -> AbstractAsyncContextManager[MigrationTransaction]:
+        """One migration's transaction, holding the lock that makes concurrent migrators take turns."""
+
     async def migrate(self, migrations: list[Migration], now: float) -> list[int]:
         """Apply the migrations not applied yet, each in one transaction; their versions."""
+        applied: list[int] = []
+        for migration in migrations:
+            async with self.migration_transaction() as tx:
+                # inside the lock: concurrent CREATE TABLE IF NOT EXISTS can still clash on PostgreSQL
+                await tx.execute(_CREATE_SCHEMA_MIGRATIONS)
+                if await tx.fetch_all(_MIGRATION_APPLIED, version=migration.version):
+                    continue
+                await tx.apply(migration)
+                await tx.execute(
+                    _RECORD_MIGRATION, version=migration.version, name=migration.name, applied_at=now
+                )
+                applied.append(migration.version)
+        return applied
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -1,0 +1,94 @@
+"""The migration runner, one for both backends: each migration in its own transaction, each applied
+once even when several hosts start on an empty database at the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import asyncpg
+import pytest
+
+from db.postgres import PostgresConnector
+from db.sqlite import SQLiteConnector
+from db.store.connector import Connector, Migration, load_migrations
+from tests.store.conftest import PostgresCluster, UrlFactory, need_backend
+
+OpenConnector = Callable[[], Awaitable[Connector]]
+_empty = itertools.count()
+
+
+@pytest.fixture
+async def open_connector(
+    backend: str, url_factories: dict[str, UrlFactory], pg_cluster: PostgresCluster | None
+) -> AsyncIterator[OpenConnector]:
+    """Opens connectors to one empty, never migrated database (as each starting host would)."""
+    need_backend(url_factories, backend)
+    opened: list[Connector] = []
+    if backend == "sqlite":
+        path = await url_factories["sqlite"]()
+
+        async def connect() -> Connector:
+            opened.append(await SQLiteConnector.open(path))
+            return opened[-1]
+
+    else:
+        assert pg_cluster is not None
+        name = f"empty_{next(_empty)}"
+        admin = await asyncpg.connect(pg_cluster.url("postgres"))
+        try:
+            await admin.execute(f"CREATE DATABASE {name} TEMPLATE template0")
+        finally:
+            await admin.close()
+
+        async def connect() -> Connector:
+            opened.append(await PostgresConnector.open(pg_cluster.url(name), max_size=2))
+            return opened[-1]
+
+    try:
+        yield connect
+    finally:
+        for connector in opened:
+            await connector.close()
+
+
+async def _recorded(connector: Connector) -> list[int]:
+    async with connector.migration_transaction() as tx:
+        return sorted(row["version"] for row in await tx.fetch_all("SELECT version FROM schema_migrations"))
+
+
+async def _has_table(connector: Connector, name: str) -> bool:
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = :name"
+        if connector.dialect == "sqlite"
+        else "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = :name"
+    )
+    async with connector.migration_transaction() as tx:
+        return bool(await tx.fetch_all(query, name=name))
+
+
+async def test_hosts_starting_at_once_on_an_empty_database_apply_each_migration_once(
+    open_connector: OpenConnector,
+) -> None:
+    connectors = [await open_connector() for _ in range(4)]
+    migrations = load_migrations(connectors[0].dialect)
+    applied = await asyncio.gather(*(c.migrate(migrations, 0.0) for c in connectors))
+    versions = [m.version for m in migrations]
+    assert sorted(itertools.chain(*applied)) == versions  # each by exactly one of them
+    assert await _recorded(connectors[0]) == versions
+    assert await connectors[0].migrate(migrations, 0.0) == []
+
+
+async def test_a_failing_migration_leaves_nothing_half_done_and_keeps_the_ones_before(
+    open_connector: OpenConnector,
+) -> None:
+    connector = await open_connector()
+    migrations = load_migrations(connector.dialect)
+    broken = Migration(
+        len(migrations) + 1, "broken", "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;\n"
+    )
+    with pytest.raises(Exception, match="no_such_table"):
+        await connector.migrate([*migrations, broken], 0.0)
+    assert await _recorded(connector) == [m.version for m in migrations]
+    assert not await _has_table(connector, "half_done")
