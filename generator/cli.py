@@ -159,7 +159,12 @@ def run_models(_args: argparse.Namespace) -> int:
 
 
 def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models", nargs="*", help="presets this worker renders (default: all)")
+    parser.add_argument(
+        "--models",
+        nargs="*",
+        help="presets this worker renders, downloading missing weights unless HF_HUB_OFFLINE=1 "
+        "(default: every preset whose weights are on this machine)",
+    )
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
     parser.add_argument(
         "--database", help="job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)"
@@ -168,36 +173,76 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    """Serve the job store until SIGTERM or Ctrl-C."""
+    """Serve the job store until SIGTERM or Ctrl-C. The worker registers as "starting" before torch
+    loads, so the bot tells members one is on its way, and as "ready" when it claims."""
     import asyncio
+    import contextlib
+    import os
     import signal
+    import socket
+    from typing import TYPE_CHECKING
 
-    from generator.worker import served_models
+    from db.store import open_store
+    from generator.availability import check_presets, heartbeat_while_starting, hub_offline
+
+    if TYPE_CHECKING:
+        from generator.loader import PipelineCache
 
     try:
         catalog = PresetCatalog.load()
-        models = served_models(catalog, args.models)
+        availability = check_presets(catalog, args.models, offline=hub_offline())
     except (PresetError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
+    models = availability.names()
+    note = availability.summary()
 
-    from db.store import open_store
-    from generator.loader import PipelineCache
-    from generator.worker import Worker, WorkerConfig, default_worker_id
+    def load_pipelines() -> PipelineCache:
+        # torch, diffusers and the device: seconds to minutes, in a thread while the row stays fresh
+        import generator.worker  # noqa: F401 (imported here, off the event loop)
+        from generator.loader import PipelineCache
+
+        return PipelineCache(device=args.device)
 
     async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        host = socket.gethostname()
+        device = args.device or os.environ.get("VIDEOBOT_DEVICE") or "auto"  # torch resolves "auto" later
+        # the id generator.worker.default_worker_id gives, known before torch is imported
+        worker_id = f"{host}-{os.getpid()}-{device.replace(':', '')}"
         store = await open_store(args.database)
+        heartbeat: asyncio.Task[None] | None = None
         try:
-            cache = PipelineCache(device=args.device)
-            config = WorkerConfig(
-                worker_id=default_worker_id(str(cache.device)), models=models, max_bytes=args.max_bytes
-            )
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, stop.set)
-            print(f"worker {config.worker_id} on {cache.device} serving {', '.join(models)}", file=sys.stderr)
+            await store.register_worker(worker_id, host, device, models, state="starting", note=note)
+            if device != "auto":
+                print(f"worker {worker_id} on {device} {note}", file=sys.stderr)
+            heartbeat = asyncio.create_task(heartbeat_while_starting(store, worker_id))
+            cache = await asyncio.to_thread(load_pipelines)
+
+            from generator.worker import Worker, WorkerConfig, default_worker_id
+
+            resolved_id = default_worker_id(str(cache.device))
+            if resolved_id != worker_id:  # "auto" became cuda or cpu: the row takes the real name
+                await store.register_worker(
+                    resolved_id, host, str(cache.device), models, state="starting", note=note
+                )
+                await store.unregister_worker(worker_id)
+                worker_id = resolved_id
+                print(f"worker {worker_id} on {cache.device} {note}", file=sys.stderr)
+            heartbeat.cancel()
+            if stop.is_set():  # stopped while loading
+                return
+            config = WorkerConfig(worker_id=worker_id, models=models, max_bytes=args.max_bytes, note=note)
             await Worker(store, catalog, cache, config).run(stop)
         finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+            with contextlib.suppress(Exception):
+                await store.unregister_worker(worker_id)
             await store.close()
 
     asyncio.run(serve())

@@ -17,7 +17,6 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ class WorkerConfig:
     idle_wait_s: float = 5.0
     max_bytes: int = DISCORD_DEFAULT_LIMIT
     overlap: bool = True  # encode and store a clip while the next one renders
+    note: str = ""  # why it serves what it serves, for the registry (generator.availability)
 
 
 def default_worker_id(device: str) -> str:
@@ -75,7 +75,11 @@ class Worker:
         """Serve jobs until ``stop`` is set (or ``max_jobs`` were taken)."""
         cfg = self.config
         gpu = str(self.cache.device)
-        await self.store.register_worker(cfg.worker_id, socket.gethostname(), gpu, list(cfg.models))
+        # `videobot worker` registered as "starting" before loading (keeping its start time); others now
+        if not await self.store.set_worker_state(cfg.worker_id, "ready", cfg.note):
+            await self.store.register_worker(
+                cfg.worker_id, socket.gethostname(), gpu, list(cfg.models), note=cfg.note
+            )
         delivering: asyncio.Task[None] | None = None
         taken = 0
         try:
@@ -138,7 +142,7 @@ class Worker:
         try:
             plan = self.plan_for(job)
         except SpecError as exc:
-            await self.store.fail(job.id, cfg.worker_id, str(exc))
+            await self.store.fail(job.id, cfg.worker_id, exc.code, params=exc.params)
             return None
         progress = _Progress(plan.spec.steps or 0)
         beat = asyncio.create_task(self._keep_alive(job, progress, stop))
@@ -155,12 +159,15 @@ class Worker:
                 log.info("job %s stopped: cancelled", job.id)
             return None
         except RenderFailed as exc:
-            await self.store.fail(job.id, cfg.worker_id, str(exc), gpu_seconds=time.perf_counter() - started)
+            await self.store.fail(
+                job.id, cfg.worker_id, exc.code, params=exc.params, gpu_seconds=time.perf_counter() - started
+            )
             return None
         except Exception:
             log.exception("job %s failed", job.id)
-            reason = "Something went wrong on the GPU worker; the admins can see why in its log."
-            await self.store.fail(job.id, cfg.worker_id, reason, gpu_seconds=time.perf_counter() - started)
+            await self.store.fail(
+                job.id, cfg.worker_id, "worker_error", gpu_seconds=time.perf_counter() - started
+            )
             return None
         finally:
             self.render_seconds += time.perf_counter() - started
@@ -182,8 +189,12 @@ class Worker:
                         encode_mp4, output.frames, output.fps, video_path, cfg.max_bytes
                     )
                     await asyncio.to_thread(write_poster, output.frames, poster_path)
-                except EncodeError as exc:
-                    await self.store.fail(job.id, cfg.worker_id, f"The clip could not be encoded: {exc}.")
+                except EncodeError:
+                    log.warning("job %s could not be encoded", job.id, exc_info=True)
+                    limit_mib = f"{cfg.max_bytes / 1024**2:g}"
+                    await self.store.fail(
+                        job.id, cfg.worker_id, "encode_failed", params={"limit_mib": limit_mib}
+                    )
                     return
                 media_ref = await self.store.put_media(
                     job.id, video_path.read_bytes(), poster_path.read_bytes()
@@ -206,18 +217,8 @@ class Worker:
         except Exception:
             log.exception("delivering job %s failed", job.id)
             with contextlib.suppress(Exception):
-                await self.store.fail(job.id, cfg.worker_id, "The finished clip could not be stored.")
+                await self.store.fail(job.id, cfg.worker_id, "store_failed")
         finally:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
-
-
-def served_models(catalog: PresetCatalog, requested: Sequence[str] | None) -> tuple[str, ...]:
-    """The presets this worker renders: those asked for (all by default); unknown names are an error."""
-    if not requested:
-        return tuple(catalog.names())
-    unknown = [name for name in requested if name not in catalog]
-    if unknown:
-        raise ValueError(f"unknown model preset(s): {', '.join(unknown)}; see `videobot models`")
-    return tuple(requested)

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
@@ -14,7 +15,7 @@ class WorkerProcess:
     """``videobot worker --device cpu`` on ``db_path``; its stderr goes to a file (a pipe nobody reads
     would fill up and freeze the worker mid-transaction), readable with :meth:`log`."""
 
-    def __init__(self, db_path: Path, presets_file: Path) -> None:
+    def __init__(self, db_path: Path, presets_file: Path, env: Mapping[str, str] | None = None) -> None:
         self.argv = [
             sys.executable,
             "-m",
@@ -25,7 +26,7 @@ class WorkerProcess:
             "--database",
             str(db_path),
         ]
-        self.env = {**os.environ, "VIDEOBOT_PRESETS": str(presets_file)}
+        self.env = {**os.environ, "VIDEOBOT_PRESETS": str(presets_file), **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -12,15 +13,16 @@ import pytest
 from tests.mp4probe import probe
 
 
-def videobot(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VIDEOBOT_PRESETS": ""}
+def videobot(
+    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "videobot", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=env,
-        timeout=300,
+        env={**os.environ, "VIDEOBOT_PRESETS": "", **(env or {})},
+        timeout=timeout,
     )
 
 
@@ -130,3 +132,23 @@ def test_models_lists_every_preset() -> None:
     for name in ("ltx-video*", "ltx-video-distilled", "wan-1.3b", "wan-14b", "cogvideox-2b", "cogvideox-5b"):
         assert name in result.stdout
     assert "Lightricks/LTX-Video" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("models", "offline", "words"),
+    [
+        ([], "0", "no preset has weights on this machine: point presets at pipeline folders"),
+        (["--models", "wan-14b"], "1", "no weights for wan-14b: put them in the Hugging Face cache"),
+        (["--models", "sora"], "0", "unknown model preset(s): sora"),
+    ],
+)
+def test_a_worker_with_nothing_it_can_load_exits_2_with_one_line(
+    tmp_path: Path, models: list[str], offline: str, words: str
+) -> None:
+    # only the built-in hub presets, and none of them downloaded
+    env = {"HF_HUB_CACHE": str(tmp_path / "empty-cache"), "HF_HUB_OFFLINE": offline}
+    database = str(tmp_path / "videobot.db")
+    result = videobot("worker", "--device", "cpu", "--database", database, *models, env=env, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 RESTART_DELAY_S = 5.0
+USAGE_ERROR = 2  # the exit status of a command that refused its configuration
 STOP_GRACE_S = 30.0
 
 
@@ -83,7 +84,8 @@ def run_all(args: argparse.Namespace) -> int:
     while not stopping:
         time.sleep(0.5)
         for child in children:
-            assert child.process is not None
+            if child.process is None:
+                continue  # gave up on it
             code = child.process.poll()
             if code is None:
                 continue
@@ -91,6 +93,13 @@ def run_all(args: argparse.Namespace) -> int:
                 print(f"videobot: the bot exited with status {code}", file=sys.stderr)
                 status, stopping = code, True
                 break
+            if code == USAGE_ERROR:  # it said why (no weights, a bad presets file): restarting won't help
+                print(
+                    f"videobot: {child.name} cannot serve anything (see its message above); not restarting",
+                    file=sys.stderr,
+                )
+                child.process = None
+                continue
             print(f"videobot: {child.name} exited with status {code}; restarting", file=sys.stderr)
             time.sleep(RESTART_DELAY_S)
             child.restarts += 1

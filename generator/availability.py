@@ -1,0 +1,175 @@
+"""Which presets a worker can serve, and how it stays in the registry while it loads.
+
+A worker offers only presets whose weights it can load: a local pipeline folder, a pipeline in the
+Hugging Face cache, or (when the operator names it with ``--models`` and the hub may be reached) one it
+will download. Everything here reads the disk only: no torch, no diffusers, no network, so a worker can
+check its presets and register as "starting" before the heavy imports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from db.presets import Preset, PresetCatalog
+
+if TYPE_CHECKING:
+    from db.store import JobStore
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "model_index.json"
+HUB_TRUE_VALUES = {"1", "ON", "YES", "TRUE"}  # what huggingface_hub reads as true in HF_HUB_OFFLINE
+STARTING_HEARTBEAT_S = 15.0  # well inside the 60 s after which the bot forgets a silent worker
+NO_WEIGHTS_HELP = (
+    "no preset has weights on this machine: point presets at pipeline folders with a presets file "
+    "(VIDEOBOT_PRESETS), name the presets to download with --models, or download one into the "
+    "Hugging Face cache (e.g. `hf download Lightricks/LTX-Video`)"
+)
+
+
+class NoWeights(ValueError):
+    """A worker with nothing to render, or a preset named with --models that cannot be loaded."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Where a preset's pipeline is on this machine, if anywhere."""
+
+    found: bool
+    where: str  # "local folder /models/ltx", "in the Hugging Face cache", "no weights on this machine"
+    downloadable: bool = False  # a hub id from_pretrained could fetch
+
+
+def hub_offline() -> bool:
+    """True when HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) forbids downloads, as huggingface_hub reads it."""
+    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE")
+    return value is not None and value.upper() in HUB_TRUE_VALUES
+
+
+def hub_cache_dir() -> Path:
+    """The hub cache from_pretrained reads: HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub."""
+    # huggingface_hub.constants reads these once at import; reading them now follows the environment
+    cache_home = os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache"))
+    hf_home = os.path.expandvars(
+        os.path.expanduser(os.environ.get("HF_HOME", os.path.join(cache_home, "huggingface")))
+    )
+    legacy = os.environ.get("HUGGINGFACE_HUB_CACHE", os.path.join(hf_home, "hub"))
+    return Path(os.path.expandvars(os.path.expanduser(os.environ.get("HF_HUB_CACHE", legacy))))
+
+
+def _is_hub_id(source: str) -> bool:
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(source)
+    except HFValidationError:
+        return False
+    return True
+
+
+def find_weights(preset: Preset) -> Weights:
+    """Whether ``preset``'s pipeline can be loaded from this machine's disk, and from where."""
+    folder = Path(preset.source)
+    if folder.is_dir():
+        try:
+            index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return Weights(False, f"no {INDEX_FILE} in {folder}")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return Weights(False, f"unreadable {INDEX_FILE} in {folder}")
+        if not isinstance(index, dict):
+            return Weights(False, f"unreadable {INDEX_FILE} in {folder}")
+        return Weights(True, f"local folder {folder}")
+    if not _is_hub_id(preset.source):
+        return Weights(False, f"no folder {folder}")
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(preset.source, INDEX_FILE, cache_dir=hub_cache_dir())
+    if isinstance(cached, str):
+        return Weights(True, "in the Hugging Face cache", downloadable=True)
+    return Weights(False, "no weights on this machine", downloadable=True)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """The presets a worker serves and those it leaves out, each with the reason."""
+
+    served: list[tuple[str, str]]
+    skipped: list[tuple[str, str]]
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.served)
+
+    def summary(self) -> str:
+        """One line for the log and the registry note: 'serves: a, b (local folder /x); skipped: …'."""
+        text = f"serves: {_grouped(self.served)}"
+        return f"{text}; skipped: {_grouped(self.skipped)}" if self.skipped else text
+
+
+def _grouped(pairs: Sequence[tuple[str, str]]) -> str:
+    # presets with the same reason share it: "wan-1.3b, wan-14b (no weights on this machine)"
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in pairs:
+        by_reason.setdefault(reason, []).append(name)
+    return ", ".join(f"{', '.join(names)} ({reason})" for reason, names in by_reason.items())
+
+
+def check_presets(catalog: PresetCatalog, requested: Sequence[str] | None, *, offline: bool) -> Availability:
+    """The presets to serve: by default every one with weights on disk; with ``requested`` exactly those,
+    each of which must be on disk or downloadable (``offline`` forbids downloads). Raises ValueError for
+    an unknown name and :class:`NoWeights` when something cannot be served."""
+    if not requested:
+        served: list[tuple[str, str]] = []
+        skipped: list[tuple[str, str]] = []
+        for preset in catalog:
+            weights = find_weights(preset)
+            (served if weights.found else skipped).append((preset.name, weights.where))
+        if not served:
+            raise NoWeights(NO_WEIGHTS_HELP)
+        return Availability(served, skipped)
+    unknown = [name for name in requested if name not in catalog]
+    if unknown:
+        raise ValueError(f"unknown model preset(s): {', '.join(unknown)}; see `videobot models`")
+    served = []
+    for name in dict.fromkeys(requested):  # a name given twice is served once
+        named = catalog.get(name)
+        assert named is not None
+        weights = find_weights(named)
+        if weights.found:
+            served.append((name, weights.where))
+        elif weights.downloadable and not offline:
+            served.append((name, "named with --models; will download"))
+        elif weights.downloadable:
+            raise NoWeights(
+                f"no weights for {name}: put them in the Hugging Face cache or point the preset at a folder "
+                "(HF_HUB_OFFLINE=1 forbids downloading them)"
+            )
+        else:
+            raise NoWeights(f"no weights for {name}: {weights.where}; point the preset at a pipeline folder")
+    return Availability(served, [])
+
+
+def servable_presets(
+    catalog: PresetCatalog, requested: Sequence[str] | None, *, offline: bool
+) -> list[tuple[str, str]]:
+    """(name, reason) for each preset this machine can serve; see :func:`check_presets`."""
+    return check_presets(catalog, requested, offline=offline).served
+
+
+async def heartbeat_while_starting(
+    store: JobStore, worker_id: str, interval_s: float = STARTING_HEARTBEAT_S
+) -> None:
+    """Keep a registered worker's row fresh until cancelled: loading torch and weights can take minutes."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await store.worker_heartbeat(worker_id)
+        except Exception:  # a database hiccup: the row has time to spare, try again next interval
+            log.exception("heartbeat for starting worker %s failed", worker_id)
