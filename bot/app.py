@@ -4,7 +4,6 @@ load the cogs, register the persistent buttons, sync the commands). Nothing else
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Any
 
 import discord
@@ -12,7 +11,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import BotConfig
-from bot.i18n import CatalogTranslator, t
+from bot.i18n import CatalogTranslator
+from bot.replies import report_error
 from db.presets import PresetCatalog
 from db.store import JobStore, open_store
 
@@ -26,23 +26,6 @@ class VideoTree(app_commands.CommandTree["VideoBot"]):
         self, interaction: discord.Interaction[VideoBot], error: app_commands.AppCommandError
     ) -> None:
         await report_error(interaction, error)
-
-
-async def report_error(interaction: discord.Interaction[VideoBot], error: BaseException) -> None:
-    """Log with a reference and tell the member, briefly, quoting the reference."""
-    if isinstance(error, app_commands.CheckFailure):
-        text = str(error) or t(interaction.locale, "error.not_yours")
-    else:
-        ref = secrets.token_hex(3)
-        log.error("interaction failed (ref %s)", ref, exc_info=error)
-        text = t(interaction.locale, "error.generic", ref=ref)
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not tell the member about the error")
 
 
 class VideoBot(commands.Bot):

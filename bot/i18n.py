@@ -7,13 +7,15 @@ A key missing in German falls back to English, never to the key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from db.failures import FAILURE_MESSAGES
 from db.spec import SpecError
-from db.store import CapExceeded
+from db.store import CapExceeded, SettingsError, VoteRefused
 
 EN = "en"
 DE = "de"
@@ -54,6 +56,67 @@ CATALOG: dict[str, dict[str, str]] = {
     "cmd.show.desc": {EN: "Post a clip again, with working buttons", DE: "Einen Clip erneut posten"},
     "cmd.settings": {EN: "settings", DE: "einstellungen"},
     "cmd.settings.desc": {EN: "Server settings for videobot", DE: "Servereinstellungen für videobot"},
+    # /settings: its subcommands and options
+    "cmd.settings.show": {EN: "show", DE: "anzeigen"},
+    "cmd.settings.show.desc": {EN: "Show the current settings", DE: "Die aktuellen Einstellungen zeigen"},
+    "cmd.settings.channel": {EN: "channel", DE: "kanal"},
+    "cmd.settings.channel.desc": {
+        EN: "Allow or disallow /video in a channel",
+        DE: "/video in einem Kanal erlauben oder verbieten",
+    },
+    "opt.channel": {EN: "channel", DE: "kanal"},
+    "opt.channel.desc": {EN: "The channel", DE: "Der Kanal"},
+    "opt.allowed": {EN: "allowed", DE: "erlaubt"},
+    "opt.allowed.desc": {EN: "May members use /video there?", DE: "Dürfen Mitglieder dort /video nutzen?"},
+    "cmd.settings.limits": {EN: "limits", DE: "limits"},
+    "cmd.settings.limits.desc": {
+        EN: "Clips per member: waiting, rendering at once, per day",
+        DE: "Clips pro Person: wartend, gleichzeitig rendernd, pro Tag",
+    },
+    "opt.waiting": {EN: "waiting", DE: "wartend"},
+    "opt.waiting.desc": {EN: "Clips a member may have waiting", DE: "Wartende Clips pro Person"},
+    "opt.rendering": {EN: "rendering", DE: "rendernd"},
+    "opt.rendering.desc": {
+        EN: "Clips a member may have rendering at once",
+        DE: "Gleichzeitig rendernde Clips pro Person",
+    },
+    "opt.per_day": {EN: "per_day", DE: "pro_tag"},
+    "opt.per_day.desc": {EN: "Clips a member may make per day", DE: "Clips pro Person und Tag"},
+    "cmd.settings.role_weight": {EN: "role-weight", DE: "rollengewicht"},
+    "cmd.settings.role_weight.desc": {
+        EN: "Give a role a bigger (or smaller) share of the GPUs",
+        DE: "Einer Rolle einen größeren (oder kleineren) Anteil an den GPUs geben",
+    },
+    "opt.role": {EN: "role", DE: "rolle"},
+    "opt.role.desc": {EN: "The role", DE: "Die Rolle"},
+    "opt.weight": {EN: "weight", DE: "gewicht"},
+    "opt.weight.desc": {
+        EN: "1 is normal, 2 is twice the share; 0 removes the role's weight",
+        DE: "1 ist normal, 2 der doppelte Anteil; 0 entfernt das Gewicht der Rolle",
+    },
+    "cmd.settings.blocked_word": {EN: "blocked-word", DE: "gesperrtes-wort"},
+    "cmd.settings.blocked_word.desc": {
+        EN: "Refuse prompts with a word (or allow it again)",
+        DE: "Beschreibungen mit einem Wort ablehnen (oder es wieder erlauben)",
+    },
+    "opt.word": {EN: "word", DE: "wort"},
+    "opt.word.desc": {EN: "The word", DE: "Das Wort"},
+    "opt.blocked": {EN: "blocked", DE: "gesperrt"},
+    "opt.blocked.desc": {EN: "Block it (or allow it again)", DE: "Sperren (oder wieder erlauben)"},
+    "cmd.settings.age_restricted": {EN: "age-restricted", DE: "altersbeschränkt"},
+    "cmd.settings.age_restricted.desc": {
+        EN: "Allow blocked words in age-restricted channels",
+        DE: "Gesperrte Wörter in altersbeschränkten Kanälen erlauben",
+    },
+    "opt.age_allowed.desc": {
+        EN: "Allow blocked words in age-restricted channels?",
+        DE: "Gesperrte Wörter in altersbeschränkten Kanälen erlauben?",
+    },
+    "aspect.16x9": {EN: "16:9 landscape", DE: "16:9 Querformat"},
+    "aspect.9x16": {EN: "9:16 portrait (phones)", DE: "9:16 Hochformat (Handys)"},
+    "aspect.1x1": {EN: "1:1 square", DE: "1:1 quadratisch"},
+    "aspect.3x2": {EN: "3:2 landscape", DE: "3:2 Querformat"},
+    "aspect.2x3": {EN: "2:3 portrait", DE: "2:3 Hochformat"},
     "period.day": {EN: "Today", DE: "Heute"},
     "period.week": {EN: "This week", DE: "Diese Woche"},
     "period.month": {EN: "This month", DE: "Diesen Monat"},
@@ -90,6 +153,14 @@ CATALOG: dict[str, dict[str, str]] = {
     "error.not_yours": {
         EN: "Only the author or a moderator can do that.",
         DE: "Das dürfen nur die Person, die den Clip erstellt hat, oder Moderatoren.",
+    },
+    "error.not_admin": {
+        EN: "Only members who may manage the server can change these settings.",
+        DE: "Diese Einstellungen dürfen nur Mitglieder ändern, die den Server verwalten dürfen.",
+    },
+    "queued.worker_starting": {
+        EN: "A GPU worker is starting; your clip begins as soon as it is ready.",
+        DE: "Ein GPU-Worker startet gerade; dein Clip beginnt, sobald er bereit ist.",
     },
     "error.not_done": {EN: "Clip #{job} is not finished.", DE: "Clip #{job} ist nicht fertig."},
     "error.media_gone": {
@@ -137,14 +208,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "embed.votes": {EN: "Votes", DE: "Stimmen"},
     "embed.parent": {EN: "Made from", DE: "Entstanden aus"},
     "thread.name": {EN: "#{job} {prompt}", DE: "#{job} {prompt}"},
-    "vote.own": {
-        EN: "You cannot vote on your own clip.",
-        DE: "Du kannst nicht für deinen eigenen Clip abstimmen.",
-    },
-    "vote.done_only": {
-        EN: "Only finished clips can be voted on.",
-        DE: "Nur fertige Clips können bewertet werden.",
-    },
     "remix.title": {EN: "Remix #{job}", DE: "Remix von #{job}"},
     "remix.prompt": {EN: "Prompt", DE: "Beschreibung"},
     "deleted": {EN: "Clip #{job} was deleted.", DE: "Clip #{job} wurde gelöscht."},
@@ -219,6 +282,49 @@ CATALOG.update(
 )
 
 
+# German for the failure codes; the English is db.failures.FAILURE_MESSAGES
+FAILURES_DE: dict[str, str] = {
+    "out_of_memory": "Der GPU ist für diesen Clip der Speicher ausgegangen. Versuch weniger Sekunden oder ein anderes Modell.",
+    "model_unavailable": "Das Modell {model} ist auf diesem Rechner nicht verfügbar.",
+    "pipeline_error": "Das Modell ist beim Rendern gescheitert ({error}).",
+    "worker_error": "Auf dem GPU-Worker ist etwas schiefgegangen; die Admins sehen den Grund in seinem Log.",
+    "encode_failed": "Der Clip ließ sich nicht innerhalb von Discords Upload-Grenze ({limit_mib} MiB) kodieren.",
+    "store_failed": "Der fertige Clip konnte nicht gespeichert werden.",
+    "gave_up": "Der GPU-Worker, der diesen Clip renderte, hat {attempts}-mal nicht mehr geantwortet; wir geben auf.",
+    "media_unreadable": "Der fertige Clip ließ sich zum Posten nicht lesen.",
+    "cancelled_by_author": "Von der Person abgebrochen, die ihn erstellt hat.",
+    "cancelled_by_moderator": "Von einem Moderator abgebrochen.",
+}
+CATALOG.update(
+    {f"failure.{code}": {EN: english, DE: FAILURES_DE[code]} for code, english in FAILURE_MESSAGES.items()}
+)
+
+# German for the refusals of votes and settings; the English is in db.store
+VOTE_ERRORS_DE: dict[str, str] = {
+    "own_clip": "Du kannst nicht für deinen eigenen Clip abstimmen.",
+    "not_a_clip": "Nur fertige Clips können bewertet werden.",
+    "bad_value": "Eine Stimme ist dafür (+1), dagegen (-1) oder zurückgezogen (0); {value} ist nichts davon.",
+}
+CATALOG.update(
+    {
+        f"vote.{code}": {EN: english, DE: VOTE_ERRORS_DE[code]}
+        for code, english in VoteRefused.MESSAGES.items()
+    }
+)
+SETTINGS_ERRORS_DE: dict[str, str] = {
+    "unknown_setting": "Unbekannte Einstellung(en): {names}.",
+    "bad_count": "{name} muss eine ganze Zahl von {lowest} bis 10000 sein.",
+    "bad_weight": "Rollengewichte müssen zwischen 0,1 und 100 liegen.",
+    "bad_words": "Gesperrte Wörter müssen eine Liste von Wörtern sein.",
+}
+CATALOG.update(
+    {
+        f"settings_error.{code}": {EN: english, DE: SETTINGS_ERRORS_DE[code]}
+        for code, english in SettingsError.MESSAGES.items()
+    }
+)
+
+
 def language(locale: discord.Locale | str | None) -> str:
     """'de' for every German locale, 'en' for everything else."""
     value = locale.value if isinstance(locale, discord.Locale) else (locale or "")
@@ -234,6 +340,19 @@ def t(locale: discord.Locale | str | None, key: str, **params: Any) -> str:
 
 def has(key: str) -> bool:
     return key in CATALOG
+
+
+def coded(
+    locale: discord.Locale | str | None, prefix: str, code: str, params: Mapping[str, Any]
+) -> str | None:
+    """The text for an error code of the store, spec or generator (``prefix.code``); None if unknown."""
+    key = f"{prefix}.{code}"
+    if key not in CATALOG:
+        return None
+    try:
+        return t(locale, key, **params)
+    except (KeyError, IndexError, ValueError):  # a row from an older version with other parameters
+        return None
 
 
 class CatalogTranslator(app_commands.Translator):

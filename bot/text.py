@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.i18n import t
+from bot.i18n import coded, t
 from db.store import Job, VoteCounts
 
 PROMPT_IN_STATUS = 300  # characters of the prompt quoted in status messages and threads
@@ -62,10 +62,20 @@ def status_line(job: Job, locale: str, position: int = 0, eta_s: float | None = 
             total=job.total_steps,
         )
     if job.state == "failed":
-        return t(locale, "status.failed", reason=job.error or "?")
+        return t(locale, "status.failed", reason=failure_text(job, locale))
     if job.state == "cancelled":
         return t(locale, "status.cancelled")
     return t(locale, "status.done", link=link)
+
+
+def failure_text(job: Job, locale: str) -> str:
+    """Why a job ended without a clip, in the member's language (a generator or spec error code)."""
+    if job.error_code:
+        for prefix in ("failure", "spec"):
+            text = coded(locale, prefix, job.error_code, job.error_params)
+            if text is not None:
+                return text
+    return job.error_text or "?"
 
 
 def status_message(

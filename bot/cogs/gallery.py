@@ -11,8 +11,9 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.app import VideoBot
-from bot.cogs.video import answer, clip_message
+from bot.clips import clip_message
 from bot.i18n import t
+from bot.replies import answer
 from bot.text import quoted_prompt
 
 Interaction = discord.Interaction[VideoBot]
@@ -71,7 +72,7 @@ class GalleryCog(commands.Cog):
     async def show(self, interaction: Interaction, job: int) -> None:
         store, locale = self.bot.store, interaction.locale.value
         found = await store.get(job)
-        if found is None or found.guild_id != interaction.guild_id:
+        if found is None or found.guild_id != interaction.guild_id or found.deleted:
             await answer(interaction, t(locale, "error.unknown_job", job=job))
             return
         if found.state != "done":

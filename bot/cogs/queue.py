@@ -8,8 +8,8 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.app import VideoBot
-from bot.cogs.video import answer, is_moderator
 from bot.i18n import t
+from bot.replies import answer, is_moderator, think
 from bot.text import format_eta, quoted_prompt
 
 Interaction = discord.Interaction[VideoBot]
@@ -27,15 +27,15 @@ class QueueCog(commands.Cog):
     async def queue(self, interaction: Interaction) -> None:
         store, locale = self.bot.store, interaction.locale.value
         assert interaction.guild_id is not None
+        await think(interaction)
         mine = await store.jobs_for_user(interaction.guild_id, interaction.user.id, ("queued", "running"))
-        waiting = [
-            j for j in await store.active_jobs() if j.guild_id == interaction.guild_id and j.state == "queued"
-        ]
+        waiting = await store.queued_count(interaction.guild_id)
         workers = len(await store.live_workers())
         if not mine:
-            await answer(interaction, t(locale, "queue.empty", total=len(waiting)))
+            await answer(interaction, t(locale, "queue.empty", total=waiting))
             return
         lines = []
+        positions = await store.queue_positions() if any(j.state == "queued" for j in mine) else {}
         for job in mine:
             prompt = quoted_prompt(job.spec.prompt, 80)
             if job.state == "running":
@@ -49,13 +49,13 @@ class QueueCog(commands.Cog):
                     )
                 )
                 continue
-            position, eta_s = await store.queue_position(job.id)
+            position, eta_s = positions.get(job.id, (0, None))
             eta = format_eta(eta_s, locale)
             key = "queue.line_queued" if eta else "queue.line_queued_no_eta"
             lines.append(t(locale, key, job=job.id, prompt=prompt, position=position, eta=eta))
         embed = discord.Embed(title=t(locale, "queue.title"), description="\n".join(lines))
-        embed.set_footer(text=t(locale, "queue.footer", workers=workers, total=len(waiting)))
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        embed.set_footer(text=t(locale, "queue.footer", workers=workers, total=waiting))
+        await answer(interaction, embed=embed)
 
     @app_commands.command(
         name=_("cancel", key="cmd.cancel"), description=_("Cancel a job of yours", key="cmd.cancel.desc")

@@ -8,8 +8,8 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.app import VideoBot
-from bot.cogs.video import answer
 from bot.i18n import t
+from bot.replies import answer, is_admin
 from db.store import GuildSettings, SettingsError
 
 Interaction = discord.Interaction[VideoBot]
@@ -46,9 +46,9 @@ class SettingsGroup(app_commands.Group):
 
     async def interaction_check(self, interaction: Interaction) -> bool:
         # default_permissions is only a default an admin can change: check the permission here too
-        if interaction.permissions.manage_guild or interaction.permissions.administrator:
+        if is_admin(interaction):
             return True
-        raise app_commands.CheckFailure(t(interaction.locale, "error.not_yours"))
+        raise app_commands.CheckFailure(t(interaction.locale, "error.not_admin"))
 
     async def _save(self, interaction: Interaction, **changes: object) -> None:
         assert interaction.guild_id is not None
@@ -56,25 +56,50 @@ class SettingsGroup(app_commands.Group):
         try:
             settings = await self.bot.store.update_settings(interaction.guild_id, **changes)
         except SettingsError as exc:
-            await answer(interaction, str(exc))
+            await answer(interaction, t(locale, f"settings_error.{exc.code}", **exc.params))
             return
         await answer(interaction, t(locale, "settings.saved", summary=summary(settings, locale)))
 
-    @app_commands.command(name="show", description="Show the current settings")
+    @app_commands.command(
+        name=_("show", key="cmd.settings.show"),
+        description=_("Show the current settings", key="cmd.settings.show.desc"),
+    )
     async def show(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         settings = await self.bot.store.get_settings(interaction.guild_id)
         await answer(interaction, summary(settings, interaction.locale.value))
 
-    @app_commands.command(name="channel", description="Allow or disallow /video in a channel")
-    @app_commands.describe(channel="The channel", allowed="May members use /video there?")
+    @app_commands.command(
+        name=_("channel", key="cmd.settings.channel"),
+        description=_("Allow or disallow /video in a channel", key="cmd.settings.channel.desc"),
+    )
+    @app_commands.rename(channel=_("channel", key="opt.channel"), allowed=_("allowed", key="opt.allowed"))
+    @app_commands.describe(
+        channel=_("The channel", key="opt.channel.desc"),
+        allowed=_("May members use /video there?", key="opt.allowed.desc"),
+    )
     async def channel(self, interaction: Interaction, channel: discord.TextChannel, allowed: bool) -> None:
         assert interaction.guild_id is not None
         current = set((await self.bot.store.get_settings(interaction.guild_id)).allowed_channel_ids)
         current = current | {channel.id} if allowed else current - {channel.id}
         await self._save(interaction, allowed_channel_ids=sorted(current))
 
-    @app_commands.command(name="limits", description="Clips per member: waiting, rendering at once, per day")
+    @app_commands.command(
+        name=_("limits", key="cmd.settings.limits"),
+        description=_(
+            "Clips per member: waiting, rendering at once, per day", key="cmd.settings.limits.desc"
+        ),
+    )
+    @app_commands.rename(
+        waiting=_("waiting", key="opt.waiting"),
+        rendering=_("rendering", key="opt.rendering"),
+        per_day=_("per_day", key="opt.per_day"),
+    )
+    @app_commands.describe(
+        waiting=_("Clips a member may have waiting", key="opt.waiting.desc"),
+        rendering=_("Clips a member may have rendering at once", key="opt.rendering.desc"),
+        per_day=_("Clips a member may make per day", key="opt.per_day.desc"),
+    )
     async def limits(
         self,
         interaction: Interaction,
@@ -90,9 +115,16 @@ class SettingsGroup(app_commands.Group):
         await self._save(interaction, **{k: v for k, v in changes.items() if v is not None})
 
     @app_commands.command(
-        name="role-weight", description="Give a role a bigger (or smaller) share of the GPUs"
+        name=_("role-weight", key="cmd.settings.role_weight"),
+        description=_(
+            "Give a role a bigger (or smaller) share of the GPUs", key="cmd.settings.role_weight.desc"
+        ),
     )
-    @app_commands.describe(weight="1 is normal, 2 is twice the share; 0 removes the role's weight")
+    @app_commands.rename(role=_("role", key="opt.role"), weight=_("weight", key="opt.weight"))
+    @app_commands.describe(
+        role=_("The role", key="opt.role.desc"),
+        weight=_("1 is normal, 2 is twice the share; 0 removes the role's weight", key="opt.weight.desc"),
+    )
     async def role_weight(
         self, interaction: Interaction, role: discord.Role, weight: app_commands.Range[float, 0, 100]
     ) -> None:
@@ -104,7 +136,15 @@ class SettingsGroup(app_commands.Group):
             weights[role.id] = weight
         await self._save(interaction, role_weights=weights)
 
-    @app_commands.command(name="blocked-word", description="Refuse prompts with a word (or allow it again)")
+    @app_commands.command(
+        name=_("blocked-word", key="cmd.settings.blocked_word"),
+        description=_("Refuse prompts with a word (or allow it again)", key="cmd.settings.blocked_word.desc"),
+    )
+    @app_commands.rename(word=_("word", key="opt.word"), blocked=_("blocked", key="opt.blocked"))
+    @app_commands.describe(
+        word=_("The word", key="opt.word.desc"),
+        blocked=_("Block it (or allow it again)", key="opt.blocked.desc"),
+    )
     async def blocked_word(self, interaction: Interaction, word: str, blocked: bool = True) -> None:
         assert interaction.guild_id is not None
         words = list((await self.bot.store.get_settings(interaction.guild_id)).blocked_words)
@@ -114,7 +154,16 @@ class SettingsGroup(app_commands.Group):
         )
         await self._save(interaction, blocked_words=words)
 
-    @app_commands.command(name="age-restricted", description="Allow blocked words in age-restricted channels")
+    @app_commands.command(
+        name=_("age-restricted", key="cmd.settings.age_restricted"),
+        description=_(
+            "Allow blocked words in age-restricted channels", key="cmd.settings.age_restricted.desc"
+        ),
+    )
+    @app_commands.rename(allowed=_("allowed", key="opt.allowed"))
+    @app_commands.describe(
+        allowed=_("Allow blocked words in age-restricted channels?", key="opt.age_allowed.desc")
+    )
     async def age_restricted(self, interaction: Interaction, allowed: bool) -> None:
         await self._save(interaction, nsfw_allowed=allowed)
 

@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from bot.cogs.video import remember_status_message
+from bot.status import remember_status_message
 from db.media import FileMedia
 from db.sqlite import SQLiteConnector
 from db.store import JobStore

@@ -15,7 +15,7 @@ from tests.discord_fake import DiscordFake
 
 async def refused(fake: DiscordFake, options: dict[str, object], **kwargs: object) -> str:
     handle = await fake.slash_command("video", options, **kwargs)  # type: ignore[arg-type]
-    await handle.wait_ack()
+    await handle.wait_reply()
     assert handle.ephemeral, handle.original
     return str(handle.original["content"])  # type: ignore[index]
 
@@ -45,7 +45,7 @@ async def test_admin_rules_channel_blocked_words_and_caps(
     videos = fake.channel("videos")
     # a member may not change the settings
     denied = await fake.slash_command("settings limits", {"waiting": 1}, user="alice")
-    await denied.wait_ack()
+    await denied.wait_reply()
     assert denied.ephemeral and "Only" in denied.original["content"]  # type: ignore[index]
 
     changes: list[tuple[str, dict[str, Any]]] = [
@@ -55,7 +55,7 @@ async def test_admin_rules_channel_blocked_words_and_caps(
     ]
     for command, options in changes:
         handle = await fake.slash_command(command, options)
-        await handle.wait_ack()
+        await handle.wait_reply()
         assert "Saved" in handle.original["content"], handle.original  # type: ignore[index]
 
     assert "not used in this channel" in await refused(fake, {"prompt": "a cat"}, user="alice")
@@ -65,7 +65,7 @@ async def test_admin_rules_channel_blocked_words_and_caps(
     ok = await fake.slash_command(
         "video", {"prompt": "a cat", "model": "tiny-slow"}, user="alice", channel=videos
     )
-    await ok.wait_ack()
+    await ok.wait_reply()
     assert "Queued as #1" in ok.original["content"]  # type: ignore[index]
     assert "limit is 1" in await refused(fake, {"prompt": "a dog"}, user="alice", channel=videos)
     assert [j.id for j in await store.active_jobs()] == [1]
@@ -91,7 +91,7 @@ async def test_a_german_member_gets_german_replies_and_commands(
     handle = await fake.slash_command(
         "video", {"prompt": "eine Katze am Strand", "model": "tiny-ltx"}, user="jonas"
     )
-    await handle.wait_ack()
+    await handle.wait_reply()
     assert "Eingereiht als #1" in handle.original["content"]  # type: ignore[index]
     status = await wait_until(lambda: next(iter(fake.messages_in("general")), None), what="status")
     assert "Wartet" in status["content"]
@@ -99,7 +99,7 @@ async def test_a_german_member_gets_german_replies_and_commands(
     names = fake.command_names(locale="de")
     assert {"video", "warteschlange", "abbrechen", "zeigen", "einstellungen"} <= set(names)
     queue = await fake.slash_command("warteschlange", {}, user="jonas", locale="de")
-    await queue.wait_ack()
+    await queue.wait_reply()
     assert queue.original["embeds"][0]["title"] == "Deine Clips"  # type: ignore[index]
 
 
@@ -110,31 +110,31 @@ async def test_queue_top_show_info_and_delete(
     fake.add_user("alice")
     worker.start()
     clip = await make_clip(fake, store, "a paper boat", model="tiny-ltx")
-    await (await fake.click(clip, "vb:vote:1:up", user="alice")).wait_ack()
+    await (await fake.click(clip, "vb:vote:1:up", user="alice")).wait_reply()
 
     queue = await fake.slash_command("queue", {})
-    await queue.wait_ack()
+    await queue.wait_reply()
     assert "no clip waiting" in queue.original["content"]  # type: ignore[index]
 
     top = await fake.slash_command("top", {"period": "day"})
-    await top.wait_ack()
+    await top.wait_reply()
     assert "a paper boat" in top.original["embeds"][0]["description"]  # type: ignore[index]
 
     info = await fake.click(clip, "vb:info:1", user="alice")
-    await info.wait_ack()
+    await info.wait_reply()
     fields = {f["name"]: f["value"] for f in info.original["embeds"][0]["fields"]}  # type: ignore[index]
     assert info.ephemeral and fields["Steps"] == "2" and fields["Votes"] == "👍 1 · 👎 0"
 
     show = await fake.slash_command("show", {"job": 1})
-    await show.wait_ack()
+    await show.wait_reply()
     reposted = show.original
     assert reposted is not None and not show.ephemeral and reposted["attachments"]
 
     not_yours = await fake.click(clip, "vb:delete:1", user="alice")
-    await not_yours.wait_ack()
+    await not_yours.wait_reply()
     assert "Only" in not_yours.original["content"]  # type: ignore[index]
     delete = await fake.click(clip, "vb:delete:1")
-    await delete.wait_ack()
+    await delete.wait_reply()
     await wait_until(lambda: clip["id"] in fake.deleted_messages, what="the clip to be deleted")
     assert await store.get_media(1) is None
     await job_in_state(store, 1, "done")

@@ -34,7 +34,7 @@ async def make_clip(
     fake: DiscordFake, store: JobStore, prompt: str = "a cat on a beach", **options: Any
 ) -> dict[str, Any]:
     handle = await fake.slash_command("video", {"prompt": prompt, **options})
-    await handle.wait_ack()
+    await handle.wait_reply()
     assert handle.ephemeral and "Queued as #" in handle.original["content"]  # type: ignore[index]
     job_id = int(handle.original["content"].split("#")[1].split(":")[0])  # type: ignore[index]
     await job_in_state(store, job_id, "done")
@@ -51,7 +51,7 @@ async def test_video_command_posts_a_playable_clip_with_buttons_and_a_thread(
     handle = await fake.slash_command(
         "video", {"prompt": "a red fox in snow", "model": "tiny-ltx", "seconds": 2}
     )
-    await handle.wait_ack()
+    await handle.wait_reply()
     assert handle.ack_latency is not None and handle.ack_latency < 3.0
     assert handle.ephemeral
     reply = handle.original["content"]  # type: ignore[index]
@@ -84,11 +84,9 @@ async def test_video_command_posts_a_playable_clip_with_buttons_and_a_thread(
         custom_ids(clip)
     )
     await wait_until(lambda: fake.thread_of(clip["id"]), what="the clip's thread")
-    done = await wait_until(
-        lambda: "Done" in fake.message(status["id"])["content"] and fake.message(status["id"]),
-        what="status: done",
-    )
-    assert clip["id"] in done["content"]  # it links to the clip
+    # the status message became the clip: one message in the channel, not two
+    assert clip["id"] == status["id"]
+    assert [m["id"] for m in fake.messages_in("general")] == [status["id"]]
     job = await store.get(1)
     assert job is not None and job.message_id == int(clip["id"]) and job.posted
 
@@ -104,12 +102,12 @@ async def test_votes_count_once_per_member_and_not_for_the_author(
     job_id = int(clip["embeds"][0]["footer"]["text"].lstrip("#"))
 
     click = await fake.click(clip, f"vb:vote:{job_id}:up", user="alice")
-    await click.wait_ack()
+    await click.wait_reply()
     clip = fake.message(clip["id"])
     assert button(clip, f"vb:vote:{job_id}:up")["label"] == "1"
     # alice changes her mind: her vote moves, it is not added
-    await (await fake.click(clip, f"vb:vote:{job_id}:down", user="alice")).wait_ack()
-    await (await fake.click(fake.message(clip["id"]), f"vb:vote:{job_id}:up", user="bob")).wait_ack()
+    await (await fake.click(clip, f"vb:vote:{job_id}:down", user="alice")).wait_reply()
+    await (await fake.click(fake.message(clip["id"]), f"vb:vote:{job_id}:up", user="bob")).wait_reply()
     clip = fake.message(clip["id"])
     assert (
         button(clip, f"vb:vote:{job_id}:up")["label"],
@@ -117,11 +115,11 @@ async def test_votes_count_once_per_member_and_not_for_the_author(
     ) == ("1", "1")
     # the author cannot vote on their own clip
     own = await fake.click(clip, f"vb:vote:{job_id}:up", user="owner")
-    await own.wait_ack()
+    await own.wait_reply()
     assert own.ephemeral and "own clip" in own.original["content"]  # type: ignore[index]
     assert tuple(await store.vote_counts(job_id)) == (1, 1)
     # bob clicks 👍 again: like a reaction, his vote is taken back
-    await (await fake.click(fake.message(clip["id"]), f"vb:vote:{job_id}:up", user="bob")).wait_ack()
+    await (await fake.click(fake.message(clip["id"]), f"vb:vote:{job_id}:up", user="bob")).wait_reply()
     assert button(fake.message(clip["id"]), f"vb:vote:{job_id}:up")["label"] == "0"
     assert tuple(await store.vote_counts(job_id)) == (0, 1)
 
@@ -136,7 +134,7 @@ async def test_reroll_and_remix_are_posted_in_the_clips_thread(
     thread = await wait_until(lambda: fake.thread_of(clip["id"]), what="the clip's thread")
 
     reroll = await fake.click(clip, f"vb:reroll:{job_id}")
-    await reroll.wait_ack()
+    await reroll.wait_reply()
     assert "Queued as" in reroll.original["content"]  # type: ignore[index]
     remix_button = await fake.click(clip, f"vb:remix:{job_id}")
     await remix_button.wait_ack()
@@ -144,7 +142,7 @@ async def test_reroll_and_remix_are_posted_in_the_clips_thread(
     remix = await fake.submit_modal(
         remix_button, {next(iter(_text_inputs(remix_button.modal))): "waves on rocks at night"}
     )
-    await remix.wait_ack()
+    await remix.wait_reply()
 
     in_thread = await wait_until(
         lambda: len(clip_messages(fake, thread)) >= 2 and clip_messages(fake, thread),
@@ -174,9 +172,9 @@ async def test_cancel_stops_a_queued_and_a_running_job(
     fake = discord_fake
     fake.add_user("alice")
     queued = await fake.slash_command("video", {"prompt": "a slow storm", "model": "tiny-slow"}, user="alice")
-    await queued.wait_ack()
+    await queued.wait_reply()
     cancel = await fake.slash_command("cancel", {}, user="alice")
-    await cancel.wait_ack()
+    await cancel.wait_reply()
     assert "Cancelled #1" in cancel.original["content"]  # type: ignore[index]
     assert (await store.get(1)).state == "cancelled"  # type: ignore[union-attr]
     await wait_until(
@@ -187,17 +185,17 @@ async def test_cancel_stops_a_queued_and_a_running_job(
     running = await fake.slash_command(
         "video", {"prompt": "another slow storm", "model": "tiny-slow"}, user="alice"
     )
-    await running.wait_ack()
+    await running.wait_reply()
     worker.start()
     await job_in_state(store, 2, "running")
     cancel = await fake.slash_command("cancel", {"job": 2}, user="alice")
-    await cancel.wait_ack()
+    await cancel.wait_reply()
     assert "Cancelled #2" in cancel.original["content"]  # type: ignore[index]
     job = await job_in_state(store, 2, "cancelled")
     assert job.step < job.total_steps
     # the worker let go of it: the next job renders
     done = await fake.slash_command("video", {"prompt": "a quick cat", "model": "tiny-ltx"}, user="alice")
-    await done.wait_ack()
+    await done.wait_reply()
     await job_in_state(store, 3, "done")
 
 
@@ -208,7 +206,7 @@ async def test_a_clip_finished_while_the_bot_was_down_is_posted_once_and_its_but
     fake.add_user("alice")
     await bot_runner.start()
     handle = await fake.slash_command("video", {"prompt": "a lighthouse", "model": "tiny-ltx"})
-    await handle.wait_ack()
+    await handle.wait_reply()
     await bot_runner.stop()
     worker.start()
     await job_in_state(store, 1, "done")
@@ -222,7 +220,7 @@ async def test_a_clip_finished_while_the_bot_was_down_is_posted_once_and_its_but
     await bot_runner.stop()
     await bot_runner.start()  # a second restart posts nothing again
     vote = await fake.click(clip, "vb:vote:1:up", user="alice")
-    await vote.wait_ack()
+    await vote.wait_reply()
     assert button(fake.message(clip["id"]), "vb:vote:1:up")["label"] == "1"
     assert len(clip_messages(fake, "general")) == 1
     assert len(fake.threads("general")) == 1
@@ -235,7 +233,7 @@ async def test_the_status_message_shows_progress_at_most_every_3_seconds(
     worker.start()
     await wait_until(store.live_workers, what="the worker to register")
     handle = await fake.slash_command("video", {"prompt": "a candle burning down", "model": "tiny-slow"})
-    await handle.wait_ack()
+    await handle.wait_reply()
     status = await wait_until(lambda: next(iter(fake.messages_in("general")), None), what="status")
 
     def rendering_edits() -> list[str]:
@@ -243,7 +241,7 @@ async def test_the_status_message_shows_progress_at_most_every_3_seconds(
         return [text for text in texts if "Rendering" in text]
 
     await wait_until(lambda: len(rendering_edits()) >= 3, timeout=60, what="three progress edits")
-    await (await fake.slash_command("cancel", {})).wait_ack()
+    await (await fake.slash_command("cancel", {})).wait_reply()
     await wait_until(
         lambda: "Cancelled" in fake.message(status["id"])["content"], what="the status to say so"
     )

@@ -1228,6 +1228,10 @@ class DiscordFake:
             event = message | {"guild_id": channel.guild_id}
             await self.gateway.dispatch("MESSAGE_UPDATE", event, intent=INTENT_GUILD_MESSAGES)
 
+    async def delete_message(self, message_id: str | int) -> None:
+        """A member or moderator deletes a message in Discord's own client."""
+        await self._remove_message(self.messages[str(message_id)])
+
     async def _remove_message(self, message: dict[str, Any]) -> None:
         self.messages.pop(message["id"], None)
         self.deleted_messages[message["id"]] = message

@@ -1,0 +1,192 @@
+"""A posted clip: its message (header, embed, buttons) and what each button does.
+
+Buttons are ``DynamicItem`` templates over custom ids such as ``vb:vote:<job>:up``: the id and the job
+store hold all their state, so they work after a restart. Every button shares one base,
+:class:`ClipButton`: its ``interaction_check`` finds the clip (on this server, not deleted) and checks
+who may press it, and its callback gives every failure the same error path as a command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import discord
+
+from bot.i18n import t
+from bot.replies import Interaction, answer, is_moderator, report_error
+from bot.submit import submit_or_explain
+from bot.text import clip_embed, details_embed, header
+from db.spec import PROMPT_MAX_CHARS
+from db.store import Job, VoteCounts, VoteRefused
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
+
+
+class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vb:(?P<action>\w+):(?P<job>\d+)"):
+    """A button under a clip. Subclasses set ``action`` and ``emoji`` (and ``owner_only``) and
+    implement :meth:`pressed`; the clip is looked up once, in ``interaction_check``."""
+
+    action: ClassVar[str]
+    emoji: ClassVar[str]
+    owner_only: ClassVar[bool] = False  # only the clip's author or a moderator may press it
+
+    def __init__(
+        self, job_id: int, *, suffix: str = "", label: str | None = None, emoji: str | None = None
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle.secondary,
+                emoji=emoji or self.emoji,
+                label=label,
+                custom_id=f"vb:{self.action}:{job_id}{suffix}",
+            )
+        )
+        self.job_id = job_id
+        self.job: Job | None = None
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> Self:
+        return cls(int(match["job"]))
+
+    async def interaction_check(self, interaction: Interaction) -> bool:
+        locale = interaction.locale
+        try:
+            job = await interaction.client.store.get(self.job_id)
+            if job is None or job.guild_id != interaction.guild_id or job.deleted:
+                await answer(interaction, t(locale, "error.unknown_job", job=self.job_id))
+                return False
+            if self.owner_only and job.user_id != interaction.user.id and not is_moderator(interaction):
+                await answer(interaction, t(locale, "error.not_yours"))
+                return False
+        except Exception as error:
+            await report_error(interaction, error)
+            return False
+        self.job = job
+        return True
+
+    async def callback(self, interaction: Interaction) -> None:
+        assert self.job is not None
+        try:
+            await self.pressed(interaction, self.job)
+        except Exception as error:
+            await report_error(interaction, error)
+
+    async def pressed(self, interaction: Interaction, job: Job) -> None:
+        raise NotImplementedError
+
+
+class VoteButton(ClipButton, template=r"vb:vote:(?P<job>\d+):(?P<dir>up|down)"):
+    action = "vote"
+    emoji = "👍"
+
+    def __init__(self, job_id: int, direction: str, count: int = 0) -> None:
+        emoji = "👍" if direction == "up" else "👎"
+        super().__init__(job_id, suffix=f":{direction}", label=str(count), emoji=emoji)
+        self.direction = direction
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> Self:
+        return cls(int(match["job"]), match["dir"])
+
+    async def pressed(self, interaction: Interaction, job: Job) -> None:
+        try:
+            votes = await interaction.client.store.vote(
+                job.id, interaction.user.id, 1 if self.direction == "up" else -1, toggle=True
+            )
+        except VoteRefused as refused:
+            await answer(interaction, t(interaction.locale, f"vote.{refused.code}", **refused.params))
+            return
+        await interaction.response.edit_message(view=clip_view(job.id, votes))
+
+
+class RerollButton(ClipButton, template=r"vb:reroll:(?P<job>\d+)"):
+    action = "reroll"
+    emoji = "🔁"
+
+    async def pressed(self, interaction: Interaction, job: Job) -> None:
+        await submit_or_explain(interaction, replace(job.spec, seed=None), kind="reroll", parent=job)
+
+
+class RemixModal(discord.ui.Modal):
+    def __init__(self, parent: Job, locale: str) -> None:
+        super().__init__(
+            title=t(locale, "remix.title", job=parent.id), custom_id=f"vb:remixmodal:{parent.id}"
+        )
+        self.parent = parent
+        self.prompt: discord.ui.TextInput[RemixModal] = discord.ui.TextInput(
+            label=t(locale, "remix.prompt"),
+            style=discord.TextStyle.paragraph,
+            default=parent.spec.prompt[:PROMPT_MAX_CHARS],
+            max_length=PROMPT_MAX_CHARS,
+        )
+        self.add_item(self.prompt)
+
+    async def on_submit(self, interaction: Interaction) -> None:
+        # the same seed: the remix differs from its parent by the words alone
+        spec = replace(self.parent.spec, prompt=self.prompt.value)
+        await submit_or_explain(interaction, spec, kind="remix", parent=self.parent)
+
+    async def on_error(self, interaction: Interaction, error: Exception) -> None:
+        await report_error(interaction, error)
+
+
+class RemixButton(ClipButton, template=r"vb:remix:(?P<job>\d+)"):
+    action = "remix"
+    emoji = "✏️"
+
+    async def pressed(self, interaction: Interaction, job: Job) -> None:
+        await interaction.response.send_modal(RemixModal(job, interaction.locale.value))
+
+
+class InfoButton(ClipButton, template=r"vb:info:(?P<job>\d+)"):
+    action = "info"
+    emoji = "ℹ️"
+
+    async def pressed(self, interaction: Interaction, job: Job) -> None:
+        bot = interaction.client
+        votes = await bot.store.vote_counts(job.id)
+        embed = details_embed(job, votes, interaction.locale.value, bot.model_title(job.model))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+class DeleteButton(ClipButton, template=r"vb:delete:(?P<job>\d+)"):
+    action = "delete"
+    emoji = "🗑️"
+    owner_only = True
+
+    async def pressed(self, interaction: Interaction, job: Job) -> None:
+        await interaction.response.send_message(t(interaction.locale, "deleted", job=job.id), ephemeral=True)
+        if interaction.message is not None:
+            with contextlib.suppress(discord.NotFound):
+                await interaction.message.delete()
+        await interaction.client.store.delete_clip(job.id)
+
+
+CLIP_BUTTONS: tuple[type[ClipButton], ...] = (VoteButton, RerollButton, RemixButton, InfoButton, DeleteButton)
+
+
+def clip_view(job_id: int, votes: VoteCounts) -> discord.ui.View:
+    """The buttons under a clip; the vote buttons show the counts."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(VoteButton(job_id, "up", votes.up))
+    view.add_item(VoteButton(job_id, "down", votes.down))
+    for button in (RerollButton, RemixButton, InfoButton, DeleteButton):
+        view.add_item(button(job_id))
+    return view
+
+
+def clip_message(bot: VideoBot, job: Job, votes: VoteCounts) -> tuple[str, discord.Embed, discord.ui.View]:
+    """Content, embed and buttons of a posted clip."""
+    return (
+        header(job, job.locale),
+        clip_embed(job, votes, job.locale, bot.model_title(job.model)),
+        clip_view(job.id, votes),
+    )

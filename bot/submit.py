@@ -1,0 +1,110 @@
+"""Queue a clip for a member: check it against the server's rules and the presets, store it fairly,
+tell the member where it stands, and post its status message. Every way of asking for a clip goes
+through here (/video, reroll, remix, and the features built on them)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.i18n import t
+from bot.replies import Interaction, RefusedError, answer, think
+from bot.status import post_status
+from bot.text import where_in_queue
+from db.cost import estimate_gpu_seconds
+from db.spec import JobSpec, SpecError, resolve_spec
+from db.store import CapExceeded, Job, JobKind
+
+if TYPE_CHECKING:
+    from db.store import GuildSettings, WorkerInfo
+
+
+def role_ids(member: discord.abc.User) -> list[int]:
+    return [role.id for role in getattr(member, "roles", [])]
+
+
+def check_rules(interaction: Interaction, settings: GuildSettings, spec: JobSpec, *, in_thread: bool) -> None:
+    """The server's rules for a new clip (channel, blocked words); raises RefusedError."""
+    locale = interaction.locale.value
+    assert interaction.channel_id is not None
+    if not in_thread and not settings.allows_channel(interaction.channel_id):
+        channels = ", ".join(f"<#{c}>" for c in settings.allowed_channel_ids)
+        raise RefusedError(t(locale, "error.channel", channels=channels))
+    word = settings.blocked_word_in(f"{spec.prompt}\n{spec.negative_prompt}")
+    channel = interaction.channel
+    age_restricted = bool(channel is not None and getattr(channel, "is_nsfw", lambda: False)())
+    if word is not None and not (settings.nsfw_allowed and age_restricted):
+        raise RefusedError(t(locale, "error.blocked_word", word=word))
+
+
+def workers_note(workers: list[WorkerInfo], locale: str) -> str:
+    """A line for the member when no GPU worker is ready yet: one is starting, or none is online."""
+    if any(w.state == "ready" for w in workers):
+        return ""
+    if any(w.state == "starting" for w in workers):
+        return "\n" + t(locale, "queued.worker_starting")
+    return "\n" + t(locale, "queued.no_workers")
+
+
+async def submit(
+    interaction: Interaction, spec: JobSpec, *, kind: JobKind = "new", parent: Job | None = None
+) -> Job:
+    """Check and queue a clip, answer the member, post the status message.
+
+    Acknowledges the interaction first, so the 3-second deadline never waits for the job store.
+    Raises RefusedError (nothing queued) with the reason in the member's language."""
+    bot = interaction.client
+    locale = interaction.locale.value
+    if interaction.guild_id is None or interaction.channel_id is None:
+        raise RefusedError(t(locale, "error.guild_only"))
+    # members choose among the presets; folders and hub ids are for the operator (no probing the host)
+    if spec.model is not None and spec.model not in bot.catalog:
+        choices = ", ".join(bot.catalog.names())
+        raise RefusedError(t(locale, "spec.unknown_model", model=spec.model[:100], choices=choices))
+    await think(interaction)
+    settings = await bot.store.get_settings(interaction.guild_id)
+    check_rules(interaction, settings, spec, in_thread=parent is not None)
+    channel_id = interaction.channel_id
+    if parent is not None:
+        channel_id = parent.thread_id or parent.channel_id
+    try:
+        plan = resolve_spec(spec, bot.catalog)
+    except SpecError as exc:
+        raise RefusedError(t(locale, f"spec.{exc.code}", **exc.params)) from exc
+    workers = await bot.store.live_workers()
+    served = sorted({m for w in workers if w.state != "paused" for m in w.models})
+    if served and plan.spec.model not in served:
+        raise RefusedError(
+            t(locale, "error.model_offline", model=plan.preset.title, choices=", ".join(served))
+        )
+    try:
+        job = await bot.store.enqueue(
+            interaction.guild_id,
+            channel_id,
+            interaction.user.id,
+            plan.spec,
+            estimate_gpu_seconds(plan),
+            weight=settings.weight_for_roles(role_ids(interaction.user)),
+            parent_id=parent.id if parent else None,
+            kind=kind,
+            locale=locale,
+        )
+    except CapExceeded as exc:
+        raise RefusedError(t(locale, f"cap.{exc.code}", **exc.params)) from exc
+    position = await bot.store.queue_position(job.id)
+    where = where_in_queue(position.position, position.eta_s, locale)
+    await answer(
+        interaction, t(locale, "queued.ack", job=job.id, where=where) + workers_note(workers, locale)
+    )
+    await post_status(bot, job, channel_id, position)
+    return job
+
+
+async def submit_or_explain(
+    interaction: Interaction, spec: JobSpec, *, kind: JobKind = "new", parent: Job | None = None
+) -> None:
+    try:
+        await submit(interaction, spec, kind=kind, parent=parent)
+    except RefusedError as refused:
+        await answer(interaction, str(refused))

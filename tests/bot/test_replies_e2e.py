@@ -1,0 +1,125 @@
+"""Every reply right: buttons and modals that fail still answer, deleted clips are gone, totals are
+exact, a starting worker is announced, and one message per clip stays in the channel."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.app import VideoBot
+from bot.cogs.video import seconds_range
+from db.store import JobStore
+from tests.bot.conftest import WorkerProcess, job_in_state, wait_until
+from tests.bot.test_video_e2e import clip_messages, make_clip
+from tests.discord_fake import DiscordFake
+from tests.store.helpers import spec
+
+
+def break_table(db_path: Path, table: str) -> None:
+    """A real fault in the job store: the table the next call needs is gone."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(f"ALTER TABLE {table} RENAME TO {table}_gone")
+
+
+async def test_a_failing_button_answers_with_an_apology_and_a_reference_in_german(
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore, db_path: Path
+) -> None:
+    fake = discord_fake
+    fake.add_user("jonas", locale="de")
+    worker.start()
+    clip = await make_clip(fake, store, "a kite", model="tiny-ltx")
+    break_table(db_path, "votes")
+    click = await fake.click(clip, "vb:vote:1:up", user="jonas", locale="de")
+    reply = await click.wait_reply()
+    assert click.ephemeral and reply["content"].startswith("Bei uns ist etwas schiefgegangen (Fehler ")
+
+
+async def test_a_failing_modal_answers_with_an_apology_and_a_reference(
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore, db_path: Path
+) -> None:
+    fake = discord_fake
+    worker.start()
+    clip = await make_clip(fake, store, "a kite", model="tiny-ltx")
+    opened = await fake.click(clip, "vb:remix:1")
+    await opened.wait_ack()
+    assert opened.modal is not None
+    field = opened.modal["components"][0]["components"][0]["custom_id"]
+    break_table(db_path, "jobs")
+    submitted = await fake.submit_modal(opened, {field: "a kite at night"})
+    reply = await submitted.wait_reply()
+    assert submitted.ephemeral and "Something went wrong on our side (error " in reply["content"]
+
+
+async def test_a_deleted_clip_leaves_top_and_show(
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+) -> None:
+    fake = discord_fake
+    fake.add_user("alice")
+    worker.start()
+    clip = await make_clip(fake, store, "a paper boat", model="tiny-ltx")
+    await (await fake.click(clip, "vb:vote:1:up", user="alice")).wait_reply()
+    top = await fake.slash_command("top", {"period": "day"})
+    assert "a paper boat" in (await top.wait_reply())["embeds"][0]["description"]
+
+    await (await fake.click(clip, "vb:delete:1")).wait_reply()
+    await wait_until(lambda: clip["id"] in fake.deleted_messages, what="the clip to be deleted")
+    await wait_until(lambda: store.get(1), what="the job")
+    await job_in_state(store, 1, "done")
+    await wait_until(lambda: _deleted(store, 1), what="the clip to be marked deleted")
+    top = await fake.slash_command("top", {"period": "day"})
+    assert "No voted clips" in (await top.wait_reply())["content"]
+    show = await fake.slash_command("show", {"job": 1})
+    assert "There is no clip #1" in (await show.wait_reply())["content"]
+
+
+async def _deleted(store: JobStore, job_id: int) -> bool:
+    job = await store.get(job_id)
+    return job is not None and job.deleted
+
+
+async def test_queue_counts_exactly_the_clips_waiting_on_this_server(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+) -> None:
+    guild = int(discord_fake.guild.id)
+    for user in range(250):  # more than one page of active jobs, in this server
+        await store.enqueue(guild, 1, 10_000 + user, spec(), 1.0)
+    for user in range(30):  # and another server's queue, which is none of ours
+        await store.enqueue(guild + 1, 1, 20_000 + user, spec(), 1.0)
+    queue = await discord_fake.slash_command("queue", {})
+    assert "250 waiting on this server" in (await queue.wait_reply())["content"]
+
+
+async def test_a_worker_that_is_starting_is_announced_instead_of_none_online(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+) -> None:
+    await store.register_worker("w-starting", "host", "cpu", ["tiny-ltx"], state="starting")
+    handle = await discord_fake.slash_command("video", {"prompt": "a kite", "model": "tiny-ltx"})
+    reply = (await handle.wait_reply())["content"]
+    assert "A GPU worker is starting" in reply and "No GPU worker is online" not in reply
+
+
+async def test_video_declares_the_lengths_the_presets_allow(discord_fake: DiscordFake, bot: VideoBot) -> None:
+    video = next(c for c in discord_fake.registered_commands() if c["name"] == "video")
+    seconds = next(o for o in video["options"] if o["name"] == "seconds")
+    low, high = seconds_range(bot)
+    assert (seconds["min_value"], seconds["max_value"]) == (low, high)
+    assert low <= min(p.min_seconds for p in bot.catalog) < low + 0.1 and low >= 1.0
+    assert high >= max(p.max_seconds for p in bot.catalog)
+
+
+async def test_a_clip_whose_status_message_was_deleted_is_posted_once_as_a_message_of_its_own(
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+) -> None:
+    fake = discord_fake
+    handle = await fake.slash_command("video", {"prompt": "a lighthouse", "model": "tiny-ltx"})
+    await handle.wait_reply()
+    status = await wait_until(lambda: next(iter(fake.messages_in("general")), None), what="status")
+    await fake.delete_message(status["id"])  # a moderator tidied the channel
+    worker.start()
+    await job_in_state(store, 1, "done")
+    clip = await wait_until(lambda: next(iter(clip_messages(fake, "general")), None), what="the clip")
+    assert clip["id"] != status["id"] and "#1" in clip["content"]
+    await wait_until(lambda: store.get(1), what="job")
+    job = await store.get(1)
+    assert job is not None and job.message_id == int(clip["id"])
+    assert len(clip_messages(fake, "general")) == 1
