@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import re
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -29,10 +31,28 @@ class Media:
     poster: bytes  # PNG
 
 
+INPUT_REF = re.compile(r"^[0-9a-f]{64}\.(png|jpg|webp)$")  # sha256 of the bytes, and the format
+
+
+def input_ref(data: bytes, extension: str) -> str:
+    """The reference of a member's picture: its content hash, so the same picture is stored once."""
+    ref = f"{hashlib.sha256(data).hexdigest()}.{extension}"
+    if not INPUT_REF.match(ref):
+        raise ValueError(f"pictures are png, jpg or webp, not {extension!r}")
+    return ref
+
+
 class MediaStore(ABC):
     @abstractmethod
     async def put(self, job_id: int, video: bytes, poster: bytes) -> str:
         """Store a clip's bytes (replacing earlier ones); a reference to record in the job."""
+
+    @abstractmethod
+    async def put_input(self, data: bytes, extension: str) -> str:
+        """Store a member's picture before its job is queued; the reference the job's spec names."""
+
+    @abstractmethod
+    async def get_input(self, ref: str) -> bytes | None: ...
 
     @abstractmethod
     async def get(self, job_id: int) -> Media | None: ...
@@ -51,6 +71,34 @@ def _write_atomically(path: Path, data: bytes) -> None:
 class FileMedia(MediaStore):
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
+
+    def input_path(self, ref: str) -> Path:
+        if not INPUT_REF.match(ref):  # a reference is a hash: never a path into the disk
+            raise ValueError(f"not a picture reference: {ref!r}")
+        return self.directory / "inputs" / ref
+
+    async def put_input(self, data: bytes, extension: str) -> str:
+        ref = input_ref(data, extension)
+        path = self.input_path(ref)
+
+        def write() -> None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                _write_atomically(path, data)
+
+        await asyncio.to_thread(write)
+        return ref
+
+    async def get_input(self, ref: str) -> bytes | None:
+        path = self.input_path(ref)
+
+        def read() -> bytes | None:
+            try:
+                return path.read_bytes()
+            except FileNotFoundError:
+                return None
+
+        return await asyncio.to_thread(read)
 
     def paths(self, job_id: int) -> tuple[Path, Path]:
         return self.directory / f"{job_id}.mp4", self.directory / f"{job_id}.png"
@@ -94,6 +142,19 @@ class FileMedia(MediaStore):
 class DatabaseMedia(MediaStore):
     def __init__(self, connector: Connector) -> None:
         self._db = connector
+
+    async def put_input(self, data: bytes, extension: str) -> str:
+        ref = input_ref(data, extension)
+        async with self._db.transaction() as tx:
+            await tx.execute("put_input", ref=ref, data=data, now=time.time())
+        return ref
+
+    async def get_input(self, ref: str) -> bytes | None:
+        if not INPUT_REF.match(ref):
+            raise ValueError(f"not a picture reference: {ref!r}")
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetch_one("get_input", ref=ref)
+        return None if row is None else bytes(row["data"])
 
     async def put(self, job_id: int, video: bytes, poster: bytes) -> str:
         async with self._db.transaction() as tx:

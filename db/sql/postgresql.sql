@@ -59,3 +59,11 @@ SELECT video, poster FROM media WHERE job_id = :job_id;
 -- name: delete_media
 -- Forget a clip's mp4 and poster.
 DELETE FROM media WHERE job_id = :job_id;
+
+-- name: put_input
+-- Store a member's picture under its content hash (the same picture twice is stored once).
+INSERT INTO inputs (ref, data, created_at) VALUES (:ref, :data, :now) ON CONFLICT (ref) DO NOTHING;
+
+-- name: get_input
+-- A member's picture by its reference.
+SELECT data FROM inputs WHERE ref = :ref;

@@ -591,6 +591,10 @@ class JobStore:
                 current = row["parent_id"]
         return chain[::-1]
 
+    async def extends_in_chain(self, job_id: int) -> int:
+        """How many extends led to this clip (0 for a clip that extends nothing)."""
+        return sum(1 for job in await self.lineage(job_id) if job.kind == "extend")
+
     async def children(self, job_id: int) -> list[Job]:
         """Rerolls, remixes and extensions made from a clip, oldest first."""
         async with self._db.transaction(write=False) as tx:
@@ -625,6 +629,14 @@ class JobStore:
 
     async def get_media(self, job_id: int) -> Media | None:
         return await self._media.get(job_id)
+
+    async def put_input(self, data: bytes, extension: str) -> str:
+        """Store a member's picture (``png``, ``jpg`` or ``webp``) where every worker reads it, before
+        its job is queued; the reference to put in the spec (``image_ref``)."""
+        return await self._media.put_input(data, extension)
+
+    async def get_input(self, ref: str) -> bytes | None:
+        return await self._media.get_input(ref)
 
     async def delete_media(self, job_id: int) -> bool:
         return await self._media.delete(job_id)

@@ -208,6 +208,8 @@ class GuildSettings:
     role_weights: Mapping[int, float] = field(default_factory=dict)  # role id -> share of the GPUs
     nsfw_allowed: bool = False
     blocked_words: tuple[str, ...] = ()
+    max_extends: int = 4  # how many times a chain of clips may be extended (about 20 s with LTX-Video)
+    sound: bool = True  # keep the sound of models that make it
 
     def weight_for_roles(self, role_ids: Iterable[int]) -> float:
         """A member's weight: the best of their roles' weights, 1 without any."""
@@ -230,6 +232,8 @@ class GuildSettings:
             "allowed_channel_ids": list(self.allowed_channel_ids),
             "role_weights": {str(k): v for k, v in self.role_weights.items()},
             "blocked_words": list(self.blocked_words),
+            "max_extends": self.max_extends,
+            "sound": self.sound,
         }
         return {
             "guild_id": self.guild_id,
@@ -252,6 +256,8 @@ class GuildSettings:
             role_weights={int(k): float(v) for k, v in data.get("role_weights", {}).items()},
             nsfw_allowed=bool(row["nsfw_allowed"]),
             blocked_words=tuple(data.get("blocked_words", ())),
+            max_extends=int(data.get("max_extends", cls.max_extends)),
+            sound=bool(data.get("sound", cls.sound)),
         )
 
 
@@ -265,7 +271,7 @@ def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in changes.items():
         if name == "allowed_channel_ids":
             out[name] = tuple(sorted({int(c) for c in value}))
-        elif name in ("max_queued_per_user", "daily_clips_per_user", "max_running_per_user"):
+        elif name in ("max_queued_per_user", "daily_clips_per_user", "max_running_per_user", "max_extends"):
             lowest = 1 if name == "max_running_per_user" else 0
             if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= 10_000:
                 raise SettingsError("bad_count", name=name, lowest=lowest)
@@ -275,7 +281,7 @@ def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
             if any(not 0.1 <= w <= 100 for w in weights.values()):
                 raise SettingsError("bad_weight")
             out[name] = weights
-        elif name == "nsfw_allowed":
+        elif name in ("nsfw_allowed", "sound"):
             out[name] = bool(value)
         elif name == "blocked_words":
             if isinstance(value, str):

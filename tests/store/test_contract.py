@@ -229,6 +229,28 @@ async def test_lineage_follows_rerolls_and_remixes(store: JobStore) -> None:
     assert [(j.id, j.kind) for j in await store.children(original.id)] == [(remix.id, "remix")]
 
 
+async def test_extends_in_chain_counts_only_extends_up_to_the_original(store: JobStore) -> None:
+    original = await submit(store, 1)
+    assert await store.extends_in_chain(original.id) == 0
+    first = await store.enqueue(GUILD, CHANNEL, 2, spec("more"), 30, parent_id=original.id, kind="extend")
+    remix = await store.enqueue(GUILD, CHANNEL, 3, spec("other"), 30, parent_id=first.id, kind="remix")
+    second = await store.enqueue(GUILD, CHANNEL, 4, spec("again"), 30, parent_id=remix.id, kind="extend")
+    assert [await store.extends_in_chain(j.id) for j in (first, remix, second)] == [1, 1, 2]
+
+
+async def test_a_deleted_clip_keeps_its_row_for_the_chain_but_leaves_top(store: JobStore) -> None:
+    job = await submit(store, 1)
+    assert await store.claim_next("w1", [MODEL], 60) is not None
+    assert await store.finish(job.id, "w1", result())
+    await store.vote(job.id, 2, 1)
+    assert [c.job.id for c in await store.top(GUILD, 0)] == [job.id]
+    assert await store.delete_clip(job.id)
+    assert not await store.delete_clip(job.id)  # once
+    deleted = await store.get(job.id)
+    assert deleted is not None and deleted.deleted
+    assert await store.top(GUILD, 0) == []
+
+
 # ---- caps ------------------------------------------------------------------------------------------
 
 
@@ -467,6 +489,31 @@ async def test_media_round_trip_and_reachable_from_another_process(store: JobSto
         await other.close()
     assert await store.get_media(job.id) is None
     assert ref
+
+
+async def test_a_members_picture_is_stored_once_by_its_hash_and_read_from_another_process(
+    store: JobStore, store_url: str
+) -> None:
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    ref = await store.put_input(picture, "png")
+    assert ref == await store.put_input(picture, "png")  # the same picture twice: one copy
+    other = await open_store(store_url)  # a GPU worker on another connection (or host)
+    try:
+        assert await other.get_input(ref) == picture
+        assert await other.get_input("0" * 64 + ".png") is None
+        with pytest.raises(ValueError):
+            await other.get_input("../../etc/passwd")  # a reference is a hash, never a path
+    finally:
+        await other.close()
+
+
+async def test_a_servers_extend_cap_and_sound_setting_persist(store: JobStore) -> None:
+    assert (await store.get_settings(GUILD)).max_extends == 4
+    changed = await store.update_settings(GUILD, max_extends=1, sound=False)
+    assert (changed.max_extends, changed.sound) == (1, False)
+    assert await store.get_settings(GUILD) == changed
+    with pytest.raises(SettingsError, match="max_extends"):
+        await store.update_settings(GUILD, max_extends=-1)
 
 
 async def test_sqlite_media_lives_next_to_the_database(tmp_path: Path) -> None:
