@@ -49,6 +49,7 @@ def plan_children(args: argparse.Namespace) -> list[Child]:
     env = dict(os.environ)
     database = ["--database", args.database] if args.database else []
     children = [Child("bot", [*base, "bot", *database], env)]
+    env = {k: v for k, v in env.items() if k != "DISCORD_TOKEN"}  # a GPU worker never talks to Discord
     gpus = visible_gpus()
     if gpus:
         for gpu in gpus:
