@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -17,9 +18,9 @@ import discord
 
 from bot.i18n import t
 from bot.replies import Interaction, answer, is_moderator, report_error
-from bot.submit import submit_or_explain
+from bot.submit import extend_refusal, submit_or_explain
 from bot.text import clip_embed, details_embed, header
-from db.spec import PROMPT_MAX_CHARS
+from db.spec import PROMPT_MAX_CHARS, JobSpec
 from db.store import Job, VoteCounts, VoteRefused
 
 if TYPE_CHECKING:
@@ -146,6 +147,60 @@ class RemixButton(ClipButton, template=r"vb:remix:(?P<job>\d+)"):
         await interaction.response.send_modal(RemixModal(job, interaction.locale.value))
 
 
+class ExtendModal(discord.ui.Modal):
+    """What happens next: prefilled with the clip's own prompt."""
+
+    def __init__(self, parent: Job, locale: str) -> None:
+        super().__init__(
+            title=t(locale, "extend.title", job=parent.id), custom_id=f"vb:extendmodal:{parent.id}"
+        )
+        self.parent = parent
+        self.prompt: discord.ui.TextInput[ExtendModal] = discord.ui.TextInput(
+            label=t(locale, "extend.prompt"),
+            style=discord.TextStyle.paragraph,
+            default=parent.spec.prompt[:PROMPT_MAX_CHARS],
+            max_length=PROMPT_MAX_CHARS,
+        )
+        self.add_item(self.prompt)
+
+    async def on_submit(self, interaction: Interaction) -> None:
+        await submit_or_explain(
+            interaction, extend_spec(self.parent, self.prompt.value), kind="extend", parent=self.parent
+        )
+
+    async def on_error(self, interaction: Interaction, error: Exception) -> None:
+        await report_error(interaction, error)
+
+
+def extend_spec(parent: Job, prompt: str) -> JobSpec:
+    """A continuation of ``parent``: its model, size and negative prompt, a new seed and the model's
+    default length for the part that is added."""
+    return replace(
+        parent.spec,
+        prompt=prompt,
+        seed=None,
+        seconds=None,
+        start_image=False,
+        image_ref=None,
+        continues=parent.id,
+    )
+
+
+class ExtendButton(ClipButton, template=r"vb:extend:(?P<job>\d+)"):
+    """Anyone may extend anyone's clip; the extend is queued fairly and charged to the extender."""
+
+    action = "extend"
+    emoji = "➕"
+
+    async def pressed(self, interaction: Interaction, job: Job) -> None:
+        settings = await interaction.client.store.get_settings(job.guild_id)
+        refusal = await extend_refusal(interaction, job, settings)
+        if refusal is not None:  # say so before the member writes a prompt
+            await answer(interaction, refusal)
+            return
+        await interaction.response.send_modal(ExtendModal(job, interaction.locale.value))
+
+
 class InfoButton(ClipButton, template=r"vb:info:(?P<job>\d+)"):
     action = "info"
     emoji = "ℹ️"
@@ -153,7 +208,8 @@ class InfoButton(ClipButton, template=r"vb:info:(?P<job>\d+)"):
     async def pressed(self, interaction: Interaction, job: Job) -> None:
         bot = interaction.client
         votes = await bot.store.vote_counts(job.id)
-        embed = details_embed(job, votes, interaction.locale.value, bot.model_title(job.model))
+        lineage = await bot.store.lineage(job.id)
+        embed = details_embed(job, votes, interaction.locale.value, bot.model_title(job.model), lineage)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
@@ -170,7 +226,14 @@ class DeleteButton(ClipButton, template=r"vb:delete:(?P<job>\d+)"):
         await interaction.client.store.delete_clip(job.id)
 
 
-CLIP_BUTTONS: tuple[type[ClipButton], ...] = (VoteButton, RerollButton, RemixButton, InfoButton, DeleteButton)
+CLIP_BUTTONS: tuple[type[ClipButton], ...] = (
+    VoteButton,
+    RerollButton,
+    RemixButton,
+    ExtendButton,
+    InfoButton,
+    DeleteButton,
+)
 
 
 def clip_view(job_id: int, votes: VoteCounts) -> discord.ui.View:
@@ -178,15 +241,17 @@ def clip_view(job_id: int, votes: VoteCounts) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton(job_id, "up", votes.up))
     view.add_item(VoteButton(job_id, "down", votes.down))
-    for button in (RerollButton, RemixButton, InfoButton, DeleteButton):
+    for button in (RerollButton, RemixButton, ExtendButton, InfoButton, DeleteButton):
         view.add_item(button(job_id))
     return view
 
 
-def clip_message(bot: VideoBot, job: Job, votes: VoteCounts) -> tuple[str, discord.Embed, discord.ui.View]:
-    """Content, embed and buttons of a posted clip."""
+def clip_message(
+    bot: VideoBot, job: Job, votes: VoteCounts, lineage: Sequence[Job] = ()
+) -> tuple[str, discord.Embed, discord.ui.View]:
+    """Content, embed and buttons of a posted clip; ``lineage`` credits the chain it builds on."""
     return (
         header(job, job.locale),
-        clip_embed(job, votes, job.locale, bot.model_title(job.model)),
+        clip_embed(job, votes, job.locale, bot.model_title(job.model), lineage),
         clip_view(job.id, votes),
     )

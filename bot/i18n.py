@@ -117,6 +117,20 @@ CATALOG: dict[str, dict[str, str]] = {
     "aspect.1x1": {EN: "1:1 square", DE: "1:1 quadratisch"},
     "aspect.3x2": {EN: "3:2 landscape", DE: "3:2 Querformat"},
     "aspect.2x3": {EN: "2:3 portrait", DE: "2:3 Hochformat"},
+    "cmd.settings.extends": {EN: "extends", DE: "verlängerungen"},
+    "cmd.settings.extends.desc": {
+        EN: "How many times a clip may be extended",
+        DE: "Wie oft ein Clip verlängert werden darf",
+    },
+    "opt.times": {EN: "times", DE: "anzahl"},
+    "opt.times.desc": {EN: "0 turns Extend off", DE: "0 schaltet das Verlängern ab"},
+    "cmd.settings.sound": {EN: "sound", DE: "ton"},
+    "cmd.settings.sound.desc": {
+        EN: "Keep the sound of models that make it",
+        DE: "Den Ton von Modellen behalten, die einen erzeugen",
+    },
+    "opt.enabled": {EN: "enabled", DE: "an"},
+    "opt.enabled.desc": {EN: "Sound on (or muted)", DE: "Ton an (oder stumm)"},
     "period.day": {EN: "Today", DE: "Heute"},
     "period.week": {EN: "This week", DE: "Diese Woche"},
     "period.month": {EN: "This month", DE: "Diesen Monat"},
@@ -161,6 +175,39 @@ CATALOG: dict[str, dict[str, str]] = {
     "queued.worker_starting": {
         EN: "A GPU worker is starting; your clip begins as soon as it is ready.",
         DE: "Ein GPU-Worker startet gerade; dein Clip beginnt, sobald er bereit ist.",
+    },
+    "picture.too_big": {
+        EN: "Your picture is {size_mib} MiB; pictures may have at most {limit_mib} MiB.",
+        DE: "Dein Bild hat {size_mib} MiB; erlaubt sind höchstens {limit_mib} MiB.",
+    },
+    "picture.not_a_picture": {
+        EN: "That file is not a picture I can read: attach a PNG, JPEG or WebP.",
+        DE: "Diese Datei ist kein Bild, das ich lesen kann: hänge ein PNG, JPEG oder WebP an.",
+    },
+    "picture.bad_size": {
+        EN: "Your picture is {width}×{height} pixels; each side must be {low}–{high} pixels.",
+        DE: "Dein Bild hat {width}×{height} Pixel; jede Seite muss {low}–{high} Pixel haben.",
+    },
+    "extend.limit": {
+        EN: "This clip has been extended {count} times, the most this server allows ({limit}).",
+        DE: "Dieser Clip wurde schon {count}-mal verlängert, so oft wie dieser Server erlaubt ({limit}).",
+    },
+    "extend.off": {
+        EN: "Extend is turned off on this server.",
+        DE: "Verlängern ist auf diesem Server abgeschaltet.",
+    },
+    "extend.title": {EN: "Extend #{job}", DE: "#{job} verlängern"},
+    "extend.prompt": {EN: "What happens next", DE: "Wie es weitergeht"},
+    "kind.extend": {EN: "➕ Extend of #{parent}: ", DE: "➕ Verlängerung von #{parent}: "},
+    "embed.credits": {EN: "Credits", DE: "Mitwirkende"},
+    "credit.new": {EN: "#{job} by {author}", DE: "#{job} von {author}"},
+    "credit.reroll": {EN: "🔁 #{job} by {author}", DE: "🔁 #{job} von {author}"},
+    "credit.remix": {EN: "✏️ #{job} by {author}", DE: "✏️ #{job} von {author}"},
+    "credit.extend": {EN: "➕ #{job} by {author}", DE: "➕ #{job} von {author}"},
+    "opt.image": {EN: "image", DE: "bild"},
+    "opt.image.desc": {
+        EN: "A picture to animate (PNG, JPEG or WebP): the clip starts from it",
+        DE: "Ein Bild zum Animieren (PNG, JPEG oder WebP): der Clip beginnt damit",
     },
     "error.not_done": {EN: "Clip #{job} is not finished.", DE: "Clip #{job} ist nicht fertig."},
     "error.media_gone": {
@@ -245,8 +292,8 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "settings.saved": {EN: "Saved. {summary}", DE: "Gespeichert. {summary}"},
     "settings.summary": {
-        EN: "Channels: {channels} · waiting per member: {queued} · rendering per member: {running} · per day: {daily} · blocked words allowed in age-restricted channels: {nsfw} · role weights: {weights} · blocked words: {words}",
-        DE: "Kanäle: {channels} · wartend pro Person: {queued} · rendernd pro Person: {running} · pro Tag: {daily} · gesperrte Wörter in altersbeschränkten Kanälen erlaubt: {nsfw} · Rollengewichte: {weights} · gesperrte Wörter: {words}",
+        EN: "Channels: {channels} · waiting per member: {queued} · rendering per member: {running} · per day: {daily} · blocked words allowed in age-restricted channels: {nsfw} · role weights: {weights} · blocked words: {words} · extends per clip: {extends} · sound: {sound}",
+        DE: "Kanäle: {channels} · wartend pro Person: {queued} · rendernd pro Person: {running} · pro Tag: {daily} · gesperrte Wörter in altersbeschränkten Kanälen erlaubt: {nsfw} · Rollengewichte: {weights} · gesperrte Wörter: {words} · Verlängerungen pro Clip: {extends} · Ton: {sound}",
     },
     "settings.all_channels": {EN: "all", DE: "alle"},
     "settings.none": {EN: "none", DE: "keine"},
@@ -267,6 +314,9 @@ SPEC_ERRORS_DE: dict[str, str] = {
     "guidance_out_of_range": "Guidance muss zwischen {low} und {high} liegen; du wolltest {value}.",
     "fps_out_of_range": "Die Bildrate muss zwischen {low} und {high} fps liegen; du wolltest {value}.",
     "seed_out_of_range": "Der Seed muss eine ganze Zahl von 0 bis {high} sein; du hast {value} angegeben.",
+    "no_image": "{model} kann nicht von einem Bild ausgehen. Diese Modelle können es: {choices}.",
+    "no_continue": "{model} kann keinen Clip fortsetzen. Diese Modelle können es: {choices}.",
+    "image_and_continue": "Ein Clip beginnt entweder mit einem Bild oder setzt einen Clip fort, nicht beides.",
 }
 CATALOG.update(
     {f"spec.{code}": {EN: english, DE: SPEC_ERRORS_DE[code]} for code, english in SpecError.MESSAGES.items()}

@@ -4,11 +4,14 @@ through here (/video, reroll, remix, and the features built on them)."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
 
 from bot.i18n import t
+from bot.pictures import PictureRefused, check_picture, check_size
 from bot.replies import Interaction, RefusedError, answer, think
 from bot.status import post_status
 from bot.text import where_in_queue
@@ -47,13 +50,44 @@ def workers_note(workers: list[WorkerInfo], locale: str) -> str:
     return "\n" + t(locale, "queued.no_workers")
 
 
+async def extend_refusal(interaction: Interaction, parent: Job, settings: GuildSettings) -> str | None:
+    """Why ``parent`` may not be extended on this server (its chain is at the cap), or None."""
+    locale = interaction.locale.value
+    if settings.max_extends == 0:
+        return t(locale, "extend.off")
+    done = await interaction.client.store.extends_in_chain(parent.id)
+    if done >= settings.max_extends:
+        return t(locale, "extend.limit", count=done, limit=settings.max_extends)
+    return None
+
+
+def refused_picture(locale: str, refused: PictureRefused) -> RefusedError:
+    return RefusedError(t(locale, f"picture.{refused.code}", **refused.params))
+
+
+async def store_picture(interaction: Interaction, picture: discord.Attachment) -> str:
+    """Download, check and store a member's picture; its reference. Raises RefusedError."""
+    data = await picture.read()
+    try:
+        extension = await asyncio.to_thread(check_picture, data)
+    except PictureRefused as refused:
+        raise refused_picture(interaction.locale.value, refused) from refused
+    return await interaction.client.store.put_input(data, extension)
+
+
 async def submit(
-    interaction: Interaction, spec: JobSpec, *, kind: JobKind = "new", parent: Job | None = None
+    interaction: Interaction,
+    spec: JobSpec,
+    *,
+    kind: JobKind = "new",
+    parent: Job | None = None,
+    picture: discord.Attachment | None = None,
 ) -> Job:
-    """Check and queue a clip, answer the member, post the status message.
+    """Check and queue a clip, answer the member, post the status message. ``picture`` becomes the
+    clip's first frame; an extend (``kind``) continues ``parent``.
 
     Acknowledges the interaction first, so the 3-second deadline never waits for the job store.
-    Raises RefusedError (nothing queued) with the reason in the member's language."""
+    Raises RefusedError (nothing queued, nothing stored) with the reason in the member's language."""
     bot = interaction.client
     locale = interaction.locale.value
     if interaction.guild_id is None or interaction.channel_id is None:
@@ -62,9 +96,21 @@ async def submit(
     if spec.model is not None and spec.model not in bot.catalog:
         choices = ", ".join(bot.catalog.names())
         raise RefusedError(t(locale, "spec.unknown_model", model=spec.model[:100], choices=choices))
+    if picture is not None:
+        try:
+            check_size(picture.size)  # before downloading anything
+        except PictureRefused as refused:
+            raise refused_picture(locale, refused) from refused
+        spec = replace(spec, start_image=True)
     await think(interaction)
     settings = await bot.store.get_settings(interaction.guild_id)
     check_rules(interaction, settings, spec, in_thread=parent is not None)
+    if not settings.sound:
+        spec = replace(spec, audio=False)
+    if kind == "extend" and parent is not None:
+        refusal = await extend_refusal(interaction, parent, settings)
+        if refusal is not None:
+            raise RefusedError(refusal)
     channel_id = interaction.channel_id
     if parent is not None:
         channel_id = parent.thread_id or parent.channel_id
@@ -78,12 +124,15 @@ async def submit(
         raise RefusedError(
             t(locale, "error.model_offline", model=plan.preset.title, choices=", ".join(served))
         )
+    job_spec = plan.spec
+    if picture is not None:
+        job_spec = replace(job_spec, image_ref=await store_picture(interaction, picture))
     try:
         job = await bot.store.enqueue(
             interaction.guild_id,
             channel_id,
             interaction.user.id,
-            plan.spec,
+            job_spec,
             estimate_gpu_seconds(plan),
             weight=settings.weight_for_roles(role_ids(interaction.user)),
             parent_id=parent.id if parent else None,
@@ -102,9 +151,14 @@ async def submit(
 
 
 async def submit_or_explain(
-    interaction: Interaction, spec: JobSpec, *, kind: JobKind = "new", parent: Job | None = None
+    interaction: Interaction,
+    spec: JobSpec,
+    *,
+    kind: JobKind = "new",
+    parent: Job | None = None,
+    picture: discord.Attachment | None = None,
 ) -> None:
     try:
-        await submit(interaction, spec, kind=kind, parent=parent)
+        await submit(interaction, spec, kind=kind, parent=parent, picture=picture)
     except RefusedError as refused:
         await answer(interaction, str(refused))

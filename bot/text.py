@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import discord
 
 from bot.i18n import coded, t
@@ -37,7 +39,7 @@ def format_eta(seconds: float | None, locale: str) -> str | None:
 
 
 def header(job: Job, locale: str) -> str:
-    kind = t(locale, f"kind.{job.kind}", parent=job.parent_id) if job.kind in ("reroll", "remix") else ""
+    kind = t(locale, f"kind.{job.kind}", parent=job.parent_id) if job.kind != "new" else ""
     prompt = quoted_prompt(job.spec.prompt)
     return t(locale, "status.header", kind=kind, prompt=prompt, author=f"<@{job.user_id}>", job=job.id)
 
@@ -95,8 +97,18 @@ def thread_name(job: Job, locale: str) -> str:
     return short(t(locale, "thread.name", job=job.id, prompt=short(job.spec.prompt, 80)), THREAD_NAME_MAX)
 
 
-def clip_embed(job: Job, votes: VoteCounts, locale: str, model_title: str) -> discord.Embed:
-    """The card under a clip: prompt, author, model, seed, length, render time."""
+def credits(lineage: Sequence[Job], locale: str) -> str:
+    """Who made each clip of a chain, the original first: "#1 by @a → ➕ #3 by @b" (never pings)."""
+    return " → ".join(
+        t(locale, f"credit.{job.kind}", job=job.id, author=f"<@{job.user_id}>") for job in lineage
+    )
+
+
+def clip_embed(
+    job: Job, votes: VoteCounts, locale: str, model_title: str, lineage: Sequence[Job] = ()
+) -> discord.Embed:
+    """The card under a clip: prompt, author, model, seed, length, render time, and the chain it
+    builds on, crediting each author."""
     spec = job.spec
     embed = discord.Embed(
         description=f"**{quoted_prompt(spec.prompt, 3500)}**", colour=discord.Colour.blurple()
@@ -112,16 +124,22 @@ def clip_embed(job: Job, votes: VoteCounts, locale: str, model_title: str) -> di
         embed.add_field(
             name=t(locale, "embed.negative"), value=quoted_prompt(spec.negative_prompt, 1000), inline=False
         )
-    if job.parent_id is not None:
+    if len(lineage) > 1:
+        embed.add_field(
+            name=t(locale, "embed.credits"), value=short(credits(lineage, locale), 1024), inline=False
+        )
+    elif job.parent_id is not None:
         embed.add_field(name=t(locale, "embed.parent"), value=f"#{job.parent_id}")
     embed.set_footer(text=f"#{job.id}")
     return embed
 
 
-def details_embed(job: Job, votes: VoteCounts, locale: str, model_title: str) -> discord.Embed:
-    """Everything about a clip (the ℹ️ button): enough to make it again."""
+def details_embed(
+    job: Job, votes: VoteCounts, locale: str, model_title: str, lineage: Sequence[Job] = ()
+) -> discord.Embed:
+    """Everything about a clip (the ℹ️ button): enough to make it again, and who made its chain."""
     spec = job.spec
-    embed = clip_embed(job, votes, locale, model_title)
+    embed = clip_embed(job, votes, locale, model_title, lineage)
     embed.add_field(name=t(locale, "embed.steps"), value=str(spec.steps))
     embed.add_field(name=t(locale, "embed.guidance"), value=f"{spec.guidance:g}" if spec.guidance else "–")
     if job.width and job.height:

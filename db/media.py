@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Media:
     video: bytes  # H.264 mp4
-    poster: bytes  # PNG
+    poster: bytes  # PNG; empty when it is missing (the poster is optional, the clip is not)
 
 
 INPUT_REF = re.compile(r"^[0-9a-f]{64}\.(png|jpg|webp)$")  # sha256 of the bytes, and the format
@@ -119,9 +119,14 @@ class FileMedia(MediaStore):
 
         def read() -> Media | None:
             try:
-                return Media(video_path.read_bytes(), poster_path.read_bytes())
+                video = video_path.read_bytes()
             except FileNotFoundError:
                 return None
+            try:
+                poster = poster_path.read_bytes()
+            except OSError:
+                poster = b""
+            return Media(video, poster)
 
         return await asyncio.to_thread(read)
 

@@ -21,6 +21,7 @@ PRESETS_ENV = "VIDEOBOT_PRESETS"
 FOLDER_PRESET_FILE = "videobot.json"
 
 ASPECTS = ("16:9", "9:16", "1:1", "3:2", "2:3")
+MODES = ("text", "image", "continue")
 DEFAULT_SPEEDUPS: Mapping[str, Any] = {"attention_backend": "auto", "compile": True}
 
 
@@ -55,6 +56,9 @@ class Preset:
     # speed-ups that keep the output (generator/speedups.py): {"attention_backend": "auto", "compile": True}
     speedups: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_SPEEDUPS))
     description: str = ""
+    # what a render may start from: "text", "image" (its first frame), "continue" (a clip's last frames)
+    modes: tuple[str, ...] = ("text",)
+    audio: bool = False  # the model makes a synchronized sound track
 
     @property
     def min_seconds(self) -> float:
@@ -93,6 +97,8 @@ _FIELD_KINDS: dict[str, Any] = {
     name: get_origin(hint) or hint for name, hint in get_type_hints(Preset).items()
 }
 _KIND_WORDS: dict[Any, str] = {
+    bool: "true or false",
+    tuple: "a list of strings",
     int: "a whole number",
     float: "a number",
     str: "a string",
@@ -132,6 +138,10 @@ def _typed(name: str, value: Any, where: str) -> Any:
         return value
     if kind is Mapping and isinstance(value, Mapping):
         return dict(value)
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind is tuple and isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
     raise PresetError(f"{where}: {name} must be {_KIND_WORDS[kind]} (got {_shown(value)})")
 
 
@@ -171,6 +181,9 @@ def _check_preset(preset: Preset, where: str) -> None:
         raise PresetError(f"{where}: fps and frame_multiple must be positive")
     if preset.seconds_per_unit <= 0:
         raise PresetError(f"{where}: seconds_per_unit must be positive")
+    unknown_modes = set(preset.modes) - set(MODES)
+    if "text" not in preset.modes or unknown_modes:
+        raise PresetError(f"{where}: modes must include \"text\" and may add {', '.join(MODES[1:])}")
 
 
 def _read_json(path: Path, where: str) -> Any:

@@ -34,6 +34,9 @@ class SpecError(ValueError):
         "guidance_out_of_range": "Guidance must be between {low} and {high}; you asked for {value}.",
         "fps_out_of_range": "Frame rate must be between {low} and {high} fps; you asked for {value}.",
         "seed_out_of_range": "The seed must be a whole number from 0 to {high}; you gave {value}.",
+        "no_image": "{model} cannot start from a picture. Models that can: {choices}.",
+        "no_continue": "{model} cannot continue a clip. Models that can: {choices}.",
+        "image_and_continue": "A clip either starts from a picture or continues a clip, not both.",
     }
 
     def __init__(self, code: str, **params: Any) -> None:
@@ -55,6 +58,10 @@ class JobSpec:
     steps: int | None = None
     guidance: float | None = None
     fps: int | None = None
+    start_image: bool = False  # a picture is the first frame (for a job: the one ``image_ref`` names)
+    image_ref: str | None = None  # the member's picture in the media store (JobStore.put_input)
+    continues: int | None = None  # the job id of the clip whose last frames it continues (Extend)
+    audio: bool = True  # keep the sound of a model that makes it (a server or the CLI may mute it)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -118,6 +125,15 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
 
     preset = resolve_preset(spec.model, catalog)
     title = preset.title
+    if spec.start_image and spec.continues is not None:
+        raise SpecError("image_and_continue")
+    for wanted, mode, code in (
+        (spec.start_image, "image", "no_image"),
+        (spec.continues, "continue", "no_continue"),
+    ):
+        if wanted not in (False, None) and mode not in preset.modes:
+            able = [p.name for p in catalog if mode in p.modes]
+            raise SpecError(code, model=title, choices=", ".join(able) or "–")
 
     aspect = spec.aspect or preset.default_aspect
     if aspect not in preset.sizes:

@@ -15,11 +15,13 @@ import asyncio
 import contextlib
 import io
 import logging
+from collections import Counter
 
 import discord
 from discord.ext import commands
 
 from bot.app import VideoBot
+from bot.clipcheck import clip_problem
 from bot.clips import clip_message
 from bot.status import StatusBoard, edit_status
 from bot.text import status_message, thread_name
@@ -28,6 +30,7 @@ from db.store import Job
 log = logging.getLogger(__name__)
 
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+READ_TRIES = 3  # delivery passes a clip whose file cannot be read is retried before its member is told
 
 
 class DeliveryCog(commands.Cog):
@@ -36,6 +39,7 @@ class DeliveryCog(commands.Cog):
         self.board = StatusBoard(bot, bot.config.status_interval_s)
         self.task: asyncio.Task[None] | None = None
         self.posted = 0
+        self.read_errors: Counter[int] = Counter()  # passes in which a job's file could not be read
 
     async def cog_load(self) -> None:
         self.task = asyncio.create_task(self.loop())
@@ -72,13 +76,21 @@ class DeliveryCog(commands.Cog):
 
     async def post_clip(self, job: Job) -> None:
         store = self.bot.store
-        media = await store.get_media(job.id)
-        if media is None:
-            await store.mark_posted(job.id, None, None)
-            log.error("job %s is done but its media is missing", job.id)
+        try:
+            media = await store.get_media(job.id)
+        except OSError as exc:  # unreadable (EACCES, EIO, a folder in its place): perhaps for a moment
+            self.read_errors[job.id] += 1
+            if self.read_errors[job.id] < READ_TRIES:
+                raise
+            await self.undeliverable(job, f"{type(exc).__name__}: {exc}")
+            return
+        problem = "the file is missing" if media is None else await clip_problem(job, media)
+        if problem is not None or media is None:
+            await self.undeliverable(job, problem or "the file is missing")
             return
         votes = await store.vote_counts(job.id)
-        content, embed, view = clip_message(self.bot, job, votes)
+        lineage = await store.lineage(job.id) if job.parent_id is not None else [job]
+        content, embed, view = clip_message(self.bot, job, votes, lineage)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{job.id}.mp4")
         channel = await self.bot.messageable(job.channel_id)
         message = await self._into_status_message(job, channel, content, embed, view, video)
@@ -90,6 +102,12 @@ class DeliveryCog(commands.Cog):
         thread_id = await self._open_thread(job, message) if job.kind == "new" else None
         if await store.mark_posted(job.id, message.id, thread_id):
             self.posted += 1
+
+    async def undeliverable(self, job: Job, problem: str) -> None:
+        """This clip cannot be posted: its member is told (in their language) on the next pass."""
+        log.error("job %s is done but its clip cannot be posted: %s", job.id, problem)
+        self.read_errors.pop(job.id, None)
+        await self.bot.store.fail_delivery(job.id, "media_unreadable")
 
     async def _into_status_message(
         self,

@@ -82,7 +82,8 @@ class GalleryCog(commands.Cog):
         if media is None:
             await answer(interaction, t(locale, "error.media_gone", job=job))
             return
-        content, embed, view = clip_message(self.bot, found, await store.vote_counts(found.id))
+        lineage = await store.lineage(found.id)
+        content, embed, view = clip_message(self.bot, found, await store.vote_counts(found.id), lineage)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{found.id}.mp4")
         await interaction.response.send_message(content, embed=embed, file=video, view=view)
 

@@ -31,6 +31,8 @@ def summary(settings: GuildSettings, locale: str) -> str:
         nsfw=t(locale, "yes" if settings.nsfw_allowed else "no"),
         weights=weights,
         words=", ".join(settings.blocked_words) or none,
+        extends=settings.max_extends,
+        sound=t(locale, "yes" if settings.sound else "no"),
     )
 
 
@@ -166,6 +168,24 @@ class SettingsGroup(app_commands.Group):
     )
     async def age_restricted(self, interaction: Interaction, allowed: bool) -> None:
         await self._save(interaction, nsfw_allowed=allowed)
+
+    @app_commands.command(
+        name=_("extends", key="cmd.settings.extends"),
+        description=_("How many times a clip may be extended", key="cmd.settings.extends.desc"),
+    )
+    @app_commands.rename(times=_("times", key="opt.times"))
+    @app_commands.describe(times=_("0 turns Extend off", key="opt.times.desc"))
+    async def extends(self, interaction: Interaction, times: app_commands.Range[int, 0, 50]) -> None:
+        await self._save(interaction, max_extends=times)
+
+    @app_commands.command(
+        name=_("sound", key="cmd.settings.sound"),
+        description=_("Keep the sound of models that make it", key="cmd.settings.sound.desc"),
+    )
+    @app_commands.rename(enabled=_("enabled", key="opt.enabled"))
+    @app_commands.describe(enabled=_("Sound on (or muted)", key="opt.enabled.desc"))
+    async def sound(self, interaction: Interaction, enabled: bool) -> None:
+        await self._save(interaction, sound=enabled)
 
 
 class SettingsCog(commands.Cog):

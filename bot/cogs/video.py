@@ -42,6 +42,7 @@ class VideoCog(commands.Cog):
         aspect=_("aspect", key="opt.aspect"),
         model=_("model", key="opt.model"),
         seed=_("seed", key="opt.seed"),
+        image=_("image", key="opt.image"),
     )
     @app_commands.describe(
         prompt=_("What the clip shows", key="opt.prompt.desc"),
@@ -50,6 +51,7 @@ class VideoCog(commands.Cog):
         aspect=_("Aspect ratio", key="opt.aspect.desc"),
         model=_("Which model renders it", key="opt.model.desc"),
         seed=_("Same seed, same clip", key="opt.seed.desc"),
+        image=_("A picture to animate (PNG, JPEG or WebP): the clip starts from it", key="opt.image.desc"),
     )
     @app_commands.choices(
         aspect=[
@@ -66,6 +68,7 @@ class VideoCog(commands.Cog):
         aspect: str | None = None,
         model: str | None = None,
         seed: app_commands.Range[int, 0, SEED_MAX] | None = None,
+        image: discord.Attachment | None = None,
     ) -> None:
         spec = JobSpec(
             prompt=prompt,
@@ -75,7 +78,7 @@ class VideoCog(commands.Cog):
             model=model,
             seed=seed,
         )
-        await submit_or_explain(interaction, spec)
+        await submit_or_explain(interaction, spec, picture=image)
 
     @video.autocomplete("model")
     async def model_autocomplete(

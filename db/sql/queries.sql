@@ -241,6 +241,11 @@ SET max_queued = excluded.max_queued, max_running = excluded.max_running,
     daily_limit = excluded.daily_limit, nsfw_allowed = excluded.nsfw_allowed, data = excluded.data,
     updated_at = excluded.updated_at;
 
+-- name: fail_delivery
+-- A finished clip that cannot be posted (its file is gone, unreadable or corrupt) ends as failed.
+UPDATE jobs SET state = 'failed', error = :reason, error_code = :code, error_params = :params
+WHERE id = :id AND state = 'done' AND posted_at IS NULL;
+
 -- name: mark_deleted
 -- A clip its author or a moderator deleted: it leaves /top and /show (its row stays for lineage).
 UPDATE jobs SET deleted_at = :now WHERE id = :id AND deleted_at IS NULL;

@@ -402,6 +402,19 @@ class JobStore:
         )
         return changed == 1
 
+    async def fail_delivery(self, job_id: int, code: str, params: Mapping[str, Any] | None = None) -> bool:
+        """A done clip the bot cannot post (file gone, unreadable, corrupt) becomes a failed job with a
+        reason, so its member is told instead of waiting for ever. False if it was posted meanwhile."""
+        changed = await self._db.write_one(
+            "fail_delivery",
+            notify=EVENTS,
+            id=job_id,
+            reason=failure_message(code, params),
+            code=code,
+            params=params_to_json(params),
+        )
+        return changed == 1
+
     async def set_status_message(self, job_id: int, message_id: int) -> bool:
         """Remember the channel message that shows the job's place in the queue and progress. False
         when the job already ended and was posted (nobody will edit that message: settle it yourself)."""
