@@ -189,8 +189,8 @@ CATALOG: dict[str, dict[str, str]] = {
         DE: "Dein Bild hat {width}×{height} Pixel; jede Seite muss {low}–{high} Pixel haben.",
     },
     "extend.limit": {
-        EN: "This clip has been extended {count} times, the most this server allows ({limit}).",
-        DE: "Dieser Clip wurde schon {count}-mal verlängert, so oft wie dieser Server erlaubt ({limit}).",
+        EN: "This clip cannot be extended again: this server allows {limit} extends per chain.",
+        DE: "Dieser Clip kann nicht weiter verlängert werden: dieser Server erlaubt {limit} Verlängerungen pro Kette.",
     },
     "extend.off": {
         EN: "Extend is turned off on this server.",
@@ -342,8 +342,14 @@ FAILURES_DE: dict[str, str] = {
     "store_failed": "Der fertige Clip konnte nicht gespeichert werden.",
     "gave_up": "Der GPU-Worker, der diesen Clip renderte, hat {attempts}-mal nicht mehr geantwortet; wir geben auf.",
     "media_unreadable": "Der fertige Clip ließ sich zum Posten nicht lesen.",
+    "input_missing": "Das Bild, mit dem dieser Clip beginnt, ist nicht mehr gespeichert.",
+    "parent_missing": "Clip #{job}, den dieser fortsetzt, ist nicht mehr gespeichert.",
+    "parent_unreadable": "Der Clip, der fortgesetzt werden soll, lässt sich nicht lesen.",
     "cancelled_by_author": "Von der Person abgebrochen, die ihn erstellt hat.",
     "cancelled_by_moderator": "Von einem Moderator abgebrochen.",
+    "no_image_support": "{model} kann nicht von einem Bild ausgehen.",
+    "no_continue_support": "{model} kann keinen Clip fortsetzen.",
+    "unusable_input": "Das Bild oder der Clip, von dem aus es weitergehen soll, lässt sich nicht verwenden: {reason}.",
 }
 CATALOG.update(
     {f"failure.{code}": {EN: english, DE: FAILURES_DE[code]} for code, english in FAILURE_MESSAGES.items()}

@@ -23,8 +23,14 @@ FAILURE_MESSAGES: dict[str, str] = {
     "store_failed": "The finished clip could not be stored.",
     "gave_up": "The GPU worker rendering this clip stopped responding {attempts} times; giving up.",
     "media_unreadable": "The finished clip could not be read back for posting.",
+    "input_missing": "The picture this clip starts from is no longer stored.",
+    "parent_missing": "Clip #{job}, which this one continues, is no longer stored.",
+    "parent_unreadable": "The clip to continue cannot be read.",
     "cancelled_by_author": "Cancelled by its author.",
     "cancelled_by_moderator": "Cancelled by a moderator.",
+    "no_image_support": "{model} cannot start from a picture.",
+    "no_continue_support": "{model} cannot continue a clip.",
+    "unusable_input": "The picture or clip to start from cannot be used: {reason}.",
 }
 
 

@@ -22,6 +22,7 @@ FOLDER_PRESET_FILE = "videobot.json"
 
 ASPECTS = ("16:9", "9:16", "1:1", "3:2", "2:3")
 MODES = ("text", "image", "continue")
+OFFLOAD_KINDS = ("auto", "none", "model", "group")
 DEFAULT_SPEEDUPS: Mapping[str, Any] = {"attention_backend": "auto", "compile": True}
 
 
@@ -59,6 +60,17 @@ class Preset:
     # what a render may start from: "text", "image" (its first frame), "continue" (a clip's last frames)
     modes: tuple[str, ...] = ("text",)
     audio: bool = False  # the model makes a synchronized sound track
+    # how many of a parent clip's last frames a continuation is conditioned on (k * frame_multiple + 1);
+    # the continuation repeats them and the generator drops them again
+    continue_frames: int = 1
+    # GPU memory (GiB) the default clip takes in the preset's dtype: all of it on the GPU, and the least
+    # with diffusers' offloading (group offload); 0 means not known. On CUDA a worker skips a preset that
+    # does not fit even with offloading and offloads one that does not fit without (generator/loader.py)
+    gpu_memory_gb: float = 0.0
+    gpu_memory_offload_gb: float = 0.0
+    # "auto" (offload only when gpu_memory_gb does not fit), "none", "model" (whole components move to the
+    # GPU in turn) or "group" (layers stream to the GPU as they run: least memory, slowest)
+    offload: str = "auto"
 
     @property
     def min_seconds(self) -> float:
@@ -183,7 +195,18 @@ def _check_preset(preset: Preset, where: str) -> None:
         raise PresetError(f"{where}: seconds_per_unit must be positive")
     unknown_modes = set(preset.modes) - set(MODES)
     if "text" not in preset.modes or unknown_modes:
-        raise PresetError(f"{where}: modes must include \"text\" and may add {', '.join(MODES[1:])}")
+        raise PresetError(f'{where}: modes must include "text" and may add {", ".join(MODES[1:])}')
+    if preset.continue_frames < 1 or (preset.continue_frames - 1) % preset.frame_multiple:
+        raise PresetError(
+            f"{where}: continue_frames must be k * frame_multiple + 1 ({preset.frame_multiple}k + 1), "
+            f"got {preset.continue_frames}"
+        )
+    if preset.offload not in OFFLOAD_KINDS:
+        raise PresetError(f"{where}: offload must be one of {', '.join(OFFLOAD_KINDS)}")
+    if preset.gpu_memory_gb < 0 or preset.gpu_memory_offload_gb < 0:
+        raise PresetError(f"{where}: GPU memory figures cannot be negative")
+    if preset.gpu_memory_gb and preset.gpu_memory_offload_gb > preset.gpu_memory_gb:
+        raise PresetError(f"{where}: gpu_memory_offload_gb cannot exceed gpu_memory_gb")
 
 
 def _read_json(path: Path, where: str) -> Any:

@@ -2,8 +2,10 @@
 
 A worker offers only presets whose weights it can load: a local pipeline folder, a pipeline in the
 Hugging Face cache, or (when the operator names it with ``--models`` and the hub may be reached) one it
-will download. Everything here reads the disk only: no torch, no diffusers, no network, so a worker can
-check its presets and register as "starting" before the heavy imports.
+will download. On a CUDA GPU it also leaves out a preset that does not fit in the GPU's memory even with
+offloading (the preset's ``gpu_memory_offload_gb``). Everything here reads the disk only (and asks
+``nvidia-smi`` how much memory the GPU has): no torch, no diffusers, no network, so a worker can check
+its presets and register as "starting" before the heavy imports.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import asyncio
 import json
 import logging
 import os
+import shutil
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from db.presets import Preset, PresetCatalog
 
@@ -32,6 +36,42 @@ NO_WEIGHTS_HELP = (
     "(VIDEOBOT_PRESETS), name the presets to download with --models, or download one into the "
     "Hugging Face cache (e.g. `hf download Lightricks/LTX-Video`)"
 )
+
+
+DEVICE_ENV = "VIDEOBOT_DEVICE"  # as generator/loader.py reads it
+GPU_QUERY_TIMEOUT_S = 10.0
+
+
+def gpu_memory_gb() -> float | None:
+    """GiB of memory on the CUDA GPU the worker renders on (``VIDEOBOT_DEVICE``, else the first
+    visible one), from ``nvidia-smi``; None on a CPU worker or where that cannot be asked."""
+    device = os.environ.get(DEVICE_ENV, "cuda").strip().lower()
+    if not device.startswith("cuda"):
+        return None
+    tool = shutil.which("nvidia-smi")
+    if tool is None:
+        return None
+    number = device.partition(":")[2]
+    index = int(number) if number.isdigit() else 0
+    visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    if "CUDA_VISIBLE_DEVICES" in os.environ and index >= len(visible):
+        return None  # no GPU is visible to this process
+    gpu = visible[index] if visible else str(index)
+    query = [tool, "--query-gpu=memory.total", "--format=csv,noheader,nounits", "-i", gpu]
+    try:
+        done = subprocess.run(query, capture_output=True, text=True, timeout=GPU_QUERY_TIMEOUT_S, check=True)
+        return float(done.stdout.split()[0]) / 1024  # MiB
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        log.warning("could not read the GPU's memory from nvidia-smi; not checking presets against it")
+        return None
+
+
+def _too_big(preset: Preset, gpu_gb: float | None) -> str | None:
+    """Why ``preset`` cannot run on a GPU of ``gpu_gb`` GiB even with offloading, or None if it can."""
+    needed = preset.gpu_memory_offload_gb or preset.gpu_memory_gb
+    if gpu_gb is None or not needed or needed <= gpu_gb:
+        return None
+    return f"needs {needed:g} GiB of GPU memory even with offloading; this GPU has {round(gpu_gb, 1):g} GiB"
 
 
 class NoWeights(ValueError):
@@ -121,16 +161,29 @@ def _grouped(pairs: Sequence[tuple[str, str]]) -> str:
     return ", ".join(f"{', '.join(names)} ({reason})" for reason, names in by_reason.items())
 
 
-def check_presets(catalog: PresetCatalog, requested: Sequence[str] | None, *, offline: bool) -> Availability:
+def check_presets(
+    catalog: PresetCatalog,
+    requested: Sequence[str] | None,
+    *,
+    offline: bool,
+    gpu_gb: float | Literal["detect"] | None = "detect",
+) -> Availability:
     """The presets to serve: by default every one with weights on disk; with ``requested`` exactly those,
-    each of which must be on disk or downloadable (``offline`` forbids downloads). Raises ValueError for
-    an unknown name and :class:`NoWeights` when something cannot be served."""
+    each of which must be on disk or downloadable (``offline`` forbids downloads). On a GPU of ``gpu_gb``
+    GiB (by default :func:`gpu_memory_gb`; None for a CPU) a preset that does not fit even with
+    offloading is left out. Raises ValueError for an unknown name and :class:`NoWeights` when something
+    cannot be served."""
+    gpu = gpu_memory_gb() if gpu_gb == "detect" else gpu_gb
     if not requested:
         served: list[tuple[str, str]] = []
         skipped: list[tuple[str, str]] = []
         for preset in catalog:
             weights = find_weights(preset)
-            (served if weights.found else skipped).append((preset.name, weights.where))
+            too_big = _too_big(preset, gpu) if weights.found else None
+            if too_big is not None:
+                skipped.append((preset.name, too_big))
+            else:
+                (served if weights.found else skipped).append((preset.name, weights.where))
         if not served:
             raise NoWeights(NO_WEIGHTS_HELP)
         return Availability(served, skipped)
@@ -141,6 +194,9 @@ def check_presets(catalog: PresetCatalog, requested: Sequence[str] | None, *, of
     for name in dict.fromkeys(requested):  # a name given twice is served once
         named = catalog.get(name)
         assert named is not None
+        too_big = _too_big(named, gpu)
+        if too_big is not None:
+            raise NoWeights(f"{name} cannot run here: it {too_big}")
         weights = find_weights(named)
         if weights.found:
             served.append((name, weights.where))

@@ -1,5 +1,15 @@
 """Pipelines kept warm: each loaded once per process, the least recently used evicted when a new one
-would not fit in the memory budget."""
+would not fit in the memory budget.
+
+A render that starts from a picture or continues a clip runs one of diffusers' conditioning pipelines
+(``LTXConditionPipeline``, ``LTX2ConditionPipeline``, ``WanImageToVideoPipeline``) built with
+``from_pipe`` from the loaded text-to-video pipeline: it shares every component, so a worker holds one
+copy of the weights. It is kept beside its parent and evicted with it.
+
+On CUDA a preset whose ``gpu_memory_gb`` does not fit the GPU is offloaded (``offload``): whole
+components to the GPU in turn (diffusers' model CPU offload) when the largest one fits with the
+activations, else layers streamed as they run (group offload).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +20,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +36,7 @@ log = logging.getLogger(__name__)
 DEVICE_ENV = "VIDEOBOT_DEVICE"
 MEMORY_ENV = "VIDEOBOT_MODEL_MEMORY_GB"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+GIB = 1024**3
 
 
 class ModelUnavailable(RuntimeError):
@@ -69,13 +80,101 @@ def weights_on_disk(source: str) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.suffix in WEIGHT_SUFFIXES and f.is_file())
 
 
+def _component_bytes(component: torch.nn.Module) -> int:
+    return sum(t.numel() * t.element_size() for t in [*component.parameters(), *component.buffers()])
+
+
 def module_bytes(pipe: Any) -> int:
-    total = 0
-    for component in pipe.components.values():
-        if isinstance(component, torch.nn.Module):
-            for tensor in [*component.parameters(), *component.buffers()]:
-                total += tensor.numel() * tensor.element_size()
-    return total
+    return sum(
+        _component_bytes(component)
+        for component in pipe.components.values()
+        if isinstance(component, torch.nn.Module)
+    )
+
+
+def gpu_memory_bytes(device: torch.device) -> int:
+    """The GPU's memory (0 for a device that is no CUDA GPU)."""
+    if device.type != "cuda":
+        return 0
+    return int(torch.cuda.get_device_properties(device).total_memory)
+
+
+def offload_kind(preset: Preset, weights_bytes: int, largest_bytes: int, gpu_bytes: int) -> str:
+    """How a preset runs on a GPU of ``gpu_bytes``: "none", "model" or "group".
+
+    A preset's ``offload`` other than "auto" is obeyed. "auto" keeps everything on the GPU when the
+    preset's ``gpu_memory_gb`` fits (or is not known); else offloads whole components when the largest
+    (``largest_bytes`` of the ``weights_bytes`` loaded) fits beside the activations (what the figure
+    leaves after the weights); else streams layers."""
+    if preset.offload != "auto":
+        return preset.offload
+    needed = preset.gpu_memory_gb * GIB
+    if not needed or needed <= gpu_bytes:
+        return "none"
+    activations = max(needed - weights_bytes, 0.0)
+    return "model" if largest_bytes + activations <= gpu_bytes else "group"
+
+
+def choose_offload(preset: Preset, pipe: Any, device: torch.device) -> str:
+    """How ``pipe`` (loaded on the CPU) runs on ``device`` (see :func:`offload_kind`); the CPU never
+    offloads."""
+    if device.type != "cuda":
+        return "none"
+    sizes = [_component_bytes(c) for c in pipe.components.values() if isinstance(c, torch.nn.Module)]
+    return offload_kind(preset, sum(sizes), max(sizes, default=0), gpu_memory_bytes(device))
+
+
+def apply_offload(pipe: Any, kind: str, device: torch.device) -> None:
+    """Put ``pipe`` on ``device`` as ``kind`` says (see :func:`choose_offload`)."""
+    if kind == "model":
+        pipe.enable_model_cpu_offload(device=device)
+    elif kind == "group":
+        # leaf level with a CUDA stream: the next layer loads while this one runs
+        pipe.enable_group_offload(
+            onload_device=device,
+            offload_device=torch.device("cpu"),
+            offload_type="leaf_level",
+            use_stream=True,
+        )
+    else:
+        pipe.to(device)
+
+
+_DERIVABLE: dict[type[Any], type[Any]] = {}  # diffusers class -> its subclass for from_pipe
+
+
+def _keeping_dtypes(cls: type[Any]) -> type[Any]:
+    """``cls`` for ``from_pipe``, whose last step casts every shared component to one dtype (float32
+    unless told): the parent's bf16 weights would be copied to float32, or a float32 VAE or a text
+    encoder's float32 layers (``_keep_in_fp32_modules``) rounded to bf16, for both pipelines. This
+    subclass ignores that dtype-only ``to()`` so the components stay exactly as they were loaded."""
+    cached = _DERIVABLE.get(cls)
+    if cached is not None:
+        return cached
+
+    def to(self: Any, *args: Any, **kwargs: Any) -> Any:
+        dtype_only = not args and set(kwargs) == {"dtype"}
+        return self if dtype_only else cls.to(self, *args, **kwargs)
+
+    derivable = type(cls.__name__, (cls,), {"to": to, "__module__": cls.__module__, "__doc__": cls.__doc__})
+    _DERIVABLE[cls] = derivable
+    return derivable
+
+
+def derive_pipeline(parent: Any, class_name: str) -> Any:
+    """A ``class_name`` pipeline (a diffusers class) sharing every component of ``parent``, by
+    ``from_pipe``: no weight is copied or cast."""
+    if type(parent).__name__ == class_name:
+        return parent
+    cls = getattr(diffusers, class_name, None)
+    if cls is None:
+        raise ModelUnavailable(f"diffusers {diffusers.__version__} has no pipeline {class_name}")
+    try:
+        derived = _keeping_dtypes(cls).from_pipe(parent)
+    except Exception as exc:  # components the class cannot take
+        raise ModelUnavailable(f"cannot build {class_name} from {type(parent).__name__}: {exc}") from exc
+    derived.set_progress_bar_config(disable=True)
+    return derived
 
 
 def pipeline_class(preset: Preset) -> type[Any]:
@@ -95,32 +194,48 @@ class _Entry:
     pipe: Any
     bytes: int
     load_seconds: float
+    offload: str = "none"
+    # conditioning pipelines built from ``pipe`` by from_pipe, by class name (they share its weights)
+    derived: dict[str, Any] = field(default_factory=dict)
+    # with model CPU offload the shared components carry one pipeline's hooks: the one that ran last
+    hooked: Any = None
 
 
-def load_pipeline(preset: Preset, device: torch.device) -> Any:
-    """``from_pretrained`` for a preset, on ``device``, with the preset's component options applied."""
+def load_pipeline(preset: Preset, device: torch.device) -> tuple[Any, str]:
+    """``from_pretrained`` for a preset, on ``device`` (offloaded there if it does not fit, see
+    :func:`choose_offload`), with the preset's component options applied; the pipeline and how it is
+    offloaded."""
     cls = pipeline_class(preset)
     # our own progress (the step callback) replaces the libraries' loading bars
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.disable_progress_bar()
-    dtype = torch_dtype(preset.dtype, device)
+    options = preset.load_options
+    dtypes = {"default": torch_dtype(preset.dtype, device)}
+    vae_dtype = options.get("vae_dtype")
+    if vae_dtype:
+        # loaded in its own dtype, not rounded through the pipeline's and cast back
+        dtypes["vae"] = torch_dtype(str(vae_dtype), device)
     try:
-        pipe = cls.from_pretrained(preset.source, dtype=dtype)
+        pipe = cls.from_pretrained(preset.source, dtype=dtypes)
     except Exception as exc:  # missing files, no hub access, corrupt or mismatched weights
         raise ModelUnavailable(f"cannot load {preset.title} from {preset.source}: {exc}") from exc
-    options = preset.load_options
-    vae_dtype = options.get("vae_dtype")
-    if vae_dtype and getattr(pipe, "vae", None) is not None:
-        pipe.vae.to(dtype=getattr(torch, vae_dtype))
     shift = options.get("flow_shift")
     if shift is not None and "flow_shift" in pipe.scheduler.config:
         pipe.scheduler = pipe.scheduler.__class__.from_config(pipe.scheduler.config, flow_shift=shift)
-    pipe.to(device)
+    if options.get("vae_tiling") and hasattr(getattr(pipe, "vae", None), "enable_tiling"):
+        pipe.vae.enable_tiling()  # decodes long HD clips tile by tile instead of all at once
+    offload = choose_offload(preset, pipe, device)
+    apply_offload(pipe, offload, device)
     pipe.set_progress_bar_config(disable=True)
-    applied = apply_speedups(pipe, preset.speedups, device)
+    speedups = dict(preset.speedups)
+    if offload == "group":
+        speedups["compile"] = False  # the offload hooks move weights inside each layer's forward
+    applied = apply_speedups(pipe, speedups, device)
+    if offload != "none":
+        applied.insert(0, f"{offload} offload")
     if applied:
         log.info("%s: %s", preset.title, ", ".join(applied))
-    return pipe
+    return pipe, offload
 
 
 class PipelineCache:
@@ -148,22 +263,40 @@ class PipelineCache:
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
 
-    def get(self, preset: Preset) -> Any:
+    def get(self, preset: Preset, variant: str | None = None) -> Any:
+        """The preset's warm pipeline, loaded if need be; with ``variant`` (a diffusers class name) the
+        pipeline of that class built from it by ``from_pipe`` and kept beside it."""
         key = self._key(preset)
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
-                return entry.pipe
-            # make room before loading, so a GPU never holds the old and the new model at once
-            self._evict_for(weights_on_disk(preset.source))
-            started = time.perf_counter()
-            pipe = load_pipeline(preset, self.device)
-            self.loads += 1
-            size = module_bytes(pipe)
-            self._evict_for(size)
-            self._entries[key] = _Entry(pipe, size, time.perf_counter() - started)
-            log.info(
-                "loaded %s in %.1f s (%.2f GiB)", preset.source, time.perf_counter() - started, size / 1024**3
-            )
+            else:
+                entry = self._load(key, preset)
+            pipe = entry.pipe
+            if variant is not None and variant != type(pipe).__name__:
+                pipe = entry.derived.get(variant)
+                if pipe is None:
+                    pipe = entry.derived[variant] = derive_pipeline(entry.pipe, variant)
+            if entry.offload == "model" and entry.hooked is not pipe:
+                # the components move to the GPU on the hooks of the pipeline that calls them
+                pipe.enable_model_cpu_offload(device=self.device)
+            entry.hooked = pipe
             return pipe
+
+    def derived(self, preset: Preset) -> dict[str, Any]:
+        """The conditioning pipelines built so far from the preset's warm pipeline, by class name."""
+        entry = self._entries.get(self._key(preset))
+        return dict(entry.derived) if entry is not None else {}
+
+    def _load(self, key: tuple[str, str, str], preset: Preset) -> _Entry:
+        # make room before loading, so a GPU never holds the old and the new model at once
+        self._evict_for(weights_on_disk(preset.source))
+        started = time.perf_counter()
+        pipe, offload = load_pipeline(preset, self.device)
+        self.loads += 1
+        size = module_bytes(pipe)
+        self._evict_for(size)
+        entry = self._entries[key] = _Entry(pipe, size, time.perf_counter() - started, offload, hooked=pipe)
+        log.info("loaded %s in %.1f s (%.2f GiB)", preset.source, entry.load_seconds, size / GIB)
+        return entry

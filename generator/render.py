@@ -2,10 +2,26 @@
 
 Reads like a diffusers pipeline call, top to bottom. Progress comes from ``callback_on_step_end``; a
 cancel raises out of that callback, so the pipeline stops at the next step and skips the VAE decode.
+
+A clip may start from a picture or continue another clip (:class:`Conditioning`). Then diffusers' own
+conditioning pipeline runs, built by ``from_pipe`` from the warm text-to-video pipeline (one copy of the
+weights, see generator/loader.py):
+
+- LTX-Video (``LTXPipeline``): ``LTXConditionPipeline``, the picture, or the parent's last
+  ``continue_frames`` frames (8k + 1), as the condition at frame 0.
+- LTX-2 (``LTX2Pipeline``): ``LTX2ConditionPipeline`` the same way (it takes multi-frame conditions,
+  ``LTX2ImageToVideoPipeline`` only a picture). It makes the sound too.
+- Wan 2.2 TI2V (``WanPipeline`` with ``expand_timesteps``): ``WanImageToVideoPipeline`` with the
+  picture, or the parent's last frame, as the first frame. Wan 2.1's text-to-video models take no
+  picture (their image-to-video models are other checkpoints with an image encoder).
+
+A continuation repeats the frames it is conditioned on at its start; those are dropped, so its frames
+(and sound) are only what follows the parent's last frame.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import logging
 import time
@@ -15,9 +31,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from db.failures import failure_message
-from db.presets import PresetCatalog
+from db.presets import Preset, PresetCatalog
 from db.spec import JobSpec, RenderPlan, resolve_spec
 from generator.encode import to_uint8
 from generator.loader import ModelUnavailable, PipelineCache
@@ -43,10 +60,32 @@ class RenderFailed(Exception):
 
 
 @dataclass(frozen=True)
+class Conditioning:
+    """What a clip starts from besides its prompt, as uint8 RGB at any size (fitted to the plan's size
+    with :func:`fit_image`: cut to its aspect at the centre, never stretched)."""
+
+    image: np.ndarray | None = None  # (h, w, 3): becomes the first frame
+    frames: np.ndarray | None = None  # (n, h, w, 3): the parent clip's last frames, to continue from
+
+    @property
+    def mode(self) -> str:
+        """The preset mode this needs: "text" (nothing given), "image" or "continue"."""
+        if self.frames is not None:
+            return "continue"
+        return "image" if self.image is not None else "text"
+
+
+@dataclass(frozen=True)
 class RenderOutput:
-    frames: np.ndarray  # uint8, (frames, height, width, 3)
+    # uint8, (frames, height, width, 3) at the plan's size. For a continuation only the frames after the
+    # parent's last one: the plan's frames less one (the continuation starts at the parent's last frame)
+    frames: np.ndarray
     plan: RenderPlan
     seconds: float  # wall time of the pipeline call (GPU time for fairness accounting)
+    # float32 in [-1, 1], (channels, samples), as long as ``frames`` last; None without sound (a model
+    # that makes none, or a spec with audio=False)
+    audio: np.ndarray | None = None
+    sample_rate: int | None = None
 
     @property
     def fps(self) -> int:
@@ -62,6 +101,127 @@ def default_cache() -> PipelineCache:
     if _cache is None:
         _cache = PipelineCache()
     return _cache
+
+
+# the diffusers pipeline that conditions a text-to-video pipeline on frames, by the text-to-video class
+CONDITION_PIPELINES: dict[str, str] = {
+    "LTXPipeline": "LTXConditionPipeline",
+    "LTXConditionPipeline": "LTXConditionPipeline",
+    "LTX2Pipeline": "LTX2ConditionPipeline",
+    "LTX2ConditionPipeline": "LTX2ConditionPipeline",
+    "WanPipeline": "WanImageToVideoPipeline",
+}
+UNSUPPORTED_CODES = {"image": "no_image_support", "continue": "no_continue_support"}
+
+
+def condition_pipeline(pipe: Any) -> str | None:
+    """The class name of the pipeline that conditions ``pipe``'s components on frames, or None."""
+    target = CONDITION_PIPELINES.get(type(pipe).__name__)
+    if target == "WanImageToVideoPipeline" and not pipe.config.get("expand_timesteps"):
+        return None  # a Wan 2.1 text-to-video transformer takes no image latents
+    return target
+
+
+def _rgb(image: np.ndarray, what: str) -> np.ndarray:
+    """``image`` as uint8 (h, w, 3): grey gains colour channels, an alpha channel is dropped."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise RenderFailed("unusable_input", reason=f"{what} is not 8-bit RGB ({image.dtype})")
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4) or min(image.shape[:2]) < 1:
+        raise RenderFailed("unusable_input", reason=f"{what} is no picture (shape {image.shape})")
+    if image.shape[2] == 1:
+        return np.repeat(image, 3, axis=2)
+    return image[:, :, :3]
+
+
+def fit_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``image`` (uint8, (h, w, 3)) at ``width``×``height``: the largest centred window of the target's
+    aspect, resized with a Lanczos filter. Nothing is stretched; what does not fit the aspect is cut."""
+    h, w = image.shape[:2]
+    if w * height > h * width:  # wider than the target: keep the full height
+        crop_h, crop_w = h, max(1, round(h * width / height))
+    else:
+        crop_h, crop_w = max(1, round(w * height / width)), w
+    top, left = (h - crop_h) // 2, (w - crop_w) // 2
+    window = np.ascontiguousarray(image[top : top + crop_h, left : left + crop_w])
+    if window.shape[:2] == (height, width):
+        return window
+    resized = Image.fromarray(window).resize((width, height), Image.Resampling.LANCZOS)
+    return np.array(resized, dtype=np.uint8)
+
+
+def overlap_frames(available: int, preset: Preset) -> int:
+    """How many of a parent's last frames a continuation conditions on: the preset's
+    ``continue_frames``, or fewer if the parent has fewer, as k * frame_multiple + 1."""
+    wanted = max(1, min(available, preset.continue_frames))
+    return (wanted - 1) // preset.frame_multiple * preset.frame_multiple + 1
+
+
+def conditioning_frames(condition: Conditioning, plan: RenderPlan) -> np.ndarray:
+    """The frames a render is conditioned on, uint8 (n, height, width, 3) at the plan's size: the
+    picture, or the last frames of the parent (as many as :func:`overlap_frames` says)."""
+    if condition.frames is None:
+        assert condition.image is not None
+        return fit_image(_rgb(condition.image, "the picture"), plan.width, plan.height)[None]
+    frames = np.asarray(condition.frames)
+    if frames.ndim == 2 or (frames.ndim == 3 and frames.shape[-1] in (1, 3, 4)):
+        frames = frames[None]  # one frame
+    elif frames.ndim == 3:
+        frames = frames[..., None]  # grey frames
+    if frames.ndim != 4 or len(frames) == 0:
+        raise RenderFailed("unusable_input", reason=f"the clip has no frames (shape {frames.shape})")
+    tail = frames[len(frames) - overlap_frames(len(frames), plan.preset) :]
+    return np.stack([fit_image(_rgb(f, "the clip"), plan.width, plan.height) for f in tail])
+
+
+def _image_crf() -> int | None:
+    # LTX-2 re-encodes a picture as H.264 (as in training) with PyAV; without it the picture goes as it is
+    return None if importlib.util.find_spec("av") is not None else 0
+
+
+def condition_kwargs(class_name: str, frames: np.ndarray) -> dict[str, Any]:
+    """The call arguments that condition a ``class_name`` pipeline on ``frames`` (uint8 (n, h, w, 3) at
+    the output size) from frame 0."""
+    pictures = [Image.fromarray(f) for f in frames]
+    if class_name == "LTXConditionPipeline":
+        from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+
+        media = {"image": pictures[0]} if len(pictures) == 1 else {"video": pictures}
+        return {"conditions": [LTXVideoCondition(**media, frame_index=0, strength=1.0)]}
+    if class_name == "LTX2ConditionPipeline":
+        from diffusers.pipelines.ltx2 import LTX2VideoCondition
+
+        if len(frames) == 1:
+            condition = LTX2VideoCondition(frames=frames[0], index=0, strength=1.0, crf=_image_crf())
+        else:
+            condition = LTX2VideoCondition(frames=frames, index=0, strength=1.0)
+        return {"conditions": [condition]}
+    if class_name == "WanImageToVideoPipeline":
+        return {"image": pictures[-1]}
+    raise ValueError(f"no conditioning for {class_name}")
+
+
+def _sound(
+    output: Any, pipe: Any, plan: RenderPlan, skip_frames: int, frames: int
+) -> tuple[np.ndarray | None, int | None]:
+    """The output's sound as float32 (channels, samples) in [-1, 1] for the kept frames (those after the
+    first ``skip_frames``), and its sample rate; (None, None) without sound or when the spec mutes it."""
+    audio = getattr(output, "audio", None)
+    if audio is None or not plan.spec.audio or not plan.preset.audio:
+        return None, None
+    # the vocoder's rate: the audio VAE's (pipe.audio_sampling_rate) is that of its mel spectrogram
+    rate = int(pipe.vocoder.config.output_sampling_rate)
+    wave = audio[0]  # (channels, samples) of the first (only) video
+    wave = wave.float().cpu().numpy() if isinstance(wave, torch.Tensor) else np.asarray(wave, np.float32)
+    wave = np.atleast_2d(wave).astype(np.float32)
+    start = round(skip_frames / plan.fps * rate)
+    length = round(frames / plan.fps * rate)
+    wave = wave[:, start : start + length]
+    if wave.shape[1] < length:  # the vocoder's last few milliseconds: silence
+        wave = np.pad(wave, ((0, 0), (0, length - wave.shape[1])))
+    return np.clip(wave, -1.0, 1.0), rate
 
 
 def pipeline_kwargs(pipe: Any, plan: RenderPlan) -> dict[str, Any]:
@@ -98,16 +258,47 @@ def render(
     *,
     catalog: PresetCatalog | None = None,
     cache: PipelineCache | None = None,
+    condition: Conditioning | None = None,
 ) -> RenderOutput:
-    """Render ``spec`` to frames. Raises RenderCancelled, RenderFailed, or SpecError for bad input."""
+    """Render ``spec`` to frames (and sound, for a model that makes it), from ``condition`` if given.
+    Raises RenderCancelled, RenderFailed, or SpecError for bad input."""
     plan = spec if isinstance(spec, RenderPlan) else resolve_spec(spec, catalog or PresetCatalog.load())
     cache = cache or default_cache()
+    condition = condition or Conditioning()
+    if condition.image is not None and condition.frames is not None:
+        raise RenderFailed("image_and_continue")
+    mode = condition.mode
+    if mode != "text" and mode not in plan.preset.modes:
+        raise RenderFailed(UNSUPPORTED_CODES[mode], model=plan.preset.title)
+    conditioned = conditioning_frames(condition, plan) if mode != "text" else None
     try:
         pipe = cache.get(plan.preset)
     except ModelUnavailable as exc:
         raise RenderFailed("model_unavailable", model=plan.preset.title) from exc
-
+    kwargs: dict[str, Any] = {}
+    skip = 0
+    if conditioned is not None:
+        variant = condition_pipeline(pipe)
+        try:
+            if variant is None:
+                raise ModelUnavailable(f"{type(pipe).__name__} has no conditioning pipeline")
+            pipe = cache.get(plan.preset, variant)
+        except ModelUnavailable as exc:  # e.g. a folder preset that claims a mode its model lacks
+            log.warning("%s cannot %s: %s", plan.preset.title, mode, exc)
+            raise RenderFailed(UNSUPPORTED_CODES[mode], model=plan.preset.title) from exc
+        kwargs = condition_kwargs(variant, conditioned)
+        if mode == "continue":
+            # the continuation starts with the parent's last frames again: render those on top
+            skip = len(conditioned)
+            kwargs["num_frames"] = plan.num_frames + skip - 1
+    kwargs = {**pipeline_kwargs(pipe, plan), **kwargs}
     total = plan.spec.steps or 0
+    sigmas = kwargs.get("sigmas")
+    if sigmas is not None:
+        # a distilled model's fixed schedule: fewer steps take evenly spaced sigmas from it
+        if 0 < total < len(sigmas):
+            kwargs["sigmas"] = [sigmas[i] for i in np.linspace(0, len(sigmas) - 1, total).round().astype(int)]
+        total = len(kwargs["sigmas"])
 
     def step_end(_pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
         if should_cancel is not None and should_cancel():
@@ -125,7 +316,7 @@ def render(
     started = time.perf_counter()
     try:
         with torch.inference_mode():
-            output = pipe(**pipeline_kwargs(pipe, plan), generator=generator, callback_on_step_end=step_end)
+            output = pipe(**kwargs, generator=generator, callback_on_step_end=step_end)
     except RenderCancelled:
         raise
     except Exception as exc:
@@ -137,5 +328,6 @@ def render(
         log.exception("pipeline %s failed", plan.preset.pipeline)
         raise RenderFailed("pipeline_error", error=type(exc).__name__) from exc
     elapsed = time.perf_counter() - started
-    frames = to_uint8(np.asarray(output.frames))
-    return RenderOutput(frames=frames, plan=plan, seconds=elapsed)
+    frames = to_uint8(np.asarray(output.frames))[skip:]
+    audio, sample_rate = _sound(output, pipe, plan, skip, len(frames))
+    return RenderOutput(frames=frames, plan=plan, seconds=elapsed, audio=audio, sample_rate=sample_rate)

@@ -6,9 +6,10 @@ They apply on CUDA only unless ``allow_cpu`` is given (the tests do, to check th
 
 - ``attention_backend``: a diffusers attention backend name, or "auto" for the fastest one installed
   (FlashAttention 3 on Hopper, then FlashAttention 2, then PyTorch's cuDNN and default SDPA).
-  Cross-attention stays on PyTorch's native SDPA whenever another backend is chosen: LTX-Video masks its
-  cross-attention (text padding) and diffusers' FlashAttention 2/3 and Sage backends raise on a mask at
-  the first forward; cross-attention is about 1 % of the transformer's FLOPs, self-attention the bulk.
+  Cross-attention stays on PyTorch's native SDPA whenever another backend is chosen: LTX-Video and LTX-2
+  (video and sound alike) mask their cross-attention (text padding) and diffusers' FlashAttention 2/3 and
+  Sage backends raise on a mask at the first forward; cross-attention is about 1 % of the transformer's
+  FLOPs, self-attention the bulk.
 - ``compile``: ``compile_repeated_blocks`` (regional torch.compile of the transformer blocks: most of
   full compilation's speed for a fraction of its compile time). ``compile_backend`` picks the backend.
 """
@@ -49,7 +50,8 @@ def set_fastest_attention(model: Any, preference: tuple[str, ...] = ATTENTION_PR
 
 
 def _is_cross_attention(name: str, module: Any) -> bool:
-    return name.rsplit(".", 1)[-1] == "attn2" or bool(getattr(module, "is_cross_attention", False))
+    # "attn2" in LTX-Video and Wan; LTX-2 adds "audio_attn2", the sound's (masked) text cross-attention
+    return name.rsplit(".", 1)[-1].endswith("attn2") or bool(getattr(module, "is_cross_attention", False))
 
 
 def keep_cross_attention_native(model: Any, chosen: str) -> int:

@@ -25,9 +25,30 @@ def tiny_wan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def presets_file(tiny_ltx: Path, tiny_wan: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_ltx2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tiny_models import build_tiny_ltx2
+
+    return build_tiny_ltx2(tmp_path_factory.mktemp("models") / "tiny-ltx2")
+
+
+@pytest.fixture(scope="session")
+def tiny_wan22(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tiny_models import build_tiny_wan22
+
+    return build_tiny_wan22(tmp_path_factory.mktemp("models") / "tiny-wan22")
+
+
+@pytest.fixture(scope="session")
+def presets_file(
+    tiny_ltx: Path,
+    tiny_wan: Path,
+    tiny_ltx2: Path,
+    tiny_wan22: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
     """A presets file, as an operator writes one, naming the tiny pipelines: `tiny-ltx` (the default),
-    `tiny-wan`, and `tiny-slow` (100,000 steps: a render that lasts until it is cancelled)."""
+    `tiny-wan`, `tiny-slow` (100,000 steps: a render that lasts until it is cancelled), `tiny-ltx2`
+    (LTX-2: picture, continuation and sound) and `tiny-wan22` (Wan 2.2 TI2V: picture and continuation)."""
 
     from tests.tiny_models import preset_entry as preset
 
@@ -38,6 +59,8 @@ def presets_file(tiny_ltx: Path, tiny_wan: Path, tmp_path_factory: pytest.TempPa
         "tiny-slow": preset(
             "ltx-video", tiny_ltx, title="Tiny slow", max_steps=100_000, default_steps=100_000
         ),
+        "tiny-ltx2": preset("ltx-2", tiny_ltx2),
+        "tiny-wan22": preset("wan-2.2-5b", tiny_wan22),
     }
     path = tmp_path_factory.mktemp("config") / "presets.json"
     path.write_text(json.dumps(presets, indent=2))

@@ -10,13 +10,26 @@ import pytest
 
 from db.cost import estimate_gpu_seconds
 from db.presets import BUILTIN_PRESETS, BUILTIN_PRESETS_FILE, DEFAULT_MODEL, PresetCatalog, PresetError
-from db.spec import JobSpec, resolve_spec
+from db.spec import JobSpec, SpecError, resolve_spec
 
 BUILTIN = PresetCatalog.load(presets_file="")
 
 _LTX_SIZES = {"16:9": (832, 480), "9:16": (480, 832), "1:1": (608, 608), "3:2": (768, 512), "2:3": (512, 768)}
 _LTX_CALL = {"decode_timestep": 0.03, "decode_noise_scale": 0.025, "max_sequence_length": 128}
 _COG = {"3:2": (720, 480)}
+_HD = {"16:9": (1280, 704), "9:16": (704, 1280), "1:1": (960, 960)}
+_LTX2_SIZES = {**_HD, "3:2": (1152, 768), "2:3": (768, 1152)}
+_LTX2_CALL = {"spatio_temporal_guidance_blocks": [29], "use_cross_timestep": False}
+_LTX2_DISTILLED_CALL = {
+    "sigmas": [1.0, 0.99375, 0.9875, 0.98125, 0.975, 0.909375, 0.725, 0.421875],
+    "stg_scale": 0.0,
+    "audio_stg_scale": 0.0,
+    "modality_scale": 1.0,
+    "audio_modality_scale": 1.0,
+    "guidance_rescale": 0.0,
+    "audio_guidance_rescale": 0.0,
+    "use_cross_timestep": False,
+}
 
 # (pipeline, source, sizes, fps, (min, default, max) frames, (default, max) steps, guidance, dtype,
 #  call_kwargs, load_options, seconds_per_unit) as each built-in preset had them when they were code
@@ -47,7 +60,32 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
         "CogVideoXPipeline", "THUDM/CogVideoX-5b", _COG, 8, (49, 49, 49), (50, 100), 6.0, "bfloat16",
         {"use_dynamic_cfg": True}, {}, 2.0e-7,
     ),
+    "ltx-2": (
+        "LTX2Pipeline", "Lightricks/LTX-2", _LTX2_SIZES, 24, (25, 121, 241), (40, 60), 3.0, "bfloat16",
+        _LTX2_CALL, {"vae_tiling": True}, 2.0e-7,
+    ),
+    "ltx-2-distilled": (
+        "LTX2Pipeline", "rootonchair/LTX-2-19b-distilled", _LTX2_SIZES, 24, (25, 121, 241), (8, 8), 1.0,
+        "bfloat16", _LTX2_DISTILLED_CALL, {"vae_tiling": True}, 5.0e-8,
+    ),
+    "wan-2.2-5b": (
+        "WanPipeline", "Wan-AI/Wan2.2-TI2V-5B-Diffusers", _HD, 24, (25, 121, 121), (50, 100), 5.0,
+        "bfloat16", {}, {"vae_dtype": "float32"}, 4.0e-8,
+    ),
 }  # fmt: skip
+
+# (modes, sound, continue_frames, GPU GiB without and with offloading) of each built-in preset
+CONDITIONING: dict[str, tuple[Any, ...]] = {
+    "ltx-video": (("text", "image", "continue"), False, 17, 20.0, 8.0),
+    "ltx-video-distilled": (("text", "image", "continue"), False, 17, 42.0, 10.0),
+    "wan-1.3b": (("text",), False, 1, 19.0, 8.2),
+    "wan-14b": (("text",), False, 1, 52.0, 20.0),
+    "cogvideox-2b": (("text",), False, 1, 18.0, 4.0),
+    "cogvideox-5b": (("text",), False, 1, 26.0, 5.0),
+    "ltx-2": (("text", "image", "continue"), True, 17, 72.0, 16.0),
+    "ltx-2-distilled": (("text", "image", "continue"), True, 17, 68.0, 14.0),
+    "wan-2.2-5b": (("text", "image", "continue"), False, 1, 36.0, 22.0),
+}
 
 # GPU-seconds estimated for each preset's default clip and for 4 steps of its shortest clip, computed
 # before the cost rate became a preset field
@@ -58,6 +96,11 @@ ESTIMATES = {
     "wan-14b": (1262.712, 24.15072),
     "cogvideox-2b": (87.672, 9.77376),
     "cogvideox-5b": (172.344, 16.54752),
+    # added with their rates: LTX-2 as 10x LTX-Video's transformer with 4 passes a step (CFG pair, STG,
+    # modality guidance), its distilled model with one; Wan 2.2 5B from its public 4090 timing
+    "ltx-2": (875.28416, 21.0224),
+    "ltx-2-distilled": (46.614208, 7.5056),
+    "wan-2.2-5b": (221.07104, 6.60448),
 }
 
 
@@ -98,6 +141,74 @@ def test_each_builtin_preset_keeps_its_model_and_limits(name: str) -> None:
     assert got == EXPECTED[name]
 
 
+@pytest.mark.parametrize("name", list(CONDITIONING))
+def test_each_builtin_preset_says_what_it_starts_from_and_what_gpu_it_needs(name: str) -> None:
+    preset = BUILTIN.get(name)
+    assert preset is not None
+    got = (
+        preset.modes,
+        preset.audio,
+        preset.continue_frames,
+        preset.gpu_memory_gb,
+        preset.gpu_memory_offload_gb,
+    )
+    assert got == CONDITIONING[name]
+    assert preset.offload == "auto"
+
+
+def test_ltx2_makes_hd_clips_of_ten_seconds_with_sound_in_one_go() -> None:
+    for name in ("ltx-2", "ltx-2-distilled"):
+        plan = resolve_spec(JobSpec("a drummer on a rooftop", model=name, seconds=10, seed=1), BUILTIN)
+        assert (plan.width, plan.height, plan.fps) == (1280, 704, 24)  # 720p-class: 720 is no multiple of 32
+        assert plan.num_frames == 241 and plan.duration == pytest.approx(10, abs=0.05)
+        assert plan.preset.audio and {"image", "continue"} <= set(plan.preset.modes)
+    with pytest.raises(SpecError, match="1–10 seconds"):
+        resolve_spec(JobSpec("cat", model="ltx-2", seconds=12), BUILTIN)
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        (
+            {"continue_frames": 10},
+            "continue_frames must be k \\* frame_multiple \\+ 1 \\(8k \\+ 1\\), got 10",
+        ),
+        ({"offload": "disk"}, "offload must be one of auto, none, model, group"),
+        ({"gpu_memory_gb": 10, "gpu_memory_offload_gb": 12}, "gpu_memory_offload_gb cannot exceed"),
+        ({"gpu_memory_gb": -1}, "cannot be negative"),
+        ({"modes": ["text", "sound"]}, 'modes must include "text"'),
+        ({"audio": "yes"}, "audio must be true or false"),
+    ],
+)
+def test_a_preset_with_impossible_conditioning_or_memory_settings_is_refused(
+    tmp_path: Path, settings: dict[str, Any], words: str
+) -> None:
+    folder = _folder(tmp_path, {"_class_name": "LTXPipeline"}, settings)
+    with pytest.raises(PresetError, match=words):
+        BUILTIN.resolve(str(folder))
+
+
+def test_on_a_gpu_a_preset_too_big_even_offloaded_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    from generator.availability import NoWeights, check_presets
+
+    small = _folder(tmp_path, {"_class_name": "LTXPipeline"})
+    presets = _presets_file(
+        tmp_path,
+        {
+            "hd": {"base": "ltx-2", "source": str(small)},  # needs 16 GiB even offloaded
+            "sd": {"base": "ltx-video", "source": str(small)},  # 8 GiB
+        },
+    )
+    catalog = PresetCatalog.load(presets)
+    on_12 = check_presets(catalog, None, offline=True, gpu_gb=12.0)
+    assert "sd" in on_12.names() and "hd" not in on_12.names()
+    assert ("hd", "needs 16 GiB of GPU memory even with offloading; this GPU has 12 GiB") in on_12.skipped
+    assert {"hd", "sd"} <= set(check_presets(catalog, None, offline=True, gpu_gb=24.0).names())
+    assert {"hd", "sd"} <= set(check_presets(catalog, None, offline=True, gpu_gb=None).names())  # a CPU
+    with pytest.raises(NoWeights, match="hd cannot run here: it needs 16 GiB"):
+        check_presets(catalog, ["hd", "sd"], offline=True, gpu_gb=12.0)
+
+
 def test_the_builtin_presets_are_offered_in_order_with_ltx_video_first() -> None:
     assert BUILTIN.names() == list(EXPECTED)
     assert [p.name for p in BUILTIN_PRESETS] == list(EXPECTED)
@@ -114,6 +225,9 @@ def test_larger_builtin_models_give_only_what_differs_from_their_base() -> None:
         "wan-14b": "wan-1.3b",
         "cogvideox-2b": None,
         "cogvideox-5b": "cogvideox-2b",
+        "ltx-2": None,
+        "ltx-2-distilled": "ltx-2",
+        "wan-2.2-5b": None,
     }
     assert "fps" not in data["wan-14b"] and "sizes" not in data["ltx-video-distilled"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,9 @@ import pytest
 from db.presets import PresetCatalog
 from db.spec import JobSpec, resolve_spec
 from generator.encode import encode_mp4
-from generator.loader import PipelineCache, module_bytes
+from generator.loader import GIB, PipelineCache, choose_offload, module_bytes, offload_kind
 from generator.render import RenderCancelled, RenderFailed, render
-from tests.mp4probe import probe
+from tests.mp4probe import audio_facts, probe
 
 CATALOG = PresetCatalog.load(presets_file="")
 
@@ -24,9 +25,11 @@ def cache() -> PipelineCache:
     return PipelineCache(device="cpu")
 
 
-@pytest.fixture(params=["ltx", "wan"])
-def model(request: pytest.FixtureRequest, tiny_ltx: Path, tiny_wan: Path) -> Path:
-    return tiny_ltx if request.param == "ltx" else tiny_wan
+@pytest.fixture(params=["ltx", "wan", "ltx2", "wan22"])
+def model(
+    request: pytest.FixtureRequest, tiny_ltx: Path, tiny_wan: Path, tiny_ltx2: Path, tiny_wan22: Path
+) -> Path:
+    return {"ltx": tiny_ltx, "wan": tiny_wan, "ltx2": tiny_ltx2, "wan22": tiny_wan22}[request.param]
 
 
 def test_render_makes_the_frames_asked_for(model: Path, cache: PipelineCache, tmp_path: Path) -> None:
@@ -143,3 +146,82 @@ def test_speedups_keep_the_frames_and_can_be_switched_off(
     assert applied == ["attention=native", "compile_repeated_blocks(eager)"]
     faster = render(JobSpec("a cat", model=str(tiny_ltx), seed=3), catalog=CATALOG, cache=cache)
     assert np.array_equal(stock.frames, faster.frames)
+
+
+def test_an_ltx2_clip_plays_with_its_sound(tiny_ltx2: Path, cache: PipelineCache, tmp_path: Path) -> None:
+    plan = resolve_spec(JobSpec("rain on a tin roof", model=str(tiny_ltx2), seconds=2, seed=1), CATALOG)
+    out = render(plan, cache=cache)
+    assert out.audio is not None and out.sample_rate is not None
+    clip = encode_mp4(
+        out.frames, out.fps, tmp_path / "clip.mp4", audio=out.audio, sample_rate=out.sample_rate
+    )
+    sound = audio_facts(clip.path)
+    assert sound is not None and sound.codec == "aac"
+    assert sound.duration == pytest.approx(plan.num_frames / plan.fps, abs=0.05)
+    assert probe(clip.path).frames == plan.num_frames
+
+
+def test_a_model_too_big_for_the_gpu_is_offloaded_and_the_cpu_never_offloads(tiny_ltx: Path) -> None:
+    ltx2 = CATALOG.get("ltx-2")
+    assert ltx2 is not None
+    # LTX-2 in bf16: about 61 GiB of weights, the 19B transformer (35 GiB) the largest
+    weights, largest = 61 * GIB, 35 * GIB
+    assert offload_kind(ltx2, weights, largest, 80 * GIB) == "none"  # an H100 holds it all
+    assert offload_kind(ltx2, weights, largest, 48 * GIB) == "model"  # one component at a time
+    assert offload_kind(ltx2, weights, largest, 24 * GIB) == "group"  # only streamed layers fit
+    assert offload_kind(replace(ltx2, offload="model"), weights, largest, 80 * GIB) == "model"
+    assert offload_kind(replace(ltx2, gpu_memory_gb=0.0), weights, largest, 24 * GIB) == "none"  # unknown
+    tiny = CATALOG.resolve(str(tiny_ltx))
+    assert tiny is not None
+    cpu = PipelineCache(device="cpu")
+    pipe = cpu.get(replace(tiny, offload="group"))
+    assert choose_offload(replace(tiny, offload="group"), pipe, cpu.device) == "none"
+    assert pipe.device.type == "cpu"
+
+
+def test_a_distilled_schedule_runs_the_steps_asked_for_and_reports_them(
+    tiny_ltx2: Path, cache: PipelineCache, tmp_path: Path
+) -> None:
+    from tests.tiny_models import preset_entry
+
+    distilled = CATALOG.get("ltx-2-distilled")
+    assert distilled is not None and len(distilled.call_kwargs["sigmas"]) == distilled.max_steps == 8
+    tiny = json.loads((tiny_ltx2 / "videobot.json").read_text())
+    presets = tmp_path / "presets.json"
+    entry = preset_entry(
+        "ltx-2-distilled",
+        tiny_ltx2,
+        call_kwargs={**distilled.call_kwargs, **tiny["call_kwargs"]},
+        default_steps=8,
+        max_steps=8,
+    )
+    presets.write_text(json.dumps({"tiny-distilled": entry}))
+    catalog = PresetCatalog.load(presets)
+
+    def progress(steps: int | None) -> list[tuple[int, int]]:
+        seen: list[tuple[int, int]] = []
+        spec = JobSpec("a cat", model="tiny-distilled", steps=steps, seconds=1)
+        render(spec, lambda step, total: seen.append((step, total)), catalog=catalog, cache=cache)
+        return seen
+
+    assert progress(None) == [(step, 8) for step in range(9)]  # the whole distilled schedule
+    assert progress(3) == [(0, 3), (1, 3), (2, 3), (3, 3)]  # three of its sigmas
+
+
+def test_ltx2s_masked_cross_attention_stays_on_native_attention_for_video_and_sound(tiny_ltx2: Path) -> None:
+    from diffusers.models.attention_dispatch import AttentionBackendName
+
+    from generator.speedups import keep_cross_attention_native
+
+    preset = CATALOG.resolve(str(tiny_ltx2))
+    assert preset is not None
+    transformer = PipelineCache(device="cpu").get(preset).transformer
+    # FlashAttention raises on the text-padding mask these take; the self-attention may use it
+    assert keep_cross_attention_native(transformer, "flash") == 2
+    backends = {
+        name.rsplit(".", 1)[-1]: module.processor._attention_backend
+        for name, module in transformer.named_modules()
+        if hasattr(module, "processor")
+    }
+    assert backends["attn2"] == backends["audio_attn2"] == AttentionBackendName("native")
+    assert backends["attn1"] != AttentionBackendName("native")

@@ -1,10 +1,14 @@
 """Tiny random-weight versions of the real diffusers pipelines, for offline tests.
 
 Each is the real pipeline class with every component shrunk (one transformer layer, a small VAE with
-the production compression ratios, a tiny T5/UMT5 and a Unigram tokenizer trained here with
+the production compression ratios, a tiny T5/UMT5/Gemma 3 and a tokenizer trained here with
 ``tokenizers``), saved with ``save_pretrained`` so it loads through the same ``from_pretrained`` path as
 a hub id. A ``videobot.json`` beside the weights names the preset the folder runs as (``base``) and gives
 it small sizes so a clip takes well under a second on a CPU.
+
+LTX-2 comes with its audio VAE, vocoder and text connectors; Wan 2.2 TI2V with ``expand_timesteps`` and
+the Wan 2.2 VAE layout (48 latent channels, 16x spatial), so ``WanImageToVideoPipeline.from_pipe`` takes
+a picture as it does for the 5B model.
 """
 
 from __future__ import annotations
@@ -15,16 +19,32 @@ from typing import Any
 
 import torch
 from diffusers import (
+    AutoencoderKLLTX2Audio,
+    AutoencoderKLLTX2Video,
     AutoencoderKLLTXVideo,
     AutoencoderKLWan,
     FlowMatchEulerDiscreteScheduler,
+    LTX2Pipeline,
+    LTX2VideoTransformer3DModel,
     LTXPipeline,
     LTXVideoTransformer3DModel,
+    UniPCMultistepScheduler,
     WanPipeline,
     WanTransformer3DModel,
 )
+from diffusers.pipelines.ltx2 import LTX2TextConnectors
+from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-from transformers import T5Config, T5EncoderModel, T5Tokenizer, UMT5Config, UMT5EncoderModel
+from transformers import (
+    Gemma3Config,
+    Gemma3ForConditionalGeneration,
+    GemmaTokenizer,
+    T5Config,
+    T5EncoderModel,
+    T5Tokenizer,
+    UMT5Config,
+    UMT5EncoderModel,
+)
 
 TEXT_DIM = 32
 VOCAB_SIZE = 200
@@ -54,6 +74,20 @@ def train_tokenizer() -> T5Tokenizer:
     tok.train_from_iterator(_CORPUS * 20, trainer=trainer)
     vocab = [(piece, score) for piece, score in json.loads(tok.to_str())["model"]["vocab"]]
     return T5Tokenizer(vocab=vocab, extra_ids=0)
+
+
+def train_gemma_tokenizer() -> GemmaTokenizer:
+    """A BPE tokenizer trained on the same corpus, in Gemma's layout (<pad>=0, <eos>=1, <bos>=2)."""
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.normalizer = normalizers.NFKC()
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    trainer = trainers.BpeTrainer(
+        vocab_size=VOCAB_SIZE, special_tokens=["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"]
+    )
+    tok.train_from_iterator(_CORPUS * 20, trainer=trainer)
+    model = json.loads(tok.to_str())["model"]
+    merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    return GemmaTokenizer(vocab=model["vocab"], merges=merges)
 
 
 def _text_config(vocab: int) -> dict[str, Any]:
@@ -176,6 +210,203 @@ def build_tiny_wan(folder: Path, seed: int = 0) -> Path:
             "call_kwargs": {"max_sequence_length": 16},
             "dtype": "float32",
             "load_options": {},
+        },
+    )
+    return folder
+
+
+def build_tiny_ltx2(folder: Path, seed: int = 0) -> Path:
+    """LTX-2: a Gemma 3 text encoder (two layers, a one-layer vision tower it never uses), the text
+    connectors, the audio-video transformer, the video VAE at 32x spatial and 8x temporal compression,
+    the audio VAE and a vocoder. Its sound plays at 400 Hz (100 mel frames a second, upsampled 4x)."""
+    torch.manual_seed(seed)
+    tokenizer = train_gemma_tokenizer()
+    text_config = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": TEXT_DIM,
+        "intermediate_size": 37,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+        "head_dim": 16,
+        "query_pre_attn_scalar": 16,
+        "sliding_window": 16,
+        "max_position_embeddings": 256,
+        "pad_token_id": 0,
+        "eos_token_id": 1,
+        "bos_token_id": 2,
+    }
+    vision_config = {
+        "hidden_size": 16,
+        "intermediate_size": 16,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "image_size": 8,
+        "patch_size": 4,
+    }
+    text_encoder = Gemma3ForConditionalGeneration(
+        Gemma3Config(
+            text_config=text_config,
+            vision_config=vision_config,
+            mm_tokens_per_image=4,
+            boi_token_index=3,
+            eoi_token_index=4,
+            image_token_index=4,
+        )
+    )
+    connectors = LTX2TextConnectors(
+        caption_channels=TEXT_DIM,
+        text_proj_in_factor=text_config["num_hidden_layers"] + 1,
+        video_connector_num_attention_heads=4,
+        video_connector_attention_head_dim=8,
+        video_connector_num_layers=1,
+        video_connector_num_learnable_registers=None,
+        audio_connector_num_attention_heads=4,
+        audio_connector_attention_head_dim=8,
+        audio_connector_num_layers=1,
+        audio_connector_num_learnable_registers=None,
+        connector_rope_base_seq_len=32,
+        rope_double_precision=False,
+        rope_type="split",
+    )
+    transformer = LTX2VideoTransformer3DModel(
+        in_channels=8,
+        out_channels=8,
+        num_attention_heads=2,
+        attention_head_dim=8,
+        cross_attention_dim=16,
+        audio_in_channels=4,
+        audio_out_channels=4,
+        audio_num_attention_heads=2,
+        audio_attention_head_dim=4,
+        audio_cross_attention_dim=8,
+        num_layers=1,
+        caption_channels=TEXT_DIM,
+        rope_double_precision=False,
+        rope_type="split",
+    )
+    # LTX-2's layout: patch 4, then spatial, temporal and two space-time downsamplings
+    vae = AutoencoderKLLTX2Video(
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1),
+        decoder_inject_noise=(False, False, False, False),
+        upsample_residual=(False, False, False),
+        upsample_factor=(1, 1, 1),
+        decoder_causal=False,
+        spatial_compression_ratio=32,
+        temporal_compression_ratio=8,
+    )
+    audio_vae = AutoencoderKLLTX2Audio(
+        base_channels=4,
+        ch_mult=(1,),
+        num_res_blocks=1,
+        resolution=32,
+        latent_channels=2,
+        mel_bins=8,
+    )
+    mel_frames_per_second = audio_vae.config.sample_rate / audio_vae.config.mel_hop_length
+    vocoder = LTX2Vocoder(
+        in_channels=audio_vae.config.output_channels * audio_vae.config.mel_bins,
+        hidden_channels=16,
+        upsample_kernel_sizes=[4, 4],
+        upsample_factors=[2, 2],
+        resnet_kernel_sizes=[3],
+        resnet_dilations=[[1, 3, 5]],
+        output_sampling_rate=int(mel_frames_per_second * 4),
+    )
+    pipe = LTX2Pipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        audio_vae=audio_vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        connectors=connectors,
+        transformer=transformer,
+        vocoder=vocoder,
+    )
+    pipe.save_pretrained(folder)
+    _write_preset(
+        folder,
+        {
+            "base": "ltx-2",
+            "title": "Tiny LTX-2",
+            "sizes": {"16:9": [128, 64], "9:16": [64, 128], "1:1": [64, 64], "3:2": [96, 64]},
+            "default_steps": 2,
+            "max_steps": 8,
+            "default_frames": 25,
+            # the one transformer block takes the spatio-temporal guidance the 48 of LTX-2 give block 29
+            "call_kwargs": {
+                "spatio_temporal_guidance_blocks": [0],
+                "use_cross_timestep": False,
+                "max_sequence_length": 16,
+            },
+            "dtype": "float32",
+        },
+    )
+    return folder
+
+
+def build_tiny_wan22(folder: Path, seed: int = 0) -> Path:
+    """Wan 2.2 TI2V: one transformer (no second expert), ``expand_timesteps``, the Wan 2.2 VAE layout
+    (patch 2, 48 latent channels, 16x spatial and 4x temporal compression) and UniPC."""
+    torch.manual_seed(seed)
+    tokenizer = train_tokenizer()
+    text_encoder = UMT5EncoderModel(UMT5Config(**_text_config(len(tokenizer))))
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=48,
+        out_channels=48,
+        text_dim=TEXT_DIM,
+        freq_dim=32,
+        ffn_dim=32,
+        num_layers=1,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=48,
+        in_channels=12,
+        out_channels=12,
+        is_residual=True,
+        patch_size=2,
+        latents_mean=[0.0] * 48,
+        latents_std=[1.0] * 48,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        scale_factor_spatial=16,
+        scale_factor_temporal=4,
+        temperal_downsample=[False, True, True],
+    )
+    scheduler = UniPCMultistepScheduler(
+        prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=5.0
+    )
+    pipe = WanPipeline(
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        transformer=transformer,
+        vae=vae,
+        scheduler=scheduler,
+        expand_timesteps=True,
+    )
+    pipe.save_pretrained(folder)
+    _write_preset(
+        folder,
+        {
+            "base": "wan-2.2-5b",
+            "title": "Tiny Wan 2.2",
+            "sizes": {"16:9": [64, 32], "9:16": [32, 64], "1:1": [32, 32]},
+            "default_steps": 2,
+            "max_steps": 8,
+            "default_frames": 25,
+            "call_kwargs": {"max_sequence_length": 16},
+            "dtype": "float32",
         },
     )
     return folder
