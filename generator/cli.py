@@ -1,14 +1,24 @@
-"""``videobot generate`` and ``videobot models``: render a clip with no Discord at all."""
+"""``videobot generate``, ``videobot extend`` and ``videobot models``: clips with no Discord at all."""
 
 from __future__ import annotations
 
 import argparse
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from db.presets import PresetCatalog, PresetError
 from db.spec import JobSpec, SpecError, resolve_spec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from db.spec import RenderPlan
+
+# the picture a clip may start from (--image)
+PICTURE_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
 
 SIZE_UNITS = {
     "": 1,
@@ -56,7 +66,47 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-bytes", type=parse_size, default="10MiB", help="the file never exceeds this (default 10MiB)"
     )
     parser.add_argument("--poster", type=Path, help="also write the middle frame as a PNG here")
+    parser.add_argument("--image", type=Path, help="a PNG, JPEG or WebP picture: the clip's first frame")
+    parser.add_argument("--no-audio", action="store_true", help="no sound, even from a model that makes it")
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
+
+
+def add_extend_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("clip", type=Path, help="the clip to continue: any mp4, mov or webm (H.264, H.265…)")
+    parser.add_argument("prompt", help="what happens next")
+    parser.add_argument("-o", "--output", required=True, type=Path, help="the mp4 to write: clip, then more")
+    parser.add_argument("--model", help="a preset that can continue a clip, or a pipeline folder")
+    parser.add_argument("--negative", default="", help="what the continuation should not show")
+    parser.add_argument("--seconds", type=float, help="length of the continuation: the clip grows by it")
+    parser.add_argument("--seed", type=int, help="the same seed gives the same continuation")
+    parser.add_argument("--steps", type=int, help="denoising steps (more: slower, finer)")
+    parser.add_argument("--guidance", type=float, help="how closely to follow the prompt")
+    parser.add_argument(
+        "--max-bytes", type=parse_size, default="10MiB", help="the whole never exceeds this (default 10MiB)"
+    )
+    parser.add_argument(
+        "--no-audio", action="store_true", help="no sound from the model (the clip's own sound is kept)"
+    )
+    parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
+
+
+def read_picture(path: Path) -> np.ndarray:
+    """The picture at ``path`` as uint8 RGB (height, width, 3), turned as its EXIF says. Raises UsageError
+    for a missing file or anything but a PNG, JPEG or WebP picture."""
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    if not path.is_file():
+        raise UsageError(f"the picture {path} does not exist" if not path.exists() else f"{path} is no file")
+    try:
+        with Image.open(path) as image:
+            if image.format not in PICTURE_FORMATS:
+                raise UsageError(f"{path.name} is a {image.format} file; give a PNG, JPEG or WebP picture")
+            image.load()
+            rgb = ImageOps.exif_transpose(image).convert("RGB")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise UsageError(f"{path.name} is not a picture that can be read (PNG, JPEG or WebP)") from exc
+    return np.asarray(rgb)
 
 
 def _check_output(path: Path) -> None:
@@ -68,12 +118,27 @@ def _check_output(path: Path) -> None:
         raise UsageError(f"the output must be an .mp4 file, not {path.name}")
 
 
+def _progress(plan: RenderPlan) -> tuple[Callable[[], None], Callable[[int, int], None]]:
+    """A progress bar on stderr for ``plan``'s steps: (close, on_progress)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=plan.spec.steps, desc=plan.preset.title, unit="step", file=sys.stderr)
+
+    def on_progress(step: int, total: int) -> None:
+        if step == 0:
+            bar.reset(total)  # the clock starts after loading
+        bar.update(step - bar.n)
+
+    return bar.close, on_progress
+
+
 def run_generate(args: argparse.Namespace) -> int:
     """Validate, render with a progress bar on stderr, encode. Returns the exit status."""
     try:
         catalog = PresetCatalog.load()
     except PresetError as exc:
         raise UsageError(str(exc)) from exc
+    picture = None if args.image is None else read_picture(args.image)
     spec = JobSpec(
         prompt=args.prompt,
         negative_prompt=args.negative,
@@ -84,6 +149,8 @@ def run_generate(args: argparse.Namespace) -> int:
         steps=args.steps,
         guidance=args.guidance,
         fps=args.fps,
+        start_image=args.image is not None,
+        audio=not args.no_audio,
     )
     try:
         plan = resolve_spec(spec, catalog)
@@ -94,40 +161,100 @@ def run_generate(args: argparse.Namespace) -> int:
         raise UsageError(f"the folder {args.poster.parent} does not exist")
 
     # torch and diffusers load only once the input is known to be good: bad input answers at once
-    from tqdm import tqdm
-
     from generator.encode import EncodeError, encode_mp4, write_poster
     from generator.loader import PipelineCache
-    from generator.render import RenderCancelled, RenderFailed, render
+    from generator.render import Conditioning, RenderCancelled, RenderFailed, render
 
     cache = PipelineCache(device=args.device)
     print(f"Loading {plan.preset.title} on {cache.device}…", file=sys.stderr)
-    bar = tqdm(total=plan.spec.steps, desc=plan.preset.title, unit="step", file=sys.stderr)
-
-    def on_progress(step: int, total: int) -> None:
-        if step == 0:
-            bar.reset(total)  # the clock starts after loading
-        bar.update(step - bar.n)
-
+    close_bar, on_progress = _progress(plan)
+    condition = None if picture is None else Conditioning(image=picture)
     try:
-        output = render(plan, on_progress, cache=cache)
-        bar.close()
-        clip = encode_mp4(output.frames, plan.fps, args.output, max_bytes=args.max_bytes)
+        output = render(plan, on_progress, cache=cache, condition=condition)
+        close_bar()
+        audio = output.audio if plan.spec.audio else None
+        clip = encode_mp4(
+            output.frames, plan.fps, args.output, args.max_bytes, audio=audio, sample_rate=output.sample_rate
+        )
         if args.poster is not None:
             write_poster(output.frames, args.poster)
     except (RenderFailed, EncodeError) as exc:
-        bar.close()
+        close_bar()
         print(f"videobot: {exc}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, RenderCancelled):
-        bar.close()
+        close_bar()
         print("videobot: cancelled", file=sys.stderr)
         return 130
     s = plan.spec
+    sound = "" if clip.audio_bitrate is None else f" with sound ({clip.audio_bitrate // 1000} kb/s)"
     print(
         f"{clip.path}: {clip.width}x{clip.height}, {clip.frames} frames at {clip.fps:g} fps "
-        f"({clip.duration:.1f} s), {clip.bytes / 1024 / 1024:.2f} MiB, model {s.model}, seed {s.seed}, "
-        f"{s.steps} steps, rendered in {output.seconds:.1f} s"
+        f"({clip.duration:.1f} s){sound}, {clip.bytes / 1024 / 1024:.2f} MiB, model {s.model}, "
+        f"seed {s.seed}, {s.steps} steps, rendered in {output.seconds:.1f} s"
+    )
+    return 0
+
+
+def run_extend(args: argparse.Namespace) -> int:
+    """Validate the clip and the settings, render the continuation, stitch, encode. The exit status."""
+    from generator.clipio import ClipError, probe
+    from generator.extend import CLI_PARENT_ID, check_parent, plan_continuation
+
+    try:
+        catalog = PresetCatalog.load()
+    except PresetError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        parent = probe(args.clip)
+        check_parent(parent, args.clip.name)
+    except ClipError as exc:
+        raise UsageError(str(exc)) from exc
+    spec = JobSpec(
+        prompt=args.prompt,
+        negative_prompt=args.negative,
+        seconds=args.seconds,
+        model=args.model,
+        seed=args.seed,
+        steps=args.steps,
+        guidance=args.guidance,
+        continues=CLI_PARENT_ID,
+        audio=not args.no_audio,
+    )
+    try:
+        plan = plan_continuation(spec, parent, catalog)
+    except SpecError as exc:
+        raise UsageError(str(exc)) from exc
+    _check_output(args.output)
+
+    from generator.encode import EncodeError
+    from generator.extend import extend_clip
+    from generator.loader import PipelineCache
+    from generator.render import RenderCancelled, RenderFailed
+
+    cache = PipelineCache(device=args.device)
+    print(f"Loading {plan.preset.title} on {cache.device}…", file=sys.stderr)
+    close_bar, on_progress = _progress(plan)
+    try:
+        result = extend_clip(
+            args.clip, plan, args.output, args.max_bytes, cache=cache, on_progress=on_progress
+        )
+        close_bar()
+    except (RenderFailed, EncodeError, ClipError) as exc:
+        close_bar()
+        print(f"videobot: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, RenderCancelled):
+        close_bar()
+        print("videobot: cancelled", file=sys.stderr)
+        return 130
+    clip, s = result.clip, plan.spec
+    sound = "" if clip.audio_bitrate is None else f" with sound ({clip.audio_bitrate // 1000} kb/s)"
+    print(
+        f"{clip.path}: {clip.width}x{clip.height}, {clip.frames} frames at {clip.fps:g} fps "
+        f"({result.parent_seconds:.1f} s + {result.new_seconds:.1f} s = {clip.duration:.1f} s){sound}, "
+        f"{clip.bytes / 1024 / 1024:.2f} MiB, model {s.model}, seed {s.seed}, {s.steps} steps, "
+        f"rendered in {result.render_seconds:.1f} s"
     )
     return 0
 

@@ -8,9 +8,11 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from tests.mp4probe import probe
+from tests.mp4probe import audio_facts, probe
 
 
 def videobot(
@@ -124,6 +126,55 @@ def test_a_limit_no_clip_can_meet_exits_1_and_leaves_nothing(tiny_ltx: Path, tmp
     )
     assert result.returncode == 1 and "cannot be made smaller than 100 bytes" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_starts_from_a_picture(tiny_ltx: Path, tmp_path: Path) -> None:
+    picture = tmp_path / "start.jpg"
+    y, x = np.mgrid[:120, :200]
+    Image.fromarray(np.stack([x, y, x + y], axis=-1).astype(np.uint8)).save(picture, format="JPEG")
+    out = tmp_path / "clip.mp4"
+    result = videobot(
+        "generate", "the picture comes alive", "-o", str(out), "--model", str(tiny_ltx),
+        "--image", str(picture), "--aspect", "16:9", "--seconds", "1", "--seed", "5", "--no-audio",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    facts = probe(out)
+    assert (facts.codec, facts.pix_fmt, facts.faststart) == ("h264", "yuv420p", True)
+    assert (facts.width, facts.height, facts.frames) == (128, 64, 25)  # the plan's size, not the picture's
+    assert audio_facts(out) is None
+
+
+@pytest.mark.parametrize(
+    ("picture", "words"),
+    [
+        ("missing", "does not exist"),
+        ("text", "is not a picture that can be read"),
+        ("gif", "is a GIF file; give a PNG, JPEG or WebP picture"),
+        ("truncated", "is not a picture that can be read"),
+    ],
+)
+def test_a_bad_picture_one_line_exit_2_no_file(
+    tiny_ltx: Path, tmp_path: Path, picture: str, words: str
+) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    path = inputs / "start.png"
+    if picture == "text":
+        path.write_text("not a picture")
+    elif picture == "gif":
+        Image.new("RGB", (32, 32), "red").save(path, format="GIF")
+    elif picture == "truncated":
+        Image.effect_noise((256, 256), 64).convert("RGB").save(path, format="PNG")
+        path.write_bytes(path.read_bytes()[:2000])
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    result = videobot(
+        "generate", "a cat", "-o", str(outputs / "clip.mp4"), "--model", str(tiny_ltx), "--image", str(path)
+    )
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert list(outputs.iterdir()) == []
 
 
 def test_models_lists_every_preset() -> None:

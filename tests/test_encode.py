@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generator.encode import EncodeError, bitrate_for, encode_attempts, encode_mp4, write_poster
-from tests.mp4probe import decode_frames, probe
+from generator.encode import (
+    EncodeError,
+    audio_bitrate_for,
+    bitrate_for,
+    encode_attempts,
+    encode_mp4,
+    write_poster,
+)
+from tests.mp4probe import audio_facts, decode_audio, decode_frames, dominant_frequency, probe
 
 
 def gradient_clip(frames: int, height: int, width: int) -> np.ndarray:
@@ -96,6 +103,77 @@ def test_attempts_go_from_best_to_smallest() -> None:
     assert all(w % 2 == 0 and h % 2 == 0 for w, h, _ in attempts)
     rates_at_full = [r for w, h, r in attempts if (w, h) == (768, 512)]
     assert rates_at_full == sorted(rates_at_full, reverse=True)
+
+
+def tone(seconds: float, hz: float, sample_rate: int = 48000, channels: int = 2) -> np.ndarray:
+    t = np.arange(round(seconds * sample_rate)) / sample_rate
+    return np.tile(0.5 * np.sin(2 * np.pi * hz * t, dtype=np.float64), (channels, 1)).astype(np.float32)
+
+
+def noise_audio(seconds: float, sample_rate: int = 48000, channels: int = 2) -> np.ndarray:
+    """The hardest sound for AAC: white noise at full scale."""
+    rng = np.random.default_rng(1)
+    return rng.uniform(-1, 1, (channels, round(seconds * sample_rate))).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("audio_seconds", "channels", "sample_rate", "shown"),
+    [(5.0, 2, None, "stereo"), (1.0, 1, 24000, "mono"), (49 / 24, 2, 44100, "stereo")],
+)
+def test_sound_plays_with_the_picture_and_lasts_as_long(
+    tmp_path: Path, audio_seconds: float, channels: int, sample_rate: int | None, shown: str
+) -> None:
+    """Longer sound is cut at the clip's end, shorter is padded with silence; either way the AAC track
+    ends with the picture, within one frame."""
+    out = tmp_path / "sound.mp4"
+    rate = sample_rate or 48000
+    clip = encode_mp4(
+        gradient_clip(49, 64, 96), 24, out, audio=tone(audio_seconds, 440, rate, channels), sample_rate=rate
+    )
+    facts, sound = probe(out), audio_facts(out)
+    assert sound is not None
+    assert (sound.codec, sound.sample_rate, sound.channels) == ("aac", rate, shown)
+    assert sound.duration == pytest.approx(facts.duration, abs=1 / 24)
+    assert (facts.codec, facts.pix_fmt, facts.faststart, facts.frames) == ("h264", "yuv420p", True, 49)
+    assert clip.audio_bitrate == 128_000 and clip.bytes == out.stat().st_size
+    samples = decode_audio(out, rate)
+    heard = samples[: round(min(audio_seconds, 49 / 24) * rate)]
+    assert dominant_frequency(heard, rate) == pytest.approx(440, abs=5)
+    if audio_seconds < 49 / 24:  # the rest is silence
+        assert np.abs(samples[round((audio_seconds + 0.05) * rate) :]).max() < 0.01
+
+
+def test_a_clip_without_sound_has_no_sound_track(tmp_path: Path) -> None:
+    out = tmp_path / "quiet.mp4"
+    clip = encode_mp4(gradient_clip(9, 32, 32), 8, out)
+    assert audio_facts(out) is None and clip.audio_bitrate is None
+
+
+@pytest.mark.parametrize("max_bytes", [1_000_000, 400_000, 250_000, 150_000])
+def test_sound_and_picture_together_never_exceed_the_limit(tmp_path: Path, max_bytes: int) -> None:
+    out = tmp_path / "loud.mp4"
+    clip = encode_mp4(noise_clip(97, 128, 192), 24, out, max_bytes=max_bytes, audio=noise_audio(97 / 24))
+    facts, sound = probe(out), audio_facts(out)
+    assert facts.size <= max_bytes
+    assert sound is not None and sound.codec == "aac"
+    assert sound.duration == pytest.approx(facts.duration, abs=1 / 24)
+    assert facts.frames == 97 and (facts.codec, facts.pix_fmt, facts.faststart) == ("h264", "yuv420p", True)
+    assert clip.audio_bitrate is not None and clip.audio_bitrate * 97 / 24 / 8 <= max_bytes * 0.2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loud.mp4"]  # no temporary file left
+
+
+def test_sound_gets_a_smaller_share_when_the_limit_is_tight() -> None:
+    assert audio_bitrate_for(10 * 1024 * 1024, 10) == 128_000
+    assert audio_bitrate_for(300_000, 4) == 64_000
+    assert audio_bitrate_for(100_000, 4) == 32_000
+    assert audio_bitrate_for(20_000, 10) == 32_000  # the lowest: the picture gives way
+
+
+def test_an_impossible_limit_with_sound_leaves_no_file(tmp_path: Path) -> None:
+    out = tmp_path / "never.mp4"
+    with pytest.raises(EncodeError, match="cannot be made smaller"):
+        encode_mp4(noise_clip(97, 128, 192), 24, out, max_bytes=12_000, audio=noise_audio(4))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_poster_is_the_middle_frame(tmp_path: Path) -> None:

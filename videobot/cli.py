@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_generate_arguments(gen)
     gen.set_defaults(handler="generator.cli:run_generate")
 
+    from generator.cli import add_extend_arguments
+
+    extend = sub.add_parser("extend", help="continue a clip (any mp4) and write the longer clip")
+    add_extend_arguments(extend)
+    extend.set_defaults(handler="generator.cli:run_extend")
+
     models = sub.add_parser("models", help="list the model presets")
     models.set_defaults(handler="generator.cli:run_models")
 

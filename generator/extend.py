@@ -1,0 +1,141 @@
+"""Extend: continue a clip from its last frames and post the whole as one clip under the upload limit.
+
+The parent may be any clip ffmpeg reads, not only one the bot made. Its last ``preset.continue_frames``
+frames condition the render; the continuation is then cut and resized to the parent's size, shown at
+the parent's frame rate, and encoded after it with both parts' sound (silence where a part has none).
+The CLI (``videobot extend``) and the GPU worker both call :func:`extend_clip`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from db.presets import Preset, PresetCatalog
+from db.spec import JobSpec, RenderPlan, SpecError, resolve_preset, resolve_spec
+from generator.clipio import ClipError, ClipInfo, probe, read_audio, read_frames, stitch
+from generator.encode import DEFAULT_SAMPLE_RATE, DISCORD_DEFAULT_LIMIT, EncodedClip, encode_mp4
+
+if TYPE_CHECKING:
+    import os
+
+    from generator.loader import PipelineCache
+    from generator.render import CancelFn, ProgressFn
+
+# the whole parent is decoded to be encoded again: refuse one whose frames alone would take more memory
+MAX_PARENT_BYTES = 4 * 1024**3
+# the stand-in job id the command line gives a continuation (it has no job store)
+CLI_PARENT_ID = 0
+
+
+@dataclass(frozen=True)
+class ExtendResult:
+    clip: EncodedClip
+    plan: RenderPlan  # the continuation's render
+    parent: ClipInfo
+    parent_frames: int
+    new_frames: int  # the continuation's frames at the parent's frame rate
+    render_seconds: float  # wall time of the pipeline call
+    has_audio: bool
+
+    @property
+    def parent_seconds(self) -> float:
+        return self.parent_frames / self.parent.fps
+
+    @property
+    def new_seconds(self) -> float:
+        return self.new_frames / self.parent.fps
+
+
+def continue_frames(preset: Preset) -> int:
+    """How many of the parent's last frames the preset's pipeline is conditioned on."""
+    return max(1, int(getattr(preset, "continue_frames", 1)))
+
+
+def nearest_aspect(sizes: Mapping[str, tuple[int, int]], width: int, height: int) -> str:
+    """The aspect among ``sizes`` closest to ``width``×``height`` (so the least is cut away)."""
+    wanted = math.log(width / height)
+    return min(sizes, key=lambda aspect: abs(math.log(sizes[aspect][0] / sizes[aspect][1]) - wanted))
+
+
+def _check_can_continue(preset: Preset, catalog: PresetCatalog | None) -> None:
+    # checked here too: resolve_spec skips the check for a continuation of job 0 (0 == False)
+    if "continue" not in preset.modes:
+        able = [p.name for p in (catalog or PresetCatalog.load()) if "continue" in p.modes]
+        raise SpecError("no_continue", model=preset.title, choices=", ".join(able) or "–")
+
+
+def check_parent(parent: ClipInfo, name: str) -> None:
+    """Refuse a parent too big to hold in memory (ClipError, one line)."""
+    if parent.frames * parent.width * parent.height * 3 > MAX_PARENT_BYTES:
+        most = MAX_PARENT_BYTES / (parent.width * parent.height * 3 * parent.fps)
+        raise ClipError(
+            f"{name} is too long to extend: at {parent.width}x{parent.height} the limit is {most:.0f} s"
+        )
+
+
+def plan_continuation(spec: JobSpec, parent: ClipInfo, catalog: PresetCatalog) -> RenderPlan:
+    """``spec`` resolved as a continuation of ``parent``: with no aspect asked for, the model's aspect
+    nearest the parent's; ``continues`` the stand-in id if unset. Raises SpecError for a model that cannot
+    continue a clip, or for settings out of its range."""
+    preset = resolve_preset(spec.model, catalog)
+    _check_can_continue(preset, catalog)
+    aspect = spec.aspect or nearest_aspect(preset.sizes, parent.width, parent.height)
+    continues = CLI_PARENT_ID if spec.continues is None else spec.continues
+    return resolve_spec(replace(spec, aspect=aspect, continues=continues, start_image=False), catalog)
+
+
+def extend_clip(
+    parent_path: str | os.PathLike[str],
+    spec: JobSpec | RenderPlan,
+    out_path: str | os.PathLike[str],
+    max_bytes: int = DISCORD_DEFAULT_LIMIT,
+    *,
+    cache: PipelineCache | None = None,
+    catalog: PresetCatalog | None = None,
+    on_progress: ProgressFn | None = None,
+    should_cancel: CancelFn | None = None,
+) -> ExtendResult:
+    """Continue the clip at ``parent_path`` as ``spec`` asks and write parent + continuation to
+    ``out_path``, at most ``max_bytes``, at the parent's size and frame rate.
+
+    ``spec`` may be a JobSpec (resolved here with :func:`plan_continuation`) or a plan the caller
+    resolved. Raises ClipError (the parent is no readable video), SpecError, the render's RenderCancelled
+    and RenderFailed, and EncodeError; ``out_path`` is written only on success.
+    """
+    from generator.render import Conditioning, render  # torch: only once there is work
+
+    parent_path = Path(parent_path)
+    parent = probe(parent_path)
+    check_parent(parent, parent_path.name)
+    if isinstance(spec, RenderPlan):
+        _check_can_continue(spec.preset, catalog)
+        plan = spec
+    else:
+        plan = plan_continuation(spec, parent, catalog or PresetCatalog.load())
+    tail, _ = read_frames(parent_path, last=continue_frames(plan.preset))
+    output = render(
+        plan, on_progress, should_cancel, catalog=catalog, cache=cache, condition=Conditioning(frames=tail)
+    )
+    new_audio = output.audio if plan.spec.audio else None
+    sample_rate = (output.sample_rate if new_audio is not None else None) or DEFAULT_SAMPLE_RATE
+    parent_frames, parent_fps = read_frames(parent_path)
+    parent_audio = read_audio(parent_path, sample_rate) if parent.has_audio else None
+    frames, audio = stitch(
+        parent_frames, parent_fps, parent_audio, output.frames, output.fps, new_audio, sample_rate
+    )
+    parent_count = len(parent_frames)
+    del parent_frames, parent_audio
+    clip = encode_mp4(frames, parent_fps, out_path, max_bytes, audio=audio, sample_rate=sample_rate)
+    return ExtendResult(
+        clip=clip,
+        plan=plan,
+        parent=parent,
+        parent_frames=parent_count,
+        new_frames=len(frames) - parent_count,
+        render_seconds=output.seconds,
+        has_audio=audio is not None,
+    )
