@@ -12,7 +12,7 @@ import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import discord
 
@@ -116,14 +116,18 @@ class RerollButton(ClipButton, template=r"vb:reroll:(?P<job>\d+)"):
         await submit_or_explain(interaction, replace(job.spec, seed=None), kind="reroll", parent=job)
 
 
-class RemixModal(discord.ui.Modal):
-    def __init__(self, parent: Job, locale: str) -> None:
+class PromptModal(discord.ui.Modal):
+    """The form behind ✏️ and ➕: one prompt, prefilled with the clip's own, for a remix (the same
+    seed: it differs from its parent by the words alone) or an extend (what happens next)."""
+
+    def __init__(self, parent: Job, locale: str, kind: Literal["remix", "extend"]) -> None:
         super().__init__(
-            title=t(locale, "remix.title", job=parent.id), custom_id=f"vb:remixmodal:{parent.id}"
+            title=t(locale, f"{kind}.title", job=parent.id), custom_id=f"vb:{kind}modal:{parent.id}"
         )
         self.parent = parent
-        self.prompt: discord.ui.TextInput[RemixModal] = discord.ui.TextInput(
-            label=t(locale, "remix.prompt"),
+        self.kind = kind
+        self.prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
+            label=t(locale, f"{kind}.prompt"),
             style=discord.TextStyle.paragraph,
             default=parent.spec.prompt[:PROMPT_MAX_CHARS],
             max_length=PROMPT_MAX_CHARS,
@@ -131,9 +135,13 @@ class RemixModal(discord.ui.Modal):
         self.add_item(self.prompt)
 
     async def on_submit(self, interaction: Interaction) -> None:
-        # the same seed: the remix differs from its parent by the words alone
-        spec = replace(self.parent.spec, prompt=self.prompt.value)
-        await submit_or_explain(interaction, spec, kind="remix", parent=self.parent)
+        prompt = self.prompt.value
+        spec = (
+            extend_spec(self.parent, prompt)
+            if self.kind == "extend"
+            else replace(self.parent.spec, prompt=prompt)
+        )
+        await submit_or_explain(interaction, spec, kind=self.kind, parent=self.parent)
 
     async def on_error(self, interaction: Interaction, error: Exception) -> None:
         await report_error(interaction, error)
@@ -144,32 +152,7 @@ class RemixButton(ClipButton, template=r"vb:remix:(?P<job>\d+)"):
     emoji = "✏️"
 
     async def pressed(self, interaction: Interaction, job: Job) -> None:
-        await interaction.response.send_modal(RemixModal(job, interaction.locale.value))
-
-
-class ExtendModal(discord.ui.Modal):
-    """What happens next: prefilled with the clip's own prompt."""
-
-    def __init__(self, parent: Job, locale: str) -> None:
-        super().__init__(
-            title=t(locale, "extend.title", job=parent.id), custom_id=f"vb:extendmodal:{parent.id}"
-        )
-        self.parent = parent
-        self.prompt: discord.ui.TextInput[ExtendModal] = discord.ui.TextInput(
-            label=t(locale, "extend.prompt"),
-            style=discord.TextStyle.paragraph,
-            default=parent.spec.prompt[:PROMPT_MAX_CHARS],
-            max_length=PROMPT_MAX_CHARS,
-        )
-        self.add_item(self.prompt)
-
-    async def on_submit(self, interaction: Interaction) -> None:
-        await submit_or_explain(
-            interaction, extend_spec(self.parent, self.prompt.value), kind="extend", parent=self.parent
-        )
-
-    async def on_error(self, interaction: Interaction, error: Exception) -> None:
-        await report_error(interaction, error)
+        await interaction.response.send_modal(PromptModal(job, interaction.locale.value, "remix"))
 
 
 def extend_spec(parent: Job, prompt: str) -> JobSpec:
@@ -198,7 +181,7 @@ class ExtendButton(ClipButton, template=r"vb:extend:(?P<job>\d+)"):
         if refusal is not None:  # say so before the member writes a prompt
             await answer(interaction, refusal)
             return
-        await interaction.response.send_modal(ExtendModal(job, interaction.locale.value))
+        await interaction.response.send_modal(PromptModal(job, interaction.locale.value, "extend"))
 
 
 class InfoButton(ClipButton, template=r"vb:info:(?P<job>\d+)"):

@@ -57,7 +57,7 @@ async def extend_refusal(interaction: Interaction, parent: Job, settings: GuildS
         return t(locale, "extend.off")
     done = await interaction.client.store.extends_in_chain(parent.id)
     if done >= settings.max_extends:
-        return t(locale, "extend.limit", count=done, limit=settings.max_extends)
+        return t(locale, "extend.limit", limit=settings.max_extends)
     return None
 
 

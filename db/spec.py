@@ -129,9 +129,9 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
         raise SpecError("image_and_continue")
     for wanted, mode, code in (
         (spec.start_image, "image", "no_image"),
-        (spec.continues, "continue", "no_continue"),
+        (spec.continues is not None, "continue", "no_continue"),  # job 0 is the CLI's parent
     ):
-        if wanted not in (False, None) and mode not in preset.modes:
+        if wanted and mode not in preset.modes:
             able = [p.name for p in catalog if mode in p.modes]
             raise SpecError(code, model=title, choices=", ".join(able) or "–")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import os
 import socket
@@ -19,13 +20,19 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
 
 from db.presets import PresetCatalog
 from db.spec import RenderPlan, SpecError, resolve_spec
 from db.store import Job, JobResult, JobStore
-from generator.encode import DISCORD_DEFAULT_LIMIT, EncodeError, encode_mp4, write_poster
+from generator.clipio import ClipError
+from generator.encode import DISCORD_DEFAULT_LIMIT, EncodedClip, EncodeError, encode_mp4, write_poster
+from generator.extend import extend_clip
 from generator.loader import PipelineCache
-from generator.render import RenderCancelled, RenderFailed, RenderOutput, render
+from generator.render import Conditioning, RenderCancelled, RenderFailed, RenderOutput, render
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +51,21 @@ class WorkerConfig:
 
 def default_worker_id(device: str) -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{device.replace(':', '')}"
+
+
+class InputMissing(Exception):
+    """What the job starts from is not in the media store (a picture, or the clip it continues)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+
+def decode_picture(data: bytes) -> np.ndarray:
+    """A member's stored picture as uint8 RGB (h, w, 3); the bot checked it before queueing."""
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 class _Progress:
@@ -148,9 +170,24 @@ class Worker:
         beat = asyncio.create_task(self._keep_alive(job, progress, stop))
         started = time.perf_counter()
         try:
+            if plan.spec.continues is not None:
+                await self.extend_job(job, plan, progress)
+                return None
+            condition = await self.conditioning_for(plan)
             return await asyncio.to_thread(
-                render, plan, progress.update, progress.cancel.is_set, cache=self.cache
+                render, plan, progress.update, progress.cancel.is_set, cache=self.cache, condition=condition
             )
+        except InputMissing as exc:
+            await self.store.fail(job.id, cfg.worker_id, exc.code, params=exc.params)
+            return None
+        except ClipError:
+            log.warning("job %s: the clip to continue cannot be read", job.id, exc_info=True)
+            await self.store.fail(job.id, cfg.worker_id, "parent_unreadable")
+            return None
+        except EncodeError:
+            log.warning("job %s could not be encoded", job.id, exc_info=True)
+            await self.store.fail(job.id, cfg.worker_id, "encode_failed", params=self._limit())
+            return None
         except RenderCancelled:
             if stop.is_set():
                 await self.store.release(job.id, cfg.worker_id)
@@ -175,6 +212,64 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
 
+    def _limit(self) -> dict[str, str]:
+        return {"limit_mib": f"{self.config.max_bytes / 1024**2:g}"}
+
+    async def conditioning_for(self, plan: RenderPlan) -> Conditioning | None:
+        """The member's picture, when the clip starts from one."""
+        ref = plan.spec.image_ref
+        if ref is None:
+            return None
+        data = await self.store.get_input(ref)
+        if data is None:
+            raise InputMissing("input_missing")
+        return Conditioning(image=await asyncio.to_thread(decode_picture, data))
+
+    async def extend_job(self, job: Job, plan: RenderPlan, progress: _Progress) -> None:
+        """Continue the parent clip, stitch parent + continuation (sound too), store and finish. The
+        whole clip is re-encoded here, not overlapped with the next render: it needs the parent's
+        frames, which are released as soon as it is stored."""
+        parent_id = plan.spec.continues
+        assert parent_id is not None
+        media = await self.store.get_media(parent_id)
+        if media is None:
+            raise InputMissing("parent_missing", job=parent_id)
+        with tempfile.TemporaryDirectory(prefix=f"videobot-{job.id}-") as tmp:
+            parent_path, out_path = Path(tmp) / "parent.mp4", Path(tmp) / "clip.mp4"
+            await asyncio.to_thread(parent_path.write_bytes, media.video)
+            del media
+            extended = await asyncio.to_thread(
+                extend_clip,
+                parent_path,
+                plan,
+                out_path,
+                self.config.max_bytes,
+                cache=self.cache,
+                catalog=self.catalog,
+                on_progress=progress.update,
+                should_cancel=progress.cancel.is_set,
+            )
+            progress.update(progress.total, progress.total)  # rendered: the status says "encoding"
+            media_ref = await self.store.put_media(job.id, await asyncio.to_thread(out_path.read_bytes), b"")
+        await self._finish(job, media_ref, extended.clip, extended.render_seconds)
+
+    async def _finish(self, job: Job, media_ref: str, clip: EncodedClip, gpu_seconds: float) -> None:
+        result = JobResult(
+            media_ref=media_ref,
+            video_bytes=clip.bytes,
+            width=clip.width,
+            height=clip.height,
+            frames=clip.frames,
+            fps=float(clip.fps),
+            gpu_seconds=gpu_seconds,
+        )
+        if await self.store.finish(job.id, self.config.worker_id, result):
+            self.completed += 1
+        else:  # cancelled while encoding (or the lease went to another worker, which keeps its clip)
+            now = await self.store.get(job.id)
+            if now is not None and now.state == "cancelled":
+                await self.store.delete_media(job.id)
+
     async def deliver(self, job: Job, output: RenderOutput) -> None:
         """Encode the frames, store mp4 and poster, and mark the job done (keeping its lease alive)."""
         cfg = self.config
@@ -186,34 +281,23 @@ class Worker:
                 video_path, poster_path = Path(tmp) / "clip.mp4", Path(tmp) / "poster.png"
                 try:
                     clip = await asyncio.to_thread(
-                        encode_mp4, output.frames, output.fps, video_path, cfg.max_bytes
+                        encode_mp4,
+                        output.frames,
+                        output.fps,
+                        video_path,
+                        cfg.max_bytes,
+                        audio=output.audio,
+                        sample_rate=output.sample_rate,
                     )
                     await asyncio.to_thread(write_poster, output.frames, poster_path)
                 except EncodeError:
                     log.warning("job %s could not be encoded", job.id, exc_info=True)
-                    limit_mib = f"{cfg.max_bytes / 1024**2:g}"
-                    await self.store.fail(
-                        job.id, cfg.worker_id, "encode_failed", params={"limit_mib": limit_mib}
-                    )
+                    await self.store.fail(job.id, cfg.worker_id, "encode_failed", params=self._limit())
                     return
                 media_ref = await self.store.put_media(
                     job.id, video_path.read_bytes(), poster_path.read_bytes()
                 )
-            result = JobResult(
-                media_ref=media_ref,
-                video_bytes=clip.bytes,
-                width=clip.width,
-                height=clip.height,
-                frames=clip.frames,
-                fps=float(clip.fps),
-                gpu_seconds=output.seconds,
-            )
-            if await self.store.finish(job.id, cfg.worker_id, result):
-                self.completed += 1
-            else:  # cancelled while encoding (or the lease went to another worker, which keeps its clip)
-                now = await self.store.get(job.id)
-                if now is not None and now.state == "cancelled":
-                    await self.store.delete_media(job.id)
+            await self._finish(job, media_ref, clip, output.seconds)
         except Exception:
             log.exception("delivering job %s failed", job.id)
             with contextlib.suppress(Exception):

@@ -136,3 +136,15 @@ def test_a_folder_that_is_no_pipeline_is_refused(catalog: PresetCatalog, tmp_pat
         resolve_spec(JobSpec("cat", model=str(tmp_path)), catalog)
     assert caught.value.code == "bad_model_folder"
     assert "model_index.json" in str(caught.value)
+
+
+def test_a_preset_that_cannot_continue_or_start_from_a_picture_says_so(catalog: PresetCatalog) -> None:
+    for spec, code in (
+        (JobSpec(prompt="more", model="wan-1.3b", continues=0), "no_continue"),
+        (JobSpec(prompt="more", model="wan-1.3b", continues=12), "no_continue"),
+        (JobSpec(prompt="move", model="wan-1.3b", start_image=True), "no_image"),
+        (JobSpec(prompt="both", start_image=True, continues=3), "image_and_continue"),
+    ):
+        with pytest.raises(SpecError) as refused:
+            resolve_spec(spec, catalog)
+        assert refused.value.code == code
