@@ -20,6 +20,7 @@ from db.spec import JobSpec, SpecError, resolve_spec
 from db.store import CapExceeded, Job, JobKind
 
 if TYPE_CHECKING:
+    from db.presets import PresetCatalog
     from db.store import GuildSettings, WorkerInfo
 
 
@@ -48,6 +49,16 @@ def workers_note(workers: list[WorkerInfo], locale: str) -> str:
     if any(w.state == "starting" for w in workers):
         return "\n" + t(locale, "queued.worker_starting")
     return "\n" + t(locale, "queued.no_workers")
+
+
+def default_model(catalog: PresetCatalog, served: list[str], spec: JobSpec) -> str:
+    """The model a member gets without choosing: the installation's default when a worker serves it
+    (or none is online yet), else the first served preset that can do what the spec asks."""
+    if not served or catalog.default in served:
+        return catalog.default
+    mode = "continue" if spec.continues is not None else "image" if spec.start_image else "text"
+    able = [p.name for p in catalog if p.name in served and mode in p.modes]
+    return able[0] if able else catalog.default
 
 
 async def extend_refusal(interaction: Interaction, parent: Job, settings: GuildSettings) -> str | None:
@@ -114,12 +125,14 @@ async def submit(
     channel_id = interaction.channel_id
     if parent is not None:
         channel_id = parent.thread_id or parent.channel_id
+    workers = await bot.store.live_workers()
+    served = sorted({m for w in workers if w.state != "paused" for m in w.models})
+    if spec.model is None:  # "the default": the installation's, else the first preset a worker serves
+        spec = replace(spec, model=default_model(bot.catalog, served, spec))
     try:
         plan = resolve_spec(spec, bot.catalog)
     except SpecError as exc:
         raise RefusedError(t(locale, f"spec.{exc.code}", **exc.params)) from exc
-    workers = await bot.store.live_workers()
-    served = sorted({m for w in workers if w.state != "paused" for m in w.models})
     if served and plan.spec.model not in served:
         raise RefusedError(
             t(locale, "error.model_offline", model=plan.preset.title, choices=", ".join(served))

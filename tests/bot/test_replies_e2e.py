@@ -123,3 +123,13 @@ async def test_a_clip_whose_status_message_was_deleted_is_posted_once_as_a_messa
     job = await store.get(1)
     assert job is not None and job.message_id == int(clip["id"])
     assert len(clip_messages(fake, "general")) == 1
+
+
+async def test_a_member_who_picks_no_model_gets_one_a_worker_serves(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+) -> None:
+    await store.register_worker("w-wan", "host", "cpu", ["tiny-wan"])  # the default, tiny-ltx, is offline
+    handle = await discord_fake.slash_command("video", {"prompt": "a kite"})
+    assert "Queued as #1" in (await handle.wait_reply())["content"]
+    job = await store.get(1)
+    assert job is not None and job.model == "tiny-wan"
