@@ -317,6 +317,11 @@ SPEC_ERRORS_DE: dict[str, str] = {
     "no_image": "{model} kann nicht von einem Bild ausgehen. Diese Modelle können es: {choices}.",
     "no_continue": "{model} kann keinen Clip fortsetzen. Diese Modelle können es: {choices}.",
     "image_and_continue": "Ein Clip beginnt entweder mit einem Bild oder setzt einen Clip fort, nicht beides.",
+    "prompt_not_utf8": "Die Beschreibung ist kein gültiger UTF-8-Text; tippe sie neu oder prüfe die Kodierung.",
+    "negative_not_utf8": "„ohne“ ist kein gültiger UTF-8-Text; tippe es neu oder prüfe es.",
+    "not_text": "{field} muss Text sein; du hast {value} angegeben.",
+    "not_whole_number": "{field} muss eine ganze Zahl sein; du hast {value} angegeben.",
+    "not_a_number": "{field} muss eine Zahl sein; du hast {value} angegeben.",
 }
 CATALOG.update(
     {f"spec.{code}": {EN: english, DE: SPEC_ERRORS_DE[code]} for code, english in SpecError.MESSAGES.items()}

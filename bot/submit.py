@@ -16,7 +16,7 @@ from bot.replies import Interaction, RefusedError, answer, think
 from bot.status import post_status
 from bot.text import where_in_queue
 from db.cost import estimate_gpu_seconds
-from db.spec import JobSpec, SpecError, resolve_spec
+from db.spec import JobSpec, SpecError, clean_prompt, resolve_spec
 from db.store import CapExceeded, Job, JobKind
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ def check_rules(interaction: Interaction, settings: GuildSettings, spec: JobSpec
     if not in_thread and not settings.allows_channel(interaction.channel_id):
         channels = ", ".join(f"<#{c}>" for c in settings.allowed_channel_ids)
         raise RefusedError(t(locale, "error.channel", channels=channels))
-    word = settings.blocked_word_in(f"{spec.prompt}\n{spec.negative_prompt}")
+    # the words as they will be rendered: a zero-width space inside a word does not hide it
+    word = settings.blocked_word_in(f"{clean_prompt(spec.prompt)}\n{clean_prompt(spec.negative_prompt)}")
     channel = interaction.channel
     age_restricted = bool(channel is not None and getattr(channel, "is_nsfw", lambda: False)())
     if word is not None and not (settings.nsfw_allowed and age_restricted):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import discord
@@ -11,6 +12,8 @@ from db.store import Job, VoteCounts
 
 PROMPT_IN_STATUS = 300  # characters of the prompt quoted in status messages and threads
 THREAD_NAME_MAX = 100
+# what Discord reads as markdown in a line of text: emphasis, spoilers, code, masked links, quotes, headings
+_MARKDOWN = re.compile(r"[\\`*_~|\[\]>#]")
 
 
 def progress_bar(step: int, total: int, width: int = 12) -> str:
@@ -24,8 +27,9 @@ def short(text: str, limit: int) -> str:
 
 
 def quoted_prompt(prompt: str, limit: int = PROMPT_IN_STATUS) -> str:
-    """The prompt for bold display: shortened, markdown escaped (mentions are never pinged anyway)."""
-    return discord.utils.escape_markdown(short(prompt, limit))
+    """The prompt for bold display: shortened, every markdown character escaped, in links and masked
+    links too, so that no ``` or ** in it ends the bold or opens a code block (mentions never ping)."""
+    return _MARKDOWN.sub(r"\\\g<0>", short(prompt, limit))
 
 
 def format_eta(seconds: float | None, locale: str) -> str | None:

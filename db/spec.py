@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import unicodedata
 from dataclasses import asdict, dataclass, replace
 from typing import Any, ClassVar
 
@@ -16,6 +17,15 @@ NEGATIVE_MAX_CHARS = 500
 SEED_MAX = 2**32 - 1
 FPS_RANGE = (8, 30)
 GUIDANCE_RANGE = (1.0, 20.0)
+# combining marks kept on one letter: enough for Vietnamese, Devanagari or Thai, not for "zalgo" text
+MARKS_PER_BASE = 4
+_ALWAYS_INVISIBLE = frozenset("\u200b\u2060\ufeff")  # zero-width space, word joiner, BOM
+_JOINERS = frozenset("\u200c\u200d")  # zero-width (non-)joiner: kept only between visible characters
+_BIDI_CONTROLS = frozenset(
+    [chr(c) for c in range(0x202A, 0x202F)] + [chr(c) for c in range(0x2066, 0x206A)] + ["\u200e", "\u200f"]
+)
+_TAGS = range(0xE0020, 0xE0080)  # the tag characters of flag sequences such as 🏴󠁧󠁢󠁳󠁣󠁴󠁿
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # fillers that show as nothing
 
 
 class SpecError(ValueError):
@@ -37,6 +47,11 @@ class SpecError(ValueError):
         "no_image": "{model} cannot start from a picture. Models that can: {choices}.",
         "no_continue": "{model} cannot continue a clip. Models that can: {choices}.",
         "image_and_continue": "A clip either starts from a picture or continues a clip, not both.",
+        "prompt_not_utf8": "The prompt is not valid UTF-8 text; type it again or check its encoding.",
+        "negative_not_utf8": "The negative prompt is not valid UTF-8 text; type it again or check it.",
+        "not_text": "{field} must be text; you gave {value}.",
+        "not_whole_number": "{field} must be a whole number; you gave {value}.",
+        "not_a_number": "{field} must be a number; you gave {value}.",
     }
 
     def __init__(self, code: str, **params: Any) -> None:
@@ -93,6 +108,104 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def clean_prompt(text: str) -> str:
+    """``text`` as one line a member can see: control characters, bidi controls and zero-width
+    characters removed (a zero-width joiner stays inside an emoji or a word), line breaks and tabs as
+    spaces, runs of spaces as one, and at most :data:`MARKS_PER_BASE` combining marks on a letter.
+
+    Text without any of these comes back unchanged."""
+    kept: list[str] = []
+    marks = 0
+    for i, ch in enumerate(text):
+        category = unicodedata.category(ch)
+        if ch.isspace() or category in ("Zl", "Zp"):
+            kept.append(ch if category == "Zs" else " ")
+            marks = 0
+            continue
+        if category == "Cc" or ch in _ALWAYS_INVISIBLE or ch in _BIDI_CONTROLS:
+            continue
+        if ch in _JOINERS:
+            after = text[i + 1] if i + 1 < len(text) else " "
+            base = next((c for c in reversed(kept) if unicodedata.category(c) not in ("Mn", "Me")), " ")
+            if _visible(base) and _visible(after):  # 👨‍👩‍👧, ❤️‍🔥, or a word that needs it
+                kept.append(ch)
+            continue
+        if ord(ch) in _TAGS:
+            if kept and (kept[-1] == "\U0001f3f4" or ord(kept[-1]) in _TAGS):
+                kept.append(ch)
+            continue
+        if category in ("Mn", "Me"):
+            if not kept or marks >= MARKS_PER_BASE:
+                continue
+            marks += 1
+        else:
+            marks = 0
+        kept.append(ch)
+    return _collapse_spaces("".join(kept))
+
+
+def _visible(ch: str) -> bool:
+    """Whether ``ch`` shows as something on its own (a letter, digit, symbol or punctuation)."""
+    return not ch.isspace() and ch not in _BLANK_LETTERS and unicodedata.category(ch) not in _INVISIBLE
+
+
+_INVISIBLE = frozenset({"Mn", "Me", "Cf", "Cc", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+
+
+def _collapse_spaces(text: str) -> str:
+    """Trimmed, with each run of two or more spaces as one " " (a single space, even U+3000, is kept)."""
+    words: list[str] = []
+    run = ""
+    for ch in text:
+        if ch.isspace():
+            run += ch
+            continue
+        if run and words:
+            words.append(run if len(run) == 1 else " ")
+        run = ""
+        words.append(ch)
+    return "".join(words)
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether any character of ``text`` shows as something (not only marks, spaces or fillers)."""
+    return any(_visible(ch) for ch in text)
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: bytes that were no UTF-8 (argv, a broken form)
+        return False
+    return True
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _check_types(spec: JobSpec) -> None:
+    """Each field of the kind it holds, as a presets file, the job store or a web form may get it
+    wrong: text is text, a number is a number, and true is no number."""
+
+    def number(value: object) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    for name in ("prompt", "negative_prompt", "aspect", "model", "image_ref"):
+        value = getattr(spec, name)
+        if not isinstance(value, str) and not (value is None and name not in ("prompt", "negative_prompt")):
+            raise SpecError("not_text", field=name, value=_shown(value))
+    for name in ("seed", "steps", "fps", "continues"):
+        value = getattr(spec, name)
+        if value is not None and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise SpecError("not_whole_number", field=name, value=_shown(value))
+    for name in ("seconds", "guidance"):
+        value = getattr(spec, name)
+        if value is not None and not number(value):
+            raise SpecError("not_a_number", field=name, value=_shown(value))
+
+
 def _check_number(value: float, low: float, high: float, code: str, **params: Any) -> None:
     if not math.isfinite(value) or not low <= value <= high:
         raise SpecError(code, low=_fmt(low), high=_fmt(high), value=_fmt(value), **params)
@@ -103,8 +216,11 @@ def resolve_preset(model: str | None, catalog: PresetCatalog) -> Preset:
         preset = catalog.resolve(model)
     except PresetError as exc:
         raise SpecError("bad_model_folder", reason=str(exc)) from exc
+    except (OSError, ValueError):  # no path the file system takes (too long, a NUL byte): no folder
+        preset = None
     if preset is None:
-        raise SpecError("unknown_model", model=model, choices=", ".join(catalog.names()))
+        shown = model if model is None or len(model) <= 40 else model[:39] + "…"
+        raise SpecError("unknown_model", model=shown, choices=", ".join(catalog.names()))
     return preset
 
 
@@ -114,12 +230,19 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
     A missing seed becomes ``seed`` if given, else a random one, so the stored job can be rerendered.
     Raises :class:`SpecError` with a reason a member understands.
     """
-    prompt = spec.prompt.strip()
-    if not prompt:
+    _check_types(spec)
+    if not _is_utf8(spec.prompt):
+        raise SpecError("prompt_not_utf8")
+    if not _is_utf8(spec.negative_prompt):
+        raise SpecError("negative_not_utf8")
+    prompt = clean_prompt(spec.prompt)
+    if not has_visible_text(prompt):
         raise SpecError("prompt_empty")
     if len(prompt) > PROMPT_MAX_CHARS:
         raise SpecError("prompt_too_long", length=len(prompt), limit=PROMPT_MAX_CHARS)
-    negative = spec.negative_prompt.strip()
+    negative = clean_prompt(spec.negative_prompt)
+    if not has_visible_text(negative):
+        negative = ""
     if len(negative) > NEGATIVE_MAX_CHARS:
         raise SpecError("negative_too_long", length=len(negative), limit=NEGATIVE_MAX_CHARS)
 
