@@ -1,6 +1,14 @@
 """Seconds per clip on the GPU: each preset's default clip, stock diffusers against the project's path.
 
-    python -m bench.gpu [--presets ltx-video wan-1.3b] [--steps N] [--small] [--write-results]
+    python -m bench.gpu [--presets ltx-video wan-1.3b ltx-2 ltx-2-distilled wan-2.2-5b] [--steps N]
+                        [--small] [--write-results]
+
+Full size, on the preset's default clip: LTX-Video 2B, Wan 2.1 1.3B, LTX-2 19B (audio-video transformer
+18.9 B, Gemma 3 12B text encoder 12.2 B, connectors 1.4 B, video VAE 1.2 B, audio VAE and vocoder; 1280x704,
+121 frames at 24 fps, with sound) and its distilled preset (the same architecture built again: 8 steps,
+its own sigmas), and Wan 2.2 TI2V-5B (5.0 B transformer with ``expand_timesteps``, the 48-channel Wan 2.2
+VAE in float32, umT5-XXL; 1280x704, 121 frames). In bf16 everything stays on an H200 (LTX-2's weights are
+about 63 GiB), so the presets' offload rule is not applied; LTX-2's ``vae_tiling`` load option is.
 
 No weights can be downloaded, so each preset's pipeline is built from its real architecture (the configs
 below, with where each number comes from) with random weights: created on the meta device, materialised
@@ -50,7 +58,17 @@ import diffusers
 import numpy as np
 import torch
 from accelerate import init_empty_weights
-from transformers import PreTrainedModel, T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
+from diffusers.pipelines.ltx2 import LTX2TextConnectors
+from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+from transformers import (
+    Gemma3Config,
+    Gemma3ForConditionalGeneration,
+    PreTrainedModel,
+    T5Config,
+    T5EncoderModel,
+    UMT5Config,
+    UMT5EncoderModel,
+)
 
 from db.presets import BUILTIN_PRESETS, Preset
 from generator.speedups import apply_speedups
@@ -191,6 +209,224 @@ WAN_SCHEDULER: dict[str, Any] = {
     "flow_shift": 3.0,
 }
 
+# ---- LTX-2 19B (Lightricks/LTX-2; ltx-2 and ltx-2-distilled: the same architecture, another schedule) ----
+# Transformer: get_ltx2_transformer_config() of diffusers' scripts/convert_ltx2_to_diffusers.py (the version
+# that writes separate connectors; it adds rope_type "split" to the constructor defaults, which were written
+# from the same config): video 32 heads x 128 = 4096 wide, audio 32 x 64 = 2048, 48 audio-video blocks,
+# caption_channels 3840 (Gemma 3 12B). perturbed_attn is left at False as there (see ltx2_passes).
+LTX2_TRANSFORMER: dict[str, Any] = {
+    "in_channels": 128,
+    "out_channels": 128,
+    "patch_size": 1,
+    "patch_size_t": 1,
+    "num_attention_heads": 32,
+    "attention_head_dim": 128,  # video inner dim 4096; FeedForward 4096 -> 16384 -> 4096
+    "cross_attention_dim": 4096,
+    "vae_scale_factors": (8, 32, 32),
+    "pos_embed_max_pos": 20,
+    "base_height": 2048,
+    "base_width": 2048,
+    "audio_in_channels": 128,  # audio VAE: 8 latent channels x 16 latent mel bins
+    "audio_out_channels": 128,
+    "audio_patch_size": 1,
+    "audio_patch_size_t": 1,
+    "audio_num_attention_heads": 32,
+    "audio_attention_head_dim": 64,  # audio inner dim 2048; a2v / v2a attention 2048 wide
+    "audio_cross_attention_dim": 2048,
+    "audio_scale_factor": 4,
+    "audio_pos_embed_max_pos": 20,
+    "audio_sampling_rate": 16000,
+    "audio_hop_length": 160,
+    "num_layers": 48,
+    "activation_fn": "gelu-approximate",
+    "qk_norm": "rms_norm_across_heads",
+    "norm_elementwise_affine": False,
+    "norm_eps": 1e-6,
+    "caption_channels": 3840,
+    "attention_bias": True,
+    "attention_out_bias": True,
+    "rope_theta": 10000.0,
+    "rope_double_precision": True,
+    "causal_offset": 1,
+    "timestep_scale_multiplier": 1000,
+    "cross_attn_timestep_scale_multiplier": 1000,
+    "rope_type": "split",
+}
+# Text connectors (get_ltx2_connectors_config() of the same script): the 49 stacked Gemma hidden states
+# (188160 features) -> 3840, then two 2-layer 1-D transformers (30 x 128) with 128 learnable registers
+# that replace the padding (so the text sequence, max_sequence_length 1024, is a multiple of 128).
+LTX2_CONNECTORS: dict[str, Any] = {
+    "caption_channels": 3840,
+    "text_proj_in_factor": 49,
+    "video_connector_num_attention_heads": 30,
+    "video_connector_attention_head_dim": 128,
+    "video_connector_num_layers": 2,
+    "video_connector_num_learnable_registers": 128,
+    "audio_connector_num_attention_heads": 30,
+    "audio_connector_attention_head_dim": 128,
+    "audio_connector_num_layers": 2,
+    "audio_connector_num_learnable_registers": 128,
+    "connector_rope_base_seq_len": 4096,
+    "rope_theta": 10000.0,
+    "rope_double_precision": True,
+    "causal_temporal_positioning": False,
+    "rope_type": "split",
+}
+# Video VAE (get_ltx2_video_vae_config(), same script): 32x spatial, 8x temporal to 128 channels, decoder
+# 1024 -> 512 -> 256 without timestep conditioning or noise injection.
+LTX2_VAE: dict[str, Any] = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": 128,
+    "block_out_channels": (256, 512, 1024, 2048),
+    "down_block_types": ("LTX2VideoDownBlock3D",) * 4,
+    "decoder_block_out_channels": (256, 512, 1024),
+    "layers_per_block": (4, 6, 6, 2, 2),
+    "decoder_layers_per_block": (5, 5, 5, 5),
+    "spatio_temporal_scaling": (True, True, True, True),
+    "decoder_spatio_temporal_scaling": (True, True, True),
+    "decoder_inject_noise": (False, False, False, False),
+    "downsample_type": ("spatial", "temporal", "spatiotemporal", "spatiotemporal"),
+    "upsample_residual": (True, True, True),
+    "upsample_factor": (2, 2, 2),
+    "timestep_conditioning": False,
+    "patch_size": 4,
+    "patch_size_t": 1,
+    "resnet_norm_eps": 1e-6,
+    "encoder_causal": True,
+    "decoder_causal": False,
+    "encoder_spatial_padding_mode": "zeros",
+    "decoder_spatial_padding_mode": "reflect",
+    "spatial_compression_ratio": 32,
+    "temporal_compression_ratio": 8,
+}
+# Audio VAE (get_ltx2_audio_vae_config()): 64-bin mel at 16 kHz, hop 160 (100 frames/s), 4x down in time
+# and mel to 8 channels: 25 audio tokens a second.
+LTX2_AUDIO_VAE: dict[str, Any] = {
+    "base_channels": 128,
+    "output_channels": 2,
+    "ch_mult": (1, 2, 4),
+    "num_res_blocks": 2,
+    "attn_resolutions": None,
+    "in_channels": 2,
+    "resolution": 256,
+    "latent_channels": 8,
+    "norm_type": "pixel",
+    "causality_axis": "height",
+    "dropout": 0.0,
+    "mid_block_add_attention": False,
+    "sample_rate": 16000,
+    "mel_hop_length": 160,
+    "is_causal": True,
+    "mel_bins": 64,
+    "double_z": True,
+}
+# Vocoder (get_ltx2_vocoder_config()): HiFi-GAN style, mel -> 24 kHz stereo (upsampling 6*5*2*2*2 = 240).
+LTX2_VOCODER: dict[str, Any] = {
+    "in_channels": 128,
+    "hidden_channels": 1024,
+    "out_channels": 2,
+    "upsample_kernel_sizes": [16, 15, 8, 4, 4],
+    "upsample_factors": [6, 5, 2, 2, 2],
+    "resnet_kernel_sizes": [3, 7, 11],
+    "resnet_dilations": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+    "leaky_relu_negative_slope": 0.1,
+    "output_sampling_rate": 24000,
+}
+# Gemma 3 12B (google/gemma-3-12b-it config.json, the text encoder the conversion script loads,
+# gemma-3-12b-it-qat-q4_0-unquantized): text 48 layers, 3840 wide, MLP 15360, 16 query / 8 key-value heads
+# of 256, sliding window 1024, vocab 262208; SigLIP vision tower 27 x 1152 (built, never run: text-only
+# prompts). RoPE theta and the linear x8 scaling of the global layers are left at transformers' defaults:
+# they change no FLOP or byte. About 12.2 B parameters, as Gemma3ForConditionalGeneration in bf16.
+GEMMA3_12B: dict[str, Any] = {
+    "text_config": {
+        "vocab_size": 262208,
+        "hidden_size": 3840,
+        "intermediate_size": 15360,
+        "num_hidden_layers": 48,
+        "num_attention_heads": 16,
+        "num_key_value_heads": 8,
+        "head_dim": 256,
+        "query_pre_attn_scalar": 256,
+        "sliding_window": 1024,
+        "max_position_embeddings": 131072,
+        "pad_token_id": 0,
+        "eos_token_id": 1,
+        "bos_token_id": 2,
+    },
+    "vision_config": {
+        "hidden_size": 1152,
+        "intermediate_size": 4304,
+        "num_hidden_layers": 27,
+        "num_attention_heads": 16,
+        "image_size": 896,
+        "patch_size": 14,
+    },
+    "mm_tokens_per_image": 256,
+    "boi_token_index": 255999,
+    "eoi_token_index": 256000,
+    "image_token_index": 262144,
+}
+# LTX-2's scheduler: FlowMatchEuler with LTX-Video's resolution-dependent shift (LTX2Pipeline reads
+# base/max_shift and base/max_image_seq_len from it; the hub scheduler config itself was not checked).
+LTX2_SCHEDULER: dict[str, Any] = dict(LTX_SCHEDULER)
+
+# ---- Wan 2.2 TI2V-5B (Wan-AI/Wan2.2-TI2V-5B-Diffusers) ----
+# Transformer (transformer/config.json; the original repo's wan/configs/wan_ti2v_5B.py: dim 3072, ffn_dim
+# 14336, num_heads 24, num_layers 30, in/out_dim 48, freq_dim 256, text_dim 4096, eps 1e-6). About 5.0 B.
+WAN22_TRANSFORMER: dict[str, Any] = {
+    **WAN_TRANSFORMER,
+    "num_attention_heads": 24,
+    "attention_head_dim": 128,  # dim 3072
+    "in_channels": 48,
+    "out_channels": 48,
+    "ffn_dim": 14336,
+    "num_layers": 30,
+}
+# the Wan 2.2 VAE's per-channel latent statistics (Wan-AI/Wan2.2-TI2V-5B-Diffusers vae/config.json)
+# fmt: off
+_WAN22_LATENTS_MEAN = (
+    -0.2289, -0.0052, -0.1323, -0.2339, -0.2799, 0.0174, 0.1838, 0.1557,
+    -0.1382, 0.0542, 0.2813, 0.0891, 0.1570, -0.0098, 0.0375, -0.1825,
+    -0.2246, -0.1207, -0.0698, 0.5109, 0.2665, -0.2108, -0.2158, 0.2502,
+    -0.2055, -0.0322, 0.1109, 0.1567, -0.0729, 0.0899, -0.2799, -0.1230,
+    -0.0313, -0.1649, 0.0117, 0.0723, -0.2839, -0.2083, -0.0520, 0.3748,
+    0.0152, 0.1957, 0.1433, -0.2944, 0.3573, -0.0548, -0.1681, -0.0667,
+)
+_WAN22_LATENTS_STD = (
+    0.4765, 1.0364, 0.4514, 1.1677, 0.5313, 0.4990, 0.4818, 0.5013,
+    0.8158, 1.0344, 0.5894, 1.0901, 0.6885, 0.6165, 0.8454, 0.4978,
+    0.5759, 0.3523, 0.7135, 0.6804, 0.5833, 1.4146, 0.8986, 0.5659,
+    0.7069, 0.5338, 0.4889, 0.4917, 0.4069, 0.4999, 0.6866, 0.4093,
+    0.5709, 0.6065, 0.6415, 0.4944, 0.5726, 1.2042, 0.5458, 1.6887,
+    0.3971, 1.0600, 0.3943, 0.5537, 0.5444, 0.4089, 0.7468, 0.7744,
+)
+# fmt: on
+# Wan 2.2 VAE (vae/config.json): pixels patchified 2x2 into 12 channels, residual blocks, a wider decoder
+# (base 256 against the encoder's 160), 16x spatial and 4x temporal compression to 48 channels, with the
+# hub's per-channel latent statistics.
+WAN22_VAE: dict[str, Any] = {
+    "base_dim": 160,
+    "decoder_base_dim": 256,
+    "z_dim": 48,
+    "dim_mult": [1, 2, 4, 4],
+    "num_res_blocks": 2,
+    "attn_scales": [],
+    "temperal_downsample": [False, True, True],
+    "dropout": 0.0,
+    "is_residual": True,
+    "in_channels": 12,
+    "out_channels": 12,
+    "patch_size": 2,
+    "scale_factor_spatial": 16,
+    "scale_factor_temporal": 4,
+    "latents_mean": list(_WAN22_LATENTS_MEAN),
+    "latents_std": list(_WAN22_LATENTS_STD),
+}
+# Wan 2.2's scheduler: UniPC with flow sigmas, flow_shift 5.0 for 720p (the hub scheduler config and the
+# original repo's sample_shift for ti2v-5B; the preset sets none).
+WAN22_SCHEDULER: dict[str, Any] = {**WAN_SCHEDULER, "flow_shift": 5.0}
+
 # Scaled-down versions for --small: the same classes and code paths (timestep-conditioned LTX decoder,
 # CFG, both text encoder kinds) with a few layers and small dims.
 _SMALL_TEXT: dict[str, Any] = {
@@ -235,6 +471,101 @@ _SMALL_WAN_TRANSFORMER: dict[str, Any] = {
     "rope_max_seq_len": 32,
 }
 _SMALL_WAN_VAE: dict[str, Any] = {**WAN_VAE, "base_dim": 8, "dim_mult": [1, 1, 2, 2], "num_res_blocks": 1}
+_SMALL_GEMMA: dict[str, Any] = {
+    "text_config": {
+        **GEMMA3_12B["text_config"],
+        "vocab_size": 256,  # above the Gemma-layout test tokenizer's 200 pieces
+        "hidden_size": 32,
+        "intermediate_size": 48,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+        "head_dim": 16,
+        "query_pre_attn_scalar": 16,
+        "sliding_window": 8,  # below the 16 text tokens: the sliding layers are exercised
+        "max_position_embeddings": 256,
+    },
+    "vision_config": {
+        "hidden_size": 16,
+        "intermediate_size": 16,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "image_size": 8,
+        "patch_size": 4,
+    },
+    "mm_tokens_per_image": 4,
+    "boi_token_index": 250,
+    "eoi_token_index": 251,
+    "image_token_index": 252,
+}
+_SMALL_LTX2_TRANSFORMER: dict[str, Any] = {
+    **LTX2_TRANSFORMER,
+    "in_channels": 16,
+    "out_channels": 16,
+    "num_attention_heads": 2,
+    "attention_head_dim": 16,
+    "cross_attention_dim": 32,
+    "audio_in_channels": 4,  # the small audio VAE: 2 latent channels x 2 latent mel bins
+    "audio_out_channels": 4,
+    "audio_num_attention_heads": 2,
+    "audio_attention_head_dim": 8,
+    "audio_cross_attention_dim": 16,
+    "num_layers": 2,
+    "caption_channels": 32,
+}
+_SMALL_LTX2_CONNECTORS: dict[str, Any] = {
+    **LTX2_CONNECTORS,
+    "caption_channels": 32,
+    "text_proj_in_factor": 3,  # two Gemma layers + the embeddings
+    "video_connector_num_attention_heads": 4,
+    "video_connector_attention_head_dim": 8,
+    "video_connector_num_layers": 1,
+    "video_connector_num_learnable_registers": 8,
+    "audio_connector_num_attention_heads": 4,
+    "audio_connector_attention_head_dim": 8,
+    "audio_connector_num_layers": 1,
+    "audio_connector_num_learnable_registers": 8,
+    "connector_rope_base_seq_len": 32,
+}
+_SMALL_LTX2_VAE: dict[str, Any] = {
+    **LTX2_VAE,
+    "latent_channels": 16,
+    "block_out_channels": (8, 8, 16, 16),
+    "decoder_block_out_channels": (8, 16, 32),
+    "layers_per_block": (1, 1, 1, 1, 1),
+    "decoder_layers_per_block": (1, 1, 1, 1),
+}
+_SMALL_LTX2_AUDIO_VAE: dict[str, Any] = {
+    **LTX2_AUDIO_VAE,
+    "base_channels": 4,
+    "ch_mult": (1,),
+    "num_res_blocks": 1,
+    "resolution": 32,
+    "latent_channels": 2,
+    "mel_bins": 8,
+}
+_SMALL_LTX2_VOCODER: dict[str, Any] = {
+    **LTX2_VOCODER,
+    "in_channels": 16,  # 2 output channels x 8 mel bins
+    "hidden_channels": 16,
+    "upsample_kernel_sizes": [4, 4],
+    "upsample_factors": [2, 2],
+    "resnet_kernel_sizes": [3],
+    "resnet_dilations": [[1, 3, 5]],
+    "output_sampling_rate": 400,  # 100 mel frames a second, upsampled 4x
+}
+_SMALL_WAN22_TRANSFORMER: dict[str, Any] = {
+    **_SMALL_WAN_TRANSFORMER,
+    "in_channels": 48,
+    "out_channels": 48,
+}
+_SMALL_WAN22_VAE: dict[str, Any] = {
+    **WAN22_VAE,
+    "base_dim": 8,
+    "decoder_base_dim": 16,
+    "dim_mult": [1, 1, 2, 2],
+    "num_res_blocks": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -257,6 +588,10 @@ class Arch:
     text_tokens: int  # what the transformer cross-attends to (max_sequence_length)
     # --small: the clip replaces the preset's defaults
     clip: Mapping[str, int] = field(default_factory=dict)
+    tokenizer: str = "t5"  # the project's test tokenizer in T5's layout, or "gemma"
+    # further pipeline components: name -> (class, config); LTX-2's audio VAE, vocoder and connectors
+    components: Mapping[str, tuple[type[Any], Mapping[str, Any]]] = field(default_factory=dict)
+    pipeline_options: Mapping[str, Any] = field(default_factory=dict)  # e.g. Wan 2.2's expand_timesteps
 
 
 FULL: dict[str, Arch] = {
@@ -292,7 +627,48 @@ FULL: dict[str, Arch] = {
         temporal_ratio=4,
         text_tokens=512,  # WanPipeline pads the umT5 embeddings to 512
     ),
+    "ltx-2": Arch(
+        preset="ltx-2",
+        pipeline="LTX2Pipeline",
+        transformer_class="LTX2VideoTransformer3DModel",
+        transformer=LTX2_TRANSFORMER,
+        vae_class="AutoencoderKLLTX2Video",
+        vae=LTX2_VAE,
+        text_class=Gemma3ForConditionalGeneration,
+        text_config_class=Gemma3Config,
+        text=GEMMA3_12B,
+        scheduler_class="FlowMatchEulerDiscreteScheduler",
+        scheduler=LTX2_SCHEDULER,
+        spatial_ratio=32,
+        temporal_ratio=8,
+        text_tokens=1024,  # LTX2Pipeline's max_sequence_length (the preset sets none)
+        tokenizer="gemma",
+        components={
+            "audio_vae": (diffusers.AutoencoderKLLTX2Audio, LTX2_AUDIO_VAE),
+            "vocoder": (LTX2Vocoder, LTX2_VOCODER),
+            "connectors": (LTX2TextConnectors, LTX2_CONNECTORS),
+        },
+    ),
+    "wan-2.2-5b": Arch(
+        preset="wan-2.2-5b",
+        pipeline="WanPipeline",
+        transformer_class="WanTransformer3DModel",
+        transformer=WAN22_TRANSFORMER,
+        vae_class="AutoencoderKLWan",
+        vae=WAN22_VAE,
+        text_class=UMT5EncoderModel,
+        text_config_class=UMT5Config,
+        text=UMT5_XXL,
+        scheduler_class="UniPCMultistepScheduler",
+        scheduler=WAN22_SCHEDULER,
+        spatial_ratio=16,
+        temporal_ratio=4,
+        text_tokens=512,
+        pipeline_options={"expand_timesteps": True},  # TI2V: per-token timesteps (the picture's stay 0)
+    ),
 }
+# the distilled checkpoint is the same architecture: its preset differs in steps, sigmas and guidance only
+FULL["ltx-2-distilled"] = replace(FULL["ltx-2"], preset="ltx-2-distilled")
 
 SMALL: dict[str, Arch] = {
     "ltx-video": replace(
@@ -311,7 +687,29 @@ SMALL: dict[str, Arch] = {
         text_tokens=16,
         clip={"width": 64, "height": 32, "frames": 9, "steps": 3},
     ),
+    "ltx-2": replace(
+        FULL["ltx-2"],
+        transformer=_SMALL_LTX2_TRANSFORMER,
+        vae=_SMALL_LTX2_VAE,
+        text=_SMALL_GEMMA,
+        text_tokens=16,
+        components={
+            "audio_vae": (diffusers.AutoencoderKLLTX2Audio, _SMALL_LTX2_AUDIO_VAE),
+            "vocoder": (LTX2Vocoder, _SMALL_LTX2_VOCODER),
+            "connectors": (LTX2TextConnectors, _SMALL_LTX2_CONNECTORS),
+        },
+        clip={"width": 96, "height": 64, "frames": 17, "steps": 3},
+    ),
+    "wan-2.2-5b": replace(
+        FULL["wan-2.2-5b"],
+        transformer=_SMALL_WAN22_TRANSFORMER,
+        vae=_SMALL_WAN22_VAE,
+        text=_SMALL_TEXT,
+        text_tokens=16,
+        clip={"width": 128, "height": 64, "frames": 9, "steps": 3},
+    ),
 }
+SMALL["ltx-2-distilled"] = replace(SMALL["ltx-2"], preset="ltx-2-distilled")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -324,13 +722,22 @@ class Flops:
     """Multiply-adds x 2 of one transformer forward for one sample (one CFG branch), by part."""
 
     linear: float  # per-token projections in the blocks: self-attn QKVO, cross-attn Q and O, FFN
-    self_attention: float  # QK^T and AV over the video tokens
+    self_attention: float  # QK^T and AV over the video tokens (LTX-2: and over the audio tokens)
     cross_attention: float  # K and V of the text tokens, QK^T and AV against them
     io: float  # patch embedding, output projection, caption/text embedding
+    # LTX-2 only: QK^T and AV of the audio-to-video and video-to-audio attention
+    av_attention: float = 0.0
+    # LTX-2 only: the part of ``linear`` that is those two attentions' projections (not added again)
+    av_linear: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.linear + self.self_attention + self.cross_attention + self.io
+        return self.linear + self.self_attention + self.cross_attention + self.io + self.av_attention
+
+    @property
+    def isolated(self) -> float:
+        """LTX-2's modality-isolation forward: the blocks skip the audio-video attention."""
+        return self.total - self.av_linear - self.av_attention
 
 
 def video_tokens(arch: Arch, width: int, height: int, frames: int) -> int:
@@ -344,8 +751,19 @@ def video_tokens(arch: Arch, width: int, height: int, frames: int) -> int:
     return (latent_frames // pt) * (height // arch.spatial_ratio // ph) * (width // arch.spatial_ratio // pw)
 
 
-def transformer_flops(arch: Arch, tokens: int) -> Flops:
-    """FLOPs of one forward of ``arch``'s transformer for one sample of ``tokens`` video tokens.
+def audio_tokens(arch: Arch, frames: int, fps: int) -> int:
+    """LTX-2's audio sequence length for a clip of ``frames`` at ``fps`` (as LTX2Pipeline counts it: mel
+    frames a second over the audio VAE's 4x temporal compression); 0 for a model without sound."""
+    if "audio_in_channels" not in arch.transformer:
+        return 0
+    cfg = arch.transformer
+    per_second = cfg["audio_sampling_rate"] / cfg["audio_hop_length"] / cfg["audio_scale_factor"]
+    return round(frames / fps * per_second)
+
+
+def transformer_flops(arch: Arch, tokens: int, audio: int = 0) -> Flops:
+    """FLOPs of one forward of ``arch``'s transformer for one sample of ``tokens`` video tokens (and, for
+    LTX-2, ``audio`` audio tokens: :func:`ltx2_flops`).
 
     With d = heads x head_dim, f the FFN width, N video tokens, L text tokens, c the text encoder width,
     per layer (a matmul of m x k by k x n is 2mkn FLOPs):
@@ -358,7 +776,10 @@ def transformer_flops(arch: Arch, tokens: int) -> Flops:
     outside the layers: patch embedding 2N·C_in·d, output projection 2N·d·C_out, text embedding
     (two layers, c -> d -> d) 2L(cd + d²). Norms, modulation, RoPE, softmax and the timestep embedding are
     below 1 % and left out. A CFG step runs two samples (LTX as a batch of 2, Wan as two calls).
+    Wan 2.2 TI2V-5B is the Wan formula with its own config (d 3072, f 14336, 30 layers, C 48).
     """
+    if arch.transformer_class == "LTX2VideoTransformer3DModel":
+        return ltx2_flops(arch, tokens, audio)
     cfg = arch.transformer
     d = cfg["num_attention_heads"] * cfg["attention_head_dim"]
     layers = cfg["num_layers"]
@@ -375,6 +796,86 @@ def transformer_flops(arch: Arch, tokens: int) -> Flops:
     io = 2 * n * cfg["in_channels"] * patch * d + 2 * n * d * cfg["out_channels"] * patch
     io += 2 * length * (text_width * d + d * d)
     return Flops(linear=linear, self_attention=self_attention, cross_attention=cross_attention, io=io)
+
+
+def ltx2_flops(arch: Arch, tokens: int, audio: int) -> Flops:
+    """FLOPs of one LTX-2 forward for one sample: N video tokens (width d), M audio tokens (width a),
+    L text tokens (the connectors' output, c = caption_channels wide), x = the audio-video attention width
+    (audio heads x audio head dim), per layer, with the notation of :func:`transformer_flops`:
+
+    - video: self-attention QKVO 4 x 2Nd², QK^T/AV 4N²d; text cross-attention Q, O 2 x 2Nd², K, V
+      2 x 2Ld² (the caption projection is d wide), QK^T/AV 4NLd; FFN (4d, GELU) 2 x 2N·d·4d
+    - audio: the same with M and a: 4 x 2Ma² + 4M²a; 2 x 2Ma² + 2 x 2La² + 4MLa; 2 x 2M·a·4a
+    - audio-to-video (Q video, K/V audio) and video-to-audio (Q audio, K/V video) attention, x wide:
+      projections 2 x 2Ndx + 2 x 2Max (a2v) + 2 x 2Max + 2 x 2Ndx (v2a) = 8x(Nd + Ma),
+      QK^T/AV 4NMx each: 8NMx
+    outside the layers: patch embeddings and output projections 2N(C_v·d + d·C_v) + 2M(C_a·a + a·C_a),
+    caption projections (two layers each) 2L(cd + d²) + 2L(ca + a²). Norms, modulation, RoPE, softmax
+    and the timestep embeddings are left out (< 1 %). At the default clip (1280x704, 121 frames at 24 fps:
+    N = 16 x 22 x 40 = 14080, M = 126, L = 1024) this is 0.537 PFLOP. The modality-isolation pass
+    (:func:`forward_passes`) skips the audio-video attention: ``Flops.isolated``, 0.490 PFLOP.
+    """
+    cfg = arch.transformer
+    d = cfg["num_attention_heads"] * cfg["attention_head_dim"]
+    a = cfg["audio_num_attention_heads"] * cfg["audio_attention_head_dim"]
+    x = a  # a2v / v2a use the audio heads
+    c = cfg["caption_channels"]
+    layers = cfg["num_layers"]
+    n, m, length = float(tokens), float(audio), float(arch.text_tokens)
+    video_linear = 4 * 2 * n * d * d + 2 * 2 * n * d * d + 2 * 2 * n * d * 4 * d
+    audio_linear = 4 * 2 * m * a * a + 2 * 2 * m * a * a + 2 * 2 * m * a * 4 * a
+    av_linear = layers * 8 * x * (n * d + m * a)
+    linear = layers * (video_linear + audio_linear) + av_linear
+    self_attention = layers * (4 * n * n * d + 4 * m * m * a)
+    cross_attention = layers * (2 * 2 * length * (d * d + a * a) + 4 * length * (n * d + m * a))
+    av_attention = layers * 8 * n * m * x
+    io = 4 * n * cfg["in_channels"] * d + 4 * m * cfg["audio_in_channels"] * a
+    io += 2 * length * (c * d + d * d) + 2 * length * (c * a + a * a)
+    return Flops(
+        linear=linear,
+        self_attention=self_attention,
+        cross_attention=cross_attention,
+        io=io,
+        av_attention=av_attention,
+        av_linear=av_linear,
+    )
+
+
+def forward_passes(pipe: Any, kwargs: Mapping[str, Any], flops: Flops) -> tuple[float, str]:
+    """Transformer FLOPs of one denoising step for one clip, and what runs, for ``pipe`` called with
+    ``kwargs`` (the rest at the pipeline's defaults).
+
+    LTX-2 (LTX2Pipeline) runs up to three forwards a step: classifier-free guidance (a batch of 2) when
+    ``guidance_scale`` or ``audio_guidance_scale`` > 1; spatio-temporal guidance (1 sample) when
+    ``stg_scale`` or ``audio_stg_scale`` > 0; modality isolation (1 sample, no audio-video attention) when
+    ``modality_scale`` or ``audio_modality_scale`` > 1. The STG pass perturbs the named blocks' self-
+    attention only in a transformer built with ``perturbed_attn`` (LTX-2.0's config has it off): it is
+    counted as a full forward. Other pipelines: 2 samples with CFG (guidance_scale > 1), else 1.
+    """
+    import inspect
+
+    defaults = {
+        k: v.default
+        for k, v in inspect.signature(pipe.__call__).parameters.items()
+        if v.default is not inspect.Parameter.empty
+    }
+    given = {**defaults, **kwargs}
+
+    def value(name: str, fallback: float) -> float:
+        raw = given.get(name)
+        return fallback if raw is None else float(raw)
+
+    if type(pipe).__name__.startswith("LTX2"):
+        guidance = value("guidance_scale", 1.0)
+        cfg = guidance > 1.0 or value("audio_guidance_scale", guidance) > 1.0
+        stg = value("stg_scale", 0.0) > 0.0 or value("audio_stg_scale", 0.0) > 0.0
+        modality = value("modality_scale", 1.0) > 1.0 or value("audio_modality_scale", 1.0) > 1.0
+        total = (2 if cfg else 1) * flops.total + (flops.total if stg else 0.0)
+        total += flops.isolated if modality else 0.0
+        parts = ["CFG x2" if cfg else "x1"] + ["STG x1"] * stg + ["modality isolation x1"] * modality
+        return total, " + ".join(parts)
+    cfg = value("guidance_scale", 1.0) > 1.0
+    return (2 if cfg else 1) * flops.total, "CFG x2" if cfg else "x1"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -439,20 +940,44 @@ def materialize(
     return model.eval()
 
 
-def build_pipeline(arch: Arch, device: torch.device, dtype: torch.dtype, vae_dtype: torch.dtype) -> Any:
-    """``arch``'s pipeline on ``device`` with random weights and the project's test tokenizer."""
-    from tests.tiny_models import train_tokenizer
+def _component(cls: type[Any], config: Mapping[str, Any]) -> Callable[[], torch.nn.Module]:
+    return lambda: cls(**config)
 
-    tokenizer = train_tokenizer()  # ids stay below every vocab size here
+
+def build_pipeline(
+    arch: Arch,
+    device: torch.device,
+    dtype: torch.dtype,
+    vae_dtype: torch.dtype,
+    load_options: Mapping[str, Any] | None = None,
+) -> Any:
+    """``arch``'s pipeline on ``device`` with random weights and the project's test tokenizer (T5's or
+    Gemma's layout); ``load_options`` as generator/loader.py applies them (``vae_tiling``)."""
+    from tests.tiny_models import train_gemma_tokenizer, train_tokenizer
+
+    # ids stay below every vocab size here
+    tokenizer = train_gemma_tokenizer() if arch.tokenizer == "gemma" else train_tokenizer()
     transformer_cls = getattr(diffusers, arch.transformer_class)
     vae_cls = getattr(diffusers, arch.vae_class)
-    transformer = materialize(lambda: transformer_cls(**arch.transformer), device, dtype)
-    vae = materialize(lambda: vae_cls(**arch.vae), device, vae_dtype)
+    transformer = materialize(_component(transformer_cls, arch.transformer), device, dtype)
+    vae = materialize(_component(vae_cls, arch.vae), device, vae_dtype)
     text_encoder = materialize(lambda: arch.text_class(arch.text_config_class(**arch.text)), device, dtype)
+    extras = {
+        name: materialize(_component(cls, cfg), device, dtype) for name, (cls, cfg) in arch.components.items()
+    }
     scheduler = getattr(diffusers, arch.scheduler_class)(**arch.scheduler)
     pipe = getattr(diffusers, arch.pipeline)(
-        tokenizer=tokenizer, text_encoder=text_encoder, transformer=transformer, vae=vae, scheduler=scheduler
+        tokenizer=tokenizer,
+        text_encoder=text_encoder,
+        transformer=transformer,
+        vae=vae,
+        scheduler=scheduler,
+        **extras,
+        **arch.pipeline_options,
     )
+    tiling = getattr(vae, "enable_tiling", None)
+    if (load_options or {}).get("vae_tiling") and callable(tiling):
+        tiling()  # as generator/loader.py does for such a preset, on both paths
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
@@ -546,6 +1071,13 @@ def timed_call(
         ends.append(time.perf_counter() - started)
         return tensors
 
+    sigmas = kwargs.get("sigmas")
+    if sigmas is not None and 0 < steps < len(sigmas):
+        # a distilled preset's fixed schedule: fewer steps take evenly spaced sigmas, as generator/render.py
+        kwargs = {
+            **kwargs,
+            "sigmas": [sigmas[i] for i in np.linspace(0, len(sigmas) - 1, steps).round().astype(int)],
+        }
     generator = torch.Generator(device="cpu").manual_seed(seed)
     # LTX's 0.9.1 decoder injects noise from the global RNG (vae.decode gets no generator)
     torch.manual_seed(seed)
@@ -611,6 +1143,8 @@ class Report:
     flops: dict[str, Flops]  # per preset: one forward, one sample
     clips: dict[str, Clip]
     steps_run: dict[str, int]
+    passes: dict[str, str] = field(default_factory=dict)  # per preset: the forwards of one step
+    step_flops: dict[str, float] = field(default_factory=dict)  # per preset: transformer FLOPs a step
 
 
 def _call_kwargs(pipe: Any, preset: Preset, arch: Arch, clip: Clip) -> dict[str, Any]:
@@ -694,23 +1228,27 @@ def bench_preset(
     small: bool = False,
     seed: int = 0,
     log: Callable[[str], None] = print,
+    passes: dict[str, tuple[float, str]] | None = None,
 ) -> tuple[list[Row], Clip, Flops, int]:
     preset = next(p for p in BUILTIN_PRESETS if p.name == name)
     clip = preset_clip(preset, arch)
     run_steps = steps or clip.steps
     tokens = video_tokens(arch, clip.width, clip.height, clip.frames)
-    flops = transformer_flops(arch, tokens)
-    cfg_samples = 2 if clip.guidance > 1.0 else 1
-    step_flops = flops.total * cfg_samples
+    sound = audio_tokens(arch, clip.frames, clip.fps)
+    flops = transformer_flops(arch, tokens, sound)
     vae_name = preset.load_options.get("vae_dtype")
     vae_dtype = getattr(torch, vae_name) if vae_name and dtype != torch.float32 else dtype
 
-    log(f"{name}: building ({arch.transformer_class}, {tokens} video tokens) on {device}")
+    what = f"{tokens} video tokens" + (f", {sound} audio tokens" if sound else "")
+    log(f"{name}: building ({arch.transformer_class}, {what}) on {device}")
     started = time.perf_counter()
-    pipe = build_pipeline(arch, device, dtype, vae_dtype)
+    pipe = build_pipeline(arch, device, dtype, vae_dtype, preset.load_options)
     sync(device)
     log(f"{name}: built in {time.perf_counter() - started:.1f} s")
     kwargs = _call_kwargs(pipe, preset, arch, clip)
+    step_flops, step_passes = forward_passes(pipe, kwargs, flops)
+    if passes is not None:
+        passes[name] = (step_flops, step_passes)
 
     def measure(path: str, note: str) -> tuple[Row, CallTiming]:
         sync(device)
@@ -809,6 +1347,7 @@ def run(
     log(f"{card_name(device)}: {rate:.1f} TFLOP/s dense matmul ({dtype})")
     free_memory(device)
     report = Report(card_name(device), rate, str(dtype).removeprefix("torch."), [], {}, {}, {})
+    passes: dict[str, tuple[float, str]] = {}
     for name in presets:
         if name not in archs:
             raise SystemExit(f"no architecture for preset {name!r} (known: {', '.join(archs)})")
@@ -825,7 +1364,9 @@ def run(
             cache_fraction=cache_fraction,
             small=small,
             log=log,
+            passes=passes,
         )
+        report.step_flops[name], report.passes[name] = passes[name]
         report.rows.extend(rows)
         report.flops[name] = flops
         report.clips[name] = clip
@@ -849,11 +1390,15 @@ def markdown_table(report: Report) -> str:
         extrapolated = (
             "" if ran == clip.steps else f" (timed {ran} steps; s/clip extrapolated to {clip.steps})"
         )
+        audio_video = f", audio-video attention {f.av_attention / 1e12:.3g}" if f.av_attention else ""
+        per_step = report.step_flops.get(name, 2 * f.total)
+        passes = report.passes.get(name, "CFG x2")
         lines.append(
             f"- {name}: {clip.width}×{clip.height}, {clip.frames} frames, {clip.steps} steps, guidance "
             f"{clip.guidance:g}{extrapolated}; transformer {f.total / 1e12:.3g} TFLOP per forward per sample "
             f"(linear {f.linear / 1e12:.3g}, self-attention {f.self_attention / 1e12:.3g}, cross-attention "
-            f"{f.cross_attention / 1e12:.3g}, io {f.io / 1e12:.3g}), ×2 per CFG step"
+            f"{f.cross_attention / 1e12:.3g}{audio_video}, io {f.io / 1e12:.3g}); "
+            f"{per_step / 1e12:.3g} TFLOP per step ({passes})"
         )
     lines += [
         "",

@@ -13,10 +13,12 @@ from accelerate import init_empty_weights
 
 from bench import gpu
 
+PRESETS = ["ltx-video", "wan-1.3b", "ltx-2", "ltx-2-distilled", "wan-2.2-5b"]
+
 
 @pytest.fixture(scope="module")
 def report() -> gpu.Report:
-    return gpu.run(["ltx-video", "wan-1.3b"], small=True, steps=3, warmup_steps=2, log=lambda _: None)
+    return gpu.run(PRESETS, small=True, steps=3, warmup_steps=2, log=lambda _: None)
 
 
 def _row(report: gpu.Report, preset: str, path: str) -> gpu.Row:
@@ -24,7 +26,7 @@ def _row(report: gpu.Report, preset: str, path: str) -> gpu.Row:
 
 
 def test_both_paths_render_the_requested_frames_and_time_every_part(report: gpu.Report) -> None:
-    for preset in ("ltx-video", "wan-1.3b"):
+    for preset in PRESETS:
         clip = report.clips[preset]
         assert clip.frames == gpu.SMALL[preset].clip["frames"]
         for path in ("stock", "project"):
@@ -37,7 +39,7 @@ def test_both_paths_render_the_requested_frames_and_time_every_part(report: gpu.
 
 
 def test_the_project_path_applies_its_speedups_and_keeps_the_frames(report: gpu.Report) -> None:
-    for preset in ("ltx-video", "wan-1.3b"):
+    for preset in PRESETS:
         project = _row(report, preset, "project")
         assert "compile_repeated_blocks(eager)" in project.note
         assert "attention=native" in project.note
@@ -49,7 +51,7 @@ def test_the_table_has_a_row_per_preset_and_path_and_marks_cache_estimates(repor
     table = gpu.markdown_table(report)
     rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
     paths = {(cells[0], cells[1]) for cells in (line.strip("| ").split(" | ") for line in rows)}
-    for preset in ("ltx-video", "wan-1.3b"):
+    for preset in PRESETS:
         assert {(preset, "stock"), (preset, "project")} <= paths
         assert (preset, "project + First-Block Cache") in paths
         if hasattr(diffusers, "MagCacheConfig"):
@@ -93,14 +95,15 @@ def test_ltx_flops_at_the_default_clip_match_the_design_figure() -> None:
     assert gpu.video_tokens(wan, 832, 480, 81) == 21 * 30 * 52
 
 
-@pytest.mark.parametrize("preset", ["ltx-video", "wan-1.3b"])
+@pytest.mark.parametrize("preset", ["ltx-video", "wan-1.3b", "wan-2.2-5b"])
 def test_full_configs_build_and_the_formula_counts_their_block_weights(preset: str) -> None:
     arch = gpu.FULL[preset]
     with init_empty_weights(include_buffers=False):
         transformer = getattr(diffusers, arch.transformer_class)(**arch.transformer)
         getattr(diffusers, arch.vae_class)(**arch.vae)
     params = sum(p.numel() for p in transformer.parameters())
-    assert params == pytest.approx({"ltx-video": 1.92e9, "wan-1.3b": 1.42e9}[preset], rel=0.02)
+    expected = {"ltx-video": 1.92e9, "wan-1.3b": 1.42e9, "wan-2.2-5b": 5.00e9}[preset]
+    assert params == pytest.approx(expected, rel=0.02)
     # per video token, a block's matmuls are 2 FLOPs per weight of every Linear that sees video tokens
     # (all but cross-attention K and V, which see the text tokens)
     block = transformer.transformer_blocks[0] if preset == "ltx-video" else transformer.blocks[0]
@@ -179,3 +182,106 @@ def test_mask_free_attention_backends_leave_cross_attention_native(monkeypatch: 
     }
     assert backends == {(attention_dispatch.AttentionBackendName("flash"), native)}
     assert keep_cross_attention_native(transformer, "native") == 0
+
+
+def test_new_presets_render_real_frames_and_sound_paths(report: gpu.Report) -> None:
+    """LTX-2 runs its audio branch, connectors and vocoder; the distilled preset takes evenly spaced
+    sigmas from its fixed schedule for the timed steps (3 of its 8)."""
+    assert report.steps_run["ltx-2-distilled"] == 3
+    for preset in ("ltx-2", "ltx-2-distilled", "wan-2.2-5b"):
+        stock = _row(report, preset, "stock")
+        assert stock.frames == report.clips[preset].frames
+    assert report.passes["ltx-2"] == "CFG x2 + STG x1 + modality isolation x1"
+    assert report.passes["wan-2.2-5b"] == "CFG x2"
+    assert report.passes["ltx-2-distilled"] == "x1"  # no guidance of any kind: one forward a step
+    table = gpu.markdown_table(report)
+    assert "- ltx-2: 96×64" in table and "audio-video attention" in table
+
+
+def test_ltx2_and_wan22_default_clips_and_their_token_counts() -> None:
+    for preset, steps in (("ltx-2", 40), ("ltx-2-distilled", 8), ("wan-2.2-5b", 50)):
+        arch = gpu.FULL[preset]
+        clip = gpu.preset_clip(next(p for p in gpu.BUILTIN_PRESETS if p.name == preset), arch)
+        assert (clip.width, clip.height, clip.frames, clip.fps, clip.steps) == (1280, 704, 121, 24, steps)
+    ltx2 = gpu.FULL["ltx-2"]
+    assert gpu.video_tokens(ltx2, 1280, 704, 121) == 16 * 22 * 40  # 32x spatial, 8x temporal, patch 1
+    assert gpu.audio_tokens(ltx2, 121, 24) == 126  # 121/24 s x 25 audio latents a second
+    assert gpu.audio_tokens(gpu.FULL["wan-2.2-5b"], 121, 24) == 0
+    wan22 = gpu.FULL["wan-2.2-5b"]
+    assert gpu.video_tokens(wan22, 1280, 704, 121) == 31 * 22 * 40  # 16x VAE, then 2x2 patches
+    f = gpu.transformer_flops(ltx2, 14080, 126)
+    assert f.total == pytest.approx(537e12, rel=0.01)
+    assert f.isolated == pytest.approx(490e12, rel=0.01)
+    assert gpu.transformer_flops(wan22, 27280).total == pytest.approx(517e12, rel=0.01)
+
+
+def test_forward_passes_follow_the_ltx2_guidance_switches() -> None:
+    f = gpu.transformer_flops(gpu.FULL["ltx-2"], 14080, 126)
+    pipe = type("LTX2Pipeline", (), {"__call__": diffusers.LTX2Pipeline.__call__})()
+    ltx2 = next(p for p in gpu.BUILTIN_PRESETS if p.name == "ltx-2")
+    total, what = gpu.forward_passes(pipe, {"guidance_scale": 3.0, **ltx2.call_kwargs}, f)
+    assert (
+        total == pytest.approx(3 * f.total + f.isolated) and what == "CFG x2 + STG x1 + modality isolation x1"
+    )
+    # the distilled preset turns guidance (audio's too: LTX2Pipeline defaults it to 7.0), STG and
+    # modality isolation off: one forward a step
+    distilled = next(p for p in gpu.BUILTIN_PRESETS if p.name == "ltx-2-distilled")
+    total, what = gpu.forward_passes(pipe, {"guidance_scale": 1.0, **distilled.call_kwargs}, f)
+    assert (total, what) == (pytest.approx(f.total), "x1")
+    on = {"guidance_scale": 1.0, **distilled.call_kwargs, "audio_guidance_scale": 7.0}
+    assert gpu.forward_passes(pipe, on, f) == (pytest.approx(2 * f.total), "CFG x2")
+    wan = type("WanPipeline", (), {"__call__": diffusers.WanPipeline.__call__})()
+    assert gpu.forward_passes(wan, {"guidance_scale": 5.0}, f)[0] == pytest.approx(2 * f.total)
+
+
+def test_ltx2_flops_scale_with_layers_and_tokens() -> None:
+    arch = gpu.FULL["ltx-2"]
+    deeper = replace(arch, transformer={**arch.transformer, "num_layers": 96})
+    base, double = gpu.transformer_flops(arch, 14080, 126), gpu.transformer_flops(deeper, 14080, 126)
+    assert double.total - double.io == pytest.approx(2 * (base.total - base.io))
+    assert double.io == base.io
+    longer = gpu.transformer_flops(arch, 2 * 14080, 126)
+    video_self = 48 * 4 * 14080**2 * 4096
+    assert longer.self_attention - base.self_attention == pytest.approx(3 * video_self)
+    assert longer.av_attention == pytest.approx(2 * base.av_attention)
+    silent = gpu.transformer_flops(arch, 14080, 0)
+    assert silent.av_attention == 0 and silent.self_attention == pytest.approx(video_self)
+
+
+def test_ltx2_full_config_counts_19b_and_the_formula_counts_its_block_weights() -> None:
+    arch = gpu.FULL["ltx-2"]
+    with init_empty_weights(include_buffers=False):
+        transformer: Any = diffusers.LTX2VideoTransformer3DModel(**arch.transformer)
+        vae = diffusers.AutoencoderKLLTX2Video(**arch.vae)
+        text: Any = arch.text_class(arch.text_config_class(**arch.text))
+        parts = {name: cls(**cfg) for name, (cls, cfg) in arch.components.items()}
+    text.tie_weights()  # as materialize leaves it: lm_head is the embedding
+
+    def count(model: torch.nn.Module) -> int:
+        return sum(p.numel() for p in model.parameters())
+
+    assert count(transformer) == pytest.approx(18.88e9, rel=0.01)  # "LTX-2 19B"
+    assert count(text) == pytest.approx(12.19e9, rel=0.01)  # Gemma 3 12B with its vision tower
+    assert count(parts["connectors"]) == pytest.approx(1.43e9, rel=0.01)
+    assert count(vae) == pytest.approx(1.22e9, rel=0.02)
+    assert count(parts["audio_vae"]) + count(parts["vocoder"]) < 0.2e9
+    # per layer: 2 FLOPs per weight per token for each Linear, by the tokens it sees
+    block = transformer.transformer_blocks[0]
+    text_kv = {"attn2.to_k", "attn2.to_v", "audio_attn2.to_k", "audio_attn2.to_v"}
+    audio_side = (
+        "audio_attn1.",
+        "audio_attn2.",
+        "audio_ff.",
+        "audio_to_video_attn.to_k",
+        "audio_to_video_attn.to_v",
+        "video_to_audio_attn.to_q",
+        "video_to_audio_attn.to_out",
+    )
+    n, m = 1000, 50
+    expected = 0
+    for name, module in block.named_modules():
+        if not isinstance(module, torch.nn.Linear) or name in text_kv or "gate_logits" in name:
+            continue
+        expected += 2 * module.weight.numel() * (m if name.startswith(audio_side) else n)
+    one_layer = replace(arch, transformer={**arch.transformer, "num_layers": 1})
+    assert gpu.transformer_flops(one_layer, n, m).linear == pytest.approx(expected)

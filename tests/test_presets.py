@@ -28,6 +28,7 @@ _LTX2_DISTILLED_CALL = {
     "audio_modality_scale": 1.0,
     "guidance_rescale": 0.0,
     "audio_guidance_rescale": 0.0,
+    "audio_guidance_scale": 1.0,  # LTX2Pipeline defaults it to 7.0, which would keep CFG on
     "use_cross_timestep": False,
 }
 
