@@ -141,20 +141,24 @@ class SQLiteConnector(Connector):
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves
         conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout_s)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        connector = cls(path, conn, poll_s)
-        version = await connector._data_version()
-        connector._seen_version = {WORK: version, EVENTS: version}
         try:
-            connector._seen_seq = {ch: await connector._wakeup_seq(ch) for ch in (WORK, EVENTS)}
-        except sqlite3.OperationalError as exc:
-            if "no such table" not in str(exc):
-                raise
-            # not migrated yet (no wakeups table): nobody has been woken, counts start at 0
+            conn.row_factory = aiosqlite.Row
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            connector = cls(path, conn, poll_s)
+            version = await connector._data_version()
+            connector._seen_version = {WORK: version, EVENTS: version}
+            try:
+                connector._seen_seq = {ch: await connector._wakeup_seq(ch) for ch in (WORK, EVENTS)}
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):
+                    raise
+                # not migrated yet (no wakeups table): nobody has been woken, counts start at 0
+        except BaseException:
+            await conn.close()  # a corrupt or unreadable file: its thread must not keep the process alive
+            raise
         return connector
 
     @asynccontextmanager

@@ -222,10 +222,18 @@ def servable_presets(
 async def heartbeat_while_starting(
     store: JobStore, worker_id: str, interval_s: float = STARTING_HEARTBEAT_S
 ) -> None:
-    """Keep a registered worker's row fresh until cancelled: loading torch and weights can take minutes."""
+    """Keep a registered worker's row fresh until cancelled: loading torch and weights can take minutes.
+    A database that is away is said once when it goes and once when it is back, not at every try."""
+    away = False
     while True:
         await asyncio.sleep(interval_s)
         try:
             await store.worker_heartbeat(worker_id)
-        except Exception:  # a database hiccup: the row has time to spare, try again next interval
-            log.exception("heartbeat for starting worker %s failed", worker_id)
+        except Exception as exc:  # a database hiccup: the row has time to spare, try again next interval
+            if not away:
+                log.warning("heartbeat for starting worker %s failed (%r); trying again", worker_id, exc)
+            away = True
+        else:
+            if away:
+                log.warning("heartbeat for starting worker %s works again", worker_id)
+            away = False

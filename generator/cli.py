@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -110,12 +111,50 @@ def read_picture(path: Path) -> np.ndarray:
 
 
 def _check_output(path: Path) -> None:
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder; give a file name such as {path / 'clip.mp4'}")
-    if not path.parent.exists():
-        raise UsageError(f"the folder {path.parent} does not exist")
+    try:
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder; give a file name such as {path / 'clip.mp4'}")
+        if not path.parent.exists():
+            raise UsageError(f"the folder {path.parent} does not exist")
+        if not path.parent.is_dir():
+            raise UsageError(f"{path.parent} is a file, not a folder")
+    except OSError as exc:  # a name the file system does not take (too long, say)
+        raise UsageError(f"{_shortened(str(path))} cannot be a file name: {exc.strerror}") from exc
     if path.suffix.lower() != ".mp4":
-        raise UsageError(f"the output must be an .mp4 file, not {path.name}")
+        raise UsageError(f"the output must be an .mp4 file, not {_shortened(path.name)}")
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(f"the folder {path.parent} cannot be written to")
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+DEVICE_NAMES = re.compile(r"cpu|cuda(:\d+)?|mps")
+
+
+def _check_device(requested: str | None) -> None:
+    """Refuse a device this machine does not have before anything loads: a name torch does not know,
+    a GPU that is not there. ``None`` (and no VIDEOBOT_DEVICE) is the first GPU, else the CPU."""
+    name = requested or os.environ.get("VIDEOBOT_DEVICE") or ""
+    if not name:
+        return
+    if not DEVICE_NAMES.fullmatch(name):
+        raise UsageError(f"--device {_shortened(name, 30)!r} is no device: give cpu, cuda, cuda:N or mps")
+    if name == "cpu":
+        return
+    import torch  # only once the name is one torch knows
+
+    if name == "mps":
+        if not torch.backends.mps.is_available():
+            raise UsageError("--device mps: this machine has no Apple GPU (try --device cpu)")
+        return
+    if not torch.cuda.is_available():
+        raise UsageError(f"--device {name}: this machine has no CUDA GPU (try --device cpu)")
+    index = torch.device(name).index or 0
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise UsageError(f"--device {name}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}")
 
 
 def _progress(plan: RenderPlan) -> tuple[Callable[[], None], Callable[[int, int], None]]:
@@ -159,6 +198,7 @@ def run_generate(args: argparse.Namespace) -> int:
     _check_output(args.output)
     if args.poster is not None and not args.poster.parent.exists():
         raise UsageError(f"the folder {args.poster.parent} does not exist")
+    _check_device(args.device)
 
     # torch and diffusers load only once the input is known to be good: bad input answers at once
     from generator.encode import EncodeError, encode_mp4, write_poster
@@ -226,6 +266,7 @@ def run_extend(args: argparse.Namespace) -> int:
     except SpecError as exc:
         raise UsageError(str(exc)) from exc
     _check_output(args.output)
+    _check_device(args.device)
 
     from generator.encode import EncodeError
     from generator.extend import extend_clip
@@ -299,9 +340,14 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-bytes", type=parse_size, default="10MiB", help="upload limit for clips")
 
 
+WORKER_ID_FILE_ENV = "VIDEOBOT_WORKER_ID_FILE"  # `videobot run` learns its worker children's ids here
+STORE_OPEN_TIMEOUT_S = 20.0
+
+
 def run_worker(args: argparse.Namespace) -> int:
     """Serve the job store until SIGTERM or Ctrl-C. The worker registers as "starting" before torch
-    loads, so the bot tells members one is on its way, and as "ready" when it claims."""
+    loads, so the bot tells members one is on its way, and as "ready" when it claims. A store that
+    cannot be opened (a corrupt file, a newer schema, nothing answering) is one line and exit status 1."""
     import asyncio
     import contextlib
     import os
@@ -339,10 +385,25 @@ def run_worker(args: argparse.Namespace) -> int:
         device = args.device or os.environ.get("VIDEOBOT_DEVICE") or "auto"  # torch resolves "auto" later
         # the id generator.worker.default_worker_id gives, known before torch is imported
         worker_id = f"{host}-{os.getpid()}-{device.replace(':', '')}"
-        store = await open_store(args.database)
+        id_file = os.environ.get(WORKER_ID_FILE_ENV)
+
+        def tell_supervisor(wid: str) -> None:
+            if id_file:
+                with contextlib.suppress(OSError):
+                    Path(id_file).write_text(wid, encoding="utf-8")
+
+        tell_supervisor(worker_id)
+        try:
+            store = await asyncio.wait_for(open_store(args.database), STORE_OPEN_TIMEOUT_S)
+        except TimeoutError as exc:
+            raise StoreUnavailable(f"no answer from the job store within {STORE_OPEN_TIMEOUT_S:g} s") from exc
+        except Exception as exc:
+            raise StoreUnavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
         heartbeat: asyncio.Task[None] | None = None
         try:
-            await store.register_worker(worker_id, host, device, models, state="starting", note=note)
+            await store.register_worker(
+                worker_id, host, device, models, state="starting", note=note, pid=os.getpid()
+            )
             if device != "auto":
                 print(f"worker {worker_id} on {device} {note}", file=sys.stderr)
             heartbeat = asyncio.create_task(heartbeat_while_starting(store, worker_id))
@@ -353,10 +414,11 @@ def run_worker(args: argparse.Namespace) -> int:
             resolved_id = default_worker_id(str(cache.device))
             if resolved_id != worker_id:  # "auto" became cuda or cpu: the row takes the real name
                 await store.register_worker(
-                    resolved_id, host, str(cache.device), models, state="starting", note=note
+                    resolved_id, host, str(cache.device), models, state="starting", note=note, pid=os.getpid()
                 )
                 await store.unregister_worker(worker_id)
                 worker_id = resolved_id
+                tell_supervisor(worker_id)
                 print(f"worker {worker_id} on {cache.device} {note}", file=sys.stderr)
             heartbeat.cancel()
             if stop.is_set():  # stopped while loading
@@ -372,5 +434,13 @@ def run_worker(args: argparse.Namespace) -> int:
                 await store.unregister_worker(worker_id)
             await store.close()
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except StoreUnavailable as exc:
+        print(f"videobot worker: error: cannot open the job store: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+class StoreUnavailable(Exception):
+    """The job store cannot be opened: the worker says so in one line and exits with status 1."""

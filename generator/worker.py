@@ -5,25 +5,37 @@ a thread while a heartbeat task renews the lease and writes progress about once 
 ``deliver`` encodes and stores the clip. Delivery runs alongside the next job's render, so the GPU does
 not wait for ffmpeg or the database. On SIGTERM the worker stops claiming, hands a half-rendered job back
 to the queue (another worker takes it at once) and lets the previous clip's delivery finish.
+
+What survives what: every store call is retried with capped, jittered back-off while the database is
+away (one warning when an outage starts, one line when it ends), and a rendered clip is kept in memory
+until it is stored, so a database restart costs no render. Leases are short (10 s, renewed every
+second); a worker that dies is released at once by its supervisor or by its successor on the host.
+A worker whose own host keeps failing jobs (disk full, no permission, weights missing) pauses instead
+of failing the whole queue, and tries again later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import io
 import logging
 import os
+import re
+import shutil
 import socket
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
 from db.presets import PresetCatalog
 from db.spec import RenderPlan, SpecError, resolve_spec
@@ -36,21 +48,97 @@ from generator.render import Conditioning, RenderCancelled, RenderFailed, Render
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+TEMP_PREFIX = "videobot-"  # + "<pid>-<job>-": a successor removes the folders of a dead worker
+_TEMP_DIR = re.compile(r"^videobot-(\d+)-\d+-")
+# an OSError with one of these is this host's fault (disk full, no permission, a path that is a
+# file), not a database that is away: retrying will not help, pausing may
+HOST_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR}
+)
+HOST_FAULT_CODES = frozenset({"model_unavailable", "store_failed", "encode_failed", "host_error"})
+_BUGS = (TypeError, ValueError, KeyError, AttributeError, AssertionError, NotImplementedError)
+
 
 @dataclass(frozen=True)
 class WorkerConfig:
     worker_id: str
     models: tuple[str, ...]
-    lease_s: float = 60.0
+    lease_s: float = 10.0  # renewed every progress_interval_s: a dead worker's job is free within seconds
     progress_interval_s: float = 1.0
     idle_wait_s: float = 5.0
     max_bytes: int = DISCORD_DEFAULT_LIMIT
     overlap: bool = True  # encode and store a clip while the next one renders
     note: str = ""  # why it serves what it serves, for the registry (generator.availability)
+    retry_first_s: float = 0.2  # back-off of store calls while the database is away …
+    retry_max_s: float = 10.0  # … capped here, jittered, and never given up while not stopping
+    stop_grace_s: float = 30.0  # stopping: how long a store call still waits for the database
+    call_timeout_s: float = 60.0  # one store call that hangs longer counts as failed
+    registry_beat_s: float = 15.0  # the registry row stays fresh while a long render runs
+    pause_after_failures: int = 3  # this many jobs in a row failed for a reason of this host: pause
+    pause_s: float = 60.0  # then try again after this long
 
 
 def default_worker_id(device: str) -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{device.replace(':', '')}"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(directory: str | Path | None = None) -> list[Path]:
+    """Remove the temp folders (frames, ``.*.part.mp4`` files) that workers which died left in
+    ``directory`` (the system's temp folder): only those whose owning process is gone. What went."""
+    root = Path(directory or tempfile.gettempdir())
+    removed: list[Path] = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_DIR.match(entry.name)
+        if not match or not entry.is_dir() or pid_alive(int(match.group(1))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def is_host_fault(exc: BaseException) -> bool:
+    """An OSError this host causes (disk full, no permission …), as opposed to a database away."""
+    return isinstance(exc, OSError) and exc.errno in HOST_ERRNOS
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed store call is worth retrying: the database or the network is away. Not for
+    this host's own faults, nor for a bug in the call itself."""
+    return not is_host_fault(exc) and not isinstance(exc, _BUGS)
+
+
+class _Outage:
+    """Says once that the store is unreachable and once that it is back, however many tries between."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def failed(self, what: str, exc: BaseException | None) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            log.warning("job store unreachable (%s: %r); waiting it out, keeping the work in hand", what, exc)
+
+    def ok(self) -> None:
+        if self.since is not None:
+            log.warning("job store reachable again after %.1f s", time.monotonic() - self.since)
+            self.since = None
 
 
 class InputMissing(Exception):
@@ -74,6 +162,7 @@ class _Progress:
     def __init__(self, total: int) -> None:
         self.step = 0
         self.total = total
+        self.rendered = False  # the render is done: a death from now on does not count against the job
         self.cancel = threading.Event()
 
     def update(self, step: int, total: int) -> None:
@@ -90,33 +179,128 @@ class Worker:
         self.config = config
         self.completed = 0  # clips delivered by this worker
         self.render_seconds = 0.0  # time the pipeline was running: the GPU's busy time
+        self.host_failures = 0  # jobs failed in a row for a reason of this host
+        self.host_fault = ""  # the last of those reasons
+        self._outage = _Outage()
+        self._stop: asyncio.Event | None = None
+
+    # ---- the store, waited for --------------------------------------------------------------------
+
+    def _give_up(self, state: RetryCallState) -> bool:
+        stopping = self._stop is not None and self._stop.is_set()
+        return stopping and (state.seconds_since_start or 0.0) >= self.config.stop_grace_s
+
+    async def _persist(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        """``call()`` until it succeeds: while the database is away, with capped, jittered exponential
+        back-off and no give-up unless the worker is stopping. This host's own faults are raised."""
+        cfg = self.config
+
+        def note(state: RetryCallState) -> None:
+            self._outage.failed(what, state.outcome.exception() if state.outcome else None)
+
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(is_transient),
+            wait=wait_random_exponential(multiplier=cfg.retry_first_s, max=cfg.retry_max_s),
+            stop=self._give_up,
+            before_sleep=note,
+            reraise=True,
+        ):
+            with attempt:
+                result = await asyncio.wait_for(call(), cfg.call_timeout_s)
+        self._outage.ok()
+        return result
+
+    async def _fail(
+        self,
+        job: Job,
+        code: str,
+        *,
+        params: dict[str, Any] | None = None,
+        gpu_seconds: float | None = None,
+        host_fault: bool = False,
+    ) -> None:
+        """End ``job`` as failed, waiting out an outage; count it when this host is to blame."""
+        wid = self.config.worker_id
+        await self._persist(
+            "fail", lambda: self.store.fail(job.id, wid, code, params=params, gpu_seconds=gpu_seconds)
+        )
+        if host_fault:
+            self.host_failures += 1
+            self.host_fault = f"{code} on job {job.id}"
+        else:
+            self.host_failures = 0
+
+    async def _pause_if_host_is_failing(self, stop: asyncio.Event) -> None:
+        """Several jobs in a row failed for a reason of this host: stop claiming for a while (the
+        others stay queued for healthier workers), say why in the registry, then try again."""
+        cfg = self.config
+        if self.host_failures < cfg.pause_after_failures:
+            return
+        why = f"paused: {self.host_failures} jobs in a row failed here (last: {self.host_fault})"
+        log.warning("%s; claiming again in %g s", why, cfg.pause_s)
+        await self._persist("pause", lambda: self.store.set_worker_state(cfg.worker_id, "paused", why))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), cfg.pause_s)
+        self.host_failures = 0
+        if not stop.is_set():
+            await self._persist(
+                "resume", lambda: self.store.set_worker_state(cfg.worker_id, "ready", cfg.note)
+            )
+
+    async def _release_dead_predecessors(self) -> None:
+        """Workers of this host whose process is gone (killed, crashed): their jobs back at once."""
+        host = socket.gethostname()
+        for info in await self._persist("workers", lambda: self.store.workers_on_host(host)):
+            if info.worker_id == self.config.worker_id or info.pid is None or info.pid == os.getpid():
+                continue
+            if not pid_alive(info.pid):
+                released = await self.store.release_dead_worker(info.worker_id)
+                log.warning("worker %s is gone; its jobs %s went back to the queue", info.worker_id, released)
 
     # ---- the loop ---------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event, *, max_jobs: int | None = None) -> None:
         """Serve jobs until ``stop`` is set (or ``max_jobs`` were taken)."""
         cfg = self.config
+        self._stop = stop
         gpu = str(self.cache.device)
+        await asyncio.to_thread(remove_leftovers)
         # `videobot worker` registered as "starting" before loading (keeping its start time); others now
-        if not await self.store.set_worker_state(cfg.worker_id, "ready", cfg.note):
-            await self.store.register_worker(
-                cfg.worker_id, socket.gethostname(), gpu, list(cfg.models), note=cfg.note
+        if not await self._persist(
+            "register", lambda: self.store.set_worker_state(cfg.worker_id, "ready", cfg.note)
+        ):
+            await self._persist(
+                "register",
+                lambda: self.store.register_worker(
+                    cfg.worker_id, socket.gethostname(), gpu, list(cfg.models), note=cfg.note, pid=os.getpid()
+                ),
             )
+        with contextlib.suppress(Exception):  # best effort: their leases run out anyway
+            await self._release_dead_predecessors()
         delivering: asyncio.Task[None] | None = None
         taken = 0
         try:
             while not stop.is_set() and (max_jobs is None or taken < max_jobs):
-                job = await self.store.claim_next(cfg.worker_id, cfg.models, cfg.lease_s)
+                if self.host_failures + 1 >= cfg.pause_after_failures and delivering is not None:
+                    await delivering  # one more failure would pause: know how the last clip went first
+                await self._pause_if_host_is_failing(stop)
+                if stop.is_set():
+                    break
+                job = await self._persist(
+                    "claim", lambda: self.store.claim_next(cfg.worker_id, cfg.models, cfg.lease_s)
+                )
                 if job is None:
-                    await self.store.worker_heartbeat(cfg.worker_id)
+                    await self._persist(
+                        "worker heartbeat", lambda: self.store.worker_heartbeat(cfg.worker_id)
+                    )
                     await self._idle(stop)
                     continue
                 taken += 1
                 output = await self.render_job(job, stop)
                 if output is None:
                     continue
-                if delivering is not None:
-                    await delivering  # at most one clip waits for encoding: memory stays bounded
+                if delivering is not None:  # at most one clip waits for encoding: memory stays bounded
+                    await self._holding(job, output, delivering)
                 delivering = asyncio.create_task(self.deliver(job, output))
                 if not cfg.overlap:
                     await delivering
@@ -124,7 +308,7 @@ class Worker:
             if delivering is not None:
                 await delivering
             with contextlib.suppress(Exception):
-                await self.store.unregister_worker(cfg.worker_id)
+                await asyncio.wait_for(self.store.unregister_worker(cfg.worker_id), 5)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         waiter = asyncio.create_task(self.store.wait_for_work(self.config.idle_wait_s))
@@ -141,18 +325,37 @@ class Worker:
 
     async def _keep_alive(self, job: Job, progress: _Progress, stop: asyncio.Event | None) -> None:
         """Renew the lease and write progress every interval; raise the cancel flag when the store says
-        the job is no longer ours (cancelled, or the lease was lost), or when the worker is stopping."""
+        the job is no longer ours (cancelled, or the lease was lost), or when the worker is stopping.
+        While the database is away the render goes on: each tick is a try, and the outage is logged
+        once; the registry row is renewed too, now and then."""
         cfg = self.config
+        registry_due = time.monotonic() + cfg.registry_beat_s
         while True:
             if stop is not None and stop.is_set():
                 progress.cancel.set()
             try:
-                alive = await self.store.heartbeat(
-                    job.id, cfg.worker_id, step=progress.step, total_steps=progress.total, lease_s=cfg.lease_s
+                alive = await asyncio.wait_for(
+                    self.store.heartbeat(
+                        job.id,
+                        cfg.worker_id,
+                        step=progress.step,
+                        total_steps=progress.total,
+                        lease_s=cfg.lease_s,
+                        rendered=progress.rendered,
+                    ),
+                    max(cfg.progress_interval_s, cfg.lease_s / 2),
                 )
-            except Exception:  # a database hiccup: the lease has time to spare, try again next tick
-                log.exception("heartbeat for job %s failed", job.id)
+                if time.monotonic() >= registry_due:
+                    registry_due = time.monotonic() + cfg.registry_beat_s
+                    await self.store.worker_heartbeat(cfg.worker_id)
+            except Exception as exc:  # the database is away: the render goes on, the next tick tries again
+                if is_transient(exc):
+                    self._outage.failed("heartbeat", exc)
+                else:
+                    log.exception("heartbeat for job %s failed", job.id)
                 alive = True
+            else:
+                self._outage.ok()
             if not alive:
                 progress.cancel.set()
                 return
@@ -164,7 +367,7 @@ class Worker:
         try:
             plan = self.plan_for(job)
         except SpecError as exc:
-            await self.store.fail(job.id, cfg.worker_id, exc.code, params=exc.params)
+            await self._fail(job, exc.code, params=exc.params)
             return None
         progress = _Progress(plan.spec.steps or 0)
         beat = asyncio.create_task(self._keep_alive(job, progress, stop))
@@ -178,32 +381,39 @@ class Worker:
                 render, plan, progress.update, progress.cancel.is_set, cache=self.cache, condition=condition
             )
         except InputMissing as exc:
-            await self.store.fail(job.id, cfg.worker_id, exc.code, params=exc.params)
+            await self._fail(job, exc.code, params=exc.params)
             return None
         except ClipError:
             log.warning("job %s: the clip to continue cannot be read", job.id, exc_info=True)
-            await self.store.fail(job.id, cfg.worker_id, "parent_unreadable")
+            await self._fail(job, "parent_unreadable")
             return None
-        except EncodeError:
+        except EncodeError as exc:
             log.warning("job %s could not be encoded", job.id, exc_info=True)
-            await self.store.fail(job.id, cfg.worker_id, "encode_failed", params=self._limit())
+            await self._fail(job, "encode_failed", params=self._limit(), host_fault=_caused_by_host(exc))
             return None
         except RenderCancelled:
             if stop.is_set():
-                await self.store.release(job.id, cfg.worker_id)
+                await self._persist("release", lambda: self.store.release(job.id, cfg.worker_id))
                 log.info("job %s handed back to the queue: worker stopping", job.id)
             else:
                 log.info("job %s stopped: cancelled", job.id)
             return None
         except RenderFailed as exc:
-            await self.store.fail(
-                job.id, cfg.worker_id, exc.code, params=exc.params, gpu_seconds=time.perf_counter() - started
+            await self._fail(
+                job,
+                exc.code,
+                params=exc.params,
+                gpu_seconds=time.perf_counter() - started,
+                host_fault=exc.code in HOST_FAULT_CODES,
             )
             return None
-        except Exception:
+        except Exception as exc:
             log.exception("job %s failed", job.id)
-            await self.store.fail(
-                job.id, cfg.worker_id, "worker_error", gpu_seconds=time.perf_counter() - started
+            await self._fail(
+                job,
+                "worker_error",
+                gpu_seconds=time.perf_counter() - started,
+                host_fault=_caused_by_host(exc),
             )
             return None
         finally:
@@ -220,7 +430,7 @@ class Worker:
         ref = plan.spec.image_ref
         if ref is None:
             return None
-        data = await self.store.get_input(ref)
+        data = await self._persist("get_input", lambda: self.store.get_input(ref))
         if data is None:
             raise InputMissing("input_missing")
         return Conditioning(image=await asyncio.to_thread(decode_picture, data))
@@ -231,10 +441,10 @@ class Worker:
         frames, which are released as soon as it is stored."""
         parent_id = plan.spec.continues
         assert parent_id is not None
-        media = await self.store.get_media(parent_id)
+        media = await self._persist("get_media", lambda: self.store.get_media(parent_id))
         if media is None:
             raise InputMissing("parent_missing", job=parent_id)
-        with tempfile.TemporaryDirectory(prefix=f"videobot-{job.id}-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{job.id}-") as tmp:
             parent_path, out_path = Path(tmp) / "parent.mp4", Path(tmp) / "clip.mp4"
             await asyncio.to_thread(parent_path.write_bytes, media.video)
             del media
@@ -250,7 +460,9 @@ class Worker:
                 should_cancel=progress.cancel.is_set,
             )
             progress.update(progress.total, progress.total)  # rendered: the status says "encoding"
-            media_ref = await self.store.put_media(job.id, await asyncio.to_thread(out_path.read_bytes), b"")
+            progress.rendered = True
+            video = await asyncio.to_thread(out_path.read_bytes)
+        media_ref = await self._persist("put_media", lambda: self.store.put_media(job.id, video, b""))
         await self._finish(job, media_ref, extended.clip, extended.render_seconds)
 
     async def _finish(self, job: Job, media_ref: str, clip: EncodedClip, gpu_seconds: float) -> None:
@@ -263,21 +475,37 @@ class Worker:
             fps=float(clip.fps),
             gpu_seconds=gpu_seconds,
         )
-        if await self.store.finish(job.id, self.config.worker_id, result):
+        if await self._persist("finish", lambda: self.store.finish(job.id, self.config.worker_id, result)):
             self.completed += 1
+            self.host_failures = 0
         else:  # cancelled while encoding (or the lease went to another worker, which keeps its clip)
-            now = await self.store.get(job.id)
+            now = await self._persist("get", lambda: self.store.get(job.id))
             if now is not None and now.state == "cancelled":
-                await self.store.delete_media(job.id)
+                await self._persist("delete_media", lambda: self.store.delete_media(job.id))
+
+    async def _holding(self, job: Job, output: RenderOutput, previous: asyncio.Task[None]) -> None:
+        """Wait for the previous clip's delivery while renewing the lease of ``job``, rendered already."""
+        progress = _Progress(output.plan.spec.steps or 0)
+        progress.step, progress.rendered = progress.total, True
+        beat = asyncio.create_task(self._keep_alive(job, progress, None))
+        try:
+            await previous
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
 
     async def deliver(self, job: Job, output: RenderOutput) -> None:
-        """Encode the frames, store mp4 and poster, and mark the job done (keeping its lease alive)."""
+        """Encode the frames, store mp4 and poster, and mark the job done (keeping its lease alive,
+        and the job marked rendered). The encoded clip stays in memory until the store has it, however
+        long the database is away."""
         cfg = self.config
         progress = _Progress(output.plan.spec.steps or 0)
         progress.step = progress.total
+        progress.rendered = True
         beat = asyncio.create_task(self._keep_alive(job, progress, None))
         try:
-            with tempfile.TemporaryDirectory(prefix=f"videobot-{job.id}-") as tmp:
+            with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{job.id}-") as tmp:
                 video_path, poster_path = Path(tmp) / "clip.mp4", Path(tmp) / "poster.png"
                 try:
                     clip = await asyncio.to_thread(
@@ -290,19 +518,30 @@ class Worker:
                         sample_rate=output.sample_rate,
                     )
                     await asyncio.to_thread(write_poster, output.frames, poster_path)
-                except EncodeError:
+                except EncodeError as exc:
                     log.warning("job %s could not be encoded", job.id, exc_info=True)
-                    await self.store.fail(job.id, cfg.worker_id, "encode_failed", params=self._limit())
+                    await self._fail(
+                        job, "encode_failed", params=self._limit(), host_fault=_caused_by_host(exc)
+                    )
                     return
-                media_ref = await self.store.put_media(
-                    job.id, video_path.read_bytes(), poster_path.read_bytes()
-                )
+                video, poster = video_path.read_bytes(), poster_path.read_bytes()
+            media_ref = await self._persist("put_media", lambda: self.store.put_media(job.id, video, poster))
             await self._finish(job, media_ref, clip, output.seconds)
-        except Exception:
+        except Exception as exc:
             log.exception("delivering job %s failed", job.id)
             with contextlib.suppress(Exception):
-                await self.store.fail(job.id, cfg.worker_id, "store_failed")
+                await self._fail(job, "store_failed", host_fault=_caused_by_host(exc))
         finally:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
+
+
+def _caused_by_host(exc: BaseException) -> bool:
+    """``exc`` or what caused it is an OSError of this host (disk full, no permission …)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

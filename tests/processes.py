@@ -12,10 +12,11 @@ from typing import IO
 
 
 class WorkerProcess:
-    """``videobot worker --device cpu`` on ``db_path``; its stderr goes to a file (a pipe nobody reads
-    would fill up and freeze the worker mid-transaction), readable with :meth:`log`."""
+    """``videobot worker --device cpu`` on ``db_path`` (a SQLite file or a database URL); its stderr
+    goes to a file (a pipe nobody reads would fill up and freeze the worker mid-transaction), readable
+    with :meth:`log`."""
 
-    def __init__(self, db_path: Path, presets_file: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, db_path: Path | str, presets_file: Path, env: Mapping[str, str] | None = None) -> None:
         self.argv = [
             sys.executable,
             "-m",
@@ -40,6 +41,12 @@ class WorkerProcess:
             return ""
         self._stderr.seek(0)
         return self._stderr.read().decode(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies without a word, as under the OOM killer or a power cut."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

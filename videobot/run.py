@@ -1,20 +1,56 @@
 """``videobot run``: the one-machine default. The bot and one worker per visible GPU (one CPU worker when
-there is none) as child processes sharing a SQLite file; Ctrl-C stops them all cleanly."""
+there is none) as child processes sharing a SQLite file; Ctrl-C stops them all cleanly.
+
+When a worker child dies (killed, crashed, out of memory) the supervisor knows at once: the jobs it held
+go back to the queue without waiting for their leases, and the child is started again after a back-off
+(5 s, 10 s, 20 s … at most 5 minutes; back to 5 s once a child ran a while). A child that exited 2 said
+why it cannot serve (no weights, a bad presets file): it is not restarted."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-RESTART_DELAY_S = 5.0
+RESTART_FIRST_DELAY_S = 5.0
+RESTART_MAX_DELAY_S = 300.0
+RAN_A_WHILE_S = 600.0  # a child that ran this long before exiting starts again after the first delay
 USAGE_ERROR = 2  # the exit status of a command that refused its configuration
 STOP_GRACE_S = 30.0
+RELEASE_TIMEOUT_S = 30.0
+WORKER_ID_FILE_ENV = "VIDEOBOT_WORKER_ID_FILE"  # the worker writes its id there (generator.cli)
+
+
+def restart_delay(failures: int) -> float:
+    """Seconds before starting a child again after its ``failures``-th exit in a row (1, 2, …)."""
+    if failures < 1:
+        return 0.0
+    return min(RESTART_MAX_DELAY_S, RESTART_FIRST_DELAY_S * 2 ** min(failures - 1, 30))
+
+
+def release_dead_worker(database: str | None, worker_id: str) -> list[int]:
+    """The jobs a dead worker held go back to the queue now (see :meth:`JobStore.release_dead_worker`)."""
+    from db.store import open_store
+
+    async def release() -> list[int]:
+        store = await open_store(database)
+        try:
+            return await store.release_dead_worker(worker_id)
+        finally:
+            await store.close()
+
+    async def bounded() -> list[int]:
+        return await asyncio.wait_for(release(), RELEASE_TIMEOUT_S)
+
+    return asyncio.run(bounded())
 
 
 def visible_gpus() -> list[str]:
@@ -39,12 +75,34 @@ class Child:
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
     restarts: int = field(default=0)
+    failures: int = 0  # exits in a row, for the back-off
+    started_at: float = 0.0
+    restart_at: float | None = None  # when to start it again after an exit
+    id_file: Path | None = None  # a worker child writes its worker id here
 
     def start(self) -> None:
+        if self.id_file is not None:
+            self.id_file.unlink(missing_ok=True)
+        self.started_at = time.monotonic()
+        self.restart_at = None
         self.process = subprocess.Popen(self.argv, env=self.env)
 
+    def worker_id(self) -> str | None:
+        """The id the worker child registered under, once it said."""
+        if self.id_file is None:
+            return None
+        try:
+            return self.id_file.read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
 
-def plan_children(args: argparse.Namespace) -> list[Child]:
+    def exited(self, now: float) -> float:
+        """Note an exit; the seconds to wait before starting it again."""
+        self.failures = 1 if now - self.started_at >= RAN_A_WHILE_S else self.failures + 1
+        return restart_delay(self.failures)
+
+
+def plan_children(args: argparse.Namespace, ids_dir: Path | None = None) -> list[Child]:
     base = [sys.executable, "-m", "videobot"]
     env = dict(os.environ)
     database = ["--database", args.database] if args.database else []
@@ -62,6 +120,10 @@ def plan_children(args: argparse.Namespace) -> list[Child]:
             )
     else:
         children.append(Child("worker-cpu", [*base, "worker", "--device", "cpu", *database], env))
+    if ids_dir is not None:
+        for child in children[1:]:
+            child.id_file = ids_dir / f"{child.name}.id"
+            child.env = {**child.env, WORKER_ID_FILE_ENV: str(child.id_file)}
     return children
 
 
@@ -69,7 +131,14 @@ def run_all(args: argparse.Namespace) -> int:
     if not os.environ.get("DISCORD_TOKEN", "").strip():
         print("videobot run: error: set DISCORD_TOKEN to your bot's token", file=sys.stderr)
         return 2
-    children = plan_children(args)
+    ids_dir = Path(tempfile.mkdtemp(prefix="videobot-run-"))
+    try:
+        return _supervise(args, plan_children(args, ids_dir))
+    finally:
+        shutil.rmtree(ids_dir, ignore_errors=True)
+
+
+def _supervise(args: argparse.Namespace, children: list[Child]) -> int:
     stopping = False
 
     def stop(_signum: int, _frame: object) -> None:
@@ -85,11 +154,16 @@ def run_all(args: argparse.Namespace) -> int:
     while not stopping:
         time.sleep(0.5)
         for child in children:
-            if child.process is None:
-                continue  # gave up on it
+            if child.restart_at is not None and time.monotonic() >= child.restart_at:
+                child.restarts += 1
+                child.start()
+                continue
+            if child.process is None or child.restart_at is not None:
+                continue  # gave up on it, or waiting to start it again
             code = child.process.poll()
             if code is None:
                 continue
+            _release_jobs_of(args, child)
             if child.name == "bot":  # without the bot nothing reaches members: stop with its status
                 print(f"videobot: the bot exited with status {code}", file=sys.stderr)
                 status, stopping = code, True
@@ -101,10 +175,12 @@ def run_all(args: argparse.Namespace) -> int:
                 )
                 child.process = None
                 continue
-            print(f"videobot: {child.name} exited with status {code}; restarting", file=sys.stderr)
-            time.sleep(RESTART_DELAY_S)
-            child.restarts += 1
-            child.start()
+            delay = child.exited(time.monotonic())
+            print(
+                f"videobot: {child.name} exited with status {code}; starting it again in {delay:g} s",
+                file=sys.stderr,
+            )
+            child.restart_at = time.monotonic() + delay
     for child in children:
         if child.process is not None and child.process.poll() is None:
             child.process.send_signal(signal.SIGTERM)
@@ -116,4 +192,22 @@ def run_all(args: argparse.Namespace) -> int:
             child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.process.kill()
+        if child.process.poll() is not None:
+            _release_jobs_of(args, child)
     return status
+
+
+def _release_jobs_of(args: argparse.Namespace, child: Child) -> None:
+    """A worker child ended: what it still held goes back to the queue now, not when leases run out."""
+    worker_id = child.worker_id()
+    if worker_id is None:
+        return
+    try:
+        released = release_dead_worker(args.database, worker_id)
+    except Exception as exc:  # the leases run out anyway
+        print(
+            f"videobot: could not hand back {child.name}'s jobs ({exc}); their leases will", file=sys.stderr
+        )
+        return
+    if released:
+        print(f"videobot: {child.name}'s jobs {released} went back to the queue", file=sys.stderr)

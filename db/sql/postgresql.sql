@@ -13,14 +13,15 @@ SELECT * FROM jobs WHERE id = :id FOR NO KEY UPDATE;
 SELECT finish_tag FROM fair_users WHERE guild_id = :guild_id AND user_id = :user_id FOR UPDATE;
 
 -- name: claim_candidate
--- The queued job a worker serving :models should run next, skipping rows another transaction holds.
+-- The queued job a worker serving :models should run next, skipping locked rows; expired leases do not cap.
 SELECT j.id, j.guild_id, j.user_id, j.cost_estimate_s, j.weight,
        g.finish_tag AS guild_finish, g.vtime AS guild_vtime, u.finish_tag AS user_finish
 FROM jobs j
 JOIN fair_guilds g ON g.guild_id = j.guild_id
 JOIN fair_users u ON u.guild_id = j.guild_id AND u.user_id = j.user_id
 LEFT JOIN guild_settings s ON s.guild_id = j.guild_id
-LEFT JOIN (SELECT guild_id, user_id, count(*) AS n FROM jobs WHERE state = 'running'
+LEFT JOIN (SELECT guild_id, user_id, count(*) AS n FROM jobs
+           WHERE state = 'running' AND lease_expires_at >= :now
            GROUP BY guild_id, user_id) r ON r.guild_id = j.guild_id AND r.user_id = j.user_id
 WHERE j.state = 'queued' AND j.model = ANY(:models)
   AND coalesce(r.n, 0) < coalesce(s.max_running, :default_max_running)
@@ -30,10 +31,17 @@ FOR UPDATE OF j SKIP LOCKED;
 
 -- name: expired_jobs
 -- Running jobs whose lease has run out, skipping rows another transaction holds.
-SELECT id, guild_id, user_id, weight, charged_s, attempts, model FROM jobs
+SELECT id, guild_id, user_id, weight, charged_s, attempts, model, rendered_at FROM jobs
 WHERE state = 'running' AND lease_expires_at < :now
 ORDER BY id
 FOR UPDATE SKIP LOCKED;
+
+-- name: worker_running_jobs
+-- The running jobs one worker holds, locked (it died: they go back to the queue).
+SELECT id, guild_id, user_id, weight, charged_s, attempts, model, rendered_at FROM jobs
+WHERE state = 'running' AND worker_id = :worker_id
+ORDER BY id
+FOR UPDATE;
 
 -- name: jobs_for_user
 -- A member's jobs in some states, newest first.

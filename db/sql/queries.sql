@@ -32,7 +32,7 @@ ORDER BY created_at;
 -- Hand a queued job to a worker under a lease.
 UPDATE jobs
 SET state = 'running', worker_id = :worker_id, lease_expires_at = :lease_expires_at, started_at = :now,
-    charged_s = cost_estimate_s, step = 0, total_steps = 0, progress_at = NULL
+    charged_s = cost_estimate_s, step = 0, total_steps = 0, progress_at = NULL, rendered_at = NULL
 WHERE id = :id AND state = 'queued'
 RETURNING *;
 
@@ -57,10 +57,10 @@ UPDATE fair_guilds SET finish_tag = finish_tag + :delta WHERE guild_id = :guild_
 UPDATE fair_users SET finish_tag = finish_tag + :delta WHERE guild_id = :guild_id AND user_id = :user_id;
 
 -- name: requeue_job
--- Put a running job whose lease expired back in the queue, counting the attempt.
+-- Put a running job whose worker died back in the queue, adding :counted (0 or 1) to its attempts.
 UPDATE jobs
-SET state = 'queued', attempts = attempts + 1, worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
-    charged_s = 0, step = 0, total_steps = 0, progress_at = NULL
+SET state = 'queued', attempts = attempts + :counted, worker_id = NULL, lease_expires_at = NULL,
+    started_at = NULL, charged_s = 0, step = 0, total_steps = 0, progress_at = NULL, rendered_at = NULL
 WHERE id = :id AND state = 'running';
 
 -- name: fail_expired_job
@@ -74,14 +74,15 @@ WHERE id = :id AND state = 'running';
 -- Return a running job to the queue without penalty (its worker is shutting down).
 UPDATE jobs
 SET state = 'queued', worker_id = NULL, lease_expires_at = NULL, started_at = NULL, charged_s = 0,
-    step = 0, total_steps = 0, progress_at = NULL
+    step = 0, total_steps = 0, progress_at = NULL, rendered_at = NULL
 WHERE id = :id AND worker_id = :worker_id AND state = 'running'
 RETURNING guild_id, user_id, weight, cost_estimate_s, charged_s, model;
 
 -- name: heartbeat_job
--- Renew a worker's lease on its job and record progress.
+-- Renew a worker's lease on its job and record progress (and, with :rendered = 1, that the render is done).
 UPDATE jobs
-SET lease_expires_at = :lease_expires_at, step = :step, total_steps = :total_steps, progress_at = :now
+SET lease_expires_at = :lease_expires_at, step = :step, total_steps = :total_steps, progress_at = :now,
+    rendered_at = CASE WHEN :rendered = 1 THEN coalesce(rendered_at, :now) ELSE rendered_at END
 WHERE id = :id AND worker_id = :worker_id AND state = 'running';
 
 -- name: finish_job
@@ -176,12 +177,12 @@ SELECT * FROM jobs WHERE parent_id = :id ORDER BY id;
 
 -- name: upsert_worker
 -- Register a GPU worker (or re-register it after a restart).
-INSERT INTO workers (worker_id, host, gpu, models, started_at, last_seen, state, note)
-VALUES (:worker_id, :host, :gpu, :models, :now, :now, :state, :note)
+INSERT INTO workers (worker_id, host, gpu, models, started_at, last_seen, state, note, pid)
+VALUES (:worker_id, :host, :gpu, :models, :now, :now, :state, :note, :pid)
 ON CONFLICT (worker_id) DO UPDATE
 SET host = excluded.host, gpu = excluded.gpu, models = excluded.models,
     started_at = excluded.started_at, last_seen = excluded.last_seen, state = excluded.state,
-    note = excluded.note;
+    note = excluded.note, pid = excluded.pid;
 
 -- name: set_worker_state
 -- A worker says it is starting, serving or paused (and why), which also counts as a sign of life.
@@ -194,6 +195,20 @@ UPDATE workers SET last_seen = :now WHERE worker_id = :worker_id;
 -- name: delete_worker
 -- A worker leaves the registry when it shuts down.
 DELETE FROM workers WHERE worker_id = :worker_id;
+
+-- name: workers_on_host
+-- Every registered worker of one host (a starting worker looks for predecessors that died).
+SELECT * FROM workers WHERE host = :host ORDER BY worker_id;
+
+-- name: prune_workers
+-- Forget workers not seen for a long time (their host went away without a word).
+DELETE FROM workers WHERE last_seen < :since;
+
+-- name: worker_running_jobs
+-- The running jobs one worker holds (it died: they go back to the queue).
+SELECT id, guild_id, user_id, weight, charged_s, attempts, model, rendered_at FROM jobs
+WHERE state = 'running' AND worker_id = :worker_id
+ORDER BY id;
 
 -- name: live_workers
 -- Workers seen recently.
@@ -253,3 +268,7 @@ UPDATE jobs SET deleted_at = :now WHERE id = :id AND deleted_at IS NULL;
 -- name: count_queued_in_guild
 -- How many jobs wait in one guild, exactly.
 SELECT count(*) AS n FROM jobs WHERE guild_id = :guild_id AND state = 'queued';
+
+-- name: schema_version
+-- The newest migration applied to this database (a newer one than this code knows means: upgrade).
+SELECT coalesce(max(version), 0) AS version FROM schema_migrations;

@@ -14,15 +14,20 @@ Submitting (bot)
     ``cancel(job_id, user_id | None) -> bool`` — by the author, or None for a moderator.
 
 Rendering (workers)
-    ``claim_next(worker_id, models, lease_s=60) -> Job | None`` — fair order (two-level start-time
+    ``claim_next(worker_id, models, lease_s=10) -> Job | None`` — fair order (two-level start-time
     fair queueing, :mod:`db.fairness`); a member's jobs wait while they have ``max_running_per_user``
-    jobs running. ``heartbeat(job_id, worker_id, *, step, total_steps, lease_s=60) -> bool`` — False:
-    stop (cancelled or lease lost). ``put_media(job_id, video, poster) -> media_ref``, then
+    jobs running (a lease that ran out does not count). ``heartbeat(job_id, worker_id, *, step,
+    total_steps, lease_s=10, rendered=False) -> bool`` — False: stop (cancelled or lease lost);
+    ``rendered=True`` once the render is done, so a death while encoding or storing is no attempt.
+    ``put_media(job_id, video, poster) -> media_ref``, then
     ``finish(job_id, worker_id, JobResult) -> bool``, or ``fail(job_id, worker_id, code, *,
     params=None, gpu_seconds=None) -> bool`` (a code of :mod:`db.failures`: the bot words it in the
     member's language); ``release(job_id, worker_id) -> bool`` on shutdown.
-    ``requeue_expired(now=None) -> int`` (claims also do it): attempts + 1; failed after 3.
-    ``register_worker(worker_id, host, gpu, models, *, state="ready", note="")``,
+    ``requeue_expired(now=None) -> int`` (claims also do it): attempts + 1 unless rendered; failed
+    after 3 deaths while rendering. ``release_dead_worker(worker_id) -> list[int]``: a worker known
+    dead — its jobs go back at once (same counting), its row goes.
+    ``register_worker(worker_id, host, gpu, models, *, state="ready", note="", pid=None)``,
+    ``workers_on_host(host)``, ``prune_workers(max_age_s=600)`` (claims also do it),
     ``set_worker_state(worker_id, state, note)``, ``worker_heartbeat(worker_id) -> bool``,
     ``unregister_worker(worker_id)``, ``wait_for_work(timeout) -> bool``.
 
@@ -67,6 +72,7 @@ from db.store.models import (
     JobState,
     QueuePosition,
     RankedClip,
+    SchemaTooNew,
     SettingsError,
     StoreError,
     VoteCounts,
@@ -133,6 +139,7 @@ __all__ = [
     "Media",
     "QueuePosition",
     "RankedClip",
+    "SchemaTooNew",
     "SettingsError",
     "StoreError",
     "VoteCounts",

@@ -25,6 +25,7 @@ from db.store.models import (
     JobState,
     QueuePosition,
     RankedClip,
+    SchemaTooNew,
     VoteCounts,
     VoteRefused,
     WorkerInfo,
@@ -35,8 +36,9 @@ from db.store.models import (
 Clock = Callable[[], float]
 
 DAY_S = 86_400.0
-DEFAULT_LEASE_S = 60.0
+DEFAULT_LEASE_S = 10.0  # workers renew every second: a dead one's job is claimable again within seconds
 WORKER_MAX_AGE_S = 60.0
+STALE_WORKER_S = 600.0  # a registry row not seen this long belongs to a host that went away: claims drop it
 
 
 def estimate_positions(
@@ -114,7 +116,16 @@ class JobStore:
         return self._db.dialect
 
     async def migrate(self) -> list[int]:
-        return await self._db.migrate(load_migrations(self._db.dialect), self.clock())
+        """Apply the migrations not applied yet; raises :class:`SchemaTooNew` when the database was
+        migrated by a newer videobot than this one (its queries may no longer fit)."""
+        migrations = load_migrations(self._db.dialect)
+        applied = await self._db.migrate(migrations, self.clock())
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetch_one("schema_version")
+        found, known = int(row["version"]) if row else 0, migrations[-1].version if migrations else 0
+        if found > known:
+            raise SchemaTooNew(found, known)
+        return applied
 
     async def close(self) -> None:
         await self._db.close()
@@ -205,10 +216,15 @@ class JobStore:
             clock = await tx.fetch_one("lock_fair_clock")
             assert clock is not None
             await self._requeue_expired(tx, now)
+            await tx.execute("prune_workers", since=now - STALE_WORKER_S)
             vtime = float(clock["vtime"])
             default_running = GuildSettings(0).max_running_per_user
             pick = await tx.fetch_one(
-                "claim_candidate", vtime=vtime, models=list(models), default_max_running=default_running
+                "claim_candidate",
+                vtime=vtime,
+                models=list(models),
+                default_max_running=default_running,
+                now=now,
             )
             if pick is None:
                 return None
@@ -244,10 +260,18 @@ class JobStore:
         return Job.from_row(row)
 
     async def heartbeat(
-        self, job_id: int, worker_id: str, *, step: int, total_steps: int, lease_s: float = DEFAULT_LEASE_S
+        self,
+        job_id: int,
+        worker_id: str,
+        *,
+        step: int,
+        total_steps: int,
+        lease_s: float = DEFAULT_LEASE_S,
+        rendered: bool = False,
     ) -> bool:
         """Renew the lease and record progress. False when the job was cancelled or the lease went to
-        another worker: stop rendering it."""
+        another worker: stop rendering it. ``rendered=True`` once the render is done (encoding, storing):
+        a worker that dies from then on is not held against the job."""
         now = self.clock()
         changed = await self._db.write_one(
             "heartbeat_job",
@@ -258,6 +282,7 @@ class JobStore:
             step=step,
             total_steps=total_steps,
             now=now,
+            rendered=1 if rendered else 0,
         )
         return changed == 1
 
@@ -326,32 +351,54 @@ class JobStore:
         return True
 
     async def requeue_expired(self, now: float | None = None) -> int:
-        """Return running jobs whose lease ran out to the queue (attempts + 1), failing those that
-        have used their attempts; how many jobs it touched. Claims do this too."""
+        """Return running jobs whose lease ran out to the queue (attempts + 1 unless the render had
+        finished), failing those that have used their attempts; how many jobs it touched. Claims do
+        this too."""
         async with self._db.transaction() as tx:
             await tx.fetch_one("lock_fair_clock")
             return await self._requeue_expired(tx, self.clock() if now is None else now)
 
+    async def release_dead_worker(self, worker_id: str) -> list[int]:
+        """A worker process is known dead (its supervisor saw it exit, or a successor on its host
+        found its pid gone): its running jobs go back to the queue at once, without waiting for their
+        leases (an attempt counted unless the render had finished), and its registry row goes. The
+        ids of the jobs it held."""
+        now = self.clock()
+        async with self._db.transaction() as tx:
+            await tx.fetch_one("lock_fair_clock")
+            rows = await tx.fetch_all("worker_running_jobs", worker_id=worker_id)
+            for row in rows:
+                await self._return_to_queue(tx, row, now)
+            await tx.execute("delete_worker", worker_id=worker_id)
+        return [row["id"] for row in rows]
+
     async def _requeue_expired(self, tx: Transaction, now: float) -> int:
         expired = await tx.fetch_all("expired_jobs", now=now)
         for row in expired:
-            attempts = row["attempts"] + 1
-            if attempts >= MAX_ATTEMPTS:
-                params = {"attempts": attempts}
-                await tx.execute(
-                    "fail_expired_job",
-                    id=row["id"],
-                    now=now,
-                    reason=failure_message("gave_up", params),
-                    code="gave_up",
-                    params=params_to_json(params),
-                )
-                await tx.notify(EVENTS, str(row["id"]))
-            else:
-                await tx.execute("requeue_job", id=row["id"])
-                await self._recharge(tx, row["id"], row, 0.0)
-                await tx.notify(WORK, row["model"])
+            await self._return_to_queue(tx, row, now)
         return len(expired)
+
+    async def _return_to_queue(self, tx: Transaction, row: dict[str, Any], now: float) -> None:
+        """A running job whose worker died: queued again, or failed when the worker died while it
+        was rendering for the MAX_ATTEMPTS-th time. A death after the render finished (encoding or
+        storing) is the worker's, not the job's: it does not count."""
+        counted = 0 if row["rendered_at"] is not None else 1
+        attempts = row["attempts"] + counted
+        if attempts >= MAX_ATTEMPTS:
+            params = {"attempts": attempts}
+            await tx.execute(
+                "fail_expired_job",
+                id=row["id"],
+                now=now,
+                reason=failure_message("gave_up", params),
+                code="gave_up",
+                params=params_to_json(params),
+            )
+            await tx.notify(EVENTS, str(row["id"]))
+        else:
+            await tx.execute("requeue_job", id=row["id"], counted=counted)
+            await self._recharge(tx, row["id"], row, 0.0)
+            await tx.notify(WORK, row["model"])
 
     async def _recharge(self, tx: Transaction, job_id: int, row: dict[str, Any], actual: float) -> None:
         """Replace what a job was charged in its guild's and member's tags by ``actual`` seconds."""
@@ -509,9 +556,11 @@ class JobStore:
         *,
         state: WorkerState = "ready",
         note: str = "",
+        pid: int | None = None,
     ) -> WorkerInfo:
         """Enter a worker in the registry: ``starting`` (loading; the bot tells members one is on its
-        way), ``ready`` (claiming) or ``paused``; ``note`` says why it serves what it serves."""
+        way), ``ready`` (claiming) or ``paused``; ``note`` says why it serves what it serves; ``pid``
+        is its process on ``host`` (a successor there releases its jobs once that process is gone)."""
         now = self.clock()
         await self._db.write_one(
             "upsert_worker",
@@ -522,8 +571,9 @@ class JobStore:
             now=now,
             state=state,
             note=note,
+            pid=pid,
         )
-        return WorkerInfo(worker_id, host, gpu, tuple(models), now, now, state, note)
+        return WorkerInfo(worker_id, host, gpu, tuple(models), now, now, state, note, pid)
 
     async def set_worker_state(self, worker_id: str, state: WorkerState, note: str = "") -> bool:
         """False when the worker is not registered (register again)."""
@@ -538,6 +588,16 @@ class JobStore:
 
     async def unregister_worker(self, worker_id: str) -> bool:
         return await self._db.write_one("delete_worker", worker_id=worker_id) == 1
+
+    async def workers_on_host(self, host: str) -> list[WorkerInfo]:
+        """Every registered worker of ``host``, however long ago it was seen."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch_all("workers_on_host", host=host)
+        return [WorkerInfo.from_row(r) for r in rows]
+
+    async def prune_workers(self, max_age_s: float = STALE_WORKER_S) -> int:
+        """Forget workers not seen for ``max_age_s`` (claims do it too); how many went."""
+        return await self._db.write_one("prune_workers", since=self.clock() - max_age_s)
 
     async def live_workers(self, max_age_s: float = WORKER_MAX_AGE_S) -> list[WorkerInfo]:
         async with self._db.transaction(write=False) as tx:

@@ -19,7 +19,18 @@ WorkerState = Literal["starting", "ready", "paused"]
 WORKER_STATES: tuple[WorkerState, ...] = ("starting", "ready", "paused")
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
 ENDED_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
-MAX_ATTEMPTS = 3  # a job whose worker vanished this many times fails
+MAX_ATTEMPTS = 3  # a job whose worker died this many times while rendering it fails
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer videobot: upgrade this one before it touches the data."""
+
+    def __init__(self, found: int, known: int) -> None:
+        self.found, self.known = found, known
+        super().__init__(
+            f"the database's schema is version {found}, newer than the {known} this videobot knows; "
+            "upgrade it"
+        )
 
 
 class StoreError(Exception):
@@ -166,6 +177,7 @@ class WorkerInfo:
     last_seen: float
     state: WorkerState = "ready"  # starting: loading, not claiming yet; paused: its host has a fault
     note: str = ""  # why it serves what it serves, or why it paused
+    pid: int | None = None  # its process on ``host``, when it said
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> WorkerInfo:
@@ -178,6 +190,7 @@ class WorkerInfo:
             row["last_seen"],
             row["state"],
             row["note"],
+            row.get("pid"),
         )
 
 

@@ -1,0 +1,118 @@
+"""Workers that die: a SIGKILLed worker's job is claimed again within seconds, a worker whose host keeps
+failing jobs pauses instead of failing the queue, and a dead worker's temp folders are removed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from db.presets import PresetCatalog
+from db.spec import JobSpec
+from db.store import JobStore, open_store
+from generator.loader import PipelineCache
+from generator.worker import remove_leftovers
+from tests.processes import WorkerProcess
+from tests.worker.test_worker import make_worker, submit, wait_for
+from videobot.run import WORKER_ID_FILE_ENV, release_dead_worker
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
+    opened = await open_store(str(tmp_path / "videobot.db"))
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture(scope="module")
+def cache() -> PipelineCache:
+    return PipelineCache(device="cpu")
+
+
+async def test_a_killed_workers_job_is_claimed_again_within_ten_seconds(
+    store: JobStore,
+    catalog: PresetCatalog,
+    presets_file: Path,
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "videobot.db"
+    job = await submit(store, catalog, JobSpec("a long storm", model="tiny-slow"))
+    id_file = tmp_path / "first.id"
+    first = WorkerProcess(database, presets_file, env={WORKER_ID_FILE_ENV: str(id_file)})
+    second = WorkerProcess(database, presets_file)
+    first.start()
+    try:
+        await wait_for(store, job.id, lambda j: j.state == "running" and j.step >= 1, timeout=120)
+        second.start()
+        deadline = time.monotonic() + 120
+        while len([w for w in await store.live_workers() if w.state == "ready"]) < 2:
+            assert time.monotonic() < deadline, second.log()
+            await asyncio.sleep(0.1)
+        first.kill()
+        killed_at = time.monotonic()
+        # what `videobot run` does when it sees a worker child exit
+        assert await asyncio.to_thread(release_dead_worker, str(database), id_file.read_text()) == [job.id]
+        again = await wait_for(
+            store, job.id, lambda j: j.state == "running" and j.worker_id != first_id(id_file), timeout=10
+        )
+        assert time.monotonic() - killed_at <= 10
+        assert again.attempts == 1
+    finally:
+        first.stop()
+        second.stop()
+
+
+def first_id(id_file: Path) -> str:
+    return id_file.read_text().strip()
+
+
+async def test_a_worker_whose_host_keeps_failing_jobs_pauses_and_leaves_the_rest_queued(
+    tmp_path: Path,
+    catalog: PresetCatalog,
+    cache: PipelineCache,
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the media folder's parent should be")  # fails for root too
+    broken = await open_store(str(tmp_path / "videobot.db"), media_dir=blocker / "media")
+    try:
+        jobs = [
+            await submit(broken, catalog, JobSpec(f"a cat {i}", model="tiny-ltx"), user=10 + i)
+            for i in range(5)
+        ]
+        worker = make_worker(broken, catalog, cache, pause_s=300.0)
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker.run(stop))
+        deadline = time.monotonic() + 120
+        while not any(w.state == "paused" for w in await broken.live_workers()):
+            assert time.monotonic() < deadline and not running.done()
+            await asyncio.sleep(0.1)
+        states = [(await broken.get(j.id)).state for j in jobs]  # type: ignore[union-attr]
+        assert states.count("failed") == 3 and states.count("queued") == 2, states
+        (paused,) = await broken.live_workers()
+        assert "store_failed" in paused.note and "3 jobs in a row" in paused.note
+        stop.set()
+        await asyncio.wait_for(running, 30)
+    finally:
+        await broken.close()
+
+
+def test_temp_folders_of_dead_workers_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(dead.stdout)
+    gone = tmp_path / f"videobot-{dead_pid}-7-abc"
+    (gone / "frames").mkdir(parents=True)
+    (gone / ".clip.mp4.x1.part.mp4").write_bytes(b"half a clip")
+    mine = tmp_path / f"videobot-{os.getpid()}-8-def"
+    mine.mkdir()
+    other = tmp_path / "videobot-pg-xyz"  # not a worker's
+    other.mkdir()
+    assert remove_leftovers(tmp_path) == [gone]
+    assert not gone.exists() and mine.exists() and other.exists()
