@@ -19,6 +19,7 @@ from collections import Counter
 
 import discord
 from discord.ext import commands
+from tenacity import AsyncRetrying, RetryCallState, wait_exponential_jitter
 
 from bot.app import VideoBot
 from bot.clipcheck import clip_problem
@@ -30,6 +31,7 @@ from db.store import Job
 log = logging.getLogger(__name__)
 
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+OUTAGE_MAX_PAUSE_S = 30.0  # the longest wait between tries while the job store is away
 READ_TRIES = 3  # delivery passes a clip whose file cannot be read is retried before its member is told
 
 
@@ -53,13 +55,33 @@ class DeliveryCog(commands.Cog):
     async def loop(self) -> None:
         await self.bot.wait_until_ready()
         while not self.bot.is_closed():
-            try:
+            await self.pass_surviving_outages()
+
+    async def pass_surviving_outages(self) -> None:
+        """One delivery pass and the wait for the next; while the job store is away (a restart, a
+        full disk) it is tried again with capped, jittered back-off, logged once per outage."""
+        retrying = AsyncRetrying(
+            wait=wait_exponential_jitter(initial=0.5, max=OUTAGE_MAX_PAUSE_S),
+            before_sleep=self._outage_began,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
                 await self.deliver_finished()
                 await self.board.refresh()
-            except Exception:
-                log.exception("delivery pass failed; trying again")
-            # wake on the store's events (PostgreSQL NOTIFY), else look again after the interval
-            await self.bot.store.wait_for_events(self.bot.config.delivery_interval_s)
+                # wake on the store's events (PostgreSQL NOTIFY), else look again after the interval
+                await self.bot.store.wait_for_events(self.bot.config.delivery_interval_s)
+        tries = retrying.statistics.get("attempt_number", 1)
+        if tries > 1:
+            log.info("the job store is back after %d tries; delivering again", tries)
+
+    @staticmethod
+    def _outage_began(state: RetryCallState) -> None:
+        if state.attempt_number == 1:  # once per outage, not once per try
+            error = state.outcome.exception() if state.outcome is not None else None
+            log.warning(
+                "delivery paused: the job store is unreachable (%s); trying again", error, exc_info=error
+            )
 
     async def deliver_finished(self) -> None:
         for job in await self.bot.store.unposted():
