@@ -38,6 +38,9 @@ async def test_delivery_survives_an_outage_logs_it_once_and_posts_when_the_store
     posted = await wait_until(lambda: clip_messages(discord_fake, "general"), timeout=45, what="the clip")
     assert f"#{job.id}" in posted[0]["content"]
     assert not bot.is_closed()
-    paused = [r for r in caplog.records if "delivery paused" in r.getMessage()]
-    back = [r for r in caplog.records if "job store is back" in r.getMessage()]
-    assert len(paused) == 1 and len(back) == 1, [r.getMessage() for r in caplog.records]
+
+    def said(words: str) -> list[str]:
+        return [r.getMessage() for r in caplog.records if words in r.getMessage()]
+
+    await wait_until(lambda: said("job store is back"), timeout=10, what="the bot to say the store is back")
+    assert len(said("delivery paused")) == 1 and len(said("job store is back")) == 1, caplog.text
