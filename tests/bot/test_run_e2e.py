@@ -14,7 +14,7 @@ from tests.bot.test_video_e2e import clip_messages
 from tests.discord_fake import DiscordFake
 
 
-async def test_videobot_run_serves_video_and_stops_on_ctrl_c(
+async def test_videobot_run_serves_video_stops_on_ctrl_c_and_never_prints_the_token(
     discord_fake: DiscordFake, presets_file: Path, tmp_path: Path
 ) -> None:
     fake = discord_fake
@@ -26,8 +26,14 @@ async def test_videobot_run_serves_video_and_stops_on_ctrl_c(
         "VIDEOBOT_PRESETS": str(presets_file),
         "CUDA_VISIBLE_DEVICES": "",  # no GPU: one CPU worker
     }
+    output = (tmp_path / "output.log").open("wb")
     run = subprocess.Popen(
-        [sys.executable, "-m", "videobot", "run"], cwd=tmp_path, env=env, start_new_session=True
+        [sys.executable, "-m", "videobot", "-v", "run"],
+        cwd=tmp_path,
+        env=env,
+        start_new_session=True,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     try:
         await fake.wait_until_ready(timeout=60)
@@ -42,3 +48,7 @@ async def test_videobot_run_serves_video_and_stops_on_ctrl_c(
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
+        output.close()
+    printed = (tmp_path / "output.log").read_text(errors="replace")
+    assert "started bot, worker-cpu" in printed  # the log was captured, verbose
+    assert fake.token not in printed  # the bot's token never appears in what it prints

@@ -1,0 +1,187 @@
+"""kill -9 of random GPU workers over a backlog, as `videobot run` supervises them (real processes, the
+real SQLite store, the tiny LTX model):
+
+    python -m bench.faults [--kills 100] [--jobs 40] [--minutes 10]
+
+Two worker processes render a backlog; at random moments one of them is SIGKILLed, its jobs are
+released the way `videobot run` releases a dead child's (``JobStore.release_dead_worker``), and it is
+started again. Reported: jobs lost (never ended), jobs failed, renders per job (claims seen), seconds
+from a kill to the re-claim of the job it held, and whether every stored mp4 decodes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.clipcheck import decode_problem
+from db.presets import PresetCatalog
+from db.spec import JobSpec, resolve_spec
+from db.store import JobStore, open_store
+from tests.tiny_models import build_tiny_ltx, preset_entry
+
+WORKERS = 2
+POLL_S = 0.05
+DRAIN_S = 180.0  # after the last kill, how long the workers get to finish the backlog
+
+
+@dataclass
+class Worker:
+    index: int
+    id_file: Path
+    env: dict[str, str]
+    database: str
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.id_file.unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "videobot", "worker", "--device", "cpu", "--database", self.database]
+        self.process = subprocess.Popen(argv, env=self.env, stderr=subprocess.DEVNULL)
+
+    def worker_id(self) -> str | None:
+        try:
+            return self.id_file.read_text().strip().splitlines()[-1] or None
+        except (OSError, IndexError):
+            return None
+
+
+@dataclass
+class Watch:
+    """What the store shows over time: each claim of each job, and when it started."""
+
+    claims: dict[int, set[float]] = field(default_factory=lambda: defaultdict(set))
+    reclaim_s: list[float] = field(default_factory=list)
+    waiting: dict[int, float] = field(default_factory=dict)  # released job -> the moment of its kill
+
+    async def look(self, store: JobStore) -> None:
+        for job in await store.active_jobs(limit=10_000):
+            started = job.started_at
+            if job.state == "running" and started is not None and started not in self.claims[job.id]:
+                self.claims[job.id].add(started)
+                killed_at = self.waiting.pop(job.id, None)
+                if killed_at is not None:
+                    self.reclaim_s.append(time.time() - killed_at)
+
+
+async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> None:
+    rng = random.Random(seed)
+    model = build_tiny_ltx(tmp / "tiny-ltx")
+    presets = tmp / "presets.json"
+    # about a second a clip on this CPU: kills land before, during and after renders
+    entry = preset_entry("ltx-video", model, default_steps=60, max_steps=60)
+    presets.write_text(json.dumps({"default": "tiny", "tiny": entry}))
+    catalog = PresetCatalog.load(presets)
+    database = str(tmp / "videobot.db")
+    store = await open_store(database)
+    await store.update_settings(
+        1, max_queued_per_user=1000, daily_clips_per_user=1000, max_running_per_user=10
+    )
+    for i in range(jobs):
+        plan = resolve_spec(JobSpec(prompt=f"clip {i}", model="tiny"), catalog)
+        await store.enqueue(1, 2, 100 + i % 8, plan.spec, 1.0)
+    env = {**os.environ, "VIDEOBOT_PRESETS": str(presets)}
+    env.pop("DISCORD_TOKEN", None)
+    workers = [
+        Worker(
+            i,
+            tmp / f"worker-{i}.id",
+            {**env, "VIDEOBOT_WORKER_ID_FILE": str(tmp / f"worker-{i}.id")},
+            database,
+        )
+        for i in range(WORKERS)
+    ]
+    for worker in workers:
+        worker.start()
+    watch = Watch()
+    done_kills = 0
+    deadline = time.monotonic() + minutes * 60
+    next_kill = time.monotonic() + rng.uniform(0.5, 3.0)
+    try:
+        while time.monotonic() < deadline:
+            await watch.look(store)
+            active = await store.active_jobs(limit=10_000)
+            if done_kills >= kills:
+                break
+            if not active:  # the backlog is done before the kills are: queue more
+                for i in range(10):
+                    plan = resolve_spec(JobSpec(prompt=f"more {done_kills} {i}", model="tiny"), catalog)
+                    await store.enqueue(1, 2, 100 + i % 8, plan.spec, 1.0)
+                jobs += 10
+            if done_kills < kills and time.monotonic() >= next_kill:
+                victim = rng.choice(workers)
+                worker_id = victim.worker_id()
+                if victim.process is not None and victim.process.poll() is None and worker_id is not None:
+                    victim.process.kill()
+                    victim.process.wait(30)
+                    killed_at = time.time()
+                    for job_id in await store.release_dead_worker(worker_id):
+                        watch.waiting[job_id] = killed_at
+                    done_kills += 1
+                    victim.start()
+                next_kill = time.monotonic() + rng.uniform(0.5, 3.0)
+            await asyncio.sleep(POLL_S)
+        drain_until = time.monotonic() + DRAIN_S  # no more kills: the backlog must still end
+        while await store.active_jobs(limit=10_000) and time.monotonic() < drain_until:
+            await watch.look(store)
+            await asyncio.sleep(POLL_S)
+        finally_jobs = await store.active_jobs(limit=10_000)
+    finally:
+        for worker in workers:
+            if worker.process is not None and worker.process.poll() is None:
+                worker.process.terminate()
+                worker.process.wait(30)
+    every = [await store.get(i) for i in range(1, jobs + 1)]
+    failed = [j for j in every if j is not None and j.state == "failed"]
+    done = [j for j in every if j is not None and j.state == "done"]
+    broken = 0
+    for job in done:
+        media = await store.get_media(job.id)
+        if media is None or decode_problem(media.video) is not None:
+            broken += 1
+    await store.close()
+    renders = [len(watch.claims.get(j.id, ())) or 1 for j in done]
+    print(
+        f"## kill -9 of random workers: {done_kills} kills, {WORKERS} workers, {jobs} jobs "
+        "(SQLite, 2 cores)\n"
+    )
+    print("| measure | result |")
+    print("|---|---|")
+    print(f"| jobs lost (not ended {DRAIN_S:.0f} s after the last kill) | {len(finally_jobs)} |")
+    print(
+        f"| jobs failed | {len(failed)} ({', '.join(sorted({j.error_code or '?' for j in failed})) or '-'}) |"
+    )
+    print(f"| renders per done job: mean, max | {statistics.mean(renders):.2f}, {max(renders)} |")
+    if watch.reclaim_s:
+        print(
+            f"| kill → re-claim, s: median, max ({len(watch.reclaim_s)} jobs held by a killed worker) | "
+            f"{statistics.median(watch.reclaim_s):.1f}, {max(watch.reclaim_s):.1f} |"
+        )
+    print(f"| done clips whose mp4 does not decode | {broken} of {len(done)} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--kills", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=40)
+    parser.add_argument("--minutes", type=float, default=10.0, help="stop after this long in any case")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(run(Path(tmp), args.kills, args.jobs, args.minutes, args.seed))
+
+
+if __name__ == "__main__":
+    main()
