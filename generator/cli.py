@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from db.spec import RenderPlan
+    from generator.encode import EncodedClip
 
 # the picture a clip may start from (--image)
 PICTURE_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
@@ -171,12 +172,27 @@ def _progress(plan: RenderPlan) -> tuple[Callable[[], None], Callable[[int, int]
     return bar.close, on_progress
 
 
-def run_generate(args: argparse.Namespace) -> int:
-    """Validate, render with a progress bar on stderr, encode. Returns the exit status."""
+def load_catalog() -> PresetCatalog:
+    """The presets, or a UsageError naming what is wrong with the operator's presets file."""
     try:
-        catalog = PresetCatalog.load()
+        return PresetCatalog.load()
     except PresetError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def wrote(clip: EncodedClip, spec: JobSpec, length: str, render_seconds: float) -> str:
+    """The one line on stdout that says what was written."""
+    sound = "" if clip.audio_bitrate is None else f" with sound ({clip.audio_bitrate // 1000} kb/s)"
+    return (
+        f"{clip.path}: {clip.width}x{clip.height}, {clip.frames} frames at {clip.fps:g} fps "
+        f"({length}){sound}, {clip.bytes / 1024 / 1024:.2f} MiB, model {spec.model}, seed {spec.seed}, "
+        f"{spec.steps} steps, rendered in {render_seconds:.1f} s"
+    )
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Validate, render with a progress bar on stderr, encode. Returns the exit status."""
+    catalog = load_catalog()
     picture = None if args.image is None else read_picture(args.image)
     spec = JobSpec(
         prompt=args.prompt,
@@ -226,13 +242,7 @@ def run_generate(args: argparse.Namespace) -> int:
         close_bar()
         print("videobot: cancelled", file=sys.stderr)
         return 130
-    s = plan.spec
-    sound = "" if clip.audio_bitrate is None else f" with sound ({clip.audio_bitrate // 1000} kb/s)"
-    print(
-        f"{clip.path}: {clip.width}x{clip.height}, {clip.frames} frames at {clip.fps:g} fps "
-        f"({clip.duration:.1f} s){sound}, {clip.bytes / 1024 / 1024:.2f} MiB, model {s.model}, "
-        f"seed {s.seed}, {s.steps} steps, rendered in {output.seconds:.1f} s"
-    )
+    print(wrote(clip, plan.spec, f"{clip.duration:.1f} s", output.seconds))
     return 0
 
 
@@ -241,10 +251,7 @@ def run_extend(args: argparse.Namespace) -> int:
     from generator.clipio import ClipError, probe
     from generator.extend import CLI_PARENT_ID, check_parent, plan_continuation
 
-    try:
-        catalog = PresetCatalog.load()
-    except PresetError as exc:
-        raise UsageError(str(exc)) from exc
+    catalog = load_catalog()
     try:
         parent = probe(args.clip)
         check_parent(parent, args.clip.name)
@@ -289,22 +296,14 @@ def run_extend(args: argparse.Namespace) -> int:
         close_bar()
         print("videobot: cancelled", file=sys.stderr)
         return 130
-    clip, s = result.clip, plan.spec
-    sound = "" if clip.audio_bitrate is None else f" with sound ({clip.audio_bitrate // 1000} kb/s)"
-    print(
-        f"{clip.path}: {clip.width}x{clip.height}, {clip.frames} frames at {clip.fps:g} fps "
-        f"({result.parent_seconds:.1f} s + {result.new_seconds:.1f} s = {clip.duration:.1f} s){sound}, "
-        f"{clip.bytes / 1024 / 1024:.2f} MiB, model {s.model}, seed {s.seed}, {s.steps} steps, "
-        f"rendered in {result.render_seconds:.1f} s"
-    )
+    clip = result.clip
+    length = f"{result.parent_seconds:.1f} s + {result.new_seconds:.1f} s = {clip.duration:.1f} s"
+    print(wrote(clip, plan.spec, length, result.render_seconds))
     return 0
 
 
 def run_models(_args: argparse.Namespace) -> int:
-    try:
-        catalog = PresetCatalog.load()
-    except PresetError as exc:
-        raise UsageError(str(exc)) from exc
+    catalog = load_catalog()
     rows = [("NAME", "MODEL", "ASPECTS", "SECONDS", "FPS", "STEPS", "SOURCE")]
     for p in catalog:
         mark = "*" if p.name == catalog.default else ""
