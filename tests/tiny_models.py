@@ -168,16 +168,14 @@ def build_tiny_ltx(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
-def build_tiny_wan(folder: Path, seed: int = 0) -> Path:
-    torch.manual_seed(seed)
-    tokenizer = train_tokenizer()
-    text_encoder = UMT5EncoderModel(UMT5Config(**_text_config(len(tokenizer))))
-    transformer = WanTransformer3DModel(
+def _tiny_wan_transformer(latent_channels: int) -> WanTransformer3DModel:
+    """One layer of the Wan transformer, for a VAE with ``latent_channels`` (16 in Wan 2.1, 48 in 2.2)."""
+    return WanTransformer3DModel(
         patch_size=(1, 2, 2),
         num_attention_heads=2,
         attention_head_dim=12,
-        in_channels=16,
-        out_channels=16,
+        in_channels=latent_channels,
+        out_channels=latent_channels,
         text_dim=TEXT_DIM,
         freq_dim=32,
         ffn_dim=32,
@@ -186,6 +184,13 @@ def build_tiny_wan(folder: Path, seed: int = 0) -> Path:
         qk_norm="rms_norm_across_heads",
         rope_max_seq_len=32,
     )
+
+
+def build_tiny_wan(folder: Path, seed: int = 0) -> Path:
+    torch.manual_seed(seed)
+    tokenizer = train_tokenizer()
+    text_encoder = UMT5EncoderModel(UMT5Config(**_text_config(len(tokenizer))))
+    transformer = _tiny_wan_transformer(latent_channels=16)
     # 8x spatial, 4x temporal, as Wan 2.1
     vae = AutoencoderKLWan(
         base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
@@ -355,20 +360,7 @@ def build_tiny_wan22(folder: Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     tokenizer = train_tokenizer()
     text_encoder = UMT5EncoderModel(UMT5Config(**_text_config(len(tokenizer))))
-    transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2),
-        num_attention_heads=2,
-        attention_head_dim=12,
-        in_channels=48,
-        out_channels=48,
-        text_dim=TEXT_DIM,
-        freq_dim=32,
-        ffn_dim=32,
-        num_layers=1,
-        cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32,
-    )
+    transformer = _tiny_wan_transformer(latent_channels=48)
     vae = AutoencoderKLWan(
         base_dim=3,
         z_dim=48,
