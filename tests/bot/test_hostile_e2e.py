@@ -71,8 +71,8 @@ async def test_the_clip_escapes_both_prompts_and_pings_nobody_named_in_the_negat
     assert unescaped(description[2:-2]) == [], description
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert unescaped(fields["Negative prompt"]) == [] and "@everyone" in fields["Negative prompt"]
-    thread = fake.thread_of(clip["id"])
-    assert thread is not None and "\n" not in thread.name and len(thread.name) <= 100
+    thread = await wait_until(lambda: fake.thread_of(clip["id"]), what="the clip's thread")
+    assert "\n" not in thread.name and len(thread.name) <= 100
 
 
 async def test_cancel_on_another_members_job_is_refused_and_it_stays_queued(
