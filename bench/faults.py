@@ -5,8 +5,10 @@ real SQLite store, the tiny LTX model):
 
 Two worker processes render a backlog; at random moments one of them is SIGKILLed, its jobs are
 released the way `videobot run` releases a dead child's (``JobStore.release_dead_worker``), and it is
-started again. Reported: jobs lost (never ended), jobs failed, renders per job (claims seen), seconds
-from a kill to the re-claim of the job it held, and whether every stored mp4 decodes.
+started again. Reported: jobs lost (never ended), jobs failed, claims and renders per job (a render a
+killed worker left on disk is encoded, not rendered again: generator.spool), seconds from a kill to
+the re-claim of the job it held (apart: kills that left no worker running, where the re-claim waits
+for a process to start), and whether every stored mp4 decodes.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +37,8 @@ from tests.tiny_models import build_tiny_ltx, preset_entry
 WORKERS = 2
 POLL_S = 0.05
 DRAIN_S = 180.0  # after the last kill, how long the workers get to finish the backlog
+RENDERING = re.compile(r"job (\d+): rendering ")
+KEPT = re.compile(r"job (\d+): its render was kept")
 
 
 @dataclass
@@ -42,12 +47,27 @@ class Worker:
     id_file: Path
     env: dict[str, str]
     database: str
+    log: Path
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.id_file.unlink(missing_ok=True)
-        argv = [sys.executable, "-m", "videobot", "worker", "--device", "cpu", "--database", self.database]
-        self.process = subprocess.Popen(argv, env=self.env, stderr=subprocess.DEVNULL)
+        argv = [
+            sys.executable,
+            "-m",
+            "videobot",
+            "-v",
+            "worker",
+            "--device",
+            "cpu",
+            "--database",
+            self.database,
+        ]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(argv, env=self.env, stderr=log)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def worker_id(self) -> str | None:
         try:
@@ -61,17 +81,19 @@ class Watch:
     """What the store shows over time: each claim of each job, and when it started."""
 
     claims: dict[int, set[float]] = field(default_factory=lambda: defaultdict(set))
-    reclaim_s: list[float] = field(default_factory=list)
-    waiting: dict[int, float] = field(default_factory=dict)  # released job -> the moment of its kill
+    reclaim_s: list[float] = field(default_factory=list)  # another worker was running at the kill
+    reclaim_alone_s: list[float] = field(default_factory=list)  # the kill left no worker running
+    waiting: dict[int, tuple[float, bool]] = field(default_factory=dict)  # job -> (kill time, alone)
 
     async def look(self, store: JobStore) -> None:
         for job in await store.active_jobs(limit=10_000):
             started = job.started_at
             if job.state == "running" and started is not None and started not in self.claims[job.id]:
                 self.claims[job.id].add(started)
-                killed_at = self.waiting.pop(job.id, None)
-                if killed_at is not None:
-                    self.reclaim_s.append(time.time() - killed_at)
+                killed = self.waiting.pop(job.id, None)
+                if killed is not None:
+                    killed_at, alone = killed
+                    (self.reclaim_alone_s if alone else self.reclaim_s).append(time.time() - killed_at)
 
 
 async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> None:
@@ -90,7 +112,7 @@ async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> No
     for i in range(jobs):
         plan = resolve_spec(JobSpec(prompt=f"clip {i}", model="tiny"), catalog)
         await store.enqueue(1, 2, 100 + i % 8, plan.spec, 1.0)
-    env = {**os.environ, "VIDEOBOT_PRESETS": str(presets)}
+    env = {**os.environ, "VIDEOBOT_PRESETS": str(presets), "VIDEOBOT_SPOOL_DIR": str(tmp / "rendered")}
     env.pop("DISCORD_TOKEN", None)
     workers = [
         Worker(
@@ -98,6 +120,7 @@ async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> No
             tmp / f"worker-{i}.id",
             {**env, "VIDEOBOT_WORKER_ID_FILE": str(tmp / f"worker-{i}.id")},
             database,
+            tmp / f"worker-{i}.log",
         )
         for i in range(WORKERS)
     ]
@@ -122,11 +145,12 @@ async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> No
                 victim = rng.choice(workers)
                 worker_id = victim.worker_id()
                 if victim.process is not None and victim.process.poll() is None and worker_id is not None:
+                    alone = not any(w.alive() and w.worker_id() for w in workers if w is not victim)
                     victim.process.kill()
                     victim.process.wait(30)
                     killed_at = time.time()
                     for job_id in await store.release_dead_worker(worker_id):
-                        watch.waiting[job_id] = killed_at
+                        watch.waiting[job_id] = (killed_at, alone)
                     done_kills += 1
                     victim.start()
                 next_kill = time.monotonic() + rng.uniform(0.5, 3.0)
@@ -150,7 +174,11 @@ async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> No
         if media is None or decode_problem(media.video) is not None:
             broken += 1
     await store.close()
-    renders = [len(watch.claims.get(j.id, ())) or 1 for j in done]
+    claims = [len(watch.claims.get(j.id, ())) or 1 for j in done]
+    logs = "".join(w.log.read_text(errors="replace") for w in workers if w.log.exists())
+    rendered = Counter(int(m) for m in RENDERING.findall(logs))
+    kept = len(KEPT.findall(logs))
+    renders = [rendered.get(j.id, 0) for j in done]
     print(
         f"## kill -9 of random workers: {done_kills} kills, {WORKERS} workers, {jobs} jobs "
         "(SQLite, 2 cores)\n"
@@ -161,12 +189,18 @@ async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> No
     print(
         f"| jobs failed | {len(failed)} ({', '.join(sorted({j.error_code or '?' for j in failed})) or '-'}) |"
     )
+    print(f"| claims per done job: mean, max | {statistics.mean(claims):.2f}, {max(claims)} |")
     print(f"| renders per done job: mean, max | {statistics.mean(renders):.2f}, {max(renders)} |")
-    if watch.reclaim_s:
-        print(
-            f"| kill → re-claim, s: median, max ({len(watch.reclaim_s)} jobs held by a killed worker) | "
-            f"{statistics.median(watch.reclaim_s):.1f}, {max(watch.reclaim_s):.1f} |"
-        )
+    print(f"| renders a killed worker left on disk, encoded without rendering again | {kept} |")
+    for label, seconds in (
+        ("another worker running", watch.reclaim_s),
+        ("no worker left running: waits for a restart", watch.reclaim_alone_s),
+    ):
+        if seconds:
+            print(
+                f"| kill → re-claim, s, {label}: median, max ({len(seconds)} jobs) | "
+                f"{statistics.median(seconds):.1f}, {max(seconds):.1f} |"
+            )
     print(f"| done clips whose mp4 does not decode | {broken} of {len(done)} |")
 
 

@@ -40,10 +40,12 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_ran
 from db.presets import PresetCatalog
 from db.spec import RenderPlan, SpecError, resolve_spec
 from db.store import Job, JobResult, JobStore
+from generator import spool
 from generator.clipio import ClipError
 from generator.encode import DISCORD_DEFAULT_LIMIT, EncodedClip, EncodeError, encode_mp4, write_poster
 from generator.extend import extend_clip
 from generator.loader import PipelineCache
+from generator.processes import pid_alive, pid_space
 from generator.render import Conditioning, RenderCancelled, RenderFailed, RenderOutput, render
 
 log = logging.getLogger(__name__)
@@ -78,21 +80,11 @@ class WorkerConfig:
     registry_beat_s: float = 15.0  # the registry row stays fresh while a long render runs
     pause_after_failures: int = 3  # this many jobs in a row failed for a reason of this host: pause
     pause_s: float = 60.0  # then try again after this long
+    spool_dir: str | None = None  # finished renders wait here for their clip to be stored (generator.spool)
 
 
 def default_worker_id(device: str) -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{device.replace(':', '')}"
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists on this machine (one of another user counts as alive)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def remove_leftovers(directory: str | Path | None = None) -> list[Path]:
@@ -183,6 +175,8 @@ class Worker:
         self.host_fault = ""  # the last of those reasons
         self._outage = _Outage()
         self._stop: asyncio.Event | None = None
+        self.spool = Path(config.spool_dir) if config.spool_dir else spool.spool_dir()
+        self.renders_kept = 0  # jobs whose render a dead worker left on disk: encoded, not rendered again
 
     # ---- the store, waited for --------------------------------------------------------------------
 
@@ -248,14 +242,25 @@ class Worker:
             )
 
     async def _release_dead_predecessors(self) -> None:
-        """Workers of this host whose process is gone (killed, crashed): their jobs back at once."""
-        host = socket.gethostname()
+        """Workers of this host whose process is gone (killed, crashed): their jobs back at once. Only
+        rows from this process namespace count: a pid read on another machine of the same host name
+        (or in another container) says nothing here."""
+        host, space = socket.gethostname(), pid_space()
         for info in await self._persist("workers", lambda: self.store.workers_on_host(host)):
             if info.worker_id == self.config.worker_id or info.pid is None or info.pid == os.getpid():
+                continue
+            if space is None or info.pid_space != space:
                 continue
             if not pid_alive(info.pid):
                 released = await self.store.release_dead_worker(info.worker_id)
                 log.warning("worker %s is gone; its jobs %s went back to the queue", info.worker_id, released)
+
+    async def _discard_ended_renders(self) -> None:
+        """Kept renders of jobs that ended meanwhile (finished elsewhere, cancelled) are not needed."""
+        for job_id, key, path in await asyncio.to_thread(spool.kept_jobs, self.spool):
+            job = await self.store.get(job_id)
+            if job is not None and job.state not in ("queued", "running") and key == _key(job):
+                path.unlink(missing_ok=True)
 
     # ---- the loop ---------------------------------------------------------------------------------
 
@@ -265,6 +270,7 @@ class Worker:
         self._stop = stop
         gpu = str(self.cache.device)
         await asyncio.to_thread(remove_leftovers)
+        await asyncio.to_thread(spool.remove_stale, self.spool)
         # `videobot worker` registered as "starting" before loading (keeping its start time); others now
         if not await self._persist(
             "register", lambda: self.store.set_worker_state(cfg.worker_id, "ready", cfg.note)
@@ -272,11 +278,19 @@ class Worker:
             await self._persist(
                 "register",
                 lambda: self.store.register_worker(
-                    cfg.worker_id, socket.gethostname(), gpu, list(cfg.models), note=cfg.note, pid=os.getpid()
+                    cfg.worker_id,
+                    socket.gethostname(),
+                    gpu,
+                    list(cfg.models),
+                    note=cfg.note,
+                    pid=os.getpid(),
+                    pid_space=pid_space(),
                 ),
             )
         with contextlib.suppress(Exception):  # best effort: their leases run out anyway
             await self._release_dead_predecessors()
+        with contextlib.suppress(Exception):  # best effort: a day later they go anyway
+            await self._discard_ended_renders()
         delivering: asyncio.Task[None] | None = None
         taken = 0
         try:
@@ -376,7 +390,13 @@ class Worker:
             if plan.spec.continues is not None:
                 await self.extend_job(job, plan, progress)
                 return None
+            kept = await asyncio.to_thread(spool.take, self.spool, job.id, _key(job), plan)
+            if kept is not None:
+                self.renders_kept += 1
+                log.info("job %s: its render was kept when a worker died; encoding it, not rendering", job.id)
+                return RenderOutput(kept.frames, plan, kept.seconds, kept.audio, kept.sample_rate)
             condition = await self.conditioning_for(plan)
+            log.info("job %s: rendering %s", job.id, plan.preset.name)
             return await asyncio.to_thread(
                 render, plan, progress.update, progress.cancel.is_set, cache=self.cache, condition=condition
             )
@@ -504,6 +524,8 @@ class Worker:
         progress.step = progress.total
         progress.rendered = True
         beat = asyncio.create_task(self._keep_alive(job, progress, None))
+        keeping = asyncio.create_task(self.keep_render(job, output))  # alongside the encode
+        ended = False
         try:
             with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{job.id}-") as tmp:
                 video_path, poster_path = Path(tmp) / "clip.mp4", Path(tmp) / "poster.png"
@@ -523,18 +545,45 @@ class Worker:
                     await self._fail(
                         job, "encode_failed", params=self._limit(), host_fault=_caused_by_host(exc)
                     )
+                    ended = True
                     return
                 video, poster = video_path.read_bytes(), poster_path.read_bytes()
             media_ref = await self._persist("put_media", lambda: self.store.put_media(job.id, video, poster))
             await self._finish(job, media_ref, clip, output.seconds)
+            ended = True
         except Exception as exc:
             log.exception("delivering job %s failed", job.id)
             with contextlib.suppress(Exception):
                 await self._fail(job, "store_failed", host_fault=_caused_by_host(exc))
+                ended = True
         finally:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
+            await keeping
+            if ended:  # else (stopped while the database was away) the next claim encodes what is kept
+                await asyncio.to_thread(spool.discard, self.spool, job.id, _key(job))
+
+    async def keep_render(self, job: Job, output: RenderOutput) -> None:
+        """Put the finished render on disk, unless it came from there; never fails the job."""
+        key = _key(job)
+        if await asyncio.to_thread(spool.path_for(self.spool, job.id, key).exists):
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(
+                spool.keep,
+                self.spool,
+                job.id,
+                key,
+                output.frames,
+                output.seconds,
+                output.audio,
+                output.sample_rate,
+            )
+
+
+def _key(job: Job) -> str:
+    return spool.job_key(job.spec.to_json(), job.guild_id, job.created_at)
 
 
 def _caused_by_host(exc: BaseException) -> bool:

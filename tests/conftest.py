@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from db.presets import PresetCatalog
+
+
+@pytest.fixture(scope="session", autouse=True)
+def spool_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Workers (in this process and the ones tests start) keep finished renders in a folder of the
+    test session's, not in the user's cache; ``VIDEOBOT_SPOOL_DIR`` is how an operator moves it too."""
+    folder = tmp_path_factory.mktemp("rendered")
+    before = os.environ.get("VIDEOBOT_SPOOL_DIR")
+    os.environ["VIDEOBOT_SPOOL_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("VIDEOBOT_SPOOL_DIR", None)
+    else:
+        os.environ["VIDEOBOT_SPOOL_DIR"] = before
 
 
 @pytest.fixture(scope="session")

@@ -1,18 +1,34 @@
-"""A PostgreSQL server of the worker tests' own, which a test may stop and start again (an outage)."""
+"""The worker tests' fixtures: a fresh SQLite store, the warm CPU pipeline cache, and a PostgreSQL server
+of their own, which a test may stop and start again (an outage)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
 
+from db.store import JobStore, open_store
+from generator.loader import PipelineCache
 from tests.store.conftest import PostgresCluster
 
 _names = itertools.count()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
+    store = await open_store(str(tmp_path / "videobot.db"))
+    yield store
+    await store.close()
+
+
+@pytest.fixture(scope="module")
+def cache() -> PipelineCache:
+    return PipelineCache(device="cpu")
 
 
 class PausableCluster(PostgresCluster):

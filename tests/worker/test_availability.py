@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from db.presets import PresetCatalog
-from db.store import JobStore, open_store
+from db.store import JobStore
 from generator.availability import NoWeights, check_presets, heartbeat_while_starting, servable_presets
 
 BUILTINS = ("ltx-video", "ltx-video-distilled", "wan-1.3b", "wan-14b", "cogvideox-2b", "cogvideox-5b")
@@ -131,13 +130,6 @@ def test_the_summary_says_what_is_served_and_skipped_in_one_short_line(
         "ltx-2-distilled, wan-2.2-5b "
         "(no weights on this machine)"
     )
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    store = await open_store(str(tmp_path / "videobot.db"))
-    yield store
-    await store.close()
 
 
 async def test_a_worker_that_loads_for_long_stays_listed_as_starting(store: JobStore) -> None:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from db.presets import PresetCatalog
 from db.spec import JobSpec
-from db.store import JobStore, WorkerInfo, open_store
+from db.store import JobStore, WorkerInfo
 from tests.processes import WorkerProcess
 from tests.worker.test_worker import submit, wait_for
 
@@ -44,13 +41,6 @@ class HoldTorch:
 
 sys.meta_path.insert(0, HoldTorch())
 """
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    store = await open_store(str(tmp_path / "videobot.db"))
-    yield store
-    await store.close()
 
 
 async def first_registration(store: JobStore, worker: WorkerProcess, timeout: float = 30) -> WorkerInfo:

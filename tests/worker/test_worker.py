@@ -5,33 +5,18 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from db.cost import estimate_gpu_seconds
 from db.presets import PresetCatalog
 from db.spec import JobSpec, resolve_spec
-from db.store import Job, JobStore, open_store
+from db.store import Job, JobStore
 from generator.loader import PipelineCache
 from generator.worker import Worker, WorkerConfig
 from tests.mp4probe import probe
 from tests.processes import WorkerProcess
 
 GUILD, CHANNEL, USER = 1001, 2002, 3003
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    store = await open_store(str(tmp_path / "videobot.db"))
-    yield store
-    await store.close()
-
-
-@pytest.fixture(scope="module")
-def cache() -> PipelineCache:
-    return PipelineCache(device="cpu")
 
 
 def make_worker(store: JobStore, catalog: PresetCatalog, cache: PipelineCache, **config: object) -> Worker:
