@@ -356,6 +356,7 @@ def run_worker(args: argparse.Namespace) -> int:
 
     from db.store import open_store
     from generator.availability import check_presets, heartbeat_while_starting, hub_offline
+    from generator.processes import pid_space
 
     if TYPE_CHECKING:
         from generator.loader import PipelineCache
@@ -399,10 +400,14 @@ def run_worker(args: argparse.Namespace) -> int:
         except Exception as exc:
             raise StoreUnavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
         heartbeat: asyncio.Task[None] | None = None
-        try:
+
+        async def register(wid: str, on: str) -> None:
             await store.register_worker(
-                worker_id, host, device, models, state="starting", note=note, pid=os.getpid()
+                wid, host, on, models, state="starting", note=note, pid=os.getpid(), pid_space=pid_space()
             )
+
+        try:
+            await register(worker_id, device)
             if device != "auto":
                 print(f"worker {worker_id} on {device} {note}", file=sys.stderr)
             heartbeat = asyncio.create_task(heartbeat_while_starting(store, worker_id))
@@ -412,9 +417,7 @@ def run_worker(args: argparse.Namespace) -> int:
 
             resolved_id = default_worker_id(str(cache.device))
             if resolved_id != worker_id:  # "auto" became cuda or cpu: the row takes the real name
-                await store.register_worker(
-                    resolved_id, host, str(cache.device), models, state="starting", note=note, pid=os.getpid()
-                )
+                await register(resolved_id, str(cache.device))
                 await store.unregister_worker(worker_id)
                 worker_id = resolved_id
                 tell_supervisor(worker_id)

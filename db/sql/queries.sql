@@ -177,12 +177,12 @@ SELECT * FROM jobs WHERE parent_id = :id ORDER BY id;
 
 -- name: upsert_worker
 -- Register a GPU worker (or re-register it after a restart).
-INSERT INTO workers (worker_id, host, gpu, models, started_at, last_seen, state, note, pid)
-VALUES (:worker_id, :host, :gpu, :models, :now, :now, :state, :note, :pid)
+INSERT INTO workers (worker_id, host, gpu, models, started_at, last_seen, state, note, pid, pid_space)
+VALUES (:worker_id, :host, :gpu, :models, :now, :now, :state, :note, :pid, :pid_space)
 ON CONFLICT (worker_id) DO UPDATE
 SET host = excluded.host, gpu = excluded.gpu, models = excluded.models,
     started_at = excluded.started_at, last_seen = excluded.last_seen, state = excluded.state,
-    note = excluded.note, pid = excluded.pid;
+    note = excluded.note, pid = excluded.pid, pid_space = excluded.pid_space;
 
 -- name: set_worker_state
 -- A worker says it is starting, serving or paused (and why), which also counts as a sign of life.

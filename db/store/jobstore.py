@@ -557,10 +557,12 @@ class JobStore:
         state: WorkerState = "ready",
         note: str = "",
         pid: int | None = None,
+        pid_space: str | None = None,
     ) -> WorkerInfo:
         """Enter a worker in the registry: ``starting`` (loading; the bot tells members one is on its
         way), ``ready`` (claiming) or ``paused``; ``note`` says why it serves what it serves; ``pid``
-        is its process on ``host`` (a successor there releases its jobs once that process is gone)."""
+        is its process on ``host`` and ``pid_space`` the process namespace it is from (a successor in
+        the same namespace releases its jobs once that process is gone)."""
         now = self.clock()
         await self._db.write_one(
             "upsert_worker",
@@ -572,8 +574,9 @@ class JobStore:
             state=state,
             note=note,
             pid=pid,
+            pid_space=pid_space,
         )
-        return WorkerInfo(worker_id, host, gpu, tuple(models), now, now, state, note, pid)
+        return WorkerInfo(worker_id, host, gpu, tuple(models), now, now, state, note, pid, pid_space)
 
     async def set_worker_state(self, worker_id: str, state: WorkerState, note: str = "") -> bool:
         """False when the worker is not registered (register again)."""

@@ -178,6 +178,7 @@ class WorkerInfo:
     state: WorkerState = "ready"  # starting: loading, not claiming yet; paused: its host has a fault
     note: str = ""  # why it serves what it serves, or why it paused
     pid: int | None = None  # its process on ``host``, when it said
+    pid_space: str | None = None  # the process namespace ``pid`` is from (generator.processes.pid_space)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> WorkerInfo:
@@ -191,6 +192,7 @@ class WorkerInfo:
             row["state"],
             row["note"],
             row.get("pid"),
+            row.get("pid_space"),
         )
 
 

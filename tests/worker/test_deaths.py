@@ -5,34 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from db.presets import PresetCatalog
 from db.spec import JobSpec
 from db.store import JobStore, open_store
 from generator.loader import PipelineCache
+from generator.processes import pid_space
 from generator.worker import remove_leftovers
 from tests.processes import WorkerProcess
 from tests.worker.test_worker import make_worker, submit, wait_for
 from videobot.run import WORKER_ID_FILE_ENV, release_dead_worker
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
-    opened = await open_store(str(tmp_path / "videobot.db"))
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture(scope="module")
-def cache() -> PipelineCache:
-    return PipelineCache(device="cpu")
 
 
 async def test_a_killed_workers_job_is_claimed_again_within_ten_seconds(
@@ -116,3 +103,26 @@ def test_temp_folders_of_dead_workers_are_removed_and_live_ones_kept(tmp_path: P
     other.mkdir()
     assert remove_leftovers(tmp_path) == [gone]
     assert not gone.exists() and mine.exists() and other.exists()
+
+
+async def test_a_starting_worker_releases_dead_predecessors_here_but_not_a_namesake_hosts_workers(
+    store: JobStore, catalog: PresetCatalog, cache: PipelineCache
+) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid, host = int(dead.stdout), socket.gethostname()
+    here, elsewhere = pid_space(), "another-boot-of-another-machine:4026531836"
+    assert here is not None
+    await store.register_worker("dead-here", host, "cpu", ["tiny-ltx"], pid=dead_pid, pid_space=here)
+    await store.register_worker("namesake", host, "cpu", ["tiny-ltx"], pid=dead_pid, pid_space=elsewhere)
+    ours = await submit(store, catalog, JobSpec("a storm", model="tiny-ltx"), user=1)
+    theirs = await submit(store, catalog, JobSpec("a calm", model="tiny-ltx"), user=2)
+    assert (await store.claim_next("dead-here", ["tiny-ltx"], 60.0)).id == ours.id  # type: ignore[union-attr]
+    assert (await store.claim_next("namesake", ["tiny-ltx"], 60.0)).id == theirs.id  # type: ignore[union-attr]
+
+    await make_worker(store, catalog, cache, worker_id="successor").run(asyncio.Event(), max_jobs=0)
+    assert (await store.get(ours.id)).state == "queued"  # type: ignore[union-attr]
+    # a machine with the same host name: its pid is not ours to judge; its lease still runs
+    assert (await store.get(theirs.id)).state == "running"  # type: ignore[union-attr]
+    assert [w.worker_id for w in await store.workers_on_host(host)] == ["namesake"]
