@@ -4,6 +4,7 @@ load the cogs, register the persistent buttons, sync the commands). Nothing else
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -14,11 +15,25 @@ from bot.config import BotConfig
 from bot.i18n import CatalogTranslator
 from bot.replies import report_error
 from db.presets import PresetCatalog
-from db.store import JobStore, open_store
+from db.store import Job, JobStore, open_store
 
 log = logging.getLogger(__name__)
 
-COGS = ("bot.cogs.video", "bot.cogs.queue", "bot.cogs.gallery", "bot.cogs.settings", "bot.cogs.delivery")
+COGS = (
+    "bot.cogs.video",
+    "bot.cogs.queue",
+    "bot.cogs.gallery",
+    "bot.cogs.settings",
+    "bot.cogs.delivery",
+    "bot.cogs.halloffame",
+    "bot.cogs.challenge",
+    "bot.cogs.story",
+    "bot.cogs.me",
+)
+
+# A rule a vote must pass besides the store's own (not your own clip): the reason to refuse it, in the
+# voter's language, or None. Community cogs add theirs (a challenge: members who joined too recently).
+VoteRule = Callable[[discord.Interaction["VideoBot"], Job], Awaitable[str | None]]
 
 
 class VideoTree(app_commands.CommandTree["VideoBot"]):
@@ -29,6 +44,11 @@ class VideoTree(app_commands.CommandTree["VideoBot"]):
 
 
 class VideoBot(commands.Bot):
+    """Events the cogs listen to (``@commands.Cog.listener()``), dispatched with ``bot.dispatch``:
+    ``on_clip_posted(job, message)`` (the delivery loop posted a finished clip, or an extend),
+    ``on_clip_votes(job, votes)`` (a member voted; ``votes`` are the new counts) and
+    ``on_clip_deleted(job)`` (its author or a moderator deleted it)."""
+
     store: JobStore
 
     def __init__(self, config: BotConfig, catalog: PresetCatalog | None = None, **options: Any) -> None:
@@ -44,6 +64,7 @@ class VideoBot(commands.Bot):
         )
         self.config = config
         self.catalog = catalog or PresetCatalog.load()
+        self.vote_rules: list[VoteRule] = []
 
     async def setup_hook(self) -> None:
         self.store = await open_store(self.config.database_url)
@@ -67,6 +88,14 @@ class VideoBot(commands.Bot):
             channel = await self.fetch_channel(channel_id)
         assert isinstance(channel, discord.abc.Messageable)
         return channel
+
+    async def vote_refusal(self, interaction: discord.Interaction[VideoBot], job: Job) -> str | None:
+        """Why this member may not vote on this clip (the first rule that says so), or None."""
+        for rule in self.vote_rules:
+            refusal = await rule(interaction, job)
+            if refusal is not None:
+                return refusal
+        return None
 
     def model_title(self, model: str) -> str:
         preset = self.catalog.get(model)

@@ -98,6 +98,10 @@ class VoteButton(ClipButton, template=r"vb:vote:(?P<job>\d+):(?P<dir>up|down)"):
         return cls(int(match["job"]), match["dir"])
 
     async def pressed(self, interaction: Interaction, job: Job) -> None:
+        refusal = await interaction.client.vote_refusal(interaction, job)
+        if refusal is not None:
+            await answer(interaction, refusal)
+            return
         try:
             votes = await interaction.client.store.vote(
                 job.id, interaction.user.id, 1 if self.direction == "up" else -1, toggle=True
@@ -106,6 +110,7 @@ class VoteButton(ClipButton, template=r"vb:vote:(?P<job>\d+):(?P<dir>up|down)"):
             await answer(interaction, t(interaction.locale, f"vote.{refused.code}", **refused.params))
             return
         await interaction.response.edit_message(view=clip_view(job.id, votes))
+        interaction.client.dispatch("clip_votes", job, votes)
 
 
 class RerollButton(ClipButton, template=r"vb:reroll:(?P<job>\d+)"):
@@ -207,6 +212,7 @@ class DeleteButton(ClipButton, template=r"vb:delete:(?P<job>\d+)"):
             with contextlib.suppress(discord.NotFound):
                 await interaction.message.delete()
         await interaction.client.store.delete_clip(job.id)
+        interaction.client.dispatch("clip_deleted", job)
 
 
 CLIP_BUTTONS: tuple[type[ClipButton], ...] = (

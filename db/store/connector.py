@@ -50,10 +50,22 @@ def parse_queries(text: str) -> dict[str, str]:
     return queries
 
 
+DIALECTS = ("sqlite", "postgresql")
+
+
 @cache
 def load_queries(dialect: str) -> dict[str, str]:
-    """The common queries, with the dialect's own versions taking precedence."""
-    queries = parse_queries((SQL_DIR / "queries.sql").read_text(encoding="utf-8"))
+    """The common queries (``queries.sql`` and one file per community feature), with the dialect's own
+    versions (``<dialect>.sql``) taking precedence. A name in two common files is an error."""
+    queries: dict[str, str] = {}
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        if path.stem in DIALECTS:
+            continue
+        found = parse_queries(path.read_text(encoding="utf-8"))
+        twice = set(found) & set(queries)
+        if twice:
+            raise ValueError(f"queries named twice ({path.name}): {', '.join(sorted(twice))}")
+        queries.update(found)
     queries.update(parse_queries((SQL_DIR / f"{dialect}.sql").read_text(encoding="utf-8")))
     return queries
 

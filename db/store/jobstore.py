@@ -12,7 +12,9 @@ from db import fairness
 from db.failures import failure_message, params_to_json
 from db.media import Media, MediaStore
 from db.spec import JobSpec
+from db.store.challenges import ChallengeStore
 from db.store.connector import EVENTS, WORK, Connector, Transaction, load_migrations
+from db.store.halloffame import HallOfFameStore
 from db.store.models import (
     JOB_KINDS,
     JOB_STATES,
@@ -32,6 +34,7 @@ from db.store.models import (
     WorkerState,
     validated_settings_changes,
 )
+from db.store.stories import StoryStore
 
 Clock = Callable[[], float]
 
@@ -102,9 +105,10 @@ def remaining_s(row: dict[str, Any], expected_s: float, now: float) -> float:
     return max(0.0, expected_s - elapsed)
 
 
-class JobStore:
+class JobStore(HallOfFameStore, ChallengeStore, StoryStore):
     """Durable, fair job queue shared by the bot and the GPU workers. Open it with
-    :func:`db.store.open_store`; the module docstring of :mod:`db.store` lists the whole API."""
+    :func:`db.store.open_store`; the module docstring of :mod:`db.store` lists the whole API. The
+    community features' parts are mixins, each in a module of its own."""
 
     def __init__(self, connector: Connector, media: MediaStore, clock: Clock = time.time) -> None:
         self._db = connector

@@ -69,7 +69,8 @@ class SettingsError(StoreError, ValueError):
 
     MESSAGES: ClassVar[dict[str, str]] = {
         "unknown_setting": "Unknown setting(s): {names}.",
-        "bad_count": "{name} must be a whole number from {lowest} to 10000.",
+        "bad_count": "{name} must be a whole number from {lowest} to {highest}.",
+        "bad_id": "{name} must name a channel or role.",
         "bad_weight": "Role weights must be between 0.1 and 100.",
         "bad_words": "Blocked words must be a list of words.",
     }
@@ -225,6 +226,12 @@ class GuildSettings:
     blocked_words: tuple[str, ...] = ()
     max_extends: int = 4  # how many times a chain of clips may be extended (about 20 s with LTX-Video)
     sound: bool = True  # keep the sound of models that make it
+    # community (bot/cogs: hall of fame, challenges, story)
+    hall_of_fame_channel_id: int | None = None  # None: no hall of fame
+    hall_of_fame_threshold: int = 5  # net 👍 (up less down) that put a clip there
+    challenge_min_member_hours: int = 24  # members who joined more recently cannot vote in challenges
+    challenge_winner_role_id: int | None = None  # given to a challenge's winner, if set
+    story_round_minutes: int = 60  # how long a story's round of proposals stays open
 
     def weight_for_roles(self, role_ids: Iterable[int]) -> float:
         """A member's weight: the best of their roles' weights, 1 without any."""
@@ -249,6 +256,11 @@ class GuildSettings:
             "blocked_words": list(self.blocked_words),
             "max_extends": self.max_extends,
             "sound": self.sound,
+            "hall_of_fame_channel_id": self.hall_of_fame_channel_id,
+            "hall_of_fame_threshold": self.hall_of_fame_threshold,
+            "challenge_min_member_hours": self.challenge_min_member_hours,
+            "challenge_winner_role_id": self.challenge_winner_role_id,
+            "story_round_minutes": self.story_round_minutes,
         }
         return {
             "guild_id": self.guild_id,
@@ -273,7 +285,30 @@ class GuildSettings:
             blocked_words=tuple(data.get("blocked_words", ())),
             max_extends=int(data.get("max_extends", cls.max_extends)),
             sound=bool(data.get("sound", cls.sound)),
+            hall_of_fame_channel_id=_id_or_none(data.get("hall_of_fame_channel_id")),
+            hall_of_fame_threshold=int(data.get("hall_of_fame_threshold", cls.hall_of_fame_threshold)),
+            challenge_min_member_hours=int(
+                data.get("challenge_min_member_hours", cls.challenge_min_member_hours)
+            ),
+            challenge_winner_role_id=_id_or_none(data.get("challenge_winner_role_id")),
+            story_round_minutes=int(data.get("story_round_minutes", cls.story_round_minutes)),
         )
+
+
+def _id_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+# the whole numbers of GuildSettings: (lowest, highest) allowed
+_COUNTS = {
+    "max_queued_per_user": (0, 10_000),
+    "daily_clips_per_user": (0, 10_000),
+    "max_running_per_user": (1, 10_000),
+    "max_extends": (0, 10_000),
+    "hall_of_fame_threshold": (1, 10_000),
+    "challenge_min_member_hours": (0, 24 * 365),
+    "story_round_minutes": (1, 7 * 24 * 60),
+}
 
 
 def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -286,10 +321,14 @@ def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in changes.items():
         if name == "allowed_channel_ids":
             out[name] = tuple(sorted({int(c) for c in value}))
-        elif name in ("max_queued_per_user", "daily_clips_per_user", "max_running_per_user", "max_extends"):
-            lowest = 1 if name == "max_running_per_user" else 0
-            if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= 10_000:
-                raise SettingsError("bad_count", name=name, lowest=lowest)
+        elif name in _COUNTS:
+            lowest, highest = _COUNTS[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
+                raise SettingsError("bad_count", name=name, lowest=lowest, highest=highest)
+            out[name] = value
+        elif name in ("hall_of_fame_channel_id", "challenge_winner_role_id"):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+                raise SettingsError("bad_id", name=name)
             out[name] = value
         elif name == "role_weights":
             weights = {int(k): float(v) for k, v in dict(value).items()}
