@@ -25,17 +25,29 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+POST_GRACE_S = 5.0  # a job this young without a status message is still being answered: leave it be
+
 
 async def post_status(bot: VideoBot, job: Job, channel_id: int, position: QueuePosition) -> None:
-    """Post a queued job's status message and record it, so the delivery loop can keep it current."""
+    """Post a queued job's status message and record it, so the delivery loop can keep it current.
+    Sent with the job's nonce: when this fails (a rate-limit storm) or the bot dies before the id is
+    recorded, :class:`StatusBoard` sends it again, and Discord answers a repeat with the first message."""
     try:
         target = await bot.messageable(channel_id)
-        status = await target.send(status_message(job, job.locale, position.position, position.eta_s))
+        status = await target.send(
+            status_message(job, job.locale, position.position, position.eta_s), nonce=status_nonce(job.id)
+        )
     except discord.HTTPException:
         log.warning("could not post the status message of job %s", job.id, exc_info=True)
         return
     if not await remember_status_message(bot.store, job.id, status.id):
         await settle_status(bot, job.id, status)
+
+
+def status_nonce(job_id: int) -> str:
+    """The nonce of a job's status message (Discord enforces it for a few minutes: a repeat returns
+    the message sent first instead of posting another)."""
+    return f"vb-status-{job_id}"
 
 
 async def remember_status_message(
@@ -104,15 +116,25 @@ class StatusBoard:
         self.bot = bot
         self.interval_s = interval_s
         self._shown: dict[int, _Shown] = {}  # status text last put on each job's message
+        self._posting: dict[int, float] = {}  # jobs without a status message -> when it was last sent
 
     def forget(self, job_id: int) -> None:
         self._shown.pop(job_id, None)
+        self._posting.pop(job_id, None)
 
     async def refresh(self) -> None:
         now = time.monotonic()
         store = self.bot.store
-        jobs = [job for job in await store.active_jobs() if job.status_message_id is not None]
-        positions = await store.queue_positions() if jobs else {}
+        active = await store.active_jobs()
+        missing = [job for job in active if job.status_message_id is None]
+        jobs = [job for job in active if job.status_message_id is not None]
+        positions = await store.queue_positions() if active else {}
+        for job in missing:
+            if time.time() - job.created_at < POST_GRACE_S:
+                continue  # its /video is still posting it
+            if now - self._posting.get(job.id, -self.interval_s) >= self.interval_s:
+                self._posting[job.id] = now
+                await self._post_missing(job, positions.get(job.id))
         for job in jobs:
             position, eta = (0, None)
             if job.state == "queued" and job.id in positions:
@@ -126,3 +148,22 @@ class StatusBoard:
             except discord.HTTPException:
                 log.warning("could not edit the status of job %s", job.id, exc_info=True)
             self._shown[job.id] = _Shown(text, now)
+
+    async def _post_missing(self, job: Job, position: QueuePosition | None) -> None:
+        """A job without a recorded status message: its post failed (Discord refused it for a while),
+        or the bot died between posting it and recording its id. Sent again with the same nonce, so
+        that in the second case Discord returns the message already in the channel, which is adopted
+        instead of left behind unedited."""
+        text = status_message(
+            job, job.locale, *((position.position, position.eta_s) if position else (0, None))
+        )
+        try:
+            target = await self.bot.messageable(job.channel_id)
+            status = await target.send(text, nonce=status_nonce(job.id))
+        except discord.HTTPException:
+            log.warning("could not post the status message of job %s", job.id, exc_info=True)
+            return
+        if await remember_status_message(self.bot.store, job.id, status.id):
+            self._posting.pop(job.id, None)
+        else:
+            await settle_status(self.bot, job.id, status)

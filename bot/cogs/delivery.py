@@ -12,16 +12,16 @@ the others.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import logging
 from collections import Counter
+from typing import Any
 
 import discord
 from discord.ext import commands
-from tenacity import AsyncRetrying, RetryCallState, wait_exponential_jitter
 
 from bot.app import VideoBot
+from bot.background import one_pass
 from bot.clipcheck import clip_problem
 from bot.clips import clip_message
 from bot.status import StatusBoard, edit_status
@@ -31,8 +31,14 @@ from db.store import Job
 log = logging.getLogger(__name__)
 
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+UPLOAD_TOO_LARGE = 40005  # Discord: "Request entity too large" (with HTTP 413): over the upload limit
+MiB = 1024 * 1024
 OUTAGE_MAX_PAUSE_S = 30.0  # the longest wait between tries while the job store is away
 READ_TRIES = 3  # delivery passes a clip whose file cannot be read is retried before its member is told
+# posts at once: one job whose requests Discord keeps failing (discord.py waits 1+3+5+7+9 s on a 5xx
+# before it gives up) holds up only itself; a pass waits this long for its posts, then moves on
+POSTING_AT_ONCE = 4
+PASS_WAIT_S = 2.0
 
 
 class DeliveryCog(commands.Cog):
@@ -42,15 +48,16 @@ class DeliveryCog(commands.Cog):
         self.task: asyncio.Task[None] | None = None
         self.posted = 0
         self.read_errors: Counter[int] = Counter()  # passes in which a job's file could not be read
+        self.posting: dict[int, asyncio.Task[None]] = {}  # job id -> its post, in flight
 
     async def cog_load(self) -> None:
         self.task = asyncio.create_task(self.loop())
 
     async def cog_unload(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        tasks = [t for t in (self.task, *self.posting.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def loop(self) -> None:
         await self.bot.wait_until_ready()
@@ -60,41 +67,38 @@ class DeliveryCog(commands.Cog):
     async def pass_surviving_outages(self) -> None:
         """One delivery pass and the wait for the next; while the job store is away (a restart, a
         full disk) it is tried again with capped, jittered back-off, logged once per outage."""
-        retrying = AsyncRetrying(
-            wait=wait_exponential_jitter(initial=0.5, max=OUTAGE_MAX_PAUSE_S),
-            before_sleep=self._outage_began,
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                await self.deliver_finished()
-                await self.board.refresh()
-                # wake on the store's events (PostgreSQL NOTIFY), else look again after the interval
-                await self.bot.store.wait_for_events(self.bot.config.delivery_interval_s)
-        tries = retrying.statistics.get("attempt_number", 1)
-        if tries > 1:
-            log.info("the job store is back after %d tries; delivering again", tries)
 
-    @staticmethod
-    def _outage_began(state: RetryCallState) -> None:
-        if state.attempt_number == 1:  # once per outage, not once per try
-            error = state.outcome.exception() if state.outcome is not None else None
-            log.warning(
-                "delivery paused: the job store is unreachable (%s); trying again", error, exc_info=error
-            )
+        async def step() -> None:
+            await self.deliver_finished()
+            await self.board.refresh()
+            # wake on the store's events (PostgreSQL NOTIFY), else look again after the interval
+            await self.bot.store.wait_for_events(self.bot.config.delivery_interval_s)
+
+        await one_pass("delivery", step, max_pause_s=OUTAGE_MAX_PAUSE_S)
 
     async def deliver_finished(self) -> None:
+        """Start posting what finished (a few at once, none twice), and wait a moment for it."""
         for job in await self.bot.store.unposted():
-            try:
-                if job.state == "done":
-                    await self.post_clip(job)
-                else:
-                    await self.post_ending(job)
-            except discord.HTTPException:
-                log.warning("posting job %s failed; will retry", job.id, exc_info=True)
-            except Exception:  # this job's fault (its file, its row): the others are still posted
-                log.exception("posting job %s failed; will retry", job.id)
+            if len(self.posting) >= POSTING_AT_ONCE:
+                break
+            if job.id not in self.posting:
+                self.posting[job.id] = asyncio.create_task(self._post(job))
+        if self.posting:
+            await asyncio.wait(list(self.posting.values()), timeout=PASS_WAIT_S)
+
+    async def _post(self, job: Job) -> None:
+        try:
+            if job.state == "done":
+                await self.post_clip(job)
+            else:
+                await self.post_ending(job)
+        except discord.HTTPException:
+            log.warning("posting job %s failed; will retry", job.id, exc_info=True)
+        except Exception:  # this job's fault (its file, its row): the others are still posted
+            log.exception("posting job %s failed; will retry", job.id)
+        finally:
             self.board.forget(job.id)
+            self.posting.pop(job.id, None)
 
     async def post_clip(self, job: Job) -> None:
         store = self.bot.store
@@ -115,21 +119,40 @@ class DeliveryCog(commands.Cog):
         content, embed, view = clip_message(self.bot, job, votes, lineage)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{job.id}.mp4")
         channel = await self.bot.messageable(job.channel_id)
-        message = await self._into_status_message(job, channel, content, embed, view, video)
-        if message is None:  # no status message (deleted, or never posted): a message of its own
-            video.reset()
-            message = await channel.send(
-                content, embed=embed, file=video, view=view, nonce=f"vb-clip-{job.id}"
+        try:
+            message = await self._into_status_message(job, channel, content, embed, view, video)
+            if message is None:  # no status message (deleted, or never posted): a message of its own
+                video.reset()
+                message = await channel.send(
+                    content, embed=embed, file=video, view=view, nonce=f"vb-clip-{job.id}"
+                )
+        except discord.HTTPException as exc:
+            if exc.status != 413 and exc.code != UPLOAD_TOO_LARGE:
+                raise  # a rate limit, an outage: the next pass tries again
+            # over this server's upload limit (a boost that ran out): no retry will ever fit
+            await self.undeliverable(
+                job,
+                f"Discord refused the upload ({exc.status}, code {exc.code})",
+                "too_large_to_post",
+                {"size_mib": f"{len(media.video) / MiB:.1f}"},
             )
+            return
         thread_id = await self._open_thread(job, message) if job.kind == "new" else None
         if await store.mark_posted(job.id, message.id, thread_id):
             self.posted += 1
+            self.bot.dispatch("clip_posted", job, message)
 
-    async def undeliverable(self, job: Job, problem: str) -> None:
+    async def undeliverable(
+        self,
+        job: Job,
+        problem: str,
+        code: str = "media_unreadable",
+        params: dict[str, Any] | None = None,
+    ) -> None:
         """This clip cannot be posted: its member is told (in their language) on the next pass."""
         log.error("job %s is done but its clip cannot be posted: %s", job.id, problem)
         self.read_errors.pop(job.id, None)
-        await self.bot.store.fail_delivery(job.id, "media_unreadable")
+        await self.bot.store.fail_delivery(job.id, code, params)
 
     async def _into_status_message(
         self,

@@ -225,9 +225,14 @@ class Gateway:
         await self._send_dispatch(session, event, data)
         return True
 
-    async def close_socket(self, code: int = 4000) -> None:
-        """Close the bot's websocket as Discord does on a fault; the client should RESUME."""
+    async def close_socket(self, code: int = 4000, *, resumable: bool = True) -> None:
+        """Close the bot's websocket as Discord does on a fault; the client should RESUME. Not
+        resumable: Discord forgot the session (as after 4009 "Session timed out"), so a RESUME is
+        answered with op 9 INVALID_SESSION and the client must IDENTIFY again; events sent meanwhile
+        are lost with the session."""
         self.resumed.clear()
+        if self.session is not None and not resumable:
+            self.sessions.pop(self.session.id, None)
         if self.session is not None and self.session.conn is not None:
             self.session.conn.closed_by_server = True
             await self.session.conn.ws.close(code=code)

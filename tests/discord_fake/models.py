@@ -265,9 +265,12 @@ class Guild:
     roles: dict[str, Role] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)  # threads included
     members: dict[str, Member] = field(default_factory=dict)
+    upload_limit_bytes: int | None = None  # a test's own limit (Discord lowered it); else by boost tier
 
     @property
     def upload_limit(self) -> int:
+        if self.upload_limit_bytes is not None:
+            return self.upload_limit_bytes
         return UPLOAD_LIMIT_BY_TIER[self.premium_tier]
 
     @property

@@ -1,0 +1,35 @@
+"""The bot's background loops (delivery, the challenge clock, the story timer) survive a job store or
+Discord that is away: each pass that fails is tried again with capped, jittered back-off, and the
+outage is logged once when it begins and once when it ends, not once a second."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from tenacity import AsyncRetrying, RetryCallState, wait_exponential_jitter
+
+log = logging.getLogger(__name__)
+
+MAX_PAUSE_S = 30.0  # the longest wait between tries
+
+
+async def one_pass(
+    what: str, step: Callable[[], Awaitable[None]], *, max_pause_s: float = MAX_PAUSE_S
+) -> None:
+    """Run ``step`` until it succeeds once, waiting out failures as the module says."""
+
+    def began(state: RetryCallState) -> None:
+        if state.attempt_number == 1:  # once per outage, not once per try
+            error = state.outcome.exception() if state.outcome is not None else None
+            log.warning("%s paused: %s; trying again", what, error, exc_info=error)
+
+    retrying = AsyncRetrying(
+        wait=wait_exponential_jitter(multiplier=0.5, max=max_pause_s), before_sleep=began, reraise=True
+    )
+    async for attempt in retrying:
+        with attempt:
+            await step()
+    tries = retrying.statistics.get("attempt_number", 1)
+    if tries > 1:
+        log.info("%s going again after %d tries", what, tries)
