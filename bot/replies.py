@@ -1,6 +1,6 @@
 """How the bot answers an interaction: privately, once acknowledged, and the one error path that every
 command, button and modal shares (a short apology in the member's language and an id to quote; the
-traceback goes to the log)."""
+traceback goes to the log; while the job store is away, "try again in a minute" instead)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 
 from bot.i18n import t
+from db.store import store_unavailable
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -65,6 +66,9 @@ async def report_error(interaction: Interaction, error: BaseException) -> None:
         text = str(error) or t(interaction.locale, "error.not_yours")
     elif isinstance(error, RefusedError):
         text = str(error)
+    elif store_unavailable(error):  # down, restarting, full: a minute from now it may well work
+        log.warning("interaction refused: the job store is unavailable (%s: %s)", type(error).__name__, error)
+        text = t(interaction.locale, "error.store_unavailable")
     else:
         ref = secrets.token_hex(3)
         log.error("interaction failed (ref %s)", ref, exc_info=error)

@@ -7,16 +7,23 @@
   bot shard and GPU host already reaches it, so there is no shared disk or object store to run; a clip
   is capped by Discord's upload limit (a few MiB), far below what bytea handles well; and it is
   written in the same database as the job, so a clip is never "done" without its file.
+
+A full disk under :class:`FileMedia` is an outage of the store, as it is for the SQLite file beside it:
+:class:`StoreFull` is raised (not the host fault an ``OSError`` of ENOSPC would read as), so the worker
+keeps the finished clip and tries again until there is room, and no half-written file is left.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import re
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,11 +68,36 @@ class MediaStore(ABC):
     async def delete(self, job_id: int) -> bool: ...
 
 
+class StoreFull(Exception):
+    """The media store has no room (its disk is full, or its quota used): the store is away until
+    space is freed, like a database that is down, so a caller waits and tries again rather than
+    throwing the clip away. The :class:`OSError` is its ``__cause__``."""
+
+
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+@contextmanager
+def _full_is_an_outage(what: str) -> Iterator[None]:
+    """A full disk (or quota) while writing ``what`` raises :class:`StoreFull`; other errors pass."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL_ERRNOS:
+            raise StoreFull(f"no room for {what} in the media store: {exc.strerror}") from exc
+        raise
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
-    # a reader never sees half a file, even if the worker dies mid-write
+    # a reader never sees half a file, even if the worker dies mid-write; a write that fails (a full
+    # disk) leaves no half-written temp file behind to hold the space
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class FileMedia(MediaStore):
@@ -82,9 +114,10 @@ class FileMedia(MediaStore):
         path = self.input_path(ref)
 
         def write() -> None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                _write_atomically(path, data)
+            with _full_is_an_outage(f"picture {ref}"):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if not path.exists():
+                    _write_atomically(path, data)
 
         await asyncio.to_thread(write)
         return ref
@@ -107,9 +140,10 @@ class FileMedia(MediaStore):
         video_path, poster_path = self.paths(job_id)
 
         def write() -> None:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            _write_atomically(poster_path, poster)
-            _write_atomically(video_path, video)  # last: its presence means the clip is complete
+            with _full_is_an_outage(f"clip {job_id}"):
+                self.directory.mkdir(parents=True, exist_ok=True)
+                _write_atomically(poster_path, poster)
+                _write_atomically(video_path, video)  # last: its presence means the clip is complete
 
         await asyncio.to_thread(write)
         return f"file:{video_path.name}"

@@ -3,7 +3,11 @@
 Claims lock the fair clock row (claims take turns, so fairness tags stay exact) and pick their job
 with ``FOR UPDATE SKIP LOCKED`` (never waiting on a row a cancel or heartbeat holds). ``LISTEN/NOTIFY``
 wakes workers on enqueue and the bot on progress and endings; a dedicated connection listens, and
-listens again when the server drops it (a restart, a failover, an idle-connection reaper).
+listens again when the server drops it (a restart, a failover, an idle-connection reaper). Until it
+listens again nobody hears a NOTIFY, so waits are cut to a short poll meanwhile: a job queued the
+moment the server is back is not left waiting for the reconnect's back-off. An outage is logged once
+(lost, then back), not once per try; the pool keeps no connection floor, so asyncpg does not log a
+traceback for each of its own reconnect tries either (the next query connects).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 
 RELISTEN_FIRST_PAUSE_S = 0.2
 RELISTEN_MAX_PAUSE_S = 10.0
+DEAF_POLL_S = 0.5  # while nobody listens for NOTIFY, a wait lasts at most this long: look again
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _MIGRATION_LOCK = 0x76696465  # any constant shared by every process that migrates this database
@@ -109,7 +114,7 @@ class PostgresConnector(Connector):
         self._events = {WORK: asyncio.Event(), EVENTS: asyncio.Event()}
 
     @classmethod
-    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresConnector:
+    async def open(cls, dsn: str, *, min_size: int = 0, max_size: int = 10) -> PostgresConnector:
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
         connector = cls(dsn, pool)
         try:
@@ -147,17 +152,27 @@ class PostgresConnector(Connector):
             min(self._relisten_pause * 2, RELISTEN_MAX_PAUSE_S) if short_lived else RELISTEN_FIRST_PAUSE_S
         )
         self._relistening = asyncio.get_running_loop().create_task(self._relisten(self._relisten_pause))
+        for event in self._events.values():  # waiters look now, then poll until it listens again
+            event.set()
 
     async def _relisten(self, pause: float) -> None:
+        lost_at, tries = time.monotonic(), 0
         while not self._closing:
             await asyncio.sleep(pause)
             try:
                 await self._listen()
             except Exception as exc:  # down, a standby during failover, refused: keep trying
                 pause = min(pause * 2, RELISTEN_MAX_PAUSE_S)
-                log.warning("listening again failed (%s); next try in %.1f s", exc, pause)
+                tries += 1
+                # the first failed try says why; the others would say it again every few seconds
+                log.log(
+                    logging.WARNING if tries == 1 else logging.DEBUG,
+                    "listening again failed (%s); trying again every %.0f s at most",
+                    exc,
+                    RELISTEN_MAX_PAUSE_S,
+                )
                 continue
-            log.info("listening for wake-ups again")
+            log.warning("listening for wake-ups again after %.1f s", time.monotonic() - lost_at)
             for event in self._events.values():  # what was notified meanwhile is lost: look again
                 event.set()
             return
@@ -181,10 +196,12 @@ class PostgresConnector(Connector):
     async def wait(self, channel: str, timeout: float) -> bool:
         event = self._events[channel]
         if not event.is_set():
+            # deaf (the listening connection is lost): a NOTIFY would not be heard, so poll
+            deaf = self._listener is None and not self._closing
             try:
-                await asyncio.wait_for(event.wait(), timeout)
+                await asyncio.wait_for(event.wait(), min(timeout, DEAF_POLL_S) if deaf else timeout)
             except TimeoutError:
-                return False
+                return deaf  # perhaps something happened: the caller looks
         event.clear()
         return True
 

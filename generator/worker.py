@@ -81,6 +81,7 @@ class WorkerConfig:
     pause_after_failures: int = 3  # this many jobs in a row failed for a reason of this host: pause
     pause_s: float = 60.0  # then try again after this long
     spool_dir: str | None = None  # finished renders wait here for their clip to be stored (generator.spool)
+    disk_full_wait_s: float = 600.0  # how long an encode waits for space on a full temp disk
 
 
 def default_worker_id(device: str) -> str:
@@ -127,10 +128,13 @@ class _Outage:
             self.since = time.monotonic()
             log.warning("job store unreachable (%s: %r); waiting it out, keeping the work in hand", what, exc)
 
-    def ok(self) -> None:
-        if self.since is not None:
-            log.warning("job store reachable again after %.1f s", time.monotonic() - self.since)
-            self.since = None
+    def ok(self) -> bool:
+        """The store answered; True when that ends an outage."""
+        if self.since is None:
+            return False
+        log.warning("job store reachable again after %.1f s", time.monotonic() - self.since)
+        self.since = None
+        return True
 
 
 class InputMissing(Exception):
@@ -201,7 +205,11 @@ class Worker:
         ):
             with attempt:
                 result = await asyncio.wait_for(call(), cfg.call_timeout_s)
-        self._outage.ok()
+        if self._outage.ok() and what != "worker heartbeat":
+            # the registry row went stale while the database was away: the bot would tell members
+            # no worker is online, so it is renewed at once rather than at the next idle moment
+            with contextlib.suppress(Exception):
+                await self.store.worker_heartbeat(cfg.worker_id)
         return result
 
     async def _fail(
@@ -519,7 +527,6 @@ class Worker:
         """Encode the frames, store mp4 and poster, and mark the job done (keeping its lease alive,
         and the job marked rendered). The encoded clip stays in memory until the store has it, however
         long the database is away."""
-        cfg = self.config
         progress = _Progress(output.plan.spec.steps or 0)
         progress.step = progress.total
         progress.rendered = True
@@ -527,27 +534,13 @@ class Worker:
         keeping = asyncio.create_task(self.keep_render(job, output))  # alongside the encode
         ended = False
         try:
-            with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{job.id}-") as tmp:
-                video_path, poster_path = Path(tmp) / "clip.mp4", Path(tmp) / "poster.png"
-                try:
-                    clip = await asyncio.to_thread(
-                        encode_mp4,
-                        output.frames,
-                        output.fps,
-                        video_path,
-                        cfg.max_bytes,
-                        audio=output.audio,
-                        sample_rate=output.sample_rate,
-                    )
-                    await asyncio.to_thread(write_poster, output.frames, poster_path)
-                except EncodeError as exc:
-                    log.warning("job %s could not be encoded", job.id, exc_info=True)
-                    await self._fail(
-                        job, "encode_failed", params=self._limit(), host_fault=_caused_by_host(exc)
-                    )
-                    ended = True
-                    return
-                video, poster = video_path.read_bytes(), poster_path.read_bytes()
+            try:
+                clip, video, poster = await self._encode(job, output)
+            except (EncodeError, OSError) as exc:
+                log.warning("job %s could not be encoded", job.id, exc_info=True)
+                await self._fail(job, "encode_failed", params=self._limit(), host_fault=_caused_by_host(exc))
+                ended = True
+                return
             media_ref = await self._persist("put_media", lambda: self.store.put_media(job.id, video, poster))
             await self._finish(job, media_ref, clip, output.seconds)
             ended = True
@@ -563,6 +556,47 @@ class Worker:
             await keeping
             if ended:  # else (stopped while the database was away) the next claim encodes what is kept
                 await asyncio.to_thread(spool.discard, self.spool, job.id, _key(job))
+
+    async def _encode(self, job: Job, output: RenderOutput) -> tuple[EncodedClip, bytes, bytes]:
+        """The clip and its poster, encoded in a temp folder. While that folder's disk is full, the
+        frames are kept and the encode is tried again with back-off (logged once), for at most
+        ``disk_full_wait_s``; then, or on any other failure, the error is raised."""
+        cfg = self.config
+
+        def attempt() -> tuple[EncodedClip, bytes, bytes]:
+            with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{job.id}-") as tmp:
+                video_path, poster_path = Path(tmp) / "clip.mp4", Path(tmp) / "poster.png"
+                clip = encode_mp4(
+                    output.frames,
+                    output.fps,
+                    video_path,
+                    cfg.max_bytes,
+                    audio=output.audio,
+                    sample_rate=output.sample_rate,
+                )
+                write_poster(output.frames, poster_path)
+                return clip, video_path.read_bytes(), poster_path.read_bytes()
+
+        def full(state: RetryCallState) -> None:
+            if state.attempt_number == 1:
+                log.warning(
+                    "job %s: the temp folder's disk is full; keeping the render and trying again", job.id
+                )
+
+        def give_up(state: RetryCallState) -> bool:
+            stopping = self._stop is not None and self._stop.is_set()
+            return stopping or (state.seconds_since_start or 0.0) >= cfg.disk_full_wait_s
+
+        async for trying in AsyncRetrying(
+            retry=retry_if_exception(temp_disk_full),
+            wait=wait_random_exponential(multiplier=cfg.retry_first_s, max=cfg.retry_max_s),
+            stop=give_up,
+            before_sleep=full,
+            reraise=True,
+        ):
+            with trying:
+                return await asyncio.to_thread(attempt)
+        raise AssertionError("unreachable: tenacity returns or raises")
 
     async def keep_render(self, job: Job, output: RenderOutput) -> None:
         """Put the finished render on disk, unless it came from there; never fails the job."""
@@ -580,6 +614,26 @@ class Worker:
                 output.audio,
                 output.sample_rate,
             )
+
+
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+FULL_BELOW_BYTES = 16 * 1024 * 1024  # ffmpeg's ENOSPC reaches us as a broken pipe: look at the disk too
+
+
+def temp_disk_full(exc: BaseException) -> bool:
+    """The encode failed because the temp folder's disk is full (it may free up: wait), as opposed
+    to a clip that cannot be encoded."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in FULL_ERRNOS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    if not isinstance(exc, (OSError, EncodeError)):
+        return False
+    try:
+        return shutil.disk_usage(tempfile.gettempdir()).free < FULL_BELOW_BYTES
+    except OSError:
+        return False
 
 
 def _key(job: Job) -> str:

@@ -78,6 +78,12 @@ SET state = 'queued', worker_id = NULL, lease_expires_at = NULL, started_at = NU
 WHERE id = :id AND worker_id = :worker_id AND state = 'running'
 RETURNING guild_id, user_id, weight, cost_estimate_s, charged_s, model;
 
+-- name: renew_own_leases
+-- A worker that claims is alive: the jobs it still holds (one it encodes or stores, perhaps after an
+-- outage that let their leases run out) are its own, not a dead worker's to requeue.
+UPDATE jobs SET lease_expires_at = :lease_expires_at
+WHERE worker_id = :worker_id AND state = 'running' AND lease_expires_at < :lease_expires_at;
+
 -- name: heartbeat_job
 -- Renew a worker's lease on its job and record progress (and, with :rendered = 1, that the render is done).
 UPDATE jobs

@@ -1,5 +1,5 @@
 """The bot waits out a job store that is away: delivery pauses, says so once, and posts what finished
-as soon as the store is back."""
+as soon as the store is back; a member who asks meanwhile is told to try again in a minute."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from bot.app import VideoBot
+from db.presets import PresetCatalog
 from db.store import JobStore
-from tests.bot.conftest import wait_until
+from tests.bot.conftest import BotRunner, wait_until
 from tests.bot.test_delivery_faults_e2e import finished_clip, mp4, untouched
 from tests.bot.test_video_e2e import clip_messages
 from tests.discord_fake import DiscordFake
+from tests.tmpfs import fill, small_disk
 
 __all__ = ["mp4"]
 
@@ -28,7 +30,7 @@ async def test_delivery_survives_an_outage_logs_it_once_and_posts_when_the_store
     mp4: bytes,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.cogs.delivery")
+    caplog.set_level(logging.INFO, logger="bot")
     with sqlite3.connect(db_path) as conn:  # the jobs table is gone: every store call fails
         conn.execute("ALTER TABLE jobs RENAME TO jobs_away")
     await asyncio.sleep(4)  # several passes fail meanwhile
@@ -42,5 +44,32 @@ async def test_delivery_survives_an_outage_logs_it_once_and_posts_when_the_store
     def said(words: str) -> list[str]:
         return [r.getMessage() for r in caplog.records if words in r.getMessage()]
 
-    await wait_until(lambda: said("job store is back"), timeout=10, what="the bot to say the store is back")
-    assert len(said("delivery paused")) == 1 and len(said("job store is back")) == 1, caplog.text
+    await wait_until(
+        lambda: said("delivery going again"), timeout=10, what="the bot to say the store is back"
+    )
+    assert len(said("delivery paused")) == 1 and len(said("delivery going again")) == 1, caplog.text
+
+
+async def test_video_on_a_full_disk_is_answered_try_again_in_the_members_language_and_works_after(
+    discord_fake: DiscordFake, catalog: PresetCatalog, tmp_path: Path
+) -> None:
+    """The SQLite store's disk is full: /video is answered at once, privately, that the queue is
+    unavailable and to try again in a minute (not an error id to quote); once there is room it queues."""
+    with small_disk(tmp_path / "disk", "8m") as disk:
+        runner = BotRunner(discord_fake, disk / "videobot.db", catalog)
+        await runner.start()
+        filler = disk / "filler"
+        try:
+            fill(filler)
+            for locale, words in (("en-US", "try again in a minute"), ("de", "in einer Minute")):
+                handle = await discord_fake.slash_command("video", {"prompt": "a cat"}, locale=locale)
+                reply = await handle.wait_reply(timeout=10)
+                assert handle.ephemeral and words in reply["content"], reply["content"]
+                assert "error" not in reply["content"].lower() and "Fehler" not in reply["content"]
+            filler.unlink()
+            handle = await discord_fake.slash_command("video", {"prompt": "a cat"})
+            reply = await handle.wait_reply(timeout=10)
+            assert "Queued as #1" in reply["content"], reply["content"]
+        finally:
+            filler.unlink(missing_ok=True)
+            await runner.stop()

@@ -4,12 +4,16 @@ failing jobs pauses instead of failing the queue, and a dead worker's temp folde
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+import pytest
 
 from db.presets import PresetCatalog
 from db.spec import JobSpec
@@ -18,6 +22,7 @@ from generator.loader import PipelineCache
 from generator.processes import pid_space
 from generator.worker import remove_leftovers
 from tests.processes import WorkerProcess
+from tests.tmpfs import fill, small_disk
 from tests.worker.test_worker import make_worker, submit, wait_for
 from videobot.run import WORKER_ID_FILE_ENV, release_dead_worker
 
@@ -126,3 +131,38 @@ async def test_a_starting_worker_releases_dead_predecessors_here_but_not_a_names
     # a machine with the same host name: its pid is not ours to judge; its lease still runs
     assert (await store.get(theirs.id)).state == "running"  # type: ignore[union-attr]
     assert [w.worker_id for w in await store.workers_on_host(host)] == ["namesake"]
+
+
+async def test_a_full_temp_disk_is_waited_out_with_the_render_kept_and_the_clip_stored(
+    store: JobStore,
+    catalog: PresetCatalog,
+    cache: PipelineCache,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with small_disk(tmp_path / "small-temp", "2m") as temp:
+        monkeypatch.setattr(tempfile, "tempdir", str(temp))  # where the worker encodes
+        filler = temp / "filler"
+        fill(filler)
+        job = await submit(store, catalog, JobSpec("a kite over a full disk", model="tiny-ltx"))
+        worker = make_worker(store, catalog, cache, retry_first_s=0.05, retry_max_s=0.2)
+        caplog.set_level(logging.WARNING, logger="generator.worker")
+        running = asyncio.create_task(worker.run(asyncio.Event(), max_jobs=1))
+        try:
+            await wait_until_logged(caplog, "disk is full")
+            assert (await store.get(job.id)).state == "running"  # type: ignore[union-attr]
+            filler.unlink()  # the operator frees some space
+            await asyncio.wait_for(running, 60)
+        finally:
+            running.cancel()
+    done = await store.get(job.id)
+    assert done is not None and done.state == "done" and done.attempts == 0, done
+    assert worker.render_seconds > 0 and caplog.text.count("disk is full") == 1
+
+
+async def wait_until_logged(caplog: pytest.LogCaptureFixture, words: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while words not in caplog.text:
+        assert time.monotonic() < deadline, caplog.text
+        await asyncio.sleep(0.05)
