@@ -32,7 +32,9 @@ def check_rules(interaction: Interaction, settings: GuildSettings, spec: JobSpec
     """The server's rules for a new clip (channel, blocked words); raises RefusedError."""
     locale = interaction.locale.value
     assert interaction.channel_id is not None
-    if not in_thread and not settings.allows_channel(interaction.channel_id):
+    # a thread follows its parent channel's rule (a challenge's thread, a clip's own thread)
+    rule_channel = getattr(interaction.channel, "parent_id", None) or interaction.channel_id
+    if not in_thread and not settings.allows_channel(rule_channel):
         channels = ", ".join(f"<#{c}>" for c in settings.allowed_channel_ids)
         raise RefusedError(t(locale, "error.channel", channels=channels))
     # the words as they will be rendered: a zero-width space inside a word does not hide it
