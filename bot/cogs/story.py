@@ -1,16 +1,538 @@
 """A story told together: scene by scene, each the winner of a round of proposals, rendered as an extend of
-the scene before."""
+the scene before.
+
+``/story start title prompt`` opens a thread with scene 1 (a new clip, queued like /video). Once a scene
+is posted, a round opens: members propose the next scene with ``/story next prompt`` and vote on the
+proposals with a 👍 button (one vote per member, not on your own). The round ends after the server's
+``story_round_minutes`` or when a moderator runs ``/story close``; the proposal with the most votes wins
+(a tie goes to the earlier one; a round without proposals stays open). The winner is queued as an extend
+of the scene before, fairly, charged to its author. ``/story finish`` (the starter or a moderator) posts
+the film: the last scene holds the whole story; it is fitted to the upload limit (:mod:`bot.film`)
+and credits every scene's author.
+
+A story is its own chain: it may have up to ``STORY_MAX_SCENES`` (12) scenes, whatever the server's
+``max_extends`` for clips. Everything lives in the store; a timer task moves the stories along
+(rounds that end, winners to queue, scenes that were posted or failed), also those whose moment came
+while the bot was down.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
+import logging
+import re
+from dataclasses import replace
+from typing import Any, Self
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.app import VideoBot
+from bot.background import one_pass
+from bot.clips import extend_spec
+from bot.film import FilmError, fit_film
+from bot.i18n import t
+from bot.replies import Interaction, RefusedError, answer, is_moderator, report_error, think
+from bot.status import post_status
+from bot.submit import check_rules, default_model, role_ids
+from bot.text import quoted_prompt, short, where_in_queue
+from db.cost import estimate_gpu_seconds
+from db.spec import PROMPT_MAX_CHARS, JobSpec, SpecError, resolve_spec
+from db.store import CapExceeded
+from db.store.stories import STORY_MAX_SCENES, Proposal, Story, StoryRefused
+
+log = logging.getLogger(__name__)
+
+TICK_S = 2.0  # how often the timer looks at the stories (a posted scene wakes it at once)
+TITLE_MAX = 100
+
+
+def refused_text(locale: str, refused: StoryRefused) -> str:
+    return t(locale, f"story_refused.{refused.code}", **refused.params)
+
+
+class ProposalVote(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vb:storyvote:(?P<proposal>\d+)"
+):
+    """👍 under a proposal: state in the store, so it works after a restart."""
+
+    def __init__(self, proposal_id: int, count: int = 0) -> None:
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle.secondary,
+                emoji="👍",
+                label=str(count),
+                custom_id=f"vb:storyvote:{proposal_id}",
+            )
+        )
+        self.proposal_id = proposal_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+    ) -> Self:
+        return cls(int(match["proposal"]))
+
+    async def callback(self, interaction: Interaction) -> None:
+        locale = interaction.locale.value
+        store = interaction.client.store
+        try:
+            proposal = await store.get_proposal(self.proposal_id)
+            story = await store.get_story(proposal.story_id) if proposal else None
+            if proposal is None or story is None or story.guild_id != interaction.guild_id:
+                await answer(interaction, refused_text(locale, StoryRefused("unknown_proposal")))
+                return
+            try:
+                count = await store.vote_proposal(proposal.id, interaction.user.id)
+            except StoryRefused as refused:
+                await answer(interaction, refused_text(locale, refused))
+                return
+            await interaction.response.edit_message(view=proposal_view(proposal.id, count))
+        except Exception as error:
+            await report_error(interaction, error)
+
+
+def proposal_view(proposal_id: int, count: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ProposalVote(proposal_id, count))
+    return view
+
+
+def mention(user_id: int) -> str:
+    return f"<@{user_id}>"
+
+
+@app_commands.guild_only()
+class StoryGroup(app_commands.Group):
+    def __init__(self, cog: StoryCog) -> None:
+        super().__init__(
+            name=_("story", key="cmd.story"),
+            description=_("A story told together, scene by scene", key="cmd.story.desc"),
+        )
+        self.cog = cog
+
+    @app_commands.command(
+        name=_("start", key="cmd.story.start"),
+        description=_("Start a story: a thread with its first scene", key="cmd.story.start.desc"),
+    )
+    @app_commands.rename(title=_("title", key="opt.title"), prompt=_("prompt", key="opt.prompt"))
+    @app_commands.describe(
+        title=_("The story's title", key="opt.title.desc"),
+        prompt=_("What the first scene shows", key="opt.story_prompt.desc"),
+    )
+    async def start(
+        self,
+        interaction: Interaction,
+        title: app_commands.Range[str, 1, TITLE_MAX],
+        prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS],
+    ) -> None:
+        try:
+            await self.cog.start_story(interaction, title, prompt)
+        except RefusedError as refused:
+            await answer(interaction, str(refused))
+
+    @app_commands.command(
+        name=_("next", key="cmd.story.next"),
+        description=_("Propose the story's next scene", key="cmd.story.next.desc"),
+    )
+    @app_commands.rename(prompt=_("prompt", key="opt.prompt"))
+    @app_commands.describe(prompt=_("What happens next", key="opt.next_prompt.desc"))
+    async def next(
+        self, interaction: Interaction, prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS]
+    ) -> None:
+        try:
+            await self.cog.propose(interaction, prompt)
+        except RefusedError as refused:
+            await answer(interaction, str(refused))
+
+    @app_commands.command(
+        name=_("close", key="cmd.story.close"),
+        description=_(
+            "End the round now: the most voted proposal is made (moderators)", key="cmd.story.close.desc"
+        ),
+    )
+    async def close(self, interaction: Interaction) -> None:
+        try:
+            await self.cog.close_round(interaction)
+        except RefusedError as refused:
+            await answer(interaction, str(refused))
+
+    @app_commands.command(
+        name=_("finish", key="cmd.story.finish"),
+        description=_("Finish the story and post the whole film", key="cmd.story.finish.desc"),
+    )
+    async def finish(self, interaction: Interaction) -> None:
+        try:
+            await self.cog.finish(interaction)
+        except RefusedError as refused:
+            await answer(interaction, str(refused))
 
 
 class StoryCog(commands.Cog):
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
+        self.group = StoryGroup(self)
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self.told: set[tuple[int, str]] = (
+            set()
+        )  # (story, what) said once in its thread (a queue that is full)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.group)
+        self.bot.add_dynamic_items(ProposalVote)
+        self.task = asyncio.create_task(self.loop())
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.group.name)
+        self.bot.remove_dynamic_items(ProposalVote)
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    # ---- the timer ---------------------------------------------------------------------------------
+
+    async def loop(self) -> None:
+        await self.bot.wait_until_ready()
+        while not self.bot.is_closed():
+            await one_pass("the story timer", self.tick)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), TICK_S)
+            self.wake.clear()
+
+    @commands.Cog.listener()
+    async def on_clip_posted(self, job: Any, message: discord.Message) -> None:
+        self.wake.set()  # perhaps a scene: its round opens now
+
+    async def tick(self) -> None:
+        """Move every unfinished story along: end rounds whose time is up, queue winners, open the
+        round after a posted scene (or again after a failed one)."""
+        store = self.bot.store
+        for story in await store.unfinished_stories():
+            try:
+                if story.phase == "round" and story.round_ends_at is not None:
+                    if story.round_ends_at <= store.clock():
+                        await self.end_round(story, by_timer=True)
+                elif story.phase == "queuing":
+                    await self.queue_winner(story)
+                elif story.phase == "rendering":
+                    await self.after_render(story)
+            except discord.HTTPException:
+                log.warning("story %s: Discord refused a message; trying again", story.id, exc_info=True)
+
+    async def round_s(self, story: Story) -> float:
+        settings = await self.bot.store.get_settings(story.guild_id)
+        return settings.story_round_minutes * 60.0
+
+    async def say(self, story: Story, text: str, **kwargs: Any) -> discord.Message:
+        channel = await self.bot.messageable(story.thread_id)
+        return await channel.send(text, **kwargs)
+
+    async def after_render(self, story: Story) -> None:
+        store = self.bot.store
+        scenes = await store.story_scenes(story.id)
+        if not scenes:
+            return
+        last = scenes[-1]
+        job = await store.get(last.job_id)
+        if job is None or not job.posted:
+            return  # still rendering, or not posted yet
+        round_s = await self.round_s(story)
+        ends_at = store.clock() + round_s
+        locale = story.locale
+        if job.state == "done":
+            if not await store.open_round(story.id, ends_at):
+                return
+            if last.number >= STORY_MAX_SCENES:
+                await self.say(story, t(locale, "story.full", scene=last.number, limit=STORY_MAX_SCENES))
+                return
+            await self.say(
+                story,
+                t(
+                    locale,
+                    "story.round_open",
+                    scene=last.number,
+                    next=last.number + 1,
+                    ends=f"<t:{int(ends_at)}:R>",
+                ),
+            )
+            return
+        if last.number == 1:  # the story has nothing to build on
+            if await store.finish_story(story.id):
+                await self.say(story, t(locale, "story.first_failed"))
+            return
+        if await store.reopen_round(story.id, last.number, ends_at):
+            await self.say(
+                story, t(locale, "story.scene_failed", scene=last.number, ends=f"<t:{int(ends_at)}:R>")
+            )
+
+    async def end_round(self, story: Story, *, by_timer: bool) -> Proposal | None:
+        """End the story's round; the winner is announced (and queued by the timer)."""
+        winner = await self.bot.store.end_round(story.id)
+        locale = story.locale
+        if winner is None:
+            if by_timer:
+                await self.say(story, t(locale, "story.no_proposals"))
+            return None
+        await self.say(
+            story,
+            t(
+                locale,
+                "story.winner",
+                scene=winner.scene,
+                author=mention(winner.user_id),
+                votes=winner.votes,
+                prompt=quoted_prompt(winner.prompt),
+            ),
+        )
+        self.wake.set()
+        return winner
+
+    async def queue_winner(self, story: Story) -> None:
+        """Queue the round's winner as an extend of the scene before, charged to its author."""
+        store, bot = self.bot.store, self.bot
+        if story.winner_proposal_id is None:
+            return
+        proposal = await store.get_proposal(story.winner_proposal_id)
+        scenes = await store.story_scenes(story.id)
+        parent = await store.get(scenes[-1].job_id) if scenes else None
+        if proposal is None or parent is None:
+            log.error("story %s: its winner or its last scene is gone", story.id)
+            return
+        settings = await store.get_settings(story.guild_id)
+        spec = extend_spec(parent, proposal.prompt)
+        if not settings.sound:
+            spec = replace(spec, audio=False)
+        try:
+            plan = resolve_spec(spec, bot.catalog)
+        except SpecError as exc:
+            if (story.id, f"spec{proposal.id}") not in self.told:
+                self.told.add((story.id, f"spec{proposal.id}"))
+                await self.say(story, t(story.locale, f"spec.{exc.code}", **exc.params))
+            return
+        try:
+            job = await store.enqueue(
+                story.guild_id,
+                story.thread_id,
+                proposal.user_id,
+                plan.spec,
+                estimate_gpu_seconds(plan),
+                weight=proposal.weight,
+                parent_id=parent.id,
+                kind="extend",
+                locale=story.locale,
+            )
+        except CapExceeded:
+            # the author's clips wait their turn first: tried again on every tick, said once
+            if (story.id, f"cap{proposal.id}") not in self.told:
+                self.told.add((story.id, f"cap{proposal.id}"))
+                await self.say(
+                    story,
+                    t(
+                        story.locale,
+                        "story.author_busy",
+                        author=mention(proposal.user_id),
+                        scene=proposal.scene,
+                    ),
+                )
+            return
+        if await store.add_scene(story.id, job.id, proposal.user_id, proposal.prompt) is None:
+            await store.cancel(job.id, None)  # another bot got there first
+            return
+        position = await store.queue_position(job.id)
+        await post_status(bot, job, story.thread_id, position)
+
+    # ---- the commands ------------------------------------------------------------------------------
+
+    async def story_here(self, interaction: Interaction) -> Story:
+        locale = interaction.locale.value
+        story = None
+        if interaction.channel_id is not None:
+            story = await self.bot.store.story_in_thread(interaction.channel_id)
+        if story is None or story.guild_id != interaction.guild_id:
+            raise RefusedError(t(locale, "story.not_here"))
+        return story
+
+    async def start_story(self, interaction: Interaction, title: str, prompt: str) -> None:
+        bot, store = self.bot, self.bot.store
+        locale = interaction.locale.value
+        channel = interaction.channel
+        if interaction.guild_id is None or not isinstance(channel, discord.TextChannel):
+            raise RefusedError(t(locale, "story.need_channel"))
+        title = " ".join(title.split())
+        if not title or not prompt.strip():
+            raise RefusedError(t(locale, "story.empty"))
+        await think(interaction)
+        settings = await store.get_settings(interaction.guild_id)
+        spec = JobSpec(prompt=prompt)
+        check_rules(interaction, settings, replace(spec, prompt=f"{title}\n{prompt}"), in_thread=False)
+        if not settings.sound:
+            spec = replace(spec, audio=False)
+        served = await store.served_models()
+        spec = replace(spec, model=default_model(bot.catalog, served, spec))
+        try:
+            plan = resolve_spec(spec, bot.catalog)
+        except SpecError as exc:
+            raise RefusedError(t(locale, f"spec.{exc.code}", **exc.params)) from exc
+        waiting = await store.jobs_for_user(
+            interaction.guild_id, interaction.user.id, ["queued"], limit=10_000
+        )
+        if len(waiting) >= settings.max_queued_per_user:  # said before a thread is opened for nothing
+            raise RefusedError(
+                t(locale, "cap.too_many_queued", count=len(waiting), limit=settings.max_queued_per_user)
+            )
+        announce = await channel.send(
+            t(
+                locale,
+                "story.announce",
+                title=quoted_prompt(title, TITLE_MAX),
+                author=mention(interaction.user.id),
+            )
+        )
+        thread = await announce.create_thread(name=short(title, TITLE_MAX), auto_archive_duration=1440)
+        try:
+            job = await store.enqueue(
+                interaction.guild_id,
+                thread.id,
+                interaction.user.id,
+                plan.spec,
+                estimate_gpu_seconds(plan),
+                weight=settings.weight_for_roles(role_ids(interaction.user)),
+                kind="new",
+                locale=locale,
+            )
+        except CapExceeded as exc:
+            await thread.send(t(locale, "story.not_started"))
+            raise RefusedError(t(locale, f"cap.{exc.code}", **exc.params)) from exc
+        await store.create_story(
+            interaction.guild_id,
+            channel.id,
+            thread.id,
+            interaction.user.id,
+            title,
+            job.id,
+            prompt,
+            locale=locale,
+        )
+        position = await store.queue_position(job.id)
+        where = where_in_queue(position.position, position.eta_s, locale)
+        await answer(interaction, t(locale, "story.started", thread=thread.mention, job=job.id, where=where))
+        await post_status(bot, job, thread.id, position)
+
+    async def propose(self, interaction: Interaction, prompt: str) -> None:
+        store = self.bot.store
+        locale = interaction.locale.value
+        story = await self.story_here(interaction)
+        if not prompt.strip():
+            raise RefusedError(t(locale, "story.empty"))
+        await think(interaction)
+        settings = await store.get_settings(story.guild_id)
+        check_rules(interaction, settings, JobSpec(prompt=prompt), in_thread=True)
+        try:
+            proposal = await store.propose(
+                story.id,
+                interaction.user.id,
+                prompt,
+                weight=settings.weight_for_roles(role_ids(interaction.user)),
+                round_s=settings.story_round_minutes * 60.0,
+            )
+        except StoryRefused as refused:
+            raise RefusedError(refused_text(locale, refused)) from refused
+        message = await self.say(
+            story,
+            t(
+                story.locale,
+                "story.proposal",
+                scene=proposal.scene,
+                author=mention(proposal.user_id),
+                prompt=quoted_prompt(prompt),
+            ),
+            view=proposal_view(proposal.id, 0),
+        )
+        await store.set_proposal_message(proposal.id, message.id)
+        await answer(interaction, t(locale, "story.proposed", scene=proposal.scene))
+
+    async def close_round(self, interaction: Interaction) -> None:
+        locale = interaction.locale.value
+        story = await self.story_here(interaction)
+        if not is_moderator(interaction):
+            raise RefusedError(t(locale, "story.moderators_only"))
+        if story.phase != "round":
+            raise RefusedError(t(locale, "story.no_round_open"))
+        await think(interaction)
+        winner = await self.end_round(story, by_timer=False)
+        if winner is None:
+            fresh = await self.bot.store.get_story(story.id)
+            if fresh is not None and fresh.phase == "round":
+                raise RefusedError(t(locale, "story.nothing_proposed"))
+            raise RefusedError(t(locale, "story.no_round_open"))
+        await answer(interaction, t(locale, "story.closed", scene=winner.scene))
+
+    async def finish(self, interaction: Interaction) -> None:
+        store = self.bot.store
+        locale = interaction.locale.value
+        story = await self.story_here(interaction)
+        if interaction.user.id != story.starter_id and not is_moderator(interaction):
+            raise RefusedError(t(locale, "story.starter_only"))
+        scenes = await store.story_scenes(story.id)
+        if story.phase == "finished":
+            raise RefusedError(refused_text(locale, StoryRefused("finished")))
+        if story.phase in ("rendering", "queuing"):
+            scene = len(scenes) + (1 if story.phase == "queuing" else 0)
+            raise RefusedError(t(locale, "story.still_rendering", scene=scene))
+        await think(interaction)
+        last = await store.get(scenes[-1].job_id)
+        media = await store.get_media(last.id) if last is not None else None
+        if last is None or media is None:
+            raise RefusedError(t(locale, "error.media_gone", job=scenes[-1].job_id))
+        guild = interaction.guild
+        limit = guild.filesize_limit if guild is not None else 10 * 1024 * 1024
+        try:
+            files = await asyncio.to_thread(fit_film, media.video, limit)
+        except FilmError as exc:
+            log.error("story %s: the film cannot be made: %s", story.id, exc)
+            raise RefusedError(t(locale, "story.film_failed")) from exc
+        if not await store.finish_story(story.id):
+            raise RefusedError(refused_text(locale, StoryRefused("finished")))
+        credits = "\n".join(
+            t(
+                story.locale,
+                "story.credit",
+                scene=s.number,
+                author=mention(s.user_id),
+                prompt=quoted_prompt(s.prompt, 200),
+            )
+            for s in scenes
+        )
+        embed = discord.Embed(
+            title=short(
+                t(story.locale, "story.film_title", title=quoted_prompt(story.title, TITLE_MAX)), 256
+            ),
+            description=short(credits, 4000) if len(credits) > 4000 else credits,
+            colour=discord.Colour.gold(),
+        )
+        authors = ", ".join(dict.fromkeys(mention(s.user_id) for s in scenes))
+        channel = await self.bot.messageable(story.channel_id)
+        for number, data in enumerate(files, 1):
+            text = t(
+                story.locale,
+                "story.film",
+                title=quoted_prompt(story.title, TITLE_MAX),
+                scenes=len(scenes),
+                authors=authors,
+            )
+            if len(files) > 1:
+                text += "\n" + t(story.locale, "story.film_part", part=number, parts=len(files))
+            video = discord.File(io.BytesIO(data), filename=f"story-{story.id}-{number}.mp4")
+            credited = [embed] if number == 1 else []  # the credits under the first part
+            await channel.send(text, file=video, embeds=credited, nonce=f"vb-film-{story.id}-{number}")
+        await self.say(story, t(story.locale, "story.finished_thread"))
+        await answer(interaction, t(locale, "story.finished", parts=len(files)))
 
 
 async def setup(bot: VideoBot) -> None:
