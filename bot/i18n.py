@@ -13,12 +13,14 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.texts import DE, EN
+from bot.texts import challenge as _challenge_texts
+from bot.texts import halloffame as _halloffame_texts
+from bot.texts import me as _me_texts
+from bot.texts import story as _story_texts
 from db.failures import FAILURE_MESSAGES
 from db.spec import SpecError
 from db.store import CapExceeded, SettingsError, VoteRefused
-
-EN = "en"
-DE = "de"
 
 CATALOG: dict[str, dict[str, str]] = {
     # commands and options (names: lowercase, no spaces, as Discord requires)
@@ -139,6 +141,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "error.generic": {
         EN: "Something went wrong on our side (error {ref}). Please try again; the admins can look it up.",
         DE: "Bei uns ist etwas schiefgegangen (Fehler {ref}). Bitte versuch es noch einmal; die Admins können nachsehen.",
+    },
+    # the job store is away (down, restarting, full): nothing was done, and it is nobody's fault here
+    "error.store_unavailable": {
+        EN: "The queue is unavailable right now. Please try again in a minute.",
+        DE: "Die Warteschlange ist gerade nicht erreichbar. Bitte versuch es in einer Minute noch einmal.",
     },
     "error.guild_only": {
         EN: "This command works in servers only.",
@@ -295,6 +302,49 @@ CATALOG: dict[str, dict[str, str]] = {
         EN: "Channels: {channels} · waiting per member: {queued} · rendering per member: {running} · per day: {daily} · blocked words allowed in age-restricted channels: {nsfw} · role weights: {weights} · blocked words: {words} · extends per clip: {extends} · sound: {sound}",
         DE: "Kanäle: {channels} · wartend pro Person: {queued} · rendernd pro Person: {running} · pro Tag: {daily} · gesperrte Wörter in altersbeschränkten Kanälen erlaubt: {nsfw} · Rollengewichte: {weights} · gesperrte Wörter: {words} · Verlängerungen pro Clip: {extends} · Ton: {sound}",
     },
+    "settings.community": {
+        EN: "Hall of fame: {hall} · challenge votes from members who joined {hours} h ago or earlier · challenge winner's role: {role} · story rounds: {minutes} min",
+        DE: "Ruhmeshalle: {hall} · in Challenges stimmen ab, wer seit mindestens {hours} Std. auf dem Server ist · Rolle für Challenge-Gewinner: {role} · Story-Runden: {minutes} Min.",
+    },
+    "settings.hall": {EN: "{channel} from {threshold} net 👍", DE: "{channel} ab {threshold} 👍 (netto)"},
+    "settings.off": {EN: "off", DE: "aus"},
+    "cmd.settings.hall_of_fame": {EN: "hall-of-fame", DE: "ruhmeshalle"},
+    "cmd.settings.hall_of_fame.desc": {
+        EN: "Where the best clips are posted, and how many net 👍 put them there",
+        DE: "Wo die besten Clips gezeigt werden, und ab wie vielen 👍 (netto)",
+    },
+    "opt.hall_channel.desc": {EN: "The hall-of-fame channel", DE: "Der Kanal der Ruhmeshalle"},
+    "opt.threshold": {EN: "threshold", DE: "schwelle"},
+    "opt.threshold.desc": {
+        EN: "Net 👍 (up less down) a clip needs",
+        DE: "👍 (dafür weniger dagegen), die ein Clip braucht",
+    },
+    "opt.off": {EN: "off", DE: "aus"},
+    "opt.hall_off.desc": {EN: "Turn the hall of fame off", DE: "Die Ruhmeshalle abschalten"},
+    "cmd.settings.challenges": {EN: "challenges", DE: "challenges"},
+    "cmd.settings.challenges.desc": {
+        EN: "Who may vote in challenges, and the winner's role",
+        DE: "Wer in Challenges abstimmen darf, und die Rolle des Gewinners",
+    },
+    "opt.member_hours": {EN: "member-hours", DE: "mitglied-stunden"},
+    "opt.member_hours.desc": {
+        EN: "Hours a member must have been on the server to vote in challenges",
+        DE: "Stunden, die jemand auf dem Server sein muss, um in Challenges abzustimmen",
+    },
+    "opt.winner_role": {EN: "winner-role", DE: "gewinner-rolle"},
+    "opt.winner_role.desc": {
+        EN: "The role a challenge's winner gets",
+        DE: "Die Rolle, die ein Challenge-Gewinner bekommt",
+    },
+    "opt.no_role.desc": {EN: "Give winners no role", DE: "Gewinnern keine Rolle geben"},
+    "opt.no_role": {EN: "no-role", DE: "keine-rolle"},
+    "cmd.settings.stories": {EN: "stories", DE: "geschichten"},
+    "cmd.settings.stories.desc": {
+        EN: "How long a story's round of proposals stays open",
+        DE: "Wie lange eine Vorschlagsrunde einer Geschichte offen bleibt",
+    },
+    "opt.round_minutes": {EN: "round-minutes", DE: "runden-minuten"},
+    "opt.round_minutes.desc": {EN: "Minutes a round stays open", DE: "Minuten, die eine Runde offen bleibt"},
     "settings.all_channels": {EN: "all", DE: "alle"},
     "settings.none": {EN: "none", DE: "keine"},
     "yes": {EN: "yes", DE: "ja"},
@@ -347,6 +397,7 @@ FAILURES_DE: dict[str, str] = {
     "store_failed": "Der fertige Clip konnte nicht gespeichert werden.",
     "gave_up": "Der GPU-Worker, der diesen Clip renderte, hat {attempts}-mal nicht mehr geantwortet; wir geben auf.",
     "media_unreadable": "Der fertige Clip ließ sich zum Posten nicht lesen.",
+    "too_large_to_post": "Der Clip ({size_mib} MiB) ist zu groß für diesen Server: Discord hat den Upload abgelehnt.",
     "input_missing": "Das Bild, mit dem dieser Clip beginnt, ist nicht mehr gespeichert.",
     "parent_missing": "Clip #{job}, den dieser fortsetzt, ist nicht mehr gespeichert.",
     "parent_unreadable": "Der Clip, der fortgesetzt werden soll, lässt sich nicht lesen.",
@@ -374,7 +425,8 @@ CATALOG.update(
 )
 SETTINGS_ERRORS_DE: dict[str, str] = {
     "unknown_setting": "Unbekannte Einstellung(en): {names}.",
-    "bad_count": "{name} muss eine ganze Zahl von {lowest} bis 10000 sein.",
+    "bad_count": "{name} muss eine ganze Zahl von {lowest} bis {highest} sein.",
+    "bad_id": "{name} muss einen Kanal oder eine Rolle nennen.",
     "bad_weight": "Rollengewichte müssen zwischen 0,1 und 100 liegen.",
     "bad_words": "Gesperrte Wörter müssen eine Liste von Wörtern sein.",
 }
@@ -384,6 +436,12 @@ CATALOG.update(
         for code, english in SettingsError.MESSAGES.items()
     }
 )
+
+
+for _part in (_halloffame_texts, _challenge_texts, _story_texts, _me_texts):
+    _twice = set(_part.TEXTS) & set(CATALOG)
+    assert not _twice, f"catalog keys defined twice: {sorted(_twice)}"
+    CATALOG.update(_part.TEXTS)
 
 
 def language(locale: discord.Locale | str | None) -> str:

@@ -21,7 +21,24 @@ def summary(settings: GuildSettings, locale: str) -> str:
         locale, "settings.all_channels"
     )
     weights = ", ".join(f"<@&{r}> ×{w:g}" for r, w in settings.role_weights.items()) or none
-    return t(
+    hall = t(locale, "settings.off")
+    if settings.hall_of_fame_channel_id is not None:
+        hall = t(
+            locale,
+            "settings.hall",
+            channel=f"<#{settings.hall_of_fame_channel_id}>",
+            threshold=settings.hall_of_fame_threshold,
+        )
+    role = none if settings.challenge_winner_role_id is None else f"<@&{settings.challenge_winner_role_id}>"
+    community = t(
+        locale,
+        "settings.community",
+        hall=hall,
+        hours=settings.challenge_min_member_hours,
+        role=role,
+        minutes=settings.story_round_minutes,
+    )
+    core = t(
         locale,
         "settings.summary",
         channels=channels,
@@ -34,6 +51,7 @@ def summary(settings: GuildSettings, locale: str) -> str:
         extends=settings.max_extends,
         sound=t(locale, "yes" if settings.sound else "no"),
     )
+    return f"{core}\n{community}"
 
 
 @app_commands.guild_only()
@@ -186,6 +204,86 @@ class SettingsGroup(app_commands.Group):
     @app_commands.describe(enabled=_("Sound on (or muted)", key="opt.enabled.desc"))
     async def sound(self, interaction: Interaction, enabled: bool) -> None:
         await self._save(interaction, sound=enabled)
+
+    @app_commands.command(
+        name=_("hall-of-fame", key="cmd.settings.hall_of_fame"),
+        description=_(
+            "Where the best clips are posted, and how many net 👍 put them there",
+            key="cmd.settings.hall_of_fame.desc",
+        ),
+    )
+    @app_commands.rename(
+        channel=_("channel", key="opt.channel"),
+        threshold=_("threshold", key="opt.threshold"),
+        off=_("off", key="opt.off"),
+    )
+    @app_commands.describe(
+        channel=_("The hall-of-fame channel", key="opt.hall_channel.desc"),
+        threshold=_("Net 👍 (up less down) a clip needs", key="opt.threshold.desc"),
+        off=_("Turn the hall of fame off", key="opt.hall_off.desc"),
+    )
+    async def hall_of_fame(
+        self,
+        interaction: Interaction,
+        channel: discord.TextChannel | None = None,
+        threshold: app_commands.Range[int, 1, 10_000] | None = None,
+        off: bool = False,
+    ) -> None:
+        changes: dict[str, object] = {}
+        if off:
+            changes["hall_of_fame_channel_id"] = None
+        elif channel is not None:
+            changes["hall_of_fame_channel_id"] = channel.id
+        if threshold is not None:
+            changes["hall_of_fame_threshold"] = threshold
+        await self._save(interaction, **changes)
+        assert interaction.guild_id is not None
+        self.bot.dispatch("hall_of_fame_settings", interaction.guild_id)  # clips that now qualify go up
+
+    @app_commands.command(
+        name=_("challenges", key="cmd.settings.challenges"),
+        description=_(
+            "Who may vote in challenges, and the winner's role", key="cmd.settings.challenges.desc"
+        ),
+    )
+    @app_commands.rename(
+        member_hours=_("member-hours", key="opt.member_hours"),
+        winner_role=_("winner-role", key="opt.winner_role"),
+        no_role=_("no-role", key="opt.no_role"),
+    )
+    @app_commands.describe(
+        member_hours=_(
+            "Hours a member must have been on the server to vote in challenges", key="opt.member_hours.desc"
+        ),
+        winner_role=_("The role a challenge's winner gets", key="opt.winner_role.desc"),
+        no_role=_("Give winners no role", key="opt.no_role.desc"),
+    )
+    async def challenges(
+        self,
+        interaction: Interaction,
+        member_hours: app_commands.Range[int, 0, 8760] | None = None,
+        winner_role: discord.Role | None = None,
+        no_role: bool = False,
+    ) -> None:
+        changes: dict[str, object] = {}
+        if member_hours is not None:
+            changes["challenge_min_member_hours"] = member_hours
+        if no_role:
+            changes["challenge_winner_role_id"] = None
+        elif winner_role is not None:
+            changes["challenge_winner_role_id"] = winner_role.id
+        await self._save(interaction, **changes)
+
+    @app_commands.command(
+        name=_("stories", key="cmd.settings.stories"),
+        description=_("How long a story's round of proposals stays open", key="cmd.settings.stories.desc"),
+    )
+    @app_commands.rename(round_minutes=_("round-minutes", key="opt.round_minutes"))
+    @app_commands.describe(round_minutes=_("Minutes a round stays open", key="opt.round_minutes.desc"))
+    async def stories(
+        self, interaction: Interaction, round_minutes: app_commands.Range[int, 1, 10080]
+    ) -> None:
+        await self._save(interaction, story_round_minutes=round_minutes)
 
 
 class SettingsCog(commands.Cog):

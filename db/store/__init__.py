@@ -48,6 +48,33 @@ Community
     ``lineage(job_id)``, ``children(job_id)``, ``delete_clip(job_id)``,
     ``get_settings(guild_id) -> GuildSettings``,
     ``update_settings(guild_id, **changes) -> GuildSettings``.
+    Challenges (:mod:`db.store.challenges`): ``start_challenge(guild_id, channel_id, created_by, theme,
+    ends_at, *, locale) -> Challenge``, ``set_challenge_thread``, ``get_challenge``,
+    ``challenge_by_thread``, ``open_challenges``, ``unannounced_challenges``, ``guild_challenges``,
+    ``latest_finished_challenge``, ``move_challenge_end``, ``challenge_standings``,
+    ``close_challenge(id, *, ended_by=None) -> bool`` (once: snapshots the votes and the ranking),
+    ``challenge_results``, ``challenge_audit``, ``mark_challenge_results_posted``,
+    ``challenge_wins(guild_id, user_id) -> int``.
+    Hall of fame and /me (:mod:`db.store.halloffame`): ``claim_hall_post(guild_id, job_id,
+    channel_id, votes) -> HallPost | None`` (None: claimed before; claim before sending),
+    ``record_hall_post(job_id, message_id, shown) -> bool``, ``hall_post(job_id)``,
+    ``set_hall_shown(job_id, shown)``, ``remove_hall_post(job_id) -> HallPost | None`` (for good),
+    ``unfinished_hall_posts(guild_id)``, ``stale_hall_posts(guild_id)``,
+    ``hall_candidates(guild_id, threshold, since, limit)``, ``standing(guild_id, user_id, since) ->
+    Standing`` (clips, votes received, every member's GPU-seconds and weight since ``since``).
+    Stories (:mod:`db.store.stories`, raising ``StoryRefused``): ``create_story(guild_id,
+    channel_id, thread_id, starter_id, title, first_job_id, first_prompt, *, locale) -> Story``,
+    ``get_story``, ``story_in_thread(thread_id)``, ``unfinished_stories()``, ``story_scenes(story_id)``,
+    ``propose(story_id, user_id, prompt, *, weight, round_s) -> Proposal``,
+    ``set_proposal_message``, ``get_proposal``, ``vote_proposal(proposal_id, user_id) -> int``,
+    ``round_proposals(story_id)``, ``end_round(story_id) -> Proposal | None``, ``due_rounds(now)``,
+    ``add_scene(story_id, job_id, user_id, prompt)``, ``open_round(story_id, ends_at)``,
+    ``reopen_round(story_id, number, ends_at)``, ``finish_story(story_id) -> bool``.
+
+Outages
+    ``store_unavailable(error) -> bool``: the store is down, restarting, unreachable or full (wait, or
+    tell the member to try again in a minute), as opposed to a refusal or a bug. A full media folder
+    raises :class:`StoreFull` from ``put_media``/``put_input``: an outage, not a fault of the host.
 """
 
 from __future__ import annotations
@@ -56,7 +83,7 @@ import os
 import time
 from pathlib import Path
 
-from db.media import DatabaseMedia, FileMedia, Media, MediaStore
+from db.media import DatabaseMedia, FileMedia, Media, MediaStore, StoreFull
 from db.store.connector import Connector
 from db.store.jobstore import Clock, JobStore
 from db.store.models import (
@@ -80,6 +107,7 @@ from db.store.models import (
     WorkerInfo,
     WorkerState,
 )
+from db.store.outages import store_unavailable
 
 DATABASE_URL_ENV = "VIDEOBOT_DATABASE_URL"
 DEFAULT_SQLITE_PATH = "videobot.db"
@@ -142,9 +170,11 @@ __all__ = [
     "SchemaTooNew",
     "SettingsError",
     "StoreError",
+    "StoreFull",
     "VoteCounts",
     "VoteRefused",
     "WorkerInfo",
     "WorkerState",
     "open_store",
+    "store_unavailable",
 ]

@@ -138,3 +138,32 @@ async def test_queue_top_show_info_and_delete(
     await wait_until(lambda: clip["id"] in fake.deleted_messages, what="the clip to be deleted")
     assert await store.get_media(1) is None
     await job_in_state(store, 1, "done")
+
+
+async def test_admins_set_the_hall_of_fame_challenges_and_stories_and_see_them_in_german_too(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+) -> None:
+    fake = discord_fake
+    hall = fake.channel("videos")
+    winners = fake.guild.role("Moderator")
+
+    async def saved(command: str, options: dict[str, object], locale: str = "en-US") -> str:
+        handle = await fake.slash_command(command, options, locale=locale)
+        await handle.wait_reply()
+        assert handle.ephemeral, handle.original
+        return str(handle.original["content"])  # type: ignore[index]
+
+    text = await saved("settings hall-of-fame", {"channel": hall, "threshold": 3})
+    assert f"Hall of fame: <#{hall.id}> from 3 net 👍" in text
+    text = await saved("settings challenges", {"member-hours": 48, "winner-role": winners})
+    assert "joined 48 h ago" in text and f"role: <@&{winners.id}>" in text
+    assert "story rounds: 90 min" in await saved("settings stories", {"round-minutes": 90})
+    settings = await store.get_settings(int(fake.guild.id))
+    assert (settings.hall_of_fame_channel_id, settings.hall_of_fame_threshold) == (int(hall.id), 3)
+    assert (settings.challenge_min_member_hours, settings.challenge_winner_role_id) == (48, int(winners.id))
+    assert settings.story_round_minutes == 90
+
+    german = await saved("settings hall-of-fame", {"off": True}, locale="de")
+    assert "Ruhmeshalle: aus" in german and "Story-Runden: 90 Min." in german
+    assert "challenge winner's role: none" in await saved("settings challenges", {"no-role": True})
+    assert (await store.get_settings(int(fake.guild.id))).challenge_winner_role_id is None

@@ -351,9 +351,10 @@ class DiscordFake:
         """Wait until the bot identified and got READY and every GUILD_CREATE."""
         await asyncio.wait_for(self.gateway.ready.wait(), timeout)
 
-    async def drop_gateway(self, code: int = 4000) -> None:
-        """Close the bot's websocket (as Discord does on errors); the client should RESUME."""
-        await self.gateway.close_socket(code)
+    async def drop_gateway(self, code: int = 4000, *, resumable: bool = True) -> None:
+        """Close the bot's websocket (as Discord does on errors); the client should RESUME, or, when
+        the session is not ``resumable``, be refused (op 9) and IDENTIFY anew."""
+        await self.gateway.close_socket(code, resumable=resumable)
 
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT."""
@@ -653,6 +654,7 @@ class DiscordFake:
         h["GET", "/guilds/{guild_id}/channels"] = self._get_guild_channels
         h["GET", "/guilds/{guild_id}/members/{user_id}"] = self._get_member
         h["GET", "/guilds/{guild_id}/roles"] = self._get_roles
+        h["PUT", "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"] = self._add_member_role
         h["GET", "/users/{user_id}"] = self._get_user
 
     async def _no_content(self, record: RecordedRequest, op: Operation) -> tuple[int, Any]:
@@ -874,6 +876,29 @@ class DiscordFake:
         if guild is None:
             raise _not_found(10004, "Guild")
         return 200, [r.payload() for r in guild.roles.values()]
+
+    async def _add_member_role(self, record: RecordedRequest, op: Operation) -> tuple[int, Any]:
+        """Give a member a role: the bot needs Manage Roles and a role above it (403 50013 else)."""
+        guild = self.guilds.get(op.params["guild_id"])
+        if guild is None:
+            raise _not_found(10004, "Guild")
+        member = guild.members.get(op.params["user_id"])
+        if member is None:
+            raise _not_found(10007, "Member")
+        role = guild.roles.get(op.params["role_id"])
+        if role is None:
+            raise _not_found(10011, "Role")
+        manage_roles = 1 << 28
+        bot_member = guild.members[self.bot_user.id]
+        top = max((guild.roles[r].position for r in bot_member.roles), default=0)
+        if not guild.permissions_of(self.bot_user.id) & manage_roles or role.position >= top:
+            raise DiscordError(403, 50013, "Missing Permissions")
+        if role.id not in member.roles:
+            member.roles.append(role.id)
+            await self.gateway.dispatch(
+                "GUILD_MEMBER_UPDATE", member.payload() | {"guild_id": guild.id}, intent=1 << 1
+            )
+        return 204, None
 
     async def _create_thread(
         self, parent: Channel, name: str, kind: int, auto_archive: int | None, thread_id: str | None = None
