@@ -211,7 +211,7 @@ class JobStore(HallOfFameStore, ChallengeStore, StoryStore):
     ) -> Job | None:
         """The next job by fair order among those whose model is in ``models``, now leased to
         ``worker_id`` for ``lease_s`` seconds; None when there is nothing to do. Expired leases are
-        returned to the queue first."""
+        returned to the queue first, except those of ``worker_id`` itself: it is alive, and renews them."""
         if not models:
             return None
         now = self.clock()
@@ -219,6 +219,9 @@ class JobStore(HallOfFameStore, ChallengeStore, StoryStore):
             # the clock row first, then job, guild and member rows: one lock order, no deadlocks
             clock = await tx.fetch_one("lock_fair_clock")
             assert clock is not None
+            # the claimer is alive, so what it holds is not a dead worker's (after an outage every
+            # lease has run out: its own job would be requeued, rendered again, counted an attempt)
+            await tx.execute("renew_own_leases", worker_id=worker_id, lease_expires_at=now + lease_s)
             await self._requeue_expired(tx, now)
             await tx.execute("prune_workers", since=now - STALE_WORKER_S)
             vtime = float(clock["vtime"])
