@@ -42,7 +42,7 @@ from bot.submit import check_rules, default_model, role_ids
 from bot.text import quoted_prompt, short, where_in_queue
 from db.cost import estimate_gpu_seconds
 from db.spec import PROMPT_MAX_CHARS, JobSpec, SpecError, resolve_spec
-from db.store import CapExceeded
+from db.store import CapExceeded, Job
 from db.store.stories import STORY_MAX_SCENES, Proposal, Story, StoryRefused
 
 log = logging.getLogger(__name__)
@@ -315,6 +315,12 @@ class StoryCog(commands.Cog):
                 self.told.add((story.id, f"spec{proposal.id}"))
                 await self.say(story, t(story.locale, f"spec.{exc.code}", **exc.params))
             return
+        queued = await self.queued_before(story, parent.id, proposal.user_id, plan.spec.prompt)
+        if queued is not None:  # queued before a restart that came before its scene was recorded
+            recorded = await store.add_scene(story.id, queued.id, proposal.user_id, proposal.prompt)
+            if recorded is not None and queued.status_message_id is None:
+                await post_status(bot, queued, story.thread_id, await store.queue_position(queued.id))
+            return
         try:
             job = await store.enqueue(
                 story.guild_id,
@@ -346,6 +352,19 @@ class StoryCog(commands.Cog):
             return
         position = await store.queue_position(job.id)
         await post_status(bot, job, story.thread_id, position)
+
+    async def queued_before(self, story: Story, parent_id: int, user_id: int, prompt: str) -> Job | None:
+        """The winner's extend, if a bot queued it and stopped before recording it as the scene."""
+        for child in await self.bot.store.children(parent_id):
+            if (
+                child.kind == "extend"
+                and child.user_id == user_id
+                and child.channel_id == story.thread_id
+                and child.spec.prompt == prompt
+                and child.state in ("queued", "running", "done")
+            ):
+                return child
+        return None
 
     # ---- the commands ------------------------------------------------------------------------------
 

@@ -4,11 +4,16 @@ down), winners rendered as extends charged to their authors, and the whole film 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
 
 from bot.app import VideoBot
+from bot.clips import extend_spec
+from db.cost import estimate_gpu_seconds
+from db.presets import PresetCatalog
+from db.spec import resolve_spec
 from db.store import JobStore, open_store
 from tests.bot.conftest import BotRunner, WorkerProcess, job_in_state, wait_until
 from tests.discord_fake import DiscordFake
@@ -140,3 +145,42 @@ async def test_a_round_whose_time_ran_out_while_the_bot_was_down_ends_when_it_is
     second = await job_in_state(store, 2, "queued", "running", "done", timeout=30)
     assert (second.kind, second.user_id) == ("extend", int(fake.user("bob").id))
     await wait_until(lambda: in_thread(fake, thread, "wins with 0 votes"), what="the winner's announcement")
+
+
+async def test_a_winner_queued_just_before_a_crash_is_adopted_as_the_scene_not_queued_twice(
+    discord_fake: DiscordFake,
+    bot_runner: BotRunner,
+    worker: WorkerProcess,
+    store: JobStore,
+    catalog: PresetCatalog,
+) -> None:
+    fake = discord_fake
+    bob = fake.add_user("bob")
+    await bot_runner.start()
+    worker.start()
+    await say(fake, "story start", "general", title="Dawn", prompt="a field at dawn")
+    thread = await wait_until(lambda: next(iter(fake.threads("general")), None), what="the story's thread")
+    first = await job_in_state(store, 1, "done")
+    await wait_until(lambda: in_thread(fake, thread, "Propose scene 2"), what="the round")
+    await propose(fake, thread, "bob", "a hare runs across it")
+    await bot_runner.stop()
+
+    # what a bot killed in queue_winner leaves: the round ended, its winner's extend queued, no scene
+    story = await store.story_in_thread(int(thread.id))
+    assert story is not None
+    winner = await store.end_round(story.id)
+    assert winner is not None
+    plan = resolve_spec(extend_spec(first, winner.prompt), catalog)
+    cost = estimate_gpu_seconds(plan)
+    queued = await store.enqueue(
+        first.guild_id, int(thread.id), int(bob.id), plan.spec, cost, parent_id=first.id, kind="extend"
+    )
+
+    await bot_runner.start()
+    deadline = time.monotonic() + 30
+    while len(scenes := await store.story_scenes(story.id)) < 2:
+        assert time.monotonic() < deadline, scenes
+        await asyncio.sleep(0.1)
+    assert [s.job_id for s in scenes] == [first.id, queued.id]
+    assert [c.id for c in await store.children(first.id)] == [queued.id]  # queued once, not twice
+    await job_in_state(store, queued.id, "done")
