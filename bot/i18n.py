@@ -228,6 +228,10 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "queued.where_no_eta": {EN: "position {position}", DE: "Position {position}"},
     "status.queued": {EN: "⏳ Waiting — position {position}", DE: "⏳ Wartet — Position {position}"},
+    "status.store_away": {
+        EN: "⏸️ The queue is unreachable for a moment. Your clip is safe; this message moves on once it is back.",
+        DE: "⏸️ Die Warteschlange ist gerade nicht erreichbar. Dein Clip ist sicher; diese Nachricht geht weiter, sobald sie zurück ist.",
+    },
     "status.queued_eta": {
         EN: "⏳ Waiting — position {position}, ready in about {eta}",
         DE: "⏳ Wartet — Position {position}, fertig in etwa {eta}",

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import discord
 
+from bot.i18n import t
 from bot.text import status_message
 from db.store import Job, JobStore, QueuePosition
 
@@ -32,16 +33,17 @@ async def post_status(bot: VideoBot, job: Job, channel_id: int, position: QueueP
     """Post a queued job's status message and record it, so the delivery loop can keep it current.
     Sent with the job's nonce: when this fails (a rate-limit storm) or the bot dies before the id is
     recorded, :class:`StatusBoard` sends it again, and Discord answers a repeat with the first message."""
+    text = status_message(job, job.locale, position.position, position.eta_s)
     try:
         target = await bot.messageable(channel_id)
-        status = await target.send(
-            status_message(job, job.locale, position.position, position.eta_s), nonce=status_nonce(job.id)
-        )
+        status = await target.send(text, nonce=status_nonce(job.id))
     except discord.HTTPException:
         log.warning("could not post the status message of job %s", job.id, exc_info=True)
         return
     if not await remember_status_message(bot.store, job.id, status.id):
         await settle_status(bot, job.id, status)
+        return
+    bot.dispatch("status_posted", replace(job, status_message_id=status.id), text)
 
 
 def status_nonce(job_id: int) -> str:
@@ -116,11 +118,30 @@ class StatusBoard:
         self.bot = bot
         self.interval_s = interval_s
         self._shown: dict[int, _Shown] = {}  # status text last put on each job's message
+        self._current: dict[int, tuple[Job, str]] = {}  # each active job at the last refresh, its text
         self._posting: dict[int, float] = {}  # jobs without a status message -> when it was last sent
+
+    def track(self, job: Job, text: str) -> None:
+        """A status message just posted: kept current (and told of an outage) from now on."""
+        self._current[job.id] = (job, text)
 
     def forget(self, job_id: int) -> None:
         self._shown.pop(job_id, None)
+        self._current.pop(job_id, None)
         self._posting.pop(job_id, None)
+
+    async def tell_outage(self) -> None:
+        """The job store is away: every status message the board keeps current says so (the clip is
+        safe), so nobody watches a progress bar that stopped; the next refresh after the outage puts
+        the real status back."""
+        now = time.monotonic()
+        for job, current in list(self._current.values()):
+            text = f"{current}\n{t(job.locale, 'status.store_away')}"
+            try:
+                await edit_status(self.bot, job, text)
+            except discord.HTTPException:
+                log.warning("could not tell job %s's message about the outage", job.id, exc_info=True)
+            self._shown[job.id] = _Shown(text, now - self.interval_s)  # any new text replaces it
 
     async def refresh(self) -> None:
         now = time.monotonic()
@@ -128,6 +149,7 @@ class StatusBoard:
         active = await store.active_jobs()
         missing = [job for job in active if job.status_message_id is None]
         jobs = [job for job in active if job.status_message_id is not None]
+        self._current = {}
         positions = await store.queue_positions() if active else {}
         for job in missing:
             if time.time() - job.created_at < POST_GRACE_S:
@@ -140,6 +162,7 @@ class StatusBoard:
             if job.state == "queued" and job.id in positions:
                 position, eta = positions[job.id]
             text = status_message(job, job.locale, position, eta)
+            self._current[job.id] = (job, text)
             last = self._shown.get(job.id)
             if last is not None and (last.text == text or now - last.at < self.interval_s):
                 continue

@@ -59,6 +59,10 @@ class DeliveryCog(commands.Cog):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    @commands.Cog.listener()
+    async def on_status_posted(self, job: Job, text: str) -> None:
+        self.board.track(job, text)
+
     async def loop(self) -> None:
         await self.bot.wait_until_ready()
         while not self.bot.is_closed():
@@ -74,7 +78,7 @@ class DeliveryCog(commands.Cog):
             # wake on the store's events (PostgreSQL NOTIFY), else look again after the interval
             await self.bot.store.wait_for_events(self.bot.config.delivery_interval_s)
 
-        await one_pass("delivery", step, max_pause_s=OUTAGE_MAX_PAUSE_S)
+        await one_pass("delivery", step, max_pause_s=OUTAGE_MAX_PAUSE_S, on_outage=self.board.tell_outage)
 
     async def deliver_finished(self) -> None:
         """Start posting what finished (a few at once, none twice), and wait a moment for it."""

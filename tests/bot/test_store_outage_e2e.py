@@ -73,3 +73,34 @@ async def test_video_on_a_full_disk_is_answered_try_again_in_the_members_languag
         finally:
             filler.unlink(missing_ok=True)
             await runner.stop()
+
+
+async def test_a_waiting_members_status_message_says_the_queue_is_away_and_recovers_after(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, db_path: Path
+) -> None:
+    fake = discord_fake
+    handle = await fake.slash_command(
+        "video", {"prompt": "a lantern in fog", "model": "tiny-ltx"}, locale="de"
+    )
+    await handle.wait_reply()
+    status = await wait_until(lambda: next(iter(fake.messages_in("general")), None), what="the status")
+    await wait_until(lambda: "Wartet" in fake.message(status["id"])["content"], what="the waiting status")
+    with sqlite3.connect(db_path) as conn:  # the store is away
+        conn.execute("ALTER TABLE jobs RENAME TO jobs_away")
+    try:
+        told = await wait_until(
+            lambda: "nicht erreichbar" in fake.message(status["id"])["content"] or None,
+            timeout=15,
+            what="the status message to say the queue is away",
+        )
+        assert told and "Dein Clip ist sicher" in fake.message(status["id"])["content"]
+    finally:
+        with sqlite3.connect(db_path) as conn:
+            conn.execute("ALTER TABLE jobs_away RENAME TO jobs")
+    await wait_until(
+        lambda: "nicht erreichbar" not in fake.message(status["id"])["content"] or None,
+        timeout=45,
+        what="the status message to move on once the store is back",
+    )
+    assert "Wartet" in fake.message(status["id"])["content"]
+    assert [j.state for j in await store.active_jobs()] == ["queued"]  # nothing was lost
