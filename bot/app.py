@@ -29,6 +29,7 @@ COGS = (
     "bot.cogs.challenge",
     "bot.cogs.story",
     "bot.cogs.me",
+    "bot.cogs.stats",
 )
 
 # A rule a vote must pass besides the store's own (not your own clip): the reason to refuse it, in the

@@ -17,6 +17,7 @@ from bot.texts import DE, EN
 from bot.texts import challenge as _challenge_texts
 from bot.texts import halloffame as _halloffame_texts
 from bot.texts import me as _me_texts
+from bot.texts import stats as _stats_texts
 from bot.texts import story as _story_texts
 from db.failures import FAILURE_MESSAGES
 from db.spec import SpecError
@@ -307,8 +308,8 @@ CATALOG: dict[str, dict[str, str]] = {
         DE: "Kanäle: {channels} · wartend pro Person: {queued} · rendernd pro Person: {running} · pro Tag: {daily} · gesperrte Wörter in altersbeschränkten Kanälen erlaubt: {nsfw} · Rollengewichte: {weights} · gesperrte Wörter: {words} · Verlängerungen pro Clip: {extends} · Ton: {sound}",
     },
     "settings.community": {
-        EN: "Hall of fame: {hall} · challenge votes from members who joined {hours} h ago or earlier · challenge winner's role: {role} · story rounds: {minutes} min",
-        DE: "Ruhmeshalle: {hall} · in Challenges stimmen ab, wer seit mindestens {hours} Std. auf dem Server ist · Rolle für Challenge-Gewinner: {role} · Story-Runden: {minutes} Min.",
+        EN: "Hall of fame: {hall} · challenge votes from members who joined {hours} h ago or earlier · challenge winner's role: {role} · story rounds: {minutes} min · in the web gallery: {gallery}",
+        DE: "Ruhmeshalle: {hall} · in Challenges stimmen ab, wer seit mindestens {hours} Std. auf dem Server ist · Rolle für Challenge-Gewinner: {role} · Story-Runden: {minutes} Min. · in der Web-Galerie: {gallery}",
     },
     "settings.hall": {EN: "{channel} from {threshold} net 👍", DE: "{channel} ab {threshold} 👍 (netto)"},
     "settings.off": {EN: "off", DE: "aus"},
@@ -342,6 +343,13 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "opt.no_role.desc": {EN: "Give winners no role", DE: "Gewinnern keine Rolle geben"},
     "opt.no_role": {EN: "no-role", DE: "keine-rolle"},
+    "cmd.settings.gallery": {EN: "gallery", DE: "galerie"},
+    "cmd.settings.gallery.desc": {
+        EN: "Show this server's best clips in the public web gallery",
+        DE: "Die besten Clips dieses Servers in der öffentlichen Web-Galerie zeigen",
+    },
+    "opt.public": {EN: "public", DE: "öffentlich"},
+    "opt.public.desc": {EN: "In the gallery (or not)", DE: "In der Galerie (oder nicht)"},
     "cmd.settings.stories": {EN: "stories", DE: "geschichten"},
     "cmd.settings.stories.desc": {
         EN: "How long a story's round of proposals stays open",
@@ -442,7 +450,7 @@ CATALOG.update(
 )
 
 
-for _part in (_halloffame_texts, _challenge_texts, _story_texts, _me_texts):
+for _part in (_halloffame_texts, _challenge_texts, _story_texts, _me_texts, _stats_texts):
     _twice = set(_part.TEXTS) & set(CATALOG)
     assert not _twice, f"catalog keys defined twice: {sorted(_twice)}"
     CATALOG.update(_part.TEXTS)

@@ -47,12 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
     add_worker_arguments(worker)
     worker.set_defaults(handler="generator.cli:run_worker")
 
+    database_help = "job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)"
     bot = sub.add_parser("bot", help="run the Discord bot alone (needs DISCORD_TOKEN)")
-    bot.add_argument("--database", help="job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)")
+    bot.add_argument("--database", help=database_help)
     bot.set_defaults(handler="bot.cli:run_bot")
 
+    status = sub.add_parser("status", help="the queue per server, the workers and their jobs, clips per hour")
+    status.add_argument("--database", help=database_help)
+    status.set_defaults(handler="videobot.status:run_status")
+
+    web = sub.add_parser("web", help="serve the web gallery of the servers that opted in")
+    web.add_argument("--database", help=database_help)
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    web.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    web.set_defaults(handler="videobot.web:run_web")
+
     run = sub.add_parser("run", help="the bot and one worker per GPU, on this machine (needs DISCORD_TOKEN)")
-    run.add_argument("--database", help="job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)")
+    run.add_argument("--database", help=database_help)
     run.set_defaults(handler="videobot.run:run_all")
     return parser
 

@@ -37,6 +37,7 @@ def summary(settings: GuildSettings, locale: str) -> str:
         hours=settings.challenge_min_member_hours,
         role=role,
         minutes=settings.story_round_minutes,
+        gallery=t(locale, "yes" if settings.gallery_public else "no"),
     )
     core = t(
         locale,
@@ -284,6 +285,17 @@ class SettingsGroup(app_commands.Group):
         self, interaction: Interaction, round_minutes: app_commands.Range[int, 1, 10080]
     ) -> None:
         await self._save(interaction, story_round_minutes=round_minutes)
+
+    @app_commands.command(
+        name=_("gallery", key="cmd.settings.gallery"),
+        description=_(
+            "Show this server's best clips in the public web gallery", key="cmd.settings.gallery.desc"
+        ),
+    )
+    @app_commands.rename(public=_("public", key="opt.public"))
+    @app_commands.describe(public=_("In the gallery (or not)", key="opt.public.desc"))
+    async def gallery(self, interaction: Interaction, public: bool) -> None:
+        await self._save(interaction, gallery_public=public)
 
 
 class SettingsCog(commands.Cog):

@@ -14,6 +14,7 @@ from db.media import Media, MediaStore
 from db.spec import JobSpec
 from db.store.challenges import ChallengeStore
 from db.store.connector import EVENTS, WORK, Connector, Transaction, load_migrations
+from db.store.gallery import GalleryStore
 from db.store.halloffame import HallOfFameStore
 from db.store.models import (
     JOB_KINDS,
@@ -34,6 +35,7 @@ from db.store.models import (
     WorkerState,
     validated_settings_changes,
 )
+from db.store.stats import StatsStore
 from db.store.stories import StoryStore
 
 Clock = Callable[[], float]
@@ -105,7 +107,7 @@ def remaining_s(row: dict[str, Any], expected_s: float, now: float) -> float:
     return max(0.0, expected_s - elapsed)
 
 
-class JobStore(HallOfFameStore, ChallengeStore, StoryStore):
+class JobStore(HallOfFameStore, ChallengeStore, StoryStore, StatsStore, GalleryStore):
     """Durable, fair job queue shared by the bot and the GPU workers. Open it with
     :func:`db.store.open_store`; the module docstring of :mod:`db.store` lists the whole API. The
     community features' parts are mixins, each in a module of its own."""

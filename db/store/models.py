@@ -232,6 +232,7 @@ class GuildSettings:
     challenge_min_member_hours: int = 24  # members who joined more recently cannot vote in challenges
     challenge_winner_role_id: int | None = None  # given to a challenge's winner, if set
     story_round_minutes: int = 60  # how long a story's round of proposals stays open
+    gallery_public: bool = False  # the web gallery shows this server's best clips (opt-in)
 
     def weight_for_roles(self, role_ids: Iterable[int]) -> float:
         """A member's weight: the best of their roles' weights, 1 without any."""
@@ -261,6 +262,7 @@ class GuildSettings:
             "challenge_min_member_hours": self.challenge_min_member_hours,
             "challenge_winner_role_id": self.challenge_winner_role_id,
             "story_round_minutes": self.story_round_minutes,
+            "gallery_public": self.gallery_public,
         }
         return {
             "guild_id": self.guild_id,
@@ -292,6 +294,7 @@ class GuildSettings:
             ),
             challenge_winner_role_id=_id_or_none(data.get("challenge_winner_role_id")),
             story_round_minutes=int(data.get("story_round_minutes", cls.story_round_minutes)),
+            gallery_public=bool(data.get("gallery_public", cls.gallery_public)),
         )
 
 
@@ -335,7 +338,7 @@ def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
             if any(not 0.1 <= w <= 100 for w in weights.values()):
                 raise SettingsError("bad_weight")
             out[name] = weights
-        elif name in ("nsfw_allowed", "sound"):
+        elif name in ("nsfw_allowed", "sound", "gallery_public"):
             out[name] = bool(value)
         elif name == "blocked_words":
             if isinstance(value, str):
