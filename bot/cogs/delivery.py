@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import time
 from collections import Counter
 from typing import Any
 
@@ -39,6 +40,10 @@ READ_TRIES = 3  # delivery passes a clip whose file cannot be read is retried be
 # before it gives up) holds up only itself; a pass waits this long for its posts, then moves on
 POSTING_AT_ONCE = 4
 PASS_WAIT_S = 2.0
+# a job whose post failed (Discord refused it: 403 missing access, 5xx …) is tried again after 1, 2, 4 …
+# seconds, at most a minute: a channel the bot may not post in is not hammered every pass
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 60.0
 
 
 class DeliveryCog(commands.Cog):
@@ -49,6 +54,8 @@ class DeliveryCog(commands.Cog):
         self.posted = 0
         self.read_errors: Counter[int] = Counter()  # passes in which a job's file could not be read
         self.posting: dict[int, asyncio.Task[None]] = {}  # job id -> its post, in flight
+        self.failed_posts: Counter[int] = Counter()  # job id -> failed tries in a row
+        self.retry_at: dict[int, float] = {}  # job id -> not before this (monotonic)
 
     async def cog_load(self) -> None:
         self.task = asyncio.create_task(self.loop())
@@ -82,10 +89,11 @@ class DeliveryCog(commands.Cog):
 
     async def deliver_finished(self) -> None:
         """Start posting what finished (a few at once, none twice), and wait a moment for it."""
+        now = time.monotonic()
         for job in await self.bot.store.unposted():
             if len(self.posting) >= POSTING_AT_ONCE:
                 break
-            if job.id not in self.posting:
+            if job.id not in self.posting and self.retry_at.get(job.id, 0.0) <= now:
                 self.posting[job.id] = asyncio.create_task(self._post(job))
         if self.posting:
             await asyncio.wait(list(self.posting.values()), timeout=PASS_WAIT_S)
@@ -97,12 +105,24 @@ class DeliveryCog(commands.Cog):
             else:
                 await self.post_ending(job)
         except discord.HTTPException:
-            log.warning("posting job %s failed; will retry", job.id, exc_info=True)
+            log.warning(
+                "posting job %s failed; will retry in %g s", job.id, self._later(job.id), exc_info=True
+            )
         except Exception:  # this job's fault (its file, its row): the others are still posted
-            log.exception("posting job %s failed; will retry", job.id)
+            log.exception("posting job %s failed; will retry in %g s", job.id, self._later(job.id))
+        else:
+            self.failed_posts.pop(job.id, None)
+            self.retry_at.pop(job.id, None)
         finally:
             self.board.forget(job.id)
             self.posting.pop(job.id, None)
+
+    def _later(self, job_id: int) -> float:
+        """Note a failed post; the seconds until its next try."""
+        self.failed_posts[job_id] += 1
+        delay = min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** (self.failed_posts[job_id] - 1))
+        self.retry_at[job_id] = time.monotonic() + delay
+        return delay
 
     async def post_clip(self, job: Job) -> None:
         store = self.bot.store

@@ -4,6 +4,7 @@ this process, the spec-checked Discord on loopback, the real store; the test act
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -153,3 +154,22 @@ async def test_a_status_message_posted_by_a_bot_killed_before_recording_it_is_ad
     await render(store, job_id, mp4)
     await wait_until(lambda: clip_messages(fake, "general"), what="the clip")
     assert [m["id"] for m in fake.messages_in("general")] == [status]
+
+
+async def test_a_channel_the_bot_may_not_post_in_is_tried_again_slower_and_gets_the_clip_once_allowed(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, mp4: bytes
+) -> None:
+    fake = discord_fake
+    fake.add_user("alice")
+    job_id, status = await queue_video(fake, "a heron at dawn", "alice")
+    # an admin took the bot's permission away: Discord answers 403 Missing Access, for now
+    fake.fail_next("PATCH", MESSAGE, 403, times=1000, body={"message": "Missing Access", "code": 50001})
+    await render(store, job_id, mp4)
+    await wait_until(lambda: uploads_to(fake, status) >= 1, what="the first try")
+    await asyncio.sleep(6)
+    tries = uploads_to(fake, status)
+    assert 2 <= tries <= 4, tries  # 1, 2 and 4 s apart: not once a pass (every second or so)
+    fake.faults.clear()  # the permission is back
+    posted = await wait_until(lambda: clip_messages(fake, "general"), timeout=30, what="the clip")
+    assert len(posted) == 1 and str(posted[0]["id"]) == status
+    assert (await job_in_state(store, job_id, "done")).posted
