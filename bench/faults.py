@@ -89,9 +89,11 @@ class Watch:
     """What the store shows over time: each claim of each job, and when it started."""
 
     claims: dict[int, set[float]] = field(default_factory=lambda: defaultdict(set))
-    reclaim_s: list[float] = field(default_factory=list)  # another worker was running at the kill
-    reclaim_alone_s: list[float] = field(default_factory=list)  # the kill left no worker running
+    reclaim_s: list[float] = field(default_factory=list)  # another worker was ready at the kill
+    reclaim_alone_s: list[float] = field(default_factory=list)  # no other worker was ready
+    reclaim_hit_s: list[float] = field(default_factory=list)  # another kill came before the re-claim
     waiting: dict[int, tuple[float, bool]] = field(default_factory=dict)  # job -> (kill time, alone)
+    last_kill: float = 0.0
 
     async def look(self, store: JobStore) -> None:
         for job in await store.active_jobs(limit=10_000):
@@ -101,10 +103,15 @@ class Watch:
                 killed = self.waiting.pop(job.id, None)
                 if killed is not None:
                     killed_at, alone = killed
-                    (self.reclaim_alone_s if alone else self.reclaim_s).append(time.time() - killed_at)
+                    if self.last_kill > killed_at:  # the workers were hit again meanwhile
+                        self.reclaim_hit_s.append(time.time() - killed_at)
+                    else:
+                        (self.reclaim_alone_s if alone else self.reclaim_s).append(time.time() - killed_at)
 
 
-async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> None:
+async def run(
+    tmp: Path, kills: int, jobs: int, minutes: float, seed: int, gap: tuple[float, float] = (0.5, 3.0)
+) -> None:
     rng = random.Random(seed)
     model = build_tiny_ltx(tmp / "tiny-ltx")
     presets = tmp / "presets.json"
@@ -137,7 +144,7 @@ async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> No
     watch = Watch()
     done_kills = 0
     deadline = time.monotonic() + minutes * 60
-    next_kill = time.monotonic() + rng.uniform(0.5, 3.0)
+    next_kill = time.monotonic() + rng.uniform(*gap)
     try:
         startups: list[float] = []
         while time.monotonic() < deadline:
@@ -164,9 +171,10 @@ async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> No
                     killed_at = time.time()
                     for job_id in await store.release_dead_worker(worker_id):
                         watch.waiting[job_id] = (killed_at, alone)
+                    watch.last_kill = killed_at
                     done_kills += 1
                     victim.start()
-                next_kill = time.monotonic() + rng.uniform(0.5, 3.0)
+                next_kill = time.monotonic() + rng.uniform(*gap)
             await asyncio.sleep(POLL_S)
         drain_until = time.monotonic() + DRAIN_S  # no more kills: the backlog must still end
         while await store.active_jobs(limit=10_000) and time.monotonic() < drain_until:
@@ -193,8 +201,8 @@ async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> No
     kept = len(KEPT.findall(logs))
     renders = [rendered.get(j.id, 0) for j in done]
     print(
-        f"## kill -9 of random workers: {done_kills} kills, {WORKERS} workers, {jobs} jobs "
-        "(SQLite, 2 cores)\n"
+        f"## kill -9 of random workers: {done_kills} kills {gap[0]:g}–{gap[1]:g} s apart, {WORKERS} workers, "
+        f"{jobs} jobs (SQLite, 2 cores)\n"
     )
     print("| measure | result |")
     print("|---|---|")
@@ -208,6 +216,7 @@ async def run(tmp: Path, kills: int, jobs: int, minutes: float, seed: int) -> No
     for label, seconds in (
         ("another worker was ready", watch.reclaim_s),
         ("no other worker was ready: waits for one to start", watch.reclaim_alone_s),
+        ("another kill came before the re-claim", watch.reclaim_hit_s),
     ):
         if seconds:
             print(
@@ -230,9 +239,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=40)
     parser.add_argument("--minutes", type=float, default=10.0, help="stop after this long in any case")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--gap", default="0.5,3", help="seconds between kills: the low and high of a uniform draw (0.5,3)"
+    )
     args = parser.parse_args()
+    low, high = (float(x) for x in args.gap.split(","))
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(run(Path(tmp), args.kills, args.jobs, args.minutes, args.seed))
+        asyncio.run(run(Path(tmp), args.kills, args.jobs, args.minutes, args.seed, (low, high)))
 
 
 if __name__ == "__main__":

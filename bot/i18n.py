@@ -409,7 +409,7 @@ FAILURES_DE: dict[str, str] = {
     "store_failed": "Der fertige Clip konnte nicht gespeichert werden.",
     "gave_up": "Der GPU-Worker, der diesen Clip renderte, hat {attempts}-mal nicht mehr geantwortet; wir geben auf.",
     "media_unreadable": "Der fertige Clip ließ sich zum Posten nicht lesen.",
-    "too_large_to_post": "Der Clip ({size_mib} MiB) ist zu groß für diesen Server: Discord hat den Upload abgelehnt.",
+    "too_large_to_post": "Der Clip ({size}) ist zu groß für diesen Server: Discord hat den Upload abgelehnt.",
     "input_missing": "Das Bild, mit dem dieser Clip beginnt, ist nicht mehr gespeichert.",
     "parent_missing": "Clip #{job}, den dieser fortsetzt, ist nicht mehr gespeichert.",
     "parent_unreadable": "Der Clip, der fortgesetzt werden soll, lässt sich nicht lesen.",

@@ -23,7 +23,7 @@ FAILURE_MESSAGES: dict[str, str] = {
     "store_failed": "The finished clip could not be stored.",
     "gave_up": "The GPU worker rendering this clip stopped responding {attempts} times; giving up.",
     "media_unreadable": "The finished clip could not be read back for posting.",
-    "too_large_to_post": "The clip ({size_mib} MiB) is too large for this server; Discord refused it.",
+    "too_large_to_post": "The clip ({size}) is too large for this server; Discord refused it.",
     "input_missing": "The picture this clip starts from is no longer stored.",
     "parent_missing": "Clip #{job}, which this one continues, is no longer stored.",
     "parent_unreadable": "The clip to continue cannot be read.",

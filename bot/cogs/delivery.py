@@ -46,6 +46,11 @@ RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 60.0
 
 
+def file_size(size: int) -> str:
+    """A file's size as a member reads it: 9.7 MiB, 640 KiB."""
+    return f"{size / MiB:.1f} MiB" if size >= MiB // 10 else f"{max(1, round(size / 1024))} KiB"
+
+
 class DeliveryCog(commands.Cog):
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
@@ -104,6 +109,7 @@ class DeliveryCog(commands.Cog):
                 await self.post_clip(job)
             else:
                 await self.post_ending(job)
+                self.bot.dispatch("ending_posted", job)  # a failed or cancelled job, told (bot.metrics)
         except discord.HTTPException:
             log.warning(
                 "posting job %s failed; will retry in %g s", job.id, self._later(job.id), exc_info=True
@@ -158,7 +164,7 @@ class DeliveryCog(commands.Cog):
                 job,
                 f"Discord refused the upload ({exc.status}, code {exc.code})",
                 "too_large_to_post",
-                {"size_mib": f"{len(media.video) / MiB:.1f}"},
+                {"size": file_size(len(media.video))},
             )
             return
         thread_id = await self._open_thread(job, message) if job.kind == "new" else None

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import VideoBot
+from bot.cogs.delivery import file_size
 from db.store import JobResult, JobStore
 from tests.bot.conftest import BotRunner, job_in_state, wait_until
 from tests.bot.test_video_e2e import clip_messages
@@ -173,3 +174,7 @@ async def test_a_channel_the_bot_may_not_post_in_is_tried_again_slower_and_gets_
     posted = await wait_until(lambda: clip_messages(fake, "general"), timeout=30, what="the clip")
     assert len(posted) == 1 and str(posted[0]["id"]) == status
     assert (await job_in_state(store, job_id, "done")).posted
+
+
+def test_a_refused_clips_size_reads_in_the_unit_that_fits() -> None:
+    assert (file_size(9_700_000), file_size(65_536), file_size(300)) == ("9.3 MiB", "64 KiB", "1 KiB")
