@@ -3,15 +3,125 @@ chain.
 
 A mixin of :class:`db.store.JobStore`: the same connection, clock and transactions; its queries in
 ``db/sql/gallery.sql``.
+
+Nothing here hands out anything of a server whose ``gallery_public`` setting is off: every method
+answers None or an empty list then, exactly as for a server or clip that does not exist.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
-from db.store.connector import Connector
+from db.media import Media, MediaStore
+from db.store.connector import Connector, Transaction
+from db.store.models import GuildSettings, Job, RankedClip, VoteCounts
+
+GalleryPeriod = Literal["day", "week", "all"]
+GALLERY_PERIODS: dict[GalleryPeriod, float | None] = {"day": 86_400.0, "week": 7 * 86_400.0, "all": None}
+
+
+def period_start(period: GalleryPeriod, now: float) -> float:
+    """The moment from which a period's clips count (0 for all time)."""
+    length = GALLERY_PERIODS[period]
+    return 0.0 if length is None else now - length
+
+
+def shown_in_gallery(job: Job) -> bool:
+    """A clip the gallery may show (once its server opted in): finished, stored, not deleted."""
+    return job.state == "done" and not job.deleted and job.media_ref is not None
+
+
+@dataclass(frozen=True)
+class GalleryClip:
+    """One clip's page: the clip and its votes, the clips it was made from (the original first) and
+    the clips made from it (extends, remixes, rerolls), all of the same server and all showable."""
+
+    clip: RankedClip
+    ancestors: tuple[Job, ...]
+    children: tuple[Job, ...]
 
 
 class GalleryStore:
     _db: Connector
+    _media: MediaStore
     clock: Callable[[], float]
+
+    async def gallery_guilds(self) -> list[int]:
+        """The servers whose gallery is public, by id."""
+        async with self._db.transaction(write=False) as tx:
+            rows = await tx.fetch_all("gallery_settings_candidates")
+        return [s.guild_id for s in map(GuildSettings.from_row, rows) if s.gallery_public]
+
+    async def gallery_is_public(self, guild_id: int) -> bool:
+        async with self._db.transaction(write=False) as tx:
+            return await self._gallery_public(tx, guild_id)
+
+    async def gallery_best(
+        self, guild_id: int, period: GalleryPeriod, limit: int = 24
+    ) -> list[RankedClip] | None:
+        """A public server's best clips of the day, the week or all time (net votes, then newest); None
+        when the server's gallery is not public."""
+        since = period_start(period, self.clock())
+        async with self._db.transaction(write=False) as tx:
+            if not await self._gallery_public(tx, guild_id):
+                return None
+            rows = await tx.fetch_all("gallery_best", guild_id=guild_id, since=since, limit=limit)
+        return [RankedClip(Job.from_row(r), VoteCounts(int(r["vote_up"]), int(r["vote_down"]))) for r in rows]
+
+    async def gallery_job(self, job_id: int) -> Job | None:
+        """The clip if the gallery may show it (its server opted in), else None."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetch_one("get_job", id=job_id)
+            if row is None:
+                return None
+            job = Job.from_row(row)
+            if not shown_in_gallery(job) or not await self._gallery_public(tx, job.guild_id):
+                return None
+        return job
+
+    async def gallery_clip(self, guild_id: int, job_id: int) -> GalleryClip | None:
+        """A clip of a public server with its votes and chain; None unless the clip is of ``guild_id``,
+        that server's gallery is public, and the clip is finished and not deleted."""
+        async with self._db.transaction(write=False) as tx:
+            if not await self._gallery_public(tx, guild_id):
+                return None
+            row = await tx.fetch_one("get_job", id=job_id)
+            if row is None:
+                return None
+            job = Job.from_row(row)
+            if job.guild_id != guild_id or not shown_in_gallery(job):
+                return None
+            votes = await tx.fetch_one("vote_counts", job_id=job_id)
+            assert votes is not None
+            ancestors: list[Job] = []
+            seen = {job_id}
+            parent = job.parent_id
+            while parent is not None and parent not in seen:
+                seen.add(parent)
+                parent_row = await tx.fetch_one("get_job", id=parent)
+                if parent_row is None:
+                    break
+                ancestor = Job.from_row(parent_row)
+                if ancestor.guild_id != guild_id:
+                    break
+                ancestors.append(ancestor)
+                parent = ancestor.parent_id
+            children = [Job.from_row(r) for r in await tx.fetch_all("children", id=job_id)]
+        return GalleryClip(
+            clip=RankedClip(job, VoteCounts(int(votes["up"]), int(votes["down"]))),
+            ancestors=tuple(a for a in reversed(ancestors) if shown_in_gallery(a)),
+            children=tuple(c for c in children if c.guild_id == guild_id and shown_in_gallery(c)),
+        )
+
+    async def gallery_media(self, job_id: int) -> Media | None:
+        """A showable clip's mp4 and poster, or None (not public, not finished, deleted, missing)."""
+        if await self.gallery_job(job_id) is None:
+            return None
+        return await self._media.get(job_id)
+
+    @staticmethod
+    async def _gallery_public(tx: Transaction, guild_id: int) -> bool:
+        row = await tx.fetch_one("get_settings", guild_id=guild_id)
+        return row is not None and GuildSettings.from_row(row).gallery_public
