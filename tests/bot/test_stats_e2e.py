@@ -1,0 +1,82 @@
+"""/stats end to end: the real bot against the Discord fake, jobs made through the store as a worker
+makes them. A server with no data gets a sentence; then the chart is posted publicly as a real PNG of
+the promised size, it changes when the data does, and a German member gets it in German."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image
+
+from bot.app import VideoBot
+from bot.charts import HEIGHT_PX, WIDTH_PX
+from db.store import JobResult, JobStore
+from tests.discord_fake import DiscordFake
+from tests.store.helpers import spec
+
+MEMBER = "/guilds/{guild_id}/members/{user_id}"
+
+
+async def rendered(store: JobStore, fake: DiscordFake, user_id: int, gpu_seconds: float) -> None:
+    """A clip of ``user_id`` claimed, rendered and finished, as a worker does it."""
+    guild, channel = int(fake.guild.id), int(fake.channel("general").id)
+    job = await store.enqueue(guild, channel, user_id, spec(f"clip of {user_id}"), gpu_seconds)
+    assert await store.claim_next("w1", [job.model]) is not None
+    result = JobResult("file:x.mp4", 1000, 48, 32, 12, 12.0, gpu_seconds)
+    assert await store.finish(job.id, "w1", result)
+
+
+async def stats(fake: DiscordFake, user: str) -> tuple[dict[str, Any], bytes | None]:
+    handle = await fake.slash_command("stats", {}, user=user)
+    reply = await handle.wait_reply(timeout=30)
+    assert not handle.ephemeral  # the server's figures are posted for everyone
+    if not reply["attachments"]:
+        return reply, None
+    attachment = reply["attachments"][0]
+    assert attachment["filename"].endswith(".png")
+    return reply, fake.attachments[attachment["id"]][1]
+
+
+def size_of(png: bytes) -> tuple[int, int]:
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    image.load()
+    return image.size
+
+
+async def test_stats_posts_a_chart_once_there_is_data_and_speaks_german(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+) -> None:
+    fake = discord_fake
+    alice = fake.add_user("alice")
+    greta = fake.add_user("greta", locale="de")
+    await store.update_settings(int(fake.guild.id), max_queued_per_user=100, max_running_per_user=100)
+
+    reply, png = await stats(fake, "owner")
+    assert png is None and reply["content"] == (
+        "Nothing to chart yet: nobody on this server has made a clip in the last 7 days."
+    )
+    reply, png = await stats(fake, "greta")
+    assert png is None and reply["content"].startswith("Noch nichts für ein Diagramm")
+
+    await rendered(store, fake, int(alice.id), 30.0)
+    await rendered(store, fake, int(alice.id), 12.5)
+    await rendered(store, fake, int(greta.id), 7.5)
+    await rendered(store, fake, 4242, 10.0)  # a member who has left: labelled by number, not fetched
+    reply, first = await stats(fake, "owner")
+    assert first is not None and size_of(first) == (WIDTH_PX, HEIGHT_PX)
+    assert reply["content"] == (
+        f"The last 7 days on {fake.guild.name}: 60.0 s of GPU time for 3 members, 4 clips started."
+    )
+    assert reply["attachments"][0].get("description", "").startswith("Chart: GPU time per member")
+    # the bars are labelled with display names from Discord, looked up for the members on the chart
+    looked_up = {r.params["user_id"]: r.status for r in fake.requests_to("GET", MEMBER)}
+    assert looked_up == {alice.id: 200, greta.id: 200, "4242": 404}
+
+    await rendered(store, fake, int(greta.id), 90.0)
+    reply, german = await stats(fake, "greta")
+    assert german is not None and size_of(german) == (WIDTH_PX, HEIGHT_PX)
+    assert german != first  # other data (and other words): another picture
+    assert reply["content"].startswith(f"Die letzten 7 Tage auf {fake.guild.name}: 150.0 s GPU-Zeit")
+    assert not fake.pinged_anyone()
