@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from db.presets import PresetCatalog
 from db.store import Job, JobStore, open_store
 from generator.worker import TEMP_PREFIX
 from tests.discord_fake import DiscordFake
-from tests.discord_fake.server import point_discord_py_at
+from tests.discord_fake.fixtures import running_fake
 from tests.processes import WorkerProcess
 from tests.tiny_models import build_tiny_ltx, preset_entry
 from tests.tmpfs import fill
@@ -206,18 +206,6 @@ class Bot:
                 await asyncio.wait_for(self.task, 30)
 
 
-@contextlib.asynccontextmanager
-async def discord() -> AsyncIterator[DiscordFake]:
-    fake = DiscordFake()
-    await fake.start()
-    restore = point_discord_py_at(fake.api_url, fake.gateway_url)
-    try:
-        yield fake
-    finally:
-        restore()
-        await fake.stop()
-
-
 async def wait_worker_ready(store: JobStore, worker: WorkerProcess, timeout: float = 180) -> None:
     async def ready() -> bool:
         assert worker.process is not None and worker.process.poll() is None, worker.log()[-3000:]
@@ -282,7 +270,7 @@ async def postgres_mid_render(
     url = await cluster.new_database()
     store = await open_store(url)  # the bench's own connection: to look, not to act
     await store.close()
-    async with discord() as fake:
+    async with running_fake() as fake:
         fake.add_user("alice")
         fake.add_user("bob")
         bot_log = LogCount()
@@ -415,7 +403,7 @@ async def postgres_idle(
     cluster: PausableCluster, presets: Path, catalog: PresetCatalog, outage_s: float
 ) -> None:
     url = await cluster.new_database()
-    async with discord() as fake:
+    async with running_fake() as fake:
         bot_log = LogCount()
         logging.getLogger("bot").addHandler(bot_log)
         runner = Bot(fake, url, catalog)
@@ -508,7 +496,7 @@ async def _sqlite_disk_full(
 ) -> None:
     database = str(disk / "videobot.db")
     media_dir = disk / "media"
-    async with discord() as fake:
+    async with running_fake() as fake:
         for name in ("alice", "bob", "carol"):
             fake.add_user(name)
         bot_log = LogCount()
