@@ -671,9 +671,7 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    logging.getLogger("bot").setLevel(
-        logging.INFO
-    )  # the delivery loop says "delivery going again" at INFO
+    logging.getLogger("bot").setLevel(logging.INFO)  # the delivery loop says "delivery going again" at INFO
     os.environ.pop("DISCORD_TOKEN", None)
     tmp = Path(tempfile.mkdtemp(prefix="videobot-outages-"))
     try:

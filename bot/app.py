@@ -48,8 +48,9 @@ class VideoBot(commands.Bot):
     """Events the cogs listen to (``@commands.Cog.listener()``), dispatched with ``bot.dispatch``:
     ``on_clip_posted(job, message)`` (the delivery loop posted a finished clip, or an extend),
     ``on_clip_votes(job, votes)`` (a member voted; ``votes`` are the new counts) and
-    ``on_clip_deleted(job)`` (its author or a moderator deleted it) and ``on_status_posted(job, text)``
-    (a queued job's status message was posted and recorded)."""
+    ``on_clip_deleted(job)`` (its author or a moderator deleted it), ``on_ending_posted(job)`` (a failed
+    or cancelled job's ending was posted) and ``on_status_posted(job, text)`` (a queued job's status
+    message was posted and recorded)."""
 
     store: JobStore
 

@@ -15,14 +15,26 @@ from db.presets import PresetError
 log = logging.getLogger(__name__)
 
 
-async def serve(config: BotConfig) -> None:
+async def serve(config: BotConfig, metrics_at: tuple[str, int] | None = None) -> None:
     apply_discord_urls(config.api_url, config.gateway_url)
     bot = VideoBot(config)
+    server = None
+    if metrics_at is not None:  # /metrics and /healthz (--metrics-port), before the bot logs in
+        from bot.metrics import serve_bot_metrics
+
+        try:
+            server = await serve_bot_metrics(bot, *metrics_at)
+        except OSError as exc:
+            raise ConfigError(f"--metrics-port {metrics_at[1]}: {exc.strerror or exc}") from exc
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
-    async with bot:
-        await bot.start(config.token)
+    try:
+        async with bot:
+            await bot.start(config.token)
+    finally:
+        if server is not None:
+            await server.stop()
 
 
 def run_bot(args: argparse.Namespace) -> int:
@@ -30,7 +42,8 @@ def run_bot(args: argparse.Namespace) -> int:
         config = BotConfig.from_env()
         if getattr(args, "database", None):
             config = BotConfig(**{**config.__dict__, "database_url": args.database})
-        asyncio.run(serve(config))
+        port = getattr(args, "metrics_port", None)
+        asyncio.run(serve(config, None if port is None else (args.metrics_host, port)))
     except (ConfigError, PresetError) as exc:
         print(f"videobot bot: error: {exc}", file=sys.stderr)
         return 2

@@ -337,6 +337,9 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
         "--database", help="job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)"
     )
     parser.add_argument("--max-bytes", type=parse_size, default="10MiB", help="upload limit for clips")
+    from videobot.metrics import add_metrics_arguments
+
+    add_metrics_arguments(parser)
 
 
 WORKER_ID_FILE_ENV = "VIDEOBOT_WORKER_ID_FILE"  # `videobot run` learns its worker children's ids here
@@ -400,6 +403,11 @@ def run_worker(args: argparse.Namespace) -> int:
         except Exception as exc:
             raise StoreUnavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
         heartbeat: asyncio.Task[None] | None = None
+        from generator.metrics import WorkerMetrics
+        from videobot.metrics import MetricsServer, store_check
+
+        metrics = WorkerMetrics() if getattr(args, "metrics_port", None) is not None else None
+        metrics_server = None if metrics is None else MetricsServer(metrics.registry, store_check(store))
 
         async def register(wid: str, on: str) -> None:
             await store.register_worker(
@@ -407,6 +415,11 @@ def run_worker(args: argparse.Namespace) -> int:
             )
 
         try:
+            if metrics_server is not None:  # /healthz answers while the pipelines load
+                try:
+                    await metrics_server.start(args.metrics_host, args.metrics_port)
+                except OSError as exc:
+                    raise UsageError(f"--metrics-port {args.metrics_port}: {exc.strerror or exc}") from exc
             await register(worker_id, device)
             if device != "auto":
                 print(f"worker {worker_id} on {device} {note}", file=sys.stderr)
@@ -426,8 +439,12 @@ def run_worker(args: argparse.Namespace) -> int:
             if stop.is_set():  # stopped while loading
                 return
             config = WorkerConfig(worker_id=worker_id, models=models, max_bytes=args.max_bytes, note=note)
-            await Worker(store, catalog, cache, config).run(stop)
+            worker = Worker(store, catalog, cache, config)
+            worker.metrics = metrics
+            await worker.run(stop)
         finally:
+            if metrics_server is not None:
+                await metrics_server.stop()
             if heartbeat is not None:
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

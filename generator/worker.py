@@ -45,6 +45,7 @@ from generator.clipio import ClipError
 from generator.encode import DISCORD_DEFAULT_LIMIT, EncodedClip, EncodeError, encode_mp4, write_poster
 from generator.extend import extend_clip
 from generator.loader import PipelineCache
+from generator.metrics import WorkerMetrics
 from generator.processes import pid_alive, pid_space
 from generator.render import Conditioning, RenderCancelled, RenderFailed, RenderOutput, render
 
@@ -181,6 +182,7 @@ class Worker:
         self._stop: asyncio.Event | None = None
         self.spool = Path(config.spool_dir) if config.spool_dir else spool.spool_dir()
         self.renders_kept = 0  # jobs whose render a dead worker left on disk: encoded, not rendered again
+        self.metrics: WorkerMetrics | None = None  # Prometheus counters (`--metrics-port`), if served
 
     # ---- the store, waited for --------------------------------------------------------------------
 
@@ -226,6 +228,8 @@ class Worker:
         await self._persist(
             "fail", lambda: self.store.fail(job.id, wid, code, params=params, gpu_seconds=gpu_seconds)
         )
+        if self.metrics is not None:
+            self.metrics.job_failed(job, code, gpu_seconds)
         if host_fault:
             self.host_failures += 1
             self.host_fault = f"{code} on job {job.id}"
@@ -318,6 +322,8 @@ class Worker:
                     await self._idle(stop)
                     continue
                 taken += 1
+                if self.metrics is not None:
+                    self.metrics.job_claimed(job)
                 output = await self.render_job(job, stop)
                 if output is None:
                     continue
@@ -505,6 +511,8 @@ class Worker:
         )
         if await self._persist("finish", lambda: self.store.finish(job.id, self.config.worker_id, result)):
             self.completed += 1
+            if self.metrics is not None:
+                self.metrics.job_done(job, gpu_seconds)
             self.host_failures = 0
         else:  # cancelled while encoding (or the lease went to another worker, which keeps its clip)
             now = await self._persist("get", lambda: self.store.get(job.id))

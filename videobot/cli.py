@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     database_help = "job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)"
     bot = sub.add_parser("bot", help="run the Discord bot alone (needs DISCORD_TOKEN)")
     bot.add_argument("--database", help=database_help)
+    from videobot.metrics import add_metrics_arguments
+
+    add_metrics_arguments(bot)
     bot.set_defaults(handler="bot.cli:run_bot")
 
     status = sub.add_parser("status", help="the queue per server, the workers and their jobs, clips per hour")

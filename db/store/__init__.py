@@ -71,6 +71,14 @@ Community
     ``add_scene(story_id, job_id, user_id, prompt)``, ``open_round(story_id, ends_at)``,
     ``reopen_round(story_id, number, ends_at)``, ``finish_story(story_id) -> bool``.
 
+Operations (:mod:`db.store.metrics`)
+    ``ping()`` (one cheap read of the jobs table; raises when the database does not answer: the
+    health checks), ``queued_by_guild() -> {guild_id: n}`` (the bot's queue-depth gauge).
+    /stats and `videobot status` (:mod:`db.store.stats`): ``guild_stats(guild_id, days=7) ->
+    GuildStats`` (every member's GPU-seconds and weight, queue waits p50/p95 per UTC day),
+    ``store_status() -> StoreStatus`` (waiting and rendering per guild, live workers with their jobs,
+    clips per hour over 24 h).
+
 Outages
     ``store_unavailable(error) -> bool``: the store is down, restarting, unreachable or full (wait, or
     tell the member to try again in a minute), as opposed to a refusal or a bug. A full media folder

@@ -16,6 +16,7 @@ from db.store.challenges import ChallengeStore
 from db.store.connector import EVENTS, WORK, Connector, Transaction, load_migrations
 from db.store.gallery import GalleryStore
 from db.store.halloffame import HallOfFameStore
+from db.store.metrics import MetricsStore
 from db.store.models import (
     JOB_KINDS,
     JOB_STATES,
@@ -107,7 +108,7 @@ def remaining_s(row: dict[str, Any], expected_s: float, now: float) -> float:
     return max(0.0, expected_s - elapsed)
 
 
-class JobStore(HallOfFameStore, ChallengeStore, StoryStore, StatsStore, GalleryStore):
+class JobStore(HallOfFameStore, ChallengeStore, StoryStore, StatsStore, GalleryStore, MetricsStore):
     """Durable, fair job queue shared by the bot and the GPU workers. Open it with
     :func:`db.store.open_store`; the module docstring of :mod:`db.store` lists the whole API. The
     community features' parts are mixins, each in a module of its own."""
