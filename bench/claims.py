@@ -1,4 +1,4 @@
-"""Claims per second on each backend with 1, 4 and 16 concurrent worker processes.
+"""Claims per second on each backend with 1, 4, 16 and 64 concurrent worker processes.
 
 Each worker process opens its own store and loops claim → finish until the queue is empty; the
 figure is jobs ÷ wall time (one claim and one finish per job). PostgreSQL is a throwaway local
@@ -50,7 +50,11 @@ async def _work(url: str, worker_id: str, start_at: float) -> int:
 
 
 def _worker(url: str, worker_id: str, start_at: float, out: mp.Queue) -> None:
-    out.put((asyncio.run(_work(url, worker_id, start_at)), time.time()))
+    try:
+        out.put((asyncio.run(_work(url, worker_id, start_at)), time.time()))
+    except Exception as exc:  # e.g. SQLite's busy timeout: the figure is then "failed"
+        out.put((-1, time.time()))
+        raise SystemExit(f"{worker_id}: {exc}") from exc
 
 
 def measure(url: str, workers: int) -> float:
@@ -65,21 +69,32 @@ def measure(url: str, workers: int) -> float:
     results = [out.get() for _ in procs]
     for p in procs:
         p.join()
+    if any(n < 0 for n, _ in results):
+        print(f"{url.split('@')[-1]} {workers} workers: a worker failed", flush=True)
+        return float("nan")
     total = sum(n for n, _ in results)
     assert total == jobs, (total, jobs)
-    return total / (max(t for _, t in results) - start_at)
+    rate = total / (max(t for _, t in results) - start_at)
+    print(f"{url.split('@')[-1]} {workers} workers: {rate:.0f} claim+finish/s", flush=True)
+    return rate
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pg", help="PostgreSQL URL of an empty database (default: a throwaway cluster)")
+    parser.add_argument("--workers", default="1,4,16,64", help="worker counts, comma-separated")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="which backends, comma-separated")
     args = parser.parse_args()
-    counts = (1, 4, 16)
+    counts = tuple(int(n) for n in args.workers.split(","))
+    backends = set(args.backends.split(","))
     rows: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        rows["SQLite (WAL)"] = [measure(str(Path(tmp) / f"bench{n}.db"), n) for n in counts]
+    if "sqlite" in backends:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows["SQLite (WAL)"] = [measure(str(Path(tmp) / f"bench{n}.db"), n) for n in counts]
     cluster = None
-    if args.pg:
+    if "postgresql" not in backends:
+        urls: list[str] = []
+    elif args.pg:
         urls = [args.pg] * len(counts)
     else:
         from tests.store.conftest import PostgresCluster
@@ -89,7 +104,8 @@ def main() -> None:
         asyncio.run(cluster.create_template())
         urls = [asyncio.run(cluster.fresh_database()) for _ in counts]
     try:
-        rows["PostgreSQL"] = [measure(url, n) for url, n in zip(urls, counts, strict=True)]
+        if urls:
+            rows["PostgreSQL"] = [measure(url, n) for url, n in zip(urls, counts, strict=True)]
     finally:
         if cluster is not None:
             cluster.stop()

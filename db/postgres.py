@@ -1,7 +1,9 @@
 """PostgreSQL backend (asyncpg): scale-out, many bot shards and GPU hosts on one database.
 
 Claims lock the fair clock row (claims take turns, so fairness tags stay exact) and pick their job
-with ``FOR UPDATE SKIP LOCKED`` (never waiting on a row a cancel or heartbeat holds). ``LISTEN/NOTIFY``
+with ``FOR UPDATE SKIP LOCKED`` (never waiting on a row a cancel or heartbeat holds); a claim is one
+call of the ``videobot_claim`` function (migration V10) on its own, so the clock row is held for the
+microseconds the function runs, not across round trips. ``LISTEN/NOTIFY``
 wakes workers on enqueue and the bot on progress and endings; a dedicated connection listens, and
 listens again when the server drops it (a restart, a failover, an idle-connection reaper). Until it
 listens again nobody hears a NOTIFY, so waits are cut to a short poll meanwhile: a job queued the
@@ -60,6 +62,13 @@ def _rowcount(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset when a connection comes back: asyncpg has rolled back an open transaction
+    already, and the pool's connections change no session state (no SET, LISTEN or session advisory
+    lock: the listener has a connection of its own), so its default reset (RESET ALL, UNLISTEN * …)
+    would be one more statement per query for nothing: a heartbeat or claim is one round trip."""
+
+
 class _PostgresTransaction(Transaction):
     def __init__(self, conn: asyncpg.Connection, queries: dict[str, tuple[str, list[str]]]) -> None:
         self._conn = conn
@@ -115,7 +124,7 @@ class PostgresConnector(Connector):
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 0, max_size: int = 10) -> PostgresConnector:
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_keep_session)
         connector = cls(dsn, pool)
         try:
             await connector._listen()
@@ -192,6 +201,10 @@ class PostgresConnector(Connector):
                 if changed:
                     await tx.notify(notify)
         return changed
+
+    async def write_fetch(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        async with self._pool.acquire() as conn:  # autocommit: the statement is its own transaction
+            return await _PostgresTransaction(conn, self._queries).fetch_all(query, **params)
 
     async def wait(self, channel: str, timeout: float) -> bool:
         event = self._events[channel]

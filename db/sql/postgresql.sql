@@ -12,22 +12,31 @@ SELECT * FROM jobs WHERE id = :id FOR NO KEY UPDATE;
 -- Lock a member's tag so concurrent enqueues by the same member see each other's caps.
 SELECT finish_tag FROM fair_users WHERE guild_id = :guild_id AND user_id = :user_id FOR UPDATE;
 
--- name: claim_candidate
--- The queued job a worker serving :models should run next, skipping locked rows; expired leases do not cap.
-SELECT j.id, j.guild_id, j.user_id, j.cost_estimate_s, j.weight,
-       g.finish_tag AS guild_finish, g.vtime AS guild_vtime, u.finish_tag AS user_finish
-FROM jobs j
-JOIN fair_guilds g ON g.guild_id = j.guild_id
-JOIN fair_users u ON u.guild_id = j.guild_id AND u.user_id = j.user_id
-LEFT JOIN guild_settings s ON s.guild_id = j.guild_id
-LEFT JOIN (SELECT guild_id, user_id, count(*) AS n FROM jobs
-           WHERE state = 'running' AND lease_expires_at >= :now
-           GROUP BY guild_id, user_id) r ON r.guild_id = j.guild_id AND r.user_id = j.user_id
-WHERE j.state = 'queued' AND j.model = ANY(:models)
-  AND coalesce(r.n, 0) < coalesce(s.max_running, :default_max_running)
-ORDER BY greatest(:vtime, g.finish_tag), g.finish_tag, greatest(g.vtime, u.finish_tag), u.finish_tag, j.id
-LIMIT 1
-FOR UPDATE OF j SKIP LOCKED;
+-- name: claim_job
+-- The whole claim in one call (migration V10's videobot_claim: fair pick, charge, lease, wake-up).
+SELECT * FROM videobot_claim(:worker_id, :models, :lease_expires_at, :now, :default_max_running,
+                             :check_expired);
+
+-- name: heartbeat_job
+-- One statement: whether the worker still holds its running job (a row, or none), renewing the lease
+-- and recording progress only when due (see queries.sql), and waking the bot when progress was written.
+WITH mine AS (
+    SELECT id, step, total_steps, rendered_at FROM jobs
+    WHERE id = :id AND worker_id = :worker_id AND state = 'running'
+), beat AS (
+    UPDATE jobs
+    SET lease_expires_at = :lease_expires_at, step = :step, total_steps = :total_steps, progress_at = :now,
+        rendered_at = CASE WHEN :rendered = 1 THEN coalesce(rendered_at, :now) ELSE rendered_at END
+    WHERE id = :id AND worker_id = :worker_id AND state = 'running'
+      AND (lease_expires_at < :renew_before OR (:rendered = 1 AND rendered_at IS NULL)
+           OR ((step <> :step OR total_steps <> :total_steps)
+               AND (progress_at IS NULL OR progress_at <= :progress_before)))
+    RETURNING id
+), woke AS (
+    SELECT pg_notify('videobot_events', m.id::text) FROM mine m JOIN beat b ON b.id = m.id
+    WHERE m.step <> :step OR m.total_steps <> :total_steps OR (:rendered = 1 AND m.rendered_at IS NULL)
+)
+SELECT m.id, (SELECT count(*) FROM woke) AS woke FROM mine m;
 
 -- name: expired_jobs
 -- Running jobs whose lease has run out, skipping rows another transaction holds.
@@ -69,9 +78,39 @@ SELECT video, poster FROM media WHERE job_id = :job_id;
 DELETE FROM media WHERE job_id = :job_id;
 
 -- name: put_input
--- Store a member's picture under its content hash (the same picture twice is stored once).
-INSERT INTO inputs (ref, data, created_at) VALUES (:ref, :data, :now) ON CONFLICT (ref) DO NOTHING;
+-- Store a member's picture under its content hash (the same picture twice is stored once; storing it
+-- again refreshes its time, which media retention reads).
+INSERT INTO inputs (ref, data, created_at) VALUES (:ref, :data, :now)
+ON CONFLICT (ref) DO UPDATE SET created_at = excluded.created_at;
 
 -- name: get_input
 -- A member's picture by its reference.
 SELECT data FROM inputs WHERE ref = :ref;
+
+-- name: finish_job_recharged
+-- finish_job and the charge's correction (real GPU time for the estimate) in one statement on its own,
+-- so the guild's and member's tag rows are locked only while it runs, not across round trips (a
+-- claim that waits for them holds the clock row). A row when the worker still held the job.
+WITH held AS (
+    SELECT id, charged_s FROM jobs
+    WHERE id = :id AND worker_id = :worker_id AND state = 'running'
+    FOR UPDATE
+), done AS (
+    UPDATE jobs j
+    SET state = 'done', finished_at = :now, lease_expires_at = NULL, media_ref = :media_ref,
+        video_bytes = :video_bytes, width = :width, height = :height, frames = :frames, fps = :fps,
+        gpu_seconds = :gpu_seconds, step = total_steps, charged_s = :gpu_seconds
+    FROM held h WHERE j.id = h.id
+    RETURNING j.id, j.guild_id, j.user_id, j.weight, h.charged_s AS old_charged
+), guild AS (
+    UPDATE fair_guilds f SET finish_tag = f.finish_tag + (:gpu_seconds - d.old_charged)
+    FROM done d WHERE f.guild_id = d.guild_id AND :gpu_seconds <> d.old_charged
+    RETURNING f.guild_id
+), member AS (
+    UPDATE fair_users f SET finish_tag = f.finish_tag + (:gpu_seconds - d.old_charged) / d.weight
+    FROM done d WHERE f.guild_id = d.guild_id AND f.user_id = d.user_id AND :gpu_seconds <> d.old_charged
+    RETURNING f.user_id
+)
+SELECT d.id, pg_notify('videobot_events', d.id::text) AS woke,
+       (SELECT count(*) FROM guild) + (SELECT count(*) FROM member) AS corrected
+FROM done d;

@@ -85,11 +85,20 @@ UPDATE jobs SET lease_expires_at = :lease_expires_at
 WHERE worker_id = :worker_id AND state = 'running' AND lease_expires_at < :lease_expires_at;
 
 -- name: heartbeat_job
--- Renew a worker's lease on its job and record progress (and, with :rendered = 1, that the render is done).
+-- Renew a worker's lease on its job and record progress (and, with :rendered = 1, that the render is
+-- done), but only when that is due: the lease is older than :renew_before, the render is newly done,
+-- or the step changed and the progress written last is older than :progress_before.
 UPDATE jobs
 SET lease_expires_at = :lease_expires_at, step = :step, total_steps = :total_steps, progress_at = :now,
     rendered_at = CASE WHEN :rendered = 1 THEN coalesce(rendered_at, :now) ELSE rendered_at END
-WHERE id = :id AND worker_id = :worker_id AND state = 'running';
+WHERE id = :id AND worker_id = :worker_id AND state = 'running'
+  AND (lease_expires_at < :renew_before OR (:rendered = 1 AND rendered_at IS NULL)
+       OR ((step <> :step OR total_steps <> :total_steps)
+           AND (progress_at IS NULL OR progress_at <= :progress_before)));
+
+-- name: holds_job
+-- Whether a worker still holds a running job (it was not cancelled, nor its lease given away).
+SELECT id FROM jobs WHERE id = :id AND worker_id = :worker_id AND state = 'running';
 
 -- name: finish_job
 -- Record a finished clip; only the lease holder may do so.

@@ -177,6 +177,12 @@ class Connector(ABC):
         write lock is held only while the database runs it, never across a wait in this process.
         ``notify`` wakes that channel's waiters when it changed a row."""
 
+    async def write_fetch(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        """One statement that may write, committed at once: the rows it returns. A backend that can
+        runs it on its own, in one round trip (PostgreSQL: a claim, a heartbeat)."""
+        async with self.transaction() as tx:
+            return await tx.fetch_all(query, **params)
+
     @abstractmethod
     async def wait(self, channel: str, timeout: float) -> bool:
         """Until ``channel`` is notified (True) or ``timeout`` seconds pass (False)."""
