@@ -18,6 +18,7 @@ from bot.text import where_in_queue
 from db.cost import estimate_gpu_seconds
 from db.spec import JobSpec, SpecError, clean_prompt, resolve_spec
 from db.store import CapExceeded, Job, JobKind
+from db.store.retention import media_pruned
 
 if TYPE_CHECKING:
     from db.presets import PresetCatalog
@@ -67,6 +68,10 @@ def default_model(catalog: PresetCatalog, served: list[str], spec: JobSpec) -> s
 async def extend_refusal(interaction: Interaction, parent: Job, settings: GuildSettings) -> str | None:
     """Why ``parent`` may not be extended on this server (its chain is at the cap), or None."""
     locale = interaction.locale.value
+    fresh = await interaction.client.store.get(parent.id)  # media retention may have removed its mp4
+    if fresh is not None and media_pruned(fresh):
+        days = f"{interaction.client.config.media_days:g}"
+        return t(locale, "retention.extend_gone", job=parent.id, days=days)
     if settings.max_extends == 0:
         return t(locale, "extend.off")
     done = await interaction.client.store.extends_in_chain(parent.id)
@@ -141,6 +146,11 @@ async def submit(
             t(locale, "error.model_offline", model=plan.preset.title, choices=", ".join(served))
         )
     job_spec = plan.spec
+    inherited = job_spec.image_ref if picture is None and parent is not None else None
+    # a reroll or remix of a clip that started from a picture: retention may have removed it
+    if inherited is not None and parent is not None and await bot.store.get_input(inherited) is None:
+        days = f"{bot.config.media_days:g}"
+        raise RefusedError(t(locale, "retention.picture_gone", job=parent.id, days=days))
     if picture is not None:
         job_spec = replace(job_spec, image_ref=await store_picture(interaction, picture))
     try:

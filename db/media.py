@@ -116,7 +116,9 @@ class FileMedia(MediaStore):
         def write() -> None:
             with _full_is_an_outage(f"picture {ref}"):
                 path.parent.mkdir(parents=True, exist_ok=True)
-                if not path.exists():
+                try:  # stored again: retention keeps it as long as a fresh one (db.store.retention)
+                    os.utime(path)
+                except FileNotFoundError:
                     _write_atomically(path, data)
 
         await asyncio.to_thread(write)

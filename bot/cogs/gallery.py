@@ -1,7 +1,9 @@
-"""/top (the best-voted clips) and /show (post a clip again, with working buttons)."""
+"""/top (the best-voted clips) and /show (post a clip again, with working buttons; a clip older than
+the media retention period is reposted from its original message)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
 
@@ -15,6 +17,8 @@ from bot.clips import clip_message
 from bot.i18n import t
 from bot.replies import answer
 from bot.text import quoted_prompt
+from db.store import Job
+from db.store.retention import media_pruned
 
 Interaction = discord.Interaction[VideoBot]
 
@@ -79,13 +83,50 @@ class GalleryCog(commands.Cog):
             await answer(interaction, t(locale, "error.not_done", job=job))
             return
         media = await store.get_media(found.id)
-        if media is None:
-            await answer(interaction, t(locale, "error.media_gone", job=job))
+        if media is None:  # removed after the retention period: the original message still has it
+            await self.repost(interaction, found)
             return
         lineage = await store.lineage(found.id)
         content, embed, view = clip_message(self.bot, found, await store.vote_counts(found.id), lineage)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{found.id}.mp4")
         await interaction.response.send_message(content, embed=embed, file=video, view=view)
+
+    async def repost(self, interaction: Interaction, job: Job) -> None:
+        """Post a clip whose files the store no longer keeps from the attachment of its original
+        message (downloaded and uploaded again: Discord's attachment links expire), with working
+        buttons; a clear private answer when that message is gone too."""
+        locale = interaction.locale.value
+        await interaction.response.defer(thinking=True)  # the download may take a while
+        video = await self.original_video(job)
+        if video is None:
+            days = self.bot.config.media_days
+            text = (
+                t(locale, "retention.original_gone", job=job.id, days=f"{days:g}")
+                if media_pruned(job) and days > 0
+                else t(locale, "error.media_gone", job=job.id)
+            )
+            with contextlib.suppress(discord.HTTPException):  # "thinking…" was public: it goes
+                await interaction.delete_original_response()
+            await interaction.followup.send(text, ephemeral=True)
+            return
+        store = self.bot.store
+        lineage = await store.lineage(job.id)
+        content, embed, view = clip_message(self.bot, job, await store.vote_counts(job.id), lineage)
+        file = discord.File(io.BytesIO(video), filename=f"videobot-{job.id}.mp4")
+        await interaction.followup.send(content, embed=embed, file=file, view=view)
+
+    async def original_video(self, job: Job) -> bytes | None:
+        """The mp4 attached to the clip's message in Discord; None when the message, its channel or
+        its video is gone (or the bot may no longer read them)."""
+        if job.message_id is None:
+            return None
+        try:
+            channel = await self.bot.messageable(job.channel_id)
+            message = await channel.fetch_message(job.message_id)
+            attachment = next((a for a in message.attachments if a.filename.lower().endswith(".mp4")), None)
+            return None if attachment is None else await attachment.read()
+        except (discord.NotFound, discord.Forbidden):
+            return None
 
 
 async def setup(bot: VideoBot) -> None:

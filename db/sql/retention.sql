@@ -1,0 +1,37 @@
+-- Media retention (db/store/retention.py): a posted clip's video and poster, and the members'
+-- pictures, are removed a set time after posting. Parameters are written :name.
+
+-- name: retention_prunable_clips
+-- Posted clips whose files are still kept, posted before the cutoff, that nothing still needs: no
+-- queued or running extend continues them, and no unfinished story may still continue or film them.
+SELECT j.id FROM jobs j
+WHERE j.state = 'done' AND j.media_ref IS NOT NULL AND j.posted_at IS NOT NULL
+  AND j.posted_at < :cutoff
+  AND NOT EXISTS (SELECT 1 FROM jobs c
+                  WHERE c.parent_id = j.id AND c.kind = 'extend' AND c.state IN ('queued', 'running'))
+  AND NOT EXISTS (SELECT 1 FROM story_scenes s JOIN stories st ON st.id = s.story_id
+                  WHERE s.job_id = j.id AND st.phase <> 'finished')
+ORDER BY j.id
+LIMIT :limit;
+
+-- name: retention_mark_pruned
+-- A clip's files are gone: its row and message stay, media_ref NULL says the store keeps no file.
+UPDATE jobs SET media_ref = NULL WHERE id = :id AND state = 'done' AND media_ref IS NOT NULL;
+
+-- name: retention_pictures_in_use
+-- The specs naming a picture of the jobs that may still need it: not posted yet (queued, running,
+-- ended but not told) or posted since the cutoff.
+SELECT spec FROM jobs
+WHERE spec LIKE '%"image_ref": "%' AND (posted_at IS NULL OR posted_at >= :cutoff);
+
+-- name: retention_old_pictures
+-- Pictures stored in the database (PostgreSQL) and not stored again since the cutoff.
+SELECT ref FROM inputs WHERE created_at < :cutoff ORDER BY ref;
+
+-- name: retention_delete_picture
+-- Remove a picture unless it was stored again since the cutoff (a member is sending it once more).
+DELETE FROM inputs WHERE ref = :ref AND created_at < :cutoff;
+
+-- name: retention_delete_clip_media
+-- PostgreSQL: the mp4s and posters of a batch of clips, in the transaction that marks them.
+DELETE FROM media WHERE job_id = ANY(:ids);
