@@ -1,8 +1,17 @@
 """The bot: one ``commands.Bot`` subclass. Intents, mentions, and ``setup_hook`` (open the job store,
-load the cogs, register the persistent buttons, sync the commands). Nothing else lives here."""
+load the cogs, register the persistent buttons, sync the commands). Nothing else lives here.
+
+Sharding: :func:`make_bot` gives a :class:`ShardedVideoBot` (an ``AutoShardedBot``) when the config
+names shards (``--shards 0-3 --shard-count 8``); it connects as those shards only, so Discord sends it
+the events of their guilds only, and every loop that walks the store across guilds keeps to the guilds
+:meth:`VideoBot.owns`. Store-wide chores (pruning media) run in one process: the one that owns shard 0
+(:attr:`VideoBot.runs_global_chores`). Commands are synced once per command tree, by whichever process
+claims its digest in the store first (:meth:`VideoBot.sync_commands_once`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +25,7 @@ from bot.i18n import CatalogTranslator
 from bot.replies import report_error
 from db.presets import PresetCatalog
 from db.store import Job, JobStore, open_store
+from db.store.shards import ShardRange
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +40,14 @@ COGS = (
     "bot.cogs.story",
     "bot.cogs.me",
     "bot.cogs.stats",
+    "bot.cogs.retention",
 )
 
 # A rule a vote must pass besides the store's own (not your own clip): the reason to refuse it, in the
 # voter's language, or None. Community cogs add theirs (a challenge: members who joined too recently).
 VoteRule = Callable[[discord.Interaction["VideoBot"], Job], Awaitable[str | None]]
+
+COMMANDS_KEY = "commands:{application_id}"  # bot_state key: the digest of the tree synced last
 
 
 class VideoTree(app_commands.CommandTree["VideoBot"]):
@@ -68,6 +81,26 @@ class VideoBot(commands.Bot):
         self.config = config
         self.catalog = catalog or PresetCatalog.load()
         self.vote_rules: list[VoteRule] = []
+        self.commands_synced = 0  # syncs this process did (0 when another process or start did it)
+
+    @property
+    def shard_range(self) -> ShardRange | None:
+        """The shards this process connects as; None: every guild (not sharded)."""
+        return self.config.shards
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this process looks after this guild: Discord's ``(guild_id >> 22) % shard_count``
+        is one of its shards (always, when not sharded). Loops over the store's rows of every guild
+        keep to these; another process posts and edits the others."""
+        shards = self.config.shards
+        return shards is None or guild_id is None or shards.owns(guild_id)
+
+    @property
+    def runs_global_chores(self) -> bool:
+        """Whether store-wide chores that one process is enough for (pruning old media) run here:
+        the process that owns shard 0, or the only one."""
+        shards = self.config.shards
+        return shards is None or shards.first == 0
 
     async def setup_hook(self) -> None:
         self.store = await open_store(self.config.database_url)
@@ -75,8 +108,43 @@ class VideoBot(commands.Bot):
         for name in COGS:
             await self.load_extension(name)
         if self.config.sync_commands:
+            await self.sync_commands_once(force=self.config.force_sync)
+
+    async def command_tree_digest(self) -> str:
+        """A digest of what ``tree.sync()`` sends (the global commands, translated)."""
+        tree = self.tree
+        translator = tree.translator
+        payload = []
+        for command in tree.get_commands():
+            if translator is not None:
+                payload.append(await command.get_translated_payload(tree, translator))
+            else:
+                payload.append(command.to_dict(tree))
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    async def sync_commands_once(self, *, force: bool = False) -> bool:
+        """Sync the command tree when it differs from the one synced last (a fresh store: never
+        synced). The digest is claimed in the store first, so of several processes starting at once
+        one syncs; when the sync fails the claim is let go, and the next start tries again.
+        ``force``: sync anyway. True when this process synced."""
+        digest = await self.command_tree_digest()
+        key = COMMANDS_KEY.format(application_id=self.application_id)
+        claimed = await self.store.claim_bot_state(key, digest)
+        if not claimed and not force:
+            log.info("application commands are synced already (tree %s)", digest[:12])
+            return False
+        try:
             synced = await self.tree.sync()
-            log.info("synced %d application commands", len(synced))
+        except BaseException:
+            if claimed:
+                await self.store.release_bot_state(key, digest)
+            raise
+        if not claimed:
+            await self.store.put_bot_state(key, digest)
+        self.commands_synced += 1
+        log.info("synced %d application commands (tree %s)", len(synced), digest[:12])
+        return True
 
     async def close(self) -> None:
         await super().close()
@@ -103,3 +171,22 @@ class VideoBot(commands.Bot):
     def model_title(self, model: str) -> str:
         preset = self.catalog.get(model)
         return preset.title if preset is not None else model
+
+
+class ShardedVideoBot(VideoBot, commands.AutoShardedBot):
+    """A VideoBot that connects as the shards of ``config.shards`` (discord.py's AutoShardedBot):
+    Discord sends it the events of those shards' guilds only."""
+
+    def __init__(self, config: BotConfig, catalog: PresetCatalog | None = None, **options: Any) -> None:
+        if config.shards is None:
+            raise ValueError("ShardedVideoBot needs config.shards")
+        options.setdefault("shard_ids", config.shards.ids)
+        options.setdefault("shard_count", config.shards.count)
+        super().__init__(config, catalog, **options)
+
+
+def make_bot(config: BotConfig, catalog: PresetCatalog | None = None, **options: Any) -> VideoBot:
+    """The bot for this config: sharded when it names shards, else the one-process VideoBot."""
+    if config.shards is not None:
+        return ShardedVideoBot(config, catalog, **options)
+    return VideoBot(config, catalog, **options)

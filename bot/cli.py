@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 
-from bot.app import VideoBot
-from bot.config import BotConfig, ConfigError, apply_discord_urls
+from bot.app import make_bot
+from bot.config import (
+    SHARD_COUNT_ENV,
+    SHARDS_ENV,
+    BotConfig,
+    ConfigError,
+    apply_discord_urls,
+    parse_shards,
+)
 from db.presets import PresetError
 
 log = logging.getLogger(__name__)
@@ -17,7 +25,7 @@ log = logging.getLogger(__name__)
 
 async def serve(config: BotConfig, metrics_at: tuple[str, int] | None = None) -> None:
     apply_discord_urls(config.api_url, config.gateway_url)
-    bot = VideoBot(config)
+    bot = make_bot(config)
     server = None
     if metrics_at is not None:  # /metrics and /healthz (--metrics-port), before the bot logs in
         from bot.metrics import serve_bot_metrics
@@ -42,6 +50,22 @@ def run_bot(args: argparse.Namespace) -> int:
         config = BotConfig.from_env()
         if getattr(args, "database", None):
             config = BotConfig(**{**config.__dict__, "database_url": args.database})
+        shards, count = getattr(args, "shards", None), getattr(args, "shard_count", None)
+        if shards is not None or count is not None:  # the flags win over VIDEOBOT_SHARDS/_SHARD_COUNT
+            env = os.environ
+            config = BotConfig(
+                **{
+                    **config.__dict__,
+                    "shards": parse_shards(
+                        shards if shards is not None else env.get(SHARDS_ENV),
+                        count if count is not None else env.get(SHARD_COUNT_ENV),
+                    ),
+                }
+            )
+        if getattr(args, "sync_commands", False):
+            config = BotConfig(**{**config.__dict__, "force_sync": True})
+        if config.shards is not None:
+            log.info("connecting as shards %s", config.shards)
         port = getattr(args, "metrics_port", None)
         asyncio.run(serve(config, None if port is None else (args.metrics_host, port)))
     except (ConfigError, PresetError) as exc:

@@ -9,9 +9,14 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
+from db.store.shards import ShardRange
+
 TOKEN_ENV = "DISCORD_TOKEN"
 API_URL_ENV = "VIDEOBOT_DISCORD_API_URL"
 GATEWAY_URL_ENV = "VIDEOBOT_DISCORD_GATEWAY_URL"
+MEDIA_DAYS_ENV = "VIDEOBOT_MEDIA_DAYS"
+SHARDS_ENV = "VIDEOBOT_SHARDS"
+SHARD_COUNT_ENV = "VIDEOBOT_SHARD_COUNT"
 
 
 class ConfigError(ValueError):
@@ -26,7 +31,11 @@ class BotConfig:
     gateway_url: str | None = None
     status_interval_s: float = 3.0  # a status message is edited at most this often
     delivery_interval_s: float = 1.0  # how often the delivery loop looks for news without a wake-up
-    sync_commands: bool = True
+    media_days: float = 7.0  # VIDEOBOT_MEDIA_DAYS: clips and pictures kept after posting; 0 = for ever
+    retention_interval_s: float = 3600.0  # how often the bot removes older media (bot/cogs/retention.py)
+    sync_commands: bool = True  # False: never sync (someone else does); True: when the tree changed
+    force_sync: bool = False  # sync at start even when the store says this tree is synced already
+    shards: ShardRange | None = None  # the shards this process connects as; None: one process, all guilds
 
     @classmethod
     def from_env(cls) -> BotConfig:
@@ -40,7 +49,53 @@ class BotConfig:
             database_url=os.environ.get("VIDEOBOT_DATABASE_URL") or None,
             api_url=os.environ.get(API_URL_ENV) or None,
             gateway_url=os.environ.get(GATEWAY_URL_ENV) or None,
+            media_days=media_days_from_env(),
+            shards=parse_shards(os.environ.get(SHARDS_ENV), os.environ.get(SHARD_COUNT_ENV)),
         )
+
+
+def parse_shards(shards: str | None, count: str | int | None) -> ShardRange | None:
+    """``--shards A-B`` (or one shard ``A``) of ``--shard-count N``; None when neither is given. A
+    count alone means every shard of it in this one process."""
+    shards = (shards or "").strip() or None
+    count_text = str(count).strip() if count is not None else ""
+    if shards is None and not count_text:
+        return None
+    if not count_text:
+        raise ConfigError(f"--shards {shards} needs --shard-count (or {SHARD_COUNT_ENV}): how many in all")
+    try:
+        total = int(count_text)
+    except ValueError:
+        raise ConfigError(f"--shard-count must be a whole number, not {count_text!r}") from None
+    if total < 1:
+        raise ConfigError(f"--shard-count must be at least 1, not {total}")
+    if shards is None:
+        return ShardRange(0, total - 1, total)
+    first_text, dash, last_text = shards.partition("-")
+    try:
+        first = int(first_text)
+        last = int(last_text) if dash else first
+    except ValueError:
+        raise ConfigError(f"--shards must be a range like 0-3 or one shard like 2, not {shards!r}") from None
+    try:
+        return ShardRange(first, last, total)
+    except ValueError as exc:
+        raise ConfigError(f"--shards {shards}: {exc}") from None
+
+
+def media_days_from_env() -> float:
+    """``VIDEOBOT_MEDIA_DAYS``: days a posted clip's files (and the pictures it started from) are kept;
+    7 unless set, 0 keeps them for ever."""
+    raw = os.environ.get(MEDIA_DAYS_ENV, "").strip()
+    if not raw:
+        return 7.0
+    try:
+        days = float(raw)
+    except ValueError:
+        days = -1.0
+    if not 0 <= days < 100_000:
+        raise ConfigError(f"{MEDIA_DAYS_ENV} must be a number of days (0 keeps media for ever), not {raw!r}")
+    return days
 
 
 def apply_discord_urls(api_url: str | None, gateway_url: str | None) -> None:

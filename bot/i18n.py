@@ -222,6 +222,19 @@ CATALOG: dict[str, dict[str, str]] = {
         EN: "The video of clip #{job} is no longer stored.",
         DE: "Das Video von Clip #{job} ist nicht mehr gespeichert.",
     },
+    # media retention (bot/cogs/retention.py): clips and pictures are kept {days} days after posting
+    "retention.original_gone": {
+        EN: "Clip #{job} is older than {days} days, so its video is no longer stored here, and its original message in Discord is gone too.",
+        DE: "Clip #{job} ist älter als {days} Tage, deshalb ist sein Video hier nicht mehr gespeichert, und seine ursprüngliche Nachricht in Discord gibt es auch nicht mehr.",
+    },
+    "retention.extend_gone": {
+        EN: "Clip #{job} is older than {days} days: its video is no longer stored, so it cannot be extended.",
+        DE: "Clip #{job} ist älter als {days} Tage: sein Video ist nicht mehr gespeichert, deshalb kann er nicht verlängert werden.",
+    },
+    "retention.picture_gone": {
+        EN: "The picture clip #{job} started from is kept only {days} days and is no longer stored. Start a new clip with /video and the picture.",
+        DE: "Das Bild, mit dem Clip #{job} beginnt, wird nur {days} Tage aufbewahrt und ist nicht mehr gespeichert. Starte einen neuen Clip mit /video und dem Bild.",
+    },
     "queued.ack": {EN: "Queued as #{job}: {where}.", DE: "Eingereiht als #{job}: {where}."},
     "queued.where": {
         EN: "position {position}, ready in about {eta}",

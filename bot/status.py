@@ -146,7 +146,7 @@ class StatusBoard:
     async def refresh(self) -> None:
         now = time.monotonic()
         store = self.bot.store
-        active = await store.active_jobs()
+        active = await store.active_jobs_in(self.bot.shard_range)  # this process's guilds only
         missing = [job for job in active if job.status_message_id is None]
         jobs = [job for job in active if job.status_message_id is not None]
         self._current = {}

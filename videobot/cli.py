@@ -50,6 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     database_help = "job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)"
     bot = sub.add_parser("bot", help="run the Discord bot alone (needs DISCORD_TOKEN)")
     bot.add_argument("--database", help=database_help)
+    bot.add_argument(
+        "--shards",
+        metavar="A-B",
+        help="connect as Discord shards A to B only (with --shard-count; default: $VIDEOBOT_SHARDS, "
+        "else every guild in this process)",
+    )
+    bot.add_argument(
+        "--shard-count", metavar="N", help="how many shards in all (default: $VIDEOBOT_SHARD_COUNT)"
+    )
+    bot.add_argument(
+        "--sync-commands",
+        action="store_true",
+        help="sync the slash commands with Discord now, even if this command tree was synced before",
+    )
     from videobot.metrics import add_metrics_arguments
 
     add_metrics_arguments(bot)

@@ -268,11 +268,15 @@ class ChallengeCog(commands.Cog):
         now = time.time()
         pause = MAX_SLEEP_S
         for challenge in await store.open_challenges():
+            if not self.bot.owns(challenge.guild_id):  # another shard's process ends and posts it
+                continue
             if challenge.ends_at <= now:
                 await store.close_challenge(challenge.id)
             else:
                 pause = min(pause, challenge.ends_at - now)
         for challenge in await store.unannounced_challenges():
+            if not self.bot.owns(challenge.guild_id):
+                continue
             try:
                 await self.settle(challenge.id)
             except Exception:  # one challenge's trouble never holds up the others

@@ -95,7 +95,7 @@ class DeliveryCog(commands.Cog):
     async def deliver_finished(self) -> None:
         """Start posting what finished (a few at once, none twice), and wait a moment for it."""
         now = time.monotonic()
-        for job in await self.bot.store.unposted():
+        for job in await self.bot.store.unposted_in(self.bot.shard_range):  # this process's guilds
             if len(self.posting) >= POSTING_AT_ONCE:
                 break
             if job.id not in self.posting and self.retry_at.get(job.id, 0.0) <= now:

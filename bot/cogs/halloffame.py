@@ -266,6 +266,8 @@ class HallOfFameCog(commands.Cog):
         await self.bot.wait_until_ready()
         while not self.bot.is_closed():
             for guild in list(self.bot.guilds):
+                if not self.bot.owns(guild.id):  # another shard's process looks after it
+                    continue
                 await self.guarded(f"reconciling guild {guild.id}", self.reconcile(guild.id))
             self.reconciled.set()
             await asyncio.sleep(self.reconcile_interval_s)

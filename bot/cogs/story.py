@@ -214,6 +214,8 @@ class StoryCog(commands.Cog):
         round after a posted scene (or again after a failed one)."""
         store = self.bot.store
         for story in await store.unfinished_stories():
+            if not self.bot.owns(story.guild_id):  # another shard's process moves it along
+                continue
             try:
                 if story.phase == "round" and story.round_ends_at is not None:
                     if story.round_ends_at <= store.clock():

@@ -1,4 +1,9 @@
-"""The gateway websocket: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats, RESUME, dispatch."""
+"""The gateway websocket: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats, RESUME, dispatch.
+
+Sharding as Discord documents it: an IDENTIFY may carry ``shard: [shard_id, num_shards]``; that
+session gets READY and GUILD_CREATE for the guilds with ``(guild_id >> 22) % num_shards == shard_id``
+only, and every event of a guild goes to the session of its shard. Several sessions (one per shard)
+are live at once. An invalid pair closes the socket with 4010 "Invalid shard"."""
 
 from __future__ import annotations
 
@@ -54,6 +59,19 @@ class GatewaySession:
     sent: list[dict[str, Any]] = field(default_factory=list)
     conn: GatewayConnection | None = None
     resumes: int = 0
+    shard: tuple[int, int] = (0, 1)  # [shard_id, num_shards] from IDENTIFY; unsharded is shard 0 of 1
+
+    def serves(self, guild_id: str | int) -> bool:
+        shard_id, count = self.shard
+        return (int(guild_id) >> 22) % count == shard_id
+
+
+def event_guild(event: str, data: dict[str, Any]) -> str | None:
+    """The guild an event belongs to (which shard's session gets it), or None."""
+    if event.startswith("GUILD_") and "guild_id" not in data and "id" in data:
+        return str(data["id"])  # GUILD_CREATE / UPDATE / DELETE carry the guild itself
+    guild_id = data.get("guild_id")
+    return None if guild_id is None else str(guild_id)
 
 
 class Gateway:
@@ -62,7 +80,8 @@ class Gateway:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.sessions: dict[str, GatewaySession] = {}
         self.connections: list[GatewayConnection] = []
-        self.session: GatewaySession | None = None  # the bot's current session
+        self.session: GatewaySession | None = None  # the bot's current session (the last identified)
+        self.by_shard: dict[tuple[int, int], GatewaySession] = {}  # the latest session of each shard
         self.ready = asyncio.Event()  # READY and every GUILD_CREATE sent
         self.resumed = asyncio.Event()
         self.presences: list[dict[str, Any]] = []
@@ -126,17 +145,33 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~fake.privileged_intents_allowed:
             await conn.ws.close(code=4014, message=b"Disallowed intent(s).")
             return
+        shard = data.get("shard", [0, 1])
+        if (
+            not isinstance(shard, list)
+            or len(shard) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+            or not 0 <= shard[0] < shard[1]
+        ):
+            await conn.ws.close(code=4010, message=b"Invalid shard.")
+            return
         session = GatewaySession(
-            id=secrets.token_hex(16), token=data["token"], intents=intents, identify=data
+            id=secrets.token_hex(16),
+            token=data["token"],
+            intents=intents,
+            identify=data,
+            shard=(shard[0], shard[1]),
         )
         self.sessions[session.id] = session
         session.conn = conn
         self.session = session
+        self.by_shard.pop(session.shard, None)
+        self.by_shard[session.shard] = session  # the newest last: it wins over stale sessions
+        guilds = [g for g in fake.guilds.values() if session.serves(g.id)]
         self.ready.clear()
         ready = {
             "v": 10,
             "user": fake.bot_user.payload() | {"verified": True, "mfa_enabled": False, "email": None},
-            "guilds": [{"id": g.id, "unavailable": True} for g in fake.guilds.values()],
+            "guilds": [{"id": g.id, "unavailable": True} for g in guilds],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": fake.resume_gateway_url,
@@ -153,7 +188,7 @@ class Gateway:
         if "shard" in data:
             ready["shard"] = data["shard"]
         await self._send_dispatch(session, "READY", ready)
-        for guild in fake.guilds.values():
+        for guild in guilds:
             # GUILD_CREATE comes with the GUILDS intent; without it the guild stays unavailable.
             if intents & INTENT_GUILDS:
                 payload = guild.payload(large_threshold=int(data.get("large_threshold", 250)))
@@ -181,7 +216,7 @@ class Gateway:
         self.resumed.set()
 
     async def _request_members(self, conn: GatewayConnection, data: dict[str, Any]) -> None:
-        session = self.session
+        session = next((s for s in self.sessions.values() if s.conn is conn), self.session)
         guild = self.fake.guilds.get(str(data.get("guild_id")))
         if session is None or guild is None:
             return
@@ -215,9 +250,20 @@ class Gateway:
                 with contextlib.suppress(ConnectionResetError):
                     await session.conn.send(frame)
 
+    def session_for(self, guild_id: str | int | None) -> GatewaySession | None:
+        """The session an event of this guild goes to: the newest live one of the guild's shard
+        (the current session for an event of no guild)."""
+        if guild_id is None:
+            return self.session
+        for session in reversed(self.by_shard.values()):
+            if session.token and session.serves(guild_id):
+                return session
+        return None
+
     async def dispatch(self, event: str, data: dict[str, Any], *, intent: int | None = None) -> bool:
-        """Send an event to the bot's session (buffered for RESUME when the socket is down)."""
-        session = self.session
+        """Send an event to the session of its guild's shard (buffered for RESUME when the socket
+        is down)."""
+        session = self.session_for(event_guild(event, data))
         if session is None or not session.token:
             return False
         if intent is not None and not session.intents & intent:

@@ -140,6 +140,8 @@ class DiscordFake:
         self.violations: list[Violation] = []
         self.faults: list[Fault] = []
         self.gateway = Gateway(self, heartbeat_interval_ms)
+        # GET /gateway/bot's "shards"; None: Discord's own advice, a shard per 1000 guilds
+        self.recommended_shards: int | None = None
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._background: set[asyncio.Task[Any]] = set()
@@ -717,7 +719,7 @@ class DiscordFake:
     async def _get_gateway_bot(self, record: RecordedRequest, op: Operation) -> tuple[int, Any]:
         return 200, {
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.recommended_shards or max(1, -(-len(self.guilds) // 1000)),
             "session_start_limit": {
                 "total": 1000,
                 "remaining": 999,
