@@ -147,8 +147,15 @@ async def run(
     next_kill = time.monotonic() + rng.uniform(*gap)
     try:
         startups: list[float] = []
+        self_exits: list[int] = []  # exit codes of workers that ended without being killed
         while time.monotonic() < deadline:
             await watch.look(store)
+            for w in workers:  # as `videobot run` does: a worker that ended on its own starts again
+                code = w.process.poll() if w.process is not None else None
+                if code is not None:
+                    self_exits.append(code)
+                    await store.release_dead_worker(w.worker_id() or "")
+                    w.start()
             ready_now = {w.worker_id for w in await store.live_workers() if w.state == "ready"}
             startups += [s for w in workers if (s := w.became_ready(ready_now)) is not None]
             active = await store.active_jobs(limit=10_000)
@@ -181,6 +188,14 @@ async def run(
             await watch.look(store)
             await asyncio.sleep(POLL_S)
         finally_jobs = await store.active_jobs(limit=10_000)
+        exited = [(w.index, w.process.poll()) for w in workers if w.process is not None]
+        for job in finally_jobs:  # what kept them (printed, so a lost job can be explained)
+            lease = None if job.lease_expires_at is None else round(job.lease_expires_at - time.time(), 1)
+            print(
+                f"not ended: job {job.id} {job.state} worker={job.worker_id} attempts={job.attempts} "
+                f"lease_in={lease}s; workers' exit codes {exited}",
+                file=sys.stderr,
+            )
     finally:
         for worker in workers:
             if worker.process is not None and worker.process.poll() is None:
@@ -228,6 +243,9 @@ async def run(
             f"| worker start → ready (import, load, register), s: median, max ({len(startups)} starts) | "
             f"{statistics.median(startups):.1f}, {max(startups):.1f} |"
         )
+    print(
+        f"| workers that exited without a kill (exit codes) | {len(self_exits)} {sorted(set(self_exits))} |"
+    )
     print(f"| done clips whose mp4 does not decode | {broken} of {len(done)} |")
 
 

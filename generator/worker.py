@@ -496,8 +496,22 @@ class Worker:
             progress.update(progress.total, progress.total)  # rendered: the status says "encoding"
             progress.rendered = True
             video = await asyncio.to_thread(out_path.read_bytes)
-        media_ref = await self._persist("put_media", lambda: self.store.put_media(job.id, video, b""))
+        media_ref = await self._store_clip(job, video, b"")
+        if media_ref is None:
+            return
         await self._finish(job, media_ref, extended.clip, extended.render_seconds)
+
+    async def _store_clip(self, job: Job, video: bytes, poster: bytes) -> str | None:
+        """The clip stored while this worker still holds the job; None when it no longer does (its
+        lease ran out while the database was unreachable and another worker took it, or it was
+        cancelled): then nothing is stored over what the job has now."""
+        wid = self.config.worker_id
+        ref = await self._persist(
+            "put_media", lambda: self.store.put_media(job.id, video, poster, worker_id=wid)
+        )
+        if ref is None:
+            log.warning("job %s is no longer this worker's; its clip is not stored", job.id)
+        return ref
 
     async def _finish(self, job: Job, media_ref: str, clip: EncodedClip, gpu_seconds: float) -> None:
         result = JobResult(
@@ -549,7 +563,10 @@ class Worker:
                 await self._fail(job, "encode_failed", params=self._limit(), host_fault=_caused_by_host(exc))
                 ended = True
                 return
-            media_ref = await self._persist("put_media", lambda: self.store.put_media(job.id, video, poster))
+            media_ref = await self._store_clip(job, video, poster)
+            if media_ref is None:
+                ended = True  # another worker's (or cancelled): nothing of this render is needed
+                return
             await self._finish(job, media_ref, clip, output.seconds)
             ended = True
         except Exception as exc:

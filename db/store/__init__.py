@@ -71,6 +71,12 @@ Community
     ``add_scene(story_id, job_id, user_id, prompt)``, ``open_round(story_id, ends_at)``,
     ``reopen_round(story_id, number, ends_at)``, ``finish_story(story_id) -> bool``.
 
+Sharded bot (:mod:`db.store.shards`)
+    ``unposted_in(shards, limit)``, ``active_jobs_in(shards, limit)`` (a :class:`ShardRange`'s
+    guilds only; None: all), ``claim_bot_state(key, value) -> bool`` (True only for the caller that
+    changed it: the synced command tree's digest), ``put_bot_state``, ``release_bot_state``,
+    ``bot_state(key)``.
+
 Operations (:mod:`db.store.metrics`)
     ``ping()`` (one cheap read of the jobs table; raises when the database does not answer: the
     health checks), ``queued_by_guild() -> {guild_id: n}`` (the bot's queue-depth gauge).
@@ -78,6 +84,11 @@ Operations (:mod:`db.store.metrics`)
     GuildStats`` (every member's GPU-seconds and weight, queue waits p50/p95 per UTC day),
     ``store_status() -> StoreStatus`` (waiting and rendering per guild, live workers with their jobs,
     clips per hour over 24 h).
+
+Media retention (:mod:`db.store.retention`)
+    ``prune_media(older_than) -> PruneReport`` (the video and poster of clips posted before
+    ``older_than`` that nothing still needs, and the pictures no job still needs; the job row stays,
+    ``media_ref`` NULL: :func:`db.store.retention.media_pruned`).
 
 Outages
     ``store_unavailable(error) -> bool``: the store is down, restarting, unreachable or full (wait, or

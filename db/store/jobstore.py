@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, overload
 
 from db import fairness
 from db.failures import failure_message, params_to_json
@@ -36,6 +36,8 @@ from db.store.models import (
     WorkerState,
     validated_settings_changes,
 )
+from db.store.retention import RetentionStore
+from db.store.shards import ShardStore
 from db.store.stats import StatsStore
 from db.store.stories import StoryStore
 
@@ -45,6 +47,9 @@ DAY_S = 86_400.0
 DEFAULT_LEASE_S = 10.0  # workers renew every second: a dead one's job is claimable again within seconds
 WORKER_MAX_AGE_S = 60.0
 STALE_WORKER_S = 600.0  # a registry row not seen this long belongs to a host that went away: claims drop it
+HOUSEKEEPING_S = 1.0  # claims prune the registry at most this often (per store), not on every claim
+LEASE_RENEW_S = 3.0  # a heartbeat writes the lease when it is this much older than a fresh one
+PROGRESS_EVERY_S = 2.0  # and a new step when the last one written is this old (the bot shows every 3 s)
 
 
 def estimate_positions(
@@ -108,7 +113,16 @@ def remaining_s(row: dict[str, Any], expected_s: float, now: float) -> float:
     return max(0.0, expected_s - elapsed)
 
 
-class JobStore(HallOfFameStore, ChallengeStore, StoryStore, StatsStore, GalleryStore, MetricsStore):
+class JobStore(
+    HallOfFameStore,
+    ChallengeStore,
+    StoryStore,
+    StatsStore,
+    GalleryStore,
+    MetricsStore,
+    RetentionStore,
+    ShardStore,
+):
     """Durable, fair job queue shared by the bot and the GPU workers. Open it with
     :func:`db.store.open_store`; the module docstring of :mod:`db.store` lists the whole API. The
     community features' parts are mixins, each in a module of its own."""
@@ -117,6 +131,7 @@ class JobStore(HallOfFameStore, ChallengeStore, StoryStore, StatsStore, GalleryS
         self._db = connector
         self._media = media
         self.clock = clock
+        self._prune_due = 0.0  # when a claim next prunes the worker registry
 
     @property
     def backend(self) -> str:
@@ -218,29 +233,27 @@ class JobStore(HallOfFameStore, ChallengeStore, StoryStore, StatsStore, GalleryS
         if not models:
             return None
         now = self.clock()
-        async with self._db.transaction() as tx:
-            # the clock row first, then job, guild and member rows: one lock order, no deadlocks
-            clock = await tx.fetch_one("lock_fair_clock")
-            assert clock is not None
+        if now >= self._prune_due:  # housekeeping at most once a second, outside claims
+            self._prune_due = now + HOUSEKEEPING_S
+            await self._db.write_one("prune_workers", since=now - STALE_WORKER_S)
+        if self._db.dialect == "postgresql":
+            return await self._claim_by_function(worker_id, list(models), now, lease_s)
+        async with self._db.transaction() as tx:  # SQLite: BEGIN IMMEDIATE serialises claims already
             # the claimer is alive, so what it holds is not a dead worker's (after an outage every
             # lease has run out: its own job would be requeued, rendered again, counted an attempt)
             await tx.execute("renew_own_leases", worker_id=worker_id, lease_expires_at=now + lease_s)
             await self._requeue_expired(tx, now)
-            await tx.execute("prune_workers", since=now - STALE_WORKER_S)
-            vtime = float(clock["vtime"])
-            default_running = GuildSettings(0).max_running_per_user
             pick = await tx.fetch_one(
                 "claim_candidate",
-                vtime=vtime,
                 models=list(models),
-                default_max_running=default_running,
+                default_max_running=GuildSettings(0).max_running_per_user,
                 now=now,
             )
             if pick is None:
                 return None
             guild_id, user_id = pick["guild_id"], pick["user_id"]
             state = fairness.FairState(
-                vtime=vtime,
+                vtime=float(pick["clock_vtime"]),
                 guild_finish={guild_id: pick["guild_finish"]},
                 guild_vtime={guild_id: pick["guild_vtime"]},
                 user_finish={(guild_id, user_id): pick["user_finish"]},
@@ -269,6 +282,29 @@ class JobStore(HallOfFameStore, ChallengeStore, StoryStore, StatsStore, GalleryS
             await tx.notify(EVENTS, str(pick["id"]))
         return Job.from_row(row)
 
+    async def _claim_by_function(
+        self, worker_id: str, models: list[str], now: float, lease_s: float
+    ) -> Job | None:
+        """PostgreSQL: the whole claim is one call of ``videobot_claim`` (migration V10), committed on
+        its own, so the clock row is locked only while the function runs. When some lease has run out
+        it claims nothing and answers a row of NULLs: those jobs are requeued here (the rules for
+        attempts live once, in :meth:`_return_to_queue`) and the claim is tried again."""
+        params: dict[str, Any] = {
+            "worker_id": worker_id,
+            "models": models,
+            "lease_expires_at": now + lease_s,
+            "now": now,
+            "default_max_running": GuildSettings(0).max_running_per_user,
+        }
+        rows = await self._db.write_fetch("claim_job", check_expired=True, **params)
+        if rows and rows[0]["id"] is None:
+            async with self._db.transaction() as tx:
+                await tx.fetch_one("lock_fair_clock")
+                await tx.execute("renew_own_leases", worker_id=worker_id, lease_expires_at=now + lease_s)
+                await self._requeue_expired(tx, now)
+            rows = await self._db.write_fetch("claim_job", check_expired=False, **params)
+        return Job.from_row(rows[0]) if rows else None
+
     async def heartbeat(
         self,
         job_id: int,
@@ -281,38 +317,51 @@ class JobStore(HallOfFameStore, ChallengeStore, StoryStore, StatsStore, GalleryS
     ) -> bool:
         """Renew the lease and record progress. False when the job was cancelled or the lease went to
         another worker: stop rendering it. ``rendered=True`` once the render is done (encoding, storing):
-        a worker that dies from then on is not held against the job."""
+        a worker that dies from then on is not held against the job.
+
+        Call it as often as you like (workers do every second, to hear of a cancel soon): the row is
+        written only when it is due, i.e. when the lease has less than ``lease_s - LEASE_RENEW_S``
+        left, when ``rendered`` is new, or when the step changed and the last progress written is
+        ``PROGRESS_EVERY_S`` old (the bot shows progress every 3 s); otherwise it only reads. The bot
+        is woken only when progress was written."""
         now = self.clock()
-        changed = await self._db.write_one(
-            "heartbeat_job",
-            notify=EVENTS,
-            id=job_id,
-            worker_id=worker_id,
-            lease_expires_at=now + lease_s,
-            step=step,
-            total_steps=total_steps,
-            now=now,
-            rendered=1 if rendered else 0,
-        )
-        return changed == 1
+        params: dict[str, Any] = {
+            "id": job_id,
+            "worker_id": worker_id,
+            "lease_expires_at": now + lease_s,
+            "renew_before": now + lease_s - min(LEASE_RENEW_S, lease_s / 2),
+            "progress_before": now - PROGRESS_EVERY_S,
+            "step": step,
+            "total_steps": total_steps,
+            "now": now,
+            "rendered": 1 if rendered else 0,
+        }
+        if self._db.dialect == "postgresql":  # one statement: check, write when due, wake the bot
+            return bool(await self._db.write_fetch("heartbeat_job", **params))
+        if await self._db.write_one("heartbeat_job", notify=EVENTS, **params):
+            return True
+        async with self._db.transaction(write=False) as tx:  # nothing was due: is it still ours?
+            return await tx.fetch_one("holds_job", id=job_id, worker_id=worker_id) is not None
 
     async def finish(self, job_id: int, worker_id: str, result: JobResult) -> bool:
         """Record the clip. False (nothing recorded) when the worker no longer holds the job."""
         now = self.clock()
+        params: dict[str, Any] = {
+            "id": job_id,
+            "worker_id": worker_id,
+            "now": now,
+            "media_ref": result.media_ref,
+            "video_bytes": result.video_bytes,
+            "width": result.width,
+            "height": result.height,
+            "frames": result.frames,
+            "fps": float(result.fps),
+            "gpu_seconds": float(result.gpu_seconds),
+        }
+        if self._db.dialect == "postgresql":  # one statement: no tag row locked across round trips
+            return bool(await self._db.write_fetch("finish_job_recharged", **params))
         async with self._db.transaction() as tx:
-            row = await tx.fetch_one(
-                "finish_job",
-                id=job_id,
-                worker_id=worker_id,
-                now=now,
-                media_ref=result.media_ref,
-                video_bytes=result.video_bytes,
-                width=result.width,
-                height=result.height,
-                frames=result.frames,
-                fps=float(result.fps),
-                gpu_seconds=float(result.gpu_seconds),
-            )
+            row = await tx.fetch_one("finish_job", **params)
             if row is None:
                 return False
             await self._recharge(tx, job_id, row, float(result.gpu_seconds))
@@ -709,8 +758,24 @@ class JobStore(HallOfFameStore, ChallengeStore, StoryStore, StatsStore, GalleryS
 
     # ---- media -----------------------------------------------------------------------------------
 
-    async def put_media(self, job_id: int, video: bytes, poster: bytes) -> str:
-        """Store a clip's mp4 and poster PNG; the reference to put in :class:`JobResult`."""
+    @overload
+    async def put_media(self, job_id: int, video: bytes, poster: bytes) -> str: ...
+
+    @overload
+    async def put_media(self, job_id: int, video: bytes, poster: bytes, *, worker_id: str) -> str | None: ...
+
+    async def put_media(
+        self, job_id: int, video: bytes, poster: bytes, *, worker_id: str | None = None
+    ) -> str | None:
+        """Store a clip's mp4 and poster PNG; the reference to put in :class:`JobResult`. With
+        ``worker_id``, only while that worker still holds the job: a worker cut off for longer than its
+        lease, whose job another worker has finished since (or a member cancelled or deleted), stores
+        nothing over it and gets None."""
+        if worker_id is not None:
+            async with self._db.transaction(write=False) as tx:
+                held = await tx.fetch_one("holds_job", id=job_id, worker_id=worker_id)
+            if held is None:
+                return None
         return await self._media.put(job_id, video, poster)
 
     async def get_media(self, job_id: int) -> Media | None:

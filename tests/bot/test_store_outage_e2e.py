@@ -31,10 +31,10 @@ async def test_delivery_survives_an_outage_logs_it_once_and_posts_when_the_store
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot")
-    with sqlite3.connect(db_path) as conn:  # the jobs table is gone: every store call fails
+    with sqlite3.connect(db_path, timeout=60) as conn:  # the jobs table is gone: every store call fails
         conn.execute("ALTER TABLE jobs RENAME TO jobs_away")
     await asyncio.sleep(4)  # several passes fail meanwhile
-    with sqlite3.connect(db_path) as conn:
+    with sqlite3.connect(db_path, timeout=60) as conn:
         conn.execute("ALTER TABLE jobs_away RENAME TO jobs")
     job = await finished_clip(store, discord_fake, mp4, 1, "en-US", untouched, db_path.parent / "media")
     posted = await wait_until(lambda: clip_messages(discord_fake, "general"), timeout=45, what="the clip")
@@ -85,7 +85,7 @@ async def test_a_waiting_members_status_message_says_the_queue_is_away_and_recov
     await handle.wait_reply()
     status = await wait_until(lambda: next(iter(fake.messages_in("general")), None), what="the status")
     await wait_until(lambda: "Wartet" in fake.message(status["id"])["content"], what="the waiting status")
-    with sqlite3.connect(db_path) as conn:  # the store is away
+    with sqlite3.connect(db_path, timeout=60) as conn:  # the store is away
         conn.execute("ALTER TABLE jobs RENAME TO jobs_away")
     try:
         told = await wait_until(
@@ -95,7 +95,7 @@ async def test_a_waiting_members_status_message_says_the_queue_is_away_and_recov
         )
         assert told and "Dein Clip ist sicher" in fake.message(status["id"])["content"]
     finally:
-        with sqlite3.connect(db_path) as conn:
+        with sqlite3.connect(db_path, timeout=60) as conn:
             conn.execute("ALTER TABLE jobs_away RENAME TO jobs")
     await wait_until(
         lambda: "nicht erreichbar" not in fake.message(status["id"])["content"] or None,

@@ -49,3 +49,19 @@ async def test_a_dead_workers_job_is_still_requeued_by_the_next_claim(
     assert reclaimed is not None and (reclaimed.id, reclaimed.attempts) == (dead_job.id, 1)
     own = await store.get(own_job.id)
     assert own is not None and (own.state, own.worker_id, own.attempts) == ("running", "alive", 0)
+
+
+async def test_a_worker_back_after_its_lease_ran_out_stores_nothing_over_the_clip_another_finished(
+    store: JobStore, clock: FakeClock
+) -> None:
+    """w1 was cut off mid-job for longer than its lease; w2 took the job, stored its clip and finished.
+    When w1 comes back with its own late render, what members saw stays: w1 stores nothing."""
+    job = await submit(store, 1)
+    assert (await store.claim_next("w1", [MODEL], 10)) is not None
+    clock.advance(11)
+    assert (await store.claim_next("w2", [MODEL], 10)) is not None
+    ref = await store.put_media(job.id, b"w2's clip", b"w2's poster", worker_id="w2")
+    assert ref is not None and await store.finish(job.id, "w2", result(media_ref=ref))
+    assert await store.put_media(job.id, b"w1's late clip", b"w1's poster", worker_id="w1") is None
+    media = await store.get_media(job.id)
+    assert media is not None and media.video == b"w2's clip"
