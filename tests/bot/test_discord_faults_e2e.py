@@ -173,7 +173,10 @@ async def test_a_channel_the_bot_may_not_post_in_is_tried_again_slower_and_gets_
     fake.faults.clear()  # the permission is back
     posted = await wait_until(lambda: clip_messages(fake, "general"), timeout=30, what="the clip")
     assert len(posted) == 1 and str(posted[0]["id"]) == status
-    assert (await job_in_state(store, job_id, "done")).posted
+    deadline = asyncio.get_running_loop().time() + 30
+    while not (job := await store.get(job_id)) or not job.posted:  # recorded once its thread exists
+        assert asyncio.get_running_loop().time() < deadline, job
+        await asyncio.sleep(0.1)
 
 
 def test_a_refused_clips_size_reads_in_the_unit_that_fits() -> None:
