@@ -105,3 +105,13 @@ async def job_in_state(store: JobStore, job_id: int, *states: str, timeout: floa
         return job if job is not None and job.state in states else None
 
     return await wait_until(check, timeout, f"job {job_id} to be {'/'.join(states)}")
+
+
+async def job_posted(store: JobStore, job_id: int, timeout: float = 60.0) -> Job:
+    """The job once the bot recorded it as posted: after its message (and a clip's thread) exist."""
+
+    async def check() -> Job | None:
+        job = await store.get(job_id)
+        return job if job is not None and job.posted else None
+
+    return await wait_until(check, timeout, f"job {job_id} to be recorded as posted")

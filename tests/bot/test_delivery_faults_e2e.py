@@ -12,7 +12,7 @@ import pytest
 from bot.app import VideoBot
 from db.store import Job, JobResult, JobStore
 from generator.encode import encode_mp4
-from tests.bot.conftest import job_in_state, wait_until
+from tests.bot.conftest import job_in_state, job_posted, wait_until
 from tests.bot.test_video_e2e import clip_messages
 from tests.discord_fake import DiscordFake
 from tests.store.helpers import spec
@@ -95,8 +95,7 @@ async def test_one_bad_clip_is_reported_to_its_member_and_the_next_clip_is_still
     assert "Der fertige Clip ließ sich zum Posten nicht lesen." in told["content"] and not told["attachments"]
     posted = await wait_until(lambda: clip_messages(fake, "general"), what="the good clip")
     assert [f"#{good.id}" in m["content"] for m in posted] == [True]
-    await wait_until(lambda: store.get(good.id), what="the good job")
-    assert (await store.get(good.id)).posted  # type: ignore[union-attr]
+    await job_posted(store, good.id)
 
 
 async def test_a_clip_without_its_poster_is_posted_all_the_same(

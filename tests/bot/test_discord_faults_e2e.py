@@ -13,7 +13,7 @@ import pytest
 from bot.app import VideoBot
 from bot.cogs.delivery import file_size
 from db.store import JobResult, JobStore
-from tests.bot.conftest import BotRunner, job_in_state, wait_until
+from tests.bot.conftest import BotRunner, job_in_state, job_posted, wait_until
 from tests.bot.test_video_e2e import clip_messages
 from tests.discord_fake import DiscordFake
 from tests.mp4probe import make_clip
@@ -84,8 +84,7 @@ async def test_a_clip_over_the_servers_upload_limit_is_reported_to_its_member_an
     await render(store, small, mp4)
     await wait_until(lambda: clip_messages(fake, "general"), what="the next clip")
     assert [m["id"] for m in clip_messages(fake, "general")] == [small_status]
-    await wait_until(lambda: store.get(small), what="the next job")
-    assert (await store.get(small)).posted  # type: ignore[union-attr]
+    await job_posted(store, small)
     assert uploads_to(fake, big_status) == 1
     assert not any(f"videobot-{big}.mp4" in str(r.files) for r in fake.requests_to("POST", MESSAGES))
 
@@ -106,7 +105,7 @@ async def test_a_clip_refused_as_too_large_when_sent_as_a_new_message_is_reporte
     )
     assert "too large for this server" in told["content"] and not told["attachments"]
     assert clip_messages(fake, "general") == []
-    assert (await job_in_state(store, job_id, "failed")).posted
+    assert (await job_posted(store, job_id)).state == "failed"
 
 
 async def test_a_status_message_refused_by_a_rate_limit_storm_is_posted_once_the_storm_passes(
@@ -173,10 +172,7 @@ async def test_a_channel_the_bot_may_not_post_in_is_tried_again_slower_and_gets_
     fake.faults.clear()  # the permission is back
     posted = await wait_until(lambda: clip_messages(fake, "general"), timeout=30, what="the clip")
     assert len(posted) == 1 and str(posted[0]["id"]) == status
-    deadline = asyncio.get_running_loop().time() + 30
-    while not (job := await store.get(job_id)) or not job.posted:  # recorded once its thread exists
-        assert asyncio.get_running_loop().time() < deadline, job
-        await asyncio.sleep(0.1)
+    assert (await job_posted(store, job_id)).state == "done"
 
 
 def test_a_refused_clips_size_reads_in_the_unit_that_fits() -> None:

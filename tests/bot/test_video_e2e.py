@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.app import VideoBot
 from db.store import JobStore
-from tests.bot.conftest import BotRunner, WorkerProcess, job_in_state, wait_until
+from tests.bot.conftest import BotRunner, WorkerProcess, job_in_state, job_posted, wait_until
 from tests.discord_fake import DiscordFake
 from tests.mp4probe import probe
 
@@ -87,8 +87,8 @@ async def test_video_command_posts_a_playable_clip_with_buttons_and_a_thread(
     # the status message became the clip: one message in the channel, not two
     assert clip["id"] == status["id"]
     assert [m["id"] for m in fake.messages_in("general")] == [status["id"]]
-    job = await store.get(1)
-    assert job is not None and job.message_id == int(clip["id"]) and job.posted
+    job = await job_posted(store, 1)
+    assert job.message_id == int(clip["id"])
 
 
 async def test_votes_count_once_per_member_and_not_for_the_author(
