@@ -5,6 +5,7 @@ outage is logged once when it begins and once when it ends, not once a second.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -53,3 +54,12 @@ async def _quietly(what: str, call: Callable[[], Awaitable[None]]) -> None:
         await call()
     except Exception:
         log.warning("%s: could not tell the members about the outage", what, exc_info=True)
+
+
+async def stop(task: asyncio.Task[None] | None) -> None:
+    """Cancel a cog's background loop and wait until it has ended."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -30,7 +30,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.app import VideoBot
-from bot.background import one_pass
+from bot.background import one_pass, stop
 from bot.cogs.delivery import THREAD_EXISTS
 from bot.i18n import t
 from bot.replies import RefusedError, answer, is_moderator, think
@@ -239,10 +239,7 @@ class ChallengeCog(commands.Cog):
         self.bot.tree.remove_command(self.group.name)
         with contextlib.suppress(ValueError):
             self.bot.vote_rules.remove(self.vote_rule)
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await stop(self.task)
 
     # ---- the end, on time -------------------------------------------------------------------------
 

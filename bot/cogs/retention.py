@@ -10,13 +10,12 @@ the store-wide chores."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from discord.ext import commands
 
 from bot.app import VideoBot
-from bot.background import one_pass
+from bot.background import one_pass, stop
 from db.store.retention import DAY_S, PruneReport
 
 log = logging.getLogger(__name__)
@@ -40,10 +39,7 @@ class RetentionCog(commands.Cog):
             log.info("media retention is off (VIDEOBOT_MEDIA_DAYS=0): clips and pictures are kept for ever")
 
     async def cog_unload(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await stop(self.task)
 
     async def loop(self) -> None:
         await self.bot.wait_until_ready()

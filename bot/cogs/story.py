@@ -32,7 +32,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.app import VideoBot
-from bot.background import one_pass
+from bot.background import one_pass, stop
 from bot.clips import extend_spec
 from bot.film import FilmError, fit_film
 from bot.i18n import t
@@ -190,10 +190,7 @@ class StoryCog(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.group.name)
         self.bot.remove_dynamic_items(ProposalVote)
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await stop(self.task)
 
     # ---- the timer ---------------------------------------------------------------------------------
 

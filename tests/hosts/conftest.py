@@ -136,16 +136,8 @@ class NetnsCluster(PostgresCluster):
         self.host = lab.address("db")
         self.port = PG_PORT
 
-    def _run(self, *args: str) -> None:
-        command = [str(self.bindir / args[0]), *args[1:]]
-        if self.user is not None:
-            command = ["runuser", "-u", self.user, "--", *command]
-        command = [*self.lab.exec_argv("db"), *command]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            log = self.root / "server.log"
-            tail = log.read_text()[-3000:] if log.exists() else ""
-            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}\n{tail}")
+    def _prefix(self) -> list[str]:
+        return self.lab.exec_argv("db")  # server commands run on the database host
 
     def start(self) -> None:
         atexit.register(self.stop)

@@ -83,10 +83,15 @@ class PostgresCluster:
         self.port = _free_port()
         self._counter = itertools.count()
 
+    def _prefix(self) -> list[str]:
+        """What runs a server command where the server lives (nothing: this machine)."""
+        return []
+
     def _run(self, *args: str) -> None:
         command = [str(self.bindir / args[0]), *args[1:]]
         if self.user is not None:
             command = ["runuser", "-u", self.user, "--", *command]
+        command = [*self._prefix(), *command]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             log = self.root / "server.log"
