@@ -1,14 +1,18 @@
 """Claims per second on each backend with 1, 4, 16 and 64 concurrent worker processes.
 
 Each worker process opens its own store and loops claim → finish until the queue is empty; the
-figure is jobs ÷ wall time (one claim and one finish per job). PostgreSQL is a throwaway local
-cluster (as in the tests) unless ``--pg URL`` names one. Run: ``python -m bench.claims``."""
+figure is jobs ÷ wall time (one claim and one finish per job). Also printed, per job: the CPU the
+worker processes spent (their own process time over the loop) and, for the throwaway cluster, the
+CPU the PostgreSQL server spent (its processes' time, from /proc), so a reader sees which side a
+2-core machine runs out of. PostgreSQL is a throwaway local cluster (as in the tests) unless
+``--pg URL`` names one. Run: ``python -m bench.claims``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import multiprocessing as mp
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -36,46 +40,79 @@ async def _fill(url: str, jobs: int) -> None:
         await store.close()
 
 
-async def _work(url: str, worker_id: str, start_at: float) -> int:
+async def _work(url: str, worker_id: str, start_at: float) -> tuple[int, float]:
     store = await open_store(url)
     done = 0
     try:
         await asyncio.sleep(max(0.0, start_at - time.time()))
+        cpu = time.process_time()
         while (job := await store.claim_next(worker_id, [MODEL], 60)) is not None:
             await store.finish(job.id, worker_id, RESULT)
             done += 1
+        cpu = time.process_time() - cpu
     finally:
         await store.close()
-    return done
+    return done, cpu
 
 
 def _worker(url: str, worker_id: str, start_at: float, out: mp.Queue) -> None:
     try:
-        out.put((asyncio.run(_work(url, worker_id, start_at)), time.time()))
+        done, cpu = asyncio.run(_work(url, worker_id, start_at))
+        out.put((done, cpu, time.time()))
     except Exception as exc:  # e.g. SQLite's busy timeout: the figure is then "failed"
-        out.put((-1, time.time()))
+        out.put((-1, 0.0, time.time()))
         raise SystemExit(f"{worker_id}: {exc}") from exc
 
 
-def measure(url: str, workers: int) -> float:
+def server_cpu_s(postmaster_pid: int | None) -> float:
+    """CPU seconds the PostgreSQL server has used: the postmaster with its reaped children, plus the
+    live ones (backends, autovacuum, WAL writer). 0 when it is not a local cluster."""
+    if postmaster_pid is None:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile: its time went to the postmaster's reaped children
+        if int(entry) == postmaster_pid:
+            total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+        elif int(fields[1]) == postmaster_pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def measure(url: str, workers: int, postmaster_pid: int | None = None) -> float:
     jobs = JOBS_PER_WORKER * max(workers, 4)
     asyncio.run(_fill(url, jobs))
     ctx = mp.get_context("spawn")
     out: mp.Queue = ctx.Queue()
-    start_at = time.time() + 3.0  # every process has opened its store by then
+    start_at = time.time() + 3.0 + workers * 0.05  # every process has opened its store by then
     procs = [ctx.Process(target=_worker, args=(url, f"w{i}", start_at, out)) for i in range(workers)]
     for p in procs:
         p.start()
+    time.sleep(max(0.0, start_at - time.time()))
+    server_before = server_cpu_s(postmaster_pid)
     results = [out.get() for _ in procs]
+    server = server_cpu_s(postmaster_pid) - server_before
     for p in procs:
         p.join()
-    if any(n < 0 for n, _ in results):
-        print(f"{url.split('@')[-1]} {workers} workers: a worker failed", flush=True)
+    name = f"{url.split('@')[-1]} {workers} workers"
+    if any(n < 0 for n, _, _ in results):
+        print(f"{name}: a worker failed", flush=True)
         return float("nan")
-    total = sum(n for n, _ in results)
+    total = sum(n for n, _, _ in results)
     assert total == jobs, (total, jobs)
-    rate = total / (max(t for _, t in results) - start_at)
-    print(f"{url.split('@')[-1]} {workers} workers: {rate:.0f} claim+finish/s", flush=True)
+    rate = total / (max(t for _, _, t in results) - start_at)
+    client = sum(c for _, c, _ in results)
+    cpu = f"CPU per job: workers {1000 * client / total:.2f} ms"
+    if postmaster_pid is not None:
+        cpu += f", server {1000 * server / total:.2f} ms"
+    print(f"{name}: {rate:.0f} claim+finish/s; {cpu}", flush=True)
     return rate
 
 
@@ -105,7 +142,8 @@ def main() -> None:
         urls = [asyncio.run(cluster.fresh_database()) for _ in counts]
     try:
         if urls:
-            rows["PostgreSQL"] = [measure(url, n) for url, n in zip(urls, counts, strict=True)]
+            pid = cluster.postmaster_pid() if cluster is not None else None
+            rows["PostgreSQL"] = [measure(url, n, pid) for url, n in zip(urls, counts, strict=True)]
     finally:
         if cluster is not None:
             cluster.stop()

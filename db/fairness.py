@@ -1,8 +1,9 @@
 """Fair scheduling math: two-level start-time fair queueing (guild, then user) over GPU-seconds.
 
-Pure functions, no I/O. The store's claim query (``db/sql/*.sql``, ``claim_candidate``) orders jobs
-exactly as :func:`pick_next` does and updates the tags exactly as :func:`charge` does; the queue
-position and ETA come from :func:`dispatch_order`, and ``bench/fairness_sim.py`` runs the same code.
+Pure functions, no I/O. The store's claim (``db/store/claims.py``, and the PostgreSQL function of
+migration V12) picks exactly what :func:`pick_next` picks and updates the tags exactly as
+:func:`charge` does; the queue position and ETA come from :func:`dispatch_order`, and
+``bench/fairness_sim.py`` runs the same code.
 
 Tags are computed when a job is dispatched, not when it is enqueued ("lazy" SFQ). That is the same
 schedule as tagging at arrival, but cancelling a queued job needs no repair and a guild's order among

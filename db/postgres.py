@@ -2,13 +2,14 @@
 
 Claims lock the fair clock row (claims take turns, so fairness tags stay exact) and pick their job
 with ``FOR UPDATE SKIP LOCKED`` (never waiting on a row a cancel or heartbeat holds); a claim is one
-call of the ``videobot_claim`` function (migration V10) on its own, so the clock row is held for the
-microseconds the function runs, not across round trips. ``LISTEN/NOTIFY``
-wakes workers on enqueue and the bot on progress and endings; a dedicated connection listens, and
-listens again when the server drops it (a restart, a failover, an idle-connection reaper). Until it
-listens again nobody hears a NOTIFY, so waits are cut to a short poll meanwhile: a job queued the
-moment the server is back is not left waiting for the reconnect's back-off. An outage is logged once
-(lost, then back), not once per try; the pool keeps no connection floor, so asyncpg does not log a
+call of the ``videobot_claim`` function (migrations V10, V12) on its own, so the clock row is held
+for the microseconds the function runs, not across round trips. ``LISTEN/NOTIFY`` wakes workers on
+enqueue and the bot on progress and endings. A dedicated connection listens, only to the channels
+this process has waited on (workers do not hear the bot's wake-ups, two per job), and listens again
+when the server drops it (a restart, a failover, an idle-connection reaper). Until it listens again
+nobody hears a NOTIFY, so waits are cut to a short poll meanwhile: a job queued the moment the
+server is back is not left waiting for the reconnect's back-off. An outage is logged once (lost,
+then back), not once per try; the pool keeps no connection floor, so asyncpg does not log a
 traceback for each of its own reconnect tries either (the next query connects).
 """
 
@@ -121,6 +122,10 @@ class PostgresConnector(Connector):
         self._closing = False
         self._queries = {name: compile_query(sql) for name, sql in load_queries(self.dialect).items()}
         self._events = {WORK: asyncio.Event(), EVENTS: asyncio.Event()}
+        # the channels somebody here has waited on: only those are listened to (a worker never hears
+        # the bot's progress wake-ups, which are two per job, times every worker)
+        self._wanted: set[str] = set()
+        self._subscribing = asyncio.Lock()
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 0, max_size: int = 10) -> PostgresConnector:
@@ -136,7 +141,7 @@ class PostgresConnector(Connector):
     async def _listen(self) -> None:
         listener = await asyncpg.connect(self.dsn)
         try:
-            for channel in (WORK, EVENTS):
+            for channel in sorted(self._wanted):
                 await listener.add_listener(channel, self._on_notify)
         except BaseException:
             listener.terminate()
@@ -206,8 +211,26 @@ class PostgresConnector(Connector):
         async with self._pool.acquire() as conn:  # autocommit: the statement is its own transaction
             return await _PostgresTransaction(conn, self._queries).fetch_all(query, **params)
 
+    async def _subscribe(self, channel: str) -> bool:
+        """Listen to ``channel`` from now on; False when this connector already did. A NOTIFY sent
+        before is not heard, so the first wait on a channel returns at once: the caller looks."""
+        async with self._subscribing:
+            if channel in self._wanted:
+                return False
+            self._wanted.add(channel)
+            listener = self._listener
+            if listener is not None:  # otherwise the reconnect listens to it
+                try:
+                    await listener.add_listener(channel, self._on_notify)
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                    # the connection is going: the termination listener reconnects, with this channel
+                    log.debug("listening to %s failed (%s); the reconnect will", channel, exc)
+        return True
+
     async def wait(self, channel: str, timeout: float) -> bool:
         event = self._events[channel]
+        if channel not in self._wanted and await self._subscribe(channel):
+            return True
         if not event.is_set():
             # deaf (the listening connection is lost): a NOTIFY would not be heard, so poll
             deaf = self._listener is None and not self._closing

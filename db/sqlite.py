@@ -14,7 +14,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from db.store.connector import (
     Connector,
     Migration,
     MigrationTransaction,
+    SyncTransaction,
     Transaction,
     load_queries,
     run_to_end,
@@ -49,6 +50,23 @@ def _param(value: Any) -> Any:
     return value
 
 
+def split_statements(script: str) -> list[str]:
+    """A script's statements, one each, as SQLite itself ends them (a trigger's body keeps its own
+    semicolons); comment lines are left out."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines():
+        if line.lstrip().startswith("--"):
+            continue
+        pending += line + "\n"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip().rstrip(";").strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"unterminated statement: {pending.strip()[:80]!r}")
+    return [s for s in statements if s]
+
+
 def _write_and_wake(
     db: sqlite3.Connection, sql: str, params: dict[str, Any], bump_sql: str, channel: str
 ) -> tuple[int, int | None]:
@@ -65,6 +83,54 @@ def _write_and_wake(
             db.execute("ROLLBACK")
         raise
     return changed, seq
+
+
+class _ThreadTransaction(SyncTransaction):
+    """Named queries on the raw connection, in the database's thread (see :func:`_in_transaction`)."""
+
+    def __init__(self, db: sqlite3.Connection, queries: dict[str, str]) -> None:
+        self._db = db
+        self._queries = queries
+        self.notified: dict[str, int] = {}
+
+    def execute(self, query: str, **params: Any) -> int:
+        return int(self._db.execute(self._queries[query], {k: _param(v) for k, v in params.items()}).rowcount)
+
+    def rows(self, query: str, **params: Any) -> Iterator[dict[str, Any]]:
+        cursor = self._db.execute(self._queries[query], {k: _param(v) for k, v in params.items()})
+        try:
+            for row in cursor:
+                yield dict(row)
+        finally:
+            cursor.close()
+
+    def fetch_one(self, query: str, **params: Any) -> dict[str, Any] | None:
+        # every row is read: a statement left half-stepped (an UPDATE … RETURNING) would stay open
+        rows = self._db.execute(self._queries[query], {k: _param(v) for k, v in params.items()}).fetchall()
+        return dict(rows[0]) if rows else None
+
+    def notify(self, channel: str, payload: str = "") -> None:
+        if channel not in self.notified:
+            self.notified[channel] = int(
+                self._db.execute(self._queries["bump_wakeup"], {"channel": channel}).fetchone()[0]
+            )
+
+
+def _in_transaction(
+    db: sqlite3.Connection, queries: dict[str, str], fn: Callable[[SyncTransaction], T]
+) -> tuple[T, dict[str, int]]:
+    """``fn`` between BEGIN IMMEDIATE and COMMIT, in the database's thread: what it returns and the
+    wake-up counts of the channels it notified."""
+    tx = _ThreadTransaction(db, queries)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(tx)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return result, tx.notified
 
 
 class _SQLiteTransaction(Transaction):
@@ -111,7 +177,7 @@ class _SQLiteMigrationTransaction(MigrationTransaction):
             return [dict(row) for row in await cursor.fetchall()]
 
     async def apply(self, migration: Migration) -> None:
-        for statement in migration.statements():  # sqlite3 runs one statement per call
+        for statement in split_statements(migration.sql):  # sqlite3 runs one statement per call
             await self.execute(statement)
 
 
@@ -224,6 +290,16 @@ class SQLiteConnector(Connector):
         if seq is not None:
             self._woke_here(notify, seq)
         return changed
+
+    async def run_in_transaction(self, fn: Callable[[SyncTransaction], T]) -> T:
+        queries = self._queries
+        async with self._lock:  # not inside another task's transaction on this connection
+            result, notified = await run_to_end(
+                self._in_db_thread(lambda db: _in_transaction(db, queries, fn))
+            )
+        for channel, seq in notified.items():
+            self._woke_here(channel, seq)
+        return result
 
     async def _in_db_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         # aiosqlite runs its own calls this way; it has no public one for several statements at once

@@ -8,6 +8,11 @@ SELECT vtime FROM fair_clock WHERE id = 1 FOR UPDATE;
 -- A clip, locked so two quick clicks by one member take turns (a toggle reads, then writes).
 SELECT * FROM jobs WHERE id = :id FOR NO KEY UPDATE;
 
+-- name: lock_fair_guild
+-- Lock a guild's tags before a member's (the order claims take them in): an enqueue changes the
+-- guild's count of queued jobs (migration V12's trigger), and must not wait for it holding the member.
+SELECT finish_tag FROM fair_guilds WHERE guild_id = :guild_id FOR UPDATE;
+
 -- name: lock_fair_user
 -- Lock a member's tag so concurrent enqueues by the same member see each other's caps.
 SELECT finish_tag FROM fair_users WHERE guild_id = :guild_id AND user_id = :user_id FOR UPDATE;

@@ -287,3 +287,43 @@ SELECT count(*) AS n FROM jobs WHERE guild_id = :guild_id AND state = 'queued';
 -- name: schema_version
 -- The newest migration applied to this database (a newer one than this code knows means: upgrade).
 SELECT coalesce(max(version), 0) AS version FROM schema_migrations;
+
+-- name: any_lease_expired
+-- Whether some running job's lease has run out (a claim then requeues it first).
+SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < :now LIMIT 1;
+
+-- name: waiting_guilds
+-- Guilds with queued jobs in fair order (smaller finish tag first), by the index of those waiting.
+SELECT guild_id, finish_tag, vtime FROM fair_guilds WHERE queued > 0 ORDER BY finish_tag, guild_id;
+
+-- name: waiting_members
+-- A guild's members with queued jobs in fair order: smaller finish tag first, then the older job.
+SELECT u.user_id, u.finish_tag, u.head_id, j.model AS head_model FROM fair_users u
+JOIN jobs j ON j.id = u.head_id
+WHERE u.guild_id = :guild_id AND u.head_id IS NOT NULL
+ORDER BY u.finish_tag, u.head_id;
+
+-- name: member_queued_jobs
+-- A member's queued jobs, oldest first (a claim takes the first of a model it serves).
+SELECT id, model FROM jobs
+WHERE guild_id = :guild_id AND user_id = :user_id AND state = 'queued'
+ORDER BY id;
+
+-- name: member_running_count
+-- How many of a member's jobs run under a live lease (expired leases do not cap).
+SELECT count(*) AS n FROM jobs
+WHERE guild_id = :guild_id AND user_id = :user_id AND state = 'running' AND lease_expires_at >= :now;
+
+-- name: guild_max_running
+-- A guild's cap on running jobs per member, if it set one.
+SELECT max_running FROM guild_settings WHERE guild_id = :guild_id;
+
+-- name: claim_tags
+-- The clock and a guild's and member's tags, read for the charge of a claim.
+SELECT c.vtime AS clock_vtime, g.finish_tag AS guild_finish, g.vtime AS guild_vtime,
+       u.finish_tag AS user_finish, j.cost_estimate_s, j.weight
+FROM fair_clock c
+JOIN jobs j ON j.id = :id
+JOIN fair_guilds g ON g.guild_id = j.guild_id
+JOIN fair_users u ON u.guild_id = j.guild_id AND u.user_id = j.user_id
+WHERE c.id = 1;

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import cache
@@ -76,13 +76,6 @@ class Migration:
     name: str
     sql: str
 
-    def statements(self) -> list[str]:
-        # our migrations keep one statement per ';' at a line end (no procedural bodies)
-        without_comments = "\n".join(
-            line for line in self.sql.splitlines() if not line.lstrip().startswith("--")
-        )
-        return [s.strip() for s in re.split(r";\s*(?:\n|$)", without_comments) if s.strip()]
-
 
 def load_migrations(dialect: str) -> list[Migration]:
     """Numbered migrations for a dialect: ``V<n>__name.sql`` (both) or ``V<n>__name.<dialect>.sql``."""
@@ -137,6 +130,24 @@ class Transaction(ABC):
         """Wake waiters on ``channel`` once this transaction commits."""
 
 
+class SyncTransaction(ABC):
+    """Named queries inside one write transaction that runs with no hop of the event loop in it
+    (:meth:`Connector.run_in_transaction`): the write lock is held only while the database works."""
+
+    @abstractmethod
+    def execute(self, query: str, **params: Any) -> int: ...
+
+    @abstractmethod
+    def rows(self, query: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """The rows, read one at a time as the caller takes them (a walk may stop early)."""
+
+    def fetch_one(self, query: str, **params: Any) -> dict[str, Any] | None:
+        return next(self.rows(query, **params), None)
+
+    @abstractmethod
+    def notify(self, channel: str, payload: str = "") -> None: ...
+
+
 # the migration runner's bookkeeping, in SQL both dialects read (DOUBLE PRECISION is REAL to SQLite)
 _CREATE_SCHEMA_MIGRATIONS = (
     "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -183,9 +194,17 @@ class Connector(ABC):
         async with self.transaction() as tx:
             return await tx.fetch_all(query, **params)
 
+    async def run_in_transaction(self, fn: Callable[[SyncTransaction], T]) -> T:
+        """``fn`` in one write transaction, all of it in the database's thread (SQLite: a claim or a
+        finish holds the file's write lock for the microseconds SQLite works, not across hops of this
+        process's event loop). PostgreSQL does the same with server-side functions and single
+        statements instead, so it has no such transactions."""
+        raise NotImplementedError(f"{self.dialect} runs no transactions in a thread")
+
     @abstractmethod
     async def wait(self, channel: str, timeout: float) -> bool:
-        """Until ``channel`` is notified (True) or ``timeout`` seconds pass (False)."""
+        """Until ``channel`` is notified (True) or ``timeout`` seconds pass (False). True may also
+        come without a notify (the first wait on a channel, a reconnect): the caller looks again."""
 
     @abstractmethod
     def migration_transaction(self) -> AbstractAsyncContextManager[MigrationTransaction]:

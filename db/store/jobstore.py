@@ -12,8 +12,9 @@ from db import fairness
 from db.failures import failure_message, params_to_json
 from db.media import Media, MediaStore
 from db.spec import JobSpec
+from db.store import claims
 from db.store.challenges import ChallengeStore
-from db.store.connector import EVENTS, WORK, Connector, Transaction, load_migrations
+from db.store.connector import EVENTS, WORK, Connector, SyncTransaction, Transaction, load_migrations
 from db.store.gallery import GalleryStore
 from db.store.halloffame import HallOfFameStore
 from db.store.metrics import MetricsStore
@@ -186,6 +187,7 @@ class JobStore(
             settings = await self._settings(tx, guild_id)
             await tx.execute("ensure_fair_guild", guild_id=guild_id)
             await tx.execute("ensure_fair_user", guild_id=guild_id, user_id=user_id)
+            await tx.fetch_one("lock_fair_guild", guild_id=guild_id)
             await tx.fetch_one("lock_fair_user", guild_id=guild_id, user_id=user_id)
             queued = await tx.fetch_one("count_queued_for_user", guild_id=guild_id, user_id=user_id)
             count = int(queued["n"]) if queued else 0
@@ -238,54 +240,39 @@ class JobStore(
             await self._db.write_one("prune_workers", since=now - STALE_WORKER_S)
         if self._db.dialect == "postgresql":
             return await self._claim_by_function(worker_id, list(models), now, lease_s)
-        async with self._db.transaction() as tx:  # SQLite: BEGIN IMMEDIATE serialises claims already
-            # the claimer is alive, so what it holds is not a dead worker's (after an outage every
-            # lease has run out: its own job would be requeued, rendered again, counted an attempt)
-            await tx.execute("renew_own_leases", worker_id=worker_id, lease_expires_at=now + lease_s)
-            await self._requeue_expired(tx, now)
-            pick = await tx.fetch_one(
-                "claim_candidate",
-                models=list(models),
-                default_max_running=GuildSettings(0).max_running_per_user,
+        return await self._claim_in_thread(worker_id, list(models), now, lease_s)
+
+    async def _claim_in_thread(
+        self, worker_id: str, models: list[str], now: float, lease_s: float
+    ) -> Job | None:
+        """SQLite: the whole claim (:func:`db.store.claims.claim`) in one call in the database's
+        thread. The claimer's own leases are renewed first: it is alive, so what it holds is not a
+        dead worker's (after an outage every lease has run out: its own job would be requeued,
+        rendered again, counted an attempt). Expired leases of others are requeued by the async path,
+        where the rules for attempts live once (:meth:`_return_to_queue`), and the claim is tried again."""
+
+        def attempt(check_expired: bool) -> Callable[[SyncTransaction], dict[str, Any] | None]:
+            return lambda tx: claims.claim(
+                tx,
+                worker_id,
+                models,
                 now=now,
+                lease_expires_at=now + lease_s,
+                default_cap=GuildSettings(0).max_running_per_user,
+                check_expired=check_expired,
             )
-            if pick is None:
-                return None
-            guild_id, user_id = pick["guild_id"], pick["user_id"]
-            state = fairness.FairState(
-                vtime=float(pick["clock_vtime"]),
-                guild_finish={guild_id: pick["guild_finish"]},
-                guild_vtime={guild_id: pick["guild_vtime"]},
-                user_finish={(guild_id, user_id): pick["user_finish"]},
-            )
-            fairness.charge(
-                state,
-                fairness.QueuedJob(pick["id"], guild_id, user_id, pick["cost_estimate_s"], pick["weight"]),
-            )
-            await tx.execute("set_fair_clock", vtime=state.vtime)
-            await tx.execute(
-                "charge_guild",
-                guild_id=guild_id,
-                finish_tag=state.guild_finish[guild_id],
-                vtime=state.guild_vtime[guild_id],
-            )
-            await tx.execute(
-                "charge_user",
-                guild_id=guild_id,
-                user_id=user_id,
-                finish_tag=state.user_finish[(guild_id, user_id)],
-            )
-            row = await tx.fetch_one(
-                "mark_claimed", id=pick["id"], worker_id=worker_id, lease_expires_at=now + lease_s, now=now
-            )
-            assert row is not None
-            await tx.notify(EVENTS, str(pick["id"]))
-        return Job.from_row(row)
+
+        try:
+            row = await self._db.run_in_transaction(attempt(True))
+        except claims.LeaseExpired:
+            await self._requeue_for_claim(worker_id, now, lease_s)
+            row = await self._db.run_in_transaction(attempt(False))
+        return None if row is None else Job.from_row(row)
 
     async def _claim_by_function(
         self, worker_id: str, models: list[str], now: float, lease_s: float
     ) -> Job | None:
-        """PostgreSQL: the whole claim is one call of ``videobot_claim`` (migration V10), committed on
+        """PostgreSQL: the whole claim is one call of ``videobot_claim`` (migration V12), committed on
         its own, so the clock row is locked only while the function runs. When some lease has run out
         it claims nothing and answers a row of NULLs: those jobs are requeued here (the rules for
         attempts live once, in :meth:`_return_to_queue`) and the claim is tried again."""
@@ -298,12 +285,16 @@ class JobStore(
         }
         rows = await self._db.write_fetch("claim_job", check_expired=True, **params)
         if rows and rows[0]["id"] is None:
-            async with self._db.transaction() as tx:
-                await tx.fetch_one("lock_fair_clock")
-                await tx.execute("renew_own_leases", worker_id=worker_id, lease_expires_at=now + lease_s)
-                await self._requeue_expired(tx, now)
+            await self._requeue_for_claim(worker_id, now, lease_s)
             rows = await self._db.write_fetch("claim_job", check_expired=False, **params)
         return Job.from_row(rows[0]) if rows else None
+
+    async def _requeue_for_claim(self, worker_id: str, now: float, lease_s: float) -> None:
+        """Before a claim tries again: the claimer's own leases renewed, the others that ran out requeued."""
+        async with self._db.transaction() as tx:
+            await tx.fetch_one("lock_fair_clock")
+            await tx.execute("renew_own_leases", worker_id=worker_id, lease_expires_at=now + lease_s)
+            await self._requeue_expired(tx, now)
 
     async def heartbeat(
         self,
@@ -360,13 +351,7 @@ class JobStore(
         }
         if self._db.dialect == "postgresql":  # one statement: no tag row locked across round trips
             return bool(await self._db.write_fetch("finish_job_recharged", **params))
-        async with self._db.transaction() as tx:
-            row = await tx.fetch_one("finish_job", **params)
-            if row is None:
-                return False
-            await self._recharge(tx, job_id, row, float(result.gpu_seconds))
-            await tx.notify(EVENTS, str(job_id))
-        return True
+        return await self._db.run_in_transaction(lambda tx: claims.finish(tx, params))
 
     async def fail(
         self,
@@ -461,13 +446,8 @@ class JobStore(
 
     async def _recharge(self, tx: Transaction, job_id: int, row: dict[str, Any], actual: float) -> None:
         """Replace what a job was charged in its guild's and member's tags by ``actual`` seconds."""
-        delta = actual - float(row["charged_s"])
-        if delta:
-            await tx.execute("correct_guild", guild_id=row["guild_id"], delta=delta)
-            await tx.execute(
-                "correct_user", guild_id=row["guild_id"], user_id=row["user_id"], delta=delta / row["weight"]
-            )
-        await tx.execute("set_charged", id=job_id, charged_s=actual)
+        for query, values in claims.recharge_steps(job_id, row, actual):
+            await tx.execute(query, **values)
 
     async def cancel(self, job_id: int, user_id: int | None) -> bool:
         """Cancel a queued or running job: by its author (``user_id``), or by a moderator (None). A

@@ -143,6 +143,10 @@ class PostgresCluster:
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
+    def postmaster_pid(self) -> int:
+        """The server's main process (benches read its CPU time)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
     def url(self, database: str) -> str:
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{database}"
 

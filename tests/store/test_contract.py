@@ -531,6 +531,7 @@ async def test_sqlite_media_lives_next_to_the_database(tmp_path: Path) -> None:
 
 
 async def test_workers_wake_on_enqueue_from_another_connection(store: JobStore, store_url: str) -> None:
+    await store.wait_for_work(0.2)  # the first wait may return at once (PostgreSQL listens from now on)
     assert not await store.wait_for_work(0.2)  # nothing happens: times out
     bot = await open_store(store_url)
     try:

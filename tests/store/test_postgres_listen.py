@@ -25,6 +25,8 @@ async def test_workers_still_wake_promptly_after_the_server_drops_their_listenin
     bot = await open_store(url)
     admin = await asyncpg.connect(url)
     try:
+        await worker.wait_for_work(0.1)  # each listens from its first wait on
+        await bot.wait_for_events(0.1)
         # a restart, failover or idle reaper ends every session that only listens
         old = {row["pid"] for row in await admin.fetch(LISTENERS)}
         assert len(old) == 2  # the worker's and the bot's
