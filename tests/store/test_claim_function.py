@@ -120,10 +120,10 @@ async def test_claims_follow_the_reference_with_models_caps_cancels_and_ties(
             back = await store.release_dead_worker(worker)
             assert sorted(back) == sorted(i for i, (_, _, w) in running.items() if w == worker)
             for job_id in back:
-                job, model, _ = running.pop(job_id)
+                released, model, _ = running.pop(job_id)
                 again = await store.get(job_id)
                 assert again is not None
                 if again.state == "queued":  # refunded; a third death mid-render fails it, charged
-                    correct(state, job, 0.0)
-                    queued[job_id] = (job, model)
+                    correct(state, released, 0.0)
+                    queued[job_id] = (released, model)
         clock.advance(1.0)
