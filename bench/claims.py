@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
-import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from db.spec import JobSpec
@@ -64,29 +64,9 @@ def _worker(url: str, worker_id: str, start_at: float, out: mp.Queue) -> None:
         raise SystemExit(f"{worker_id}: {exc}") from exc
 
 
-def server_cpu_s(postmaster_pid: int | None) -> float:
-    """CPU seconds the PostgreSQL server has used: the postmaster with its reaped children, plus the
-    live ones (backends, autovacuum, WAL writer). 0 when it is not a local cluster."""
-    if postmaster_pid is None:
-        return 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # it ended meanwhile: its time went to the postmaster's reaped children
-        if int(entry) == postmaster_pid:
-            total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
-        elif int(fields[1]) == postmaster_pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
-def measure(url: str, workers: int, postmaster_pid: int | None = None) -> float:
+def measure(url: str, workers: int, server_cpu_s: Callable[[], float] | None = None) -> float:
+    """claim+finish per second with ``workers`` processes; ``server_cpu_s`` reads the server's CPU
+    seconds so far, when the server is a local one."""
     jobs = JOBS_PER_WORKER * max(workers, 4)
     asyncio.run(_fill(url, jobs))
     ctx = mp.get_context("spawn")
@@ -96,9 +76,9 @@ def measure(url: str, workers: int, postmaster_pid: int | None = None) -> float:
     for p in procs:
         p.start()
     time.sleep(max(0.0, start_at - time.time()))
-    server_before = server_cpu_s(postmaster_pid)
+    server_before = server_cpu_s() if server_cpu_s else 0.0
     results = [out.get() for _ in procs]
-    server = server_cpu_s(postmaster_pid) - server_before
+    server = (server_cpu_s() if server_cpu_s else 0.0) - server_before
     for p in procs:
         p.join()
     name = f"{url.split('@')[-1]} {workers} workers"
@@ -110,7 +90,7 @@ def measure(url: str, workers: int, postmaster_pid: int | None = None) -> float:
     rate = total / (max(t for _, _, t in results) - start_at)
     client = sum(c for _, c, _ in results)
     cpu = f"CPU per job: workers {1000 * client / total:.2f} ms"
-    if postmaster_pid is not None:
+    if server_cpu_s is not None:
         cpu += f", server {1000 * server / total:.2f} ms"
     print(f"{name}: {rate:.0f} claim+finish/s; {cpu}", flush=True)
     return rate
@@ -142,8 +122,8 @@ def main() -> None:
         urls = [asyncio.run(cluster.fresh_database()) for _ in counts]
     try:
         if urls:
-            pid = cluster.postmaster_pid() if cluster is not None else None
-            rows["PostgreSQL"] = [measure(url, n, pid) for url, n in zip(urls, counts, strict=True)]
+            cpu = cluster.cpu_seconds if cluster is not None else None
+            rows["PostgreSQL"] = [measure(url, n, cpu) for url, n in zip(urls, counts, strict=True)]
     finally:
         if cluster is not None:
             cluster.stop()

@@ -17,7 +17,6 @@ import os
 import random
 import statistics
 import time
-from pathlib import Path
 
 import asyncpg
 
@@ -30,26 +29,6 @@ from tests.store.conftest import PostgresCluster
 MODEL = "ltx-video"
 PROBE_MODEL = "probe"
 RESULT = JobResult("file:x.mp4", 1, 768, 512, 121, 24.0, 30.0)
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def _server_cpu_s(cluster: PostgresCluster) -> float:
-    """CPU seconds used so far by the postmaster and all its children."""
-    postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
-    total = 0.0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(proc.name), int(fields[1])
-        if pid == postmaster:  # with the backends that have exited (cutime, cstime)
-            total += sum(int(f) for f in fields[11:15]) / CLK_TCK
-        elif ppid == postmaster:
-            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return total
 
 
 async def _db_counters(url: str) -> tuple[int, int]:
@@ -125,9 +104,9 @@ async def run(
     probe_task = asyncio.create_task(probe())
     await asyncio.sleep(1.0)
     latencies.clear()
-    beats0, cpu0, (xact0, upd0), t0 = beats, _server_cpu_s(cluster), await _db_counters(url), time.monotonic()
+    beats0, cpu0, (xact0, upd0), t0 = beats, cluster.cpu_seconds(), await _db_counters(url), time.monotonic()
     await asyncio.sleep(seconds)
-    beats1, cpu1, (xact1, upd1), t1 = beats, _server_cpu_s(cluster), await _db_counters(url), time.monotonic()
+    beats1, cpu1, (xact1, upd1), t1 = beats, cluster.cpu_seconds(), await _db_counters(url), time.monotonic()
     stop.set()
     await asyncio.gather(*tasks, probe_task)
     await store.close()

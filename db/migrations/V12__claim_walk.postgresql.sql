@@ -1,28 +1,43 @@
 -- Claims that read a handful of rows however long the queue. Every guild counts its queued jobs, and
 -- every member keeps the id of its oldest queued job (NULL when it has none), both kept by a trigger on
--- jobs, so each path that queues, claims, cancels or requeues a job keeps them right. A claim walks the
--- guilds with queued jobs in fair order, and inside a guild its waiting members in fair order, through
--- partial indexes, stopping at the first that may run. Smaller guild finish tag first, then smaller
--- member finish tag, then the older job: that is db/fairness.py's order key (its docstring says why),
--- so the walk picks what pick_next picks, and the charge is fairness.charge. The clock row is still the
--- one lock claims take turns on; what they do while holding it is now a few index probes, not a pass
--- over every member with queued jobs (members tied on their tag, as after equal real GPU times, are
--- told apart by the index too).
+-- jobs, so each path that queues, claims, cancels or requeues a job keeps them right; a `waiting` flag
+-- on each says whether it has any. A claim walks the waiting guilds in fair order, and inside a guild
+-- its waiting members in fair order, stopping at the first that may run. Smaller guild finish tag
+-- first, then smaller member finish tag, then the older job: that is db/fairness.py's order key (its
+-- docstring says why), so the walk picks what pick_next picks, and the charge is fairness.charge. The
+-- clock row is still the one lock claims take turns on; what they do while holding it is now a few
+-- index probes, not a pass over every member with queued jobs.
+--
+-- Only the flags are indexed, not the tags or the oldest job, which change with every claim: an update
+-- that changes no indexed column stays in the row's page (HOT) and writes no index entry, so the rows
+-- every claim rewrites do not leave a trail of dead index entries for the next claim to step over.
+-- The flags change only when a guild or member starts or stops waiting.
 
 ALTER TABLE fair_guilds ADD COLUMN queued INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fair_guilds ADD COLUMN waiting BOOLEAN NOT NULL DEFAULT false;
 ALTER TABLE fair_users ADD COLUMN head_id BIGINT;
+ALTER TABLE fair_users ADD COLUMN waiting BOOLEAN NOT NULL DEFAULT false;
 
-UPDATE fair_guilds g SET queued = c.n
+UPDATE fair_guilds g SET queued = c.n, waiting = true
 FROM (SELECT guild_id, count(*) AS n FROM jobs WHERE state = 'queued' GROUP BY guild_id) c
 WHERE c.guild_id = g.guild_id;
-UPDATE fair_users u SET head_id = c.head
+UPDATE fair_users u SET head_id = c.head, waiting = true
 FROM (SELECT guild_id, user_id, min(id) AS head FROM jobs WHERE state = 'queued' GROUP BY guild_id, user_id) c
 WHERE c.guild_id = u.guild_id AND c.user_id = u.user_id;
 
-CREATE INDEX fair_guilds_waiting ON fair_guilds (finish_tag, guild_id) WHERE queued > 0;
-CREATE INDEX fair_users_waiting ON fair_users (guild_id, finish_tag, head_id) WHERE head_id IS NOT NULL;
+CREATE INDEX fair_guilds_waiting ON fair_guilds (guild_id) WHERE waiting;
+CREATE INDEX fair_users_waiting ON fair_users (guild_id) WHERE waiting;
 CREATE INDEX jobs_member_queued ON jobs (guild_id, user_id, id) WHERE state = 'queued';
 DROP INDEX jobs_queued_member;
+
+-- Fewer indexes on jobs, each one less entry written by every claim and finish (a change of state
+-- writes a new entry in every index whose rows it is in). Queued and running jobs are found through
+-- one small partial index instead of an index over every job's state; and with the lease no longer
+-- indexed, a heartbeat's lease and progress writes stay in the row's page (HOT) and touch no index.
+-- The running jobs whose lease ran out are read through jobs_worker_running (V10): a few rows.
+CREATE INDEX jobs_active ON jobs (id) WHERE state IN ('queued', 'running');
+DROP INDEX jobs_queue;
+DROP INDEX jobs_lease;
 
 -- The guild's row first, then the member's: the order claims lock them in (no deadlocks). The oldest
 -- job is looked up only once the member's row is locked, in a statement of its own, so it sees what a
@@ -30,6 +45,7 @@ DROP INDEX jobs_queued_member;
 CREATE FUNCTION videobot_count_queued() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     job jobs;
+    head BIGINT;
 BEGIN
     IF TG_OP = 'DELETE' THEN
         job := OLD;
@@ -37,16 +53,15 @@ BEGIN
         job := NEW;
     END IF;
     IF TG_OP <> 'INSERT' AND OLD.state = 'queued' THEN
-        UPDATE fair_guilds SET queued = queued - 1 WHERE guild_id = OLD.guild_id;
+        UPDATE fair_guilds SET queued = queued - 1, waiting = queued > 1 WHERE guild_id = OLD.guild_id;
     END IF;
     IF TG_OP <> 'DELETE' AND NEW.state = 'queued' THEN
-        UPDATE fair_guilds SET queued = queued + 1 WHERE guild_id = NEW.guild_id;
+        UPDATE fair_guilds SET queued = queued + 1, waiting = true WHERE guild_id = NEW.guild_id;
     END IF;
     PERFORM 1 FROM fair_users WHERE guild_id = job.guild_id AND user_id = job.user_id FOR UPDATE;
-    UPDATE fair_users SET head_id = (
-        SELECT min(q.id) FROM jobs q
-        WHERE q.guild_id = job.guild_id AND q.user_id = job.user_id AND q.state = 'queued'
-    )
+    SELECT min(q.id) INTO head FROM jobs q
+    WHERE q.guild_id = job.guild_id AND q.user_id = job.user_id AND q.state = 'queued';
+    UPDATE fair_users SET head_id = head, waiting = head IS NOT NULL
     WHERE guild_id = job.guild_id AND user_id = job.user_id;
     RETURN NULL;
 END;
@@ -108,7 +123,7 @@ BEGIN
         best_id := NULL;
         FOR g IN
             SELECT f.guild_id, f.finish_tag, f.vtime FROM fair_guilds f
-            WHERE f.queued > 0 ORDER BY f.finish_tag, f.guild_id
+            WHERE f.waiting ORDER BY f.finish_tag, f.guild_id
         LOOP
             -- a larger guild tag never wins: the guilds tied with the pick's have been walked
             EXIT WHEN best_id IS NOT NULL AND g.finish_tag > best_gfinish;
@@ -117,7 +132,7 @@ BEGIN
             g_id := NULL;
             FOR u IN
                 SELECT m.user_id, m.finish_tag, m.head_id FROM fair_users m
-                WHERE m.guild_id = g.guild_id AND m.head_id IS NOT NULL
+                WHERE m.guild_id = g.guild_id AND m.waiting
                 ORDER BY m.finish_tag, m.head_id
             LOOP
                 -- a larger tag, or the same tag with a later oldest job, never wins

@@ -294,13 +294,13 @@ SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < :now LIMIT 1;
 
 -- name: waiting_guilds
 -- Guilds with queued jobs in fair order (smaller finish tag first), by the index of those waiting.
-SELECT guild_id, finish_tag, vtime FROM fair_guilds WHERE queued > 0 ORDER BY finish_tag, guild_id;
+SELECT guild_id, finish_tag, vtime FROM fair_guilds WHERE waiting ORDER BY finish_tag, guild_id;
 
 -- name: waiting_members
 -- A guild's members with queued jobs in fair order: smaller finish tag first, then the older job.
 SELECT u.user_id, u.finish_tag, u.head_id, j.model AS head_model FROM fair_users u
 JOIN jobs j ON j.id = u.head_id
-WHERE u.guild_id = :guild_id AND u.head_id IS NOT NULL
+WHERE u.guild_id = :guild_id AND u.waiting
 ORDER BY u.finish_tag, u.head_id;
 
 -- name: member_queued_jobs
