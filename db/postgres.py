@@ -235,7 +235,8 @@ class PostgresConnector(Connector):
             # deaf (the listening connection is lost): a NOTIFY would not be heard, so poll
             deaf = self._listener is None and not self._closing
             try:
-                await asyncio.wait_for(event.wait(), min(timeout, DEAF_POLL_S) if deaf else timeout)
+                async with asyncio.timeout(min(timeout, DEAF_POLL_S) if deaf else timeout):
+                    await event.wait()  # not wait_for: on 3.11 it can lose the caller's cancel
             except TimeoutError:
                 return deaf  # perhaps something happened: the caller looks
         event.clear()

@@ -346,7 +346,8 @@ class SQLiteConnector(Connector):
             if left <= 0:
                 return False
             with suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), min(self._poll_s, left))
+                async with asyncio.timeout(min(self._poll_s, left)):
+                    await event.wait()  # not wait_for: on 3.11 it can lose the caller's cancel
 
     async def close(self) -> None:
         await self._conn.close()

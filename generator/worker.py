@@ -28,7 +28,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -166,6 +166,23 @@ class _Progress:
         self.step, self.total = step, total
 
 
+class _Beat:
+    """A job's heartbeat task (:meth:`Worker._keep_alive`), beside the render, encode or wait that
+    holds the job. It is stopped by a flag as well as by cancelling it: on Python 3.11 a cancel that
+    lands just as the heartbeat's store call returns can be lost inside ``asyncio.wait_for`` (CPython
+    gh-86296), and a beat that never stops renews the lease for ever, so nobody else may take the job
+    while this worker waits for the beat to end."""
+
+    def __init__(self, keep_alive: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+        self.halt = asyncio.Event()
+        self.task: asyncio.Task[None] = asyncio.create_task(keep_alive(self.halt))
+
+    async def stop(self) -> None:
+        self.halt.set()
+        self.task.cancel()
+        await asyncio.wait({self.task})  # the beat's end; a cancel of the caller still reaches the caller
+
+
 class Worker:
     def __init__(
         self, store: JobStore, catalog: PresetCatalog, cache: PipelineCache, config: WorkerConfig
@@ -206,7 +223,8 @@ class Worker:
             reraise=True,
         ):
             with attempt:
-                result = await asyncio.wait_for(call(), cfg.call_timeout_s)
+                async with asyncio.timeout(cfg.call_timeout_s):  # not wait_for: see _Beat
+                    result = await call()
         if self._outage.ok() and what != "worker heartbeat":
             # the registry row went stale while the database was away: the bot would tell members
             # no worker is online, so it is renewed at once rather than at the next idle moment
@@ -246,7 +264,8 @@ class Worker:
         log.warning("%s; claiming again in %g s", why, cfg.pause_s)
         await self._persist("pause", lambda: self.store.set_worker_state(cfg.worker_id, "paused", why))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), cfg.pause_s)
+            async with asyncio.timeout(cfg.pause_s):
+                await stop.wait()
         self.host_failures = 0
         if not stop.is_set():
             await self._persist(
@@ -336,7 +355,8 @@ class Worker:
             if delivering is not None:
                 await delivering
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.store.unregister_worker(cfg.worker_id), 5)
+                async with asyncio.timeout(5):
+                    await self.store.unregister_worker(cfg.worker_id)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         waiter = asyncio.create_task(self.store.wait_for_work(self.config.idle_wait_s))
@@ -351,28 +371,31 @@ class Worker:
     def plan_for(self, job: Job) -> RenderPlan:
         return resolve_spec(job.spec, self.catalog)
 
-    async def _keep_alive(self, job: Job, progress: _Progress, stop: asyncio.Event | None) -> None:
+    def _beat(self, job: Job, progress: _Progress, stop: asyncio.Event | None) -> _Beat:
+        return _Beat(lambda halt: self._keep_alive(job, progress, stop, halt))
+
+    async def _keep_alive(
+        self, job: Job, progress: _Progress, stop: asyncio.Event | None, halt: asyncio.Event
+    ) -> None:
         """Renew the lease and write progress every interval; raise the cancel flag when the store says
         the job is no longer ours (cancelled, or the lease was lost), or when the worker is stopping.
         While the database is away the render goes on: each tick is a try, and the outage is logged
         once; the registry row is renewed too, now and then."""
         cfg = self.config
         registry_due = time.monotonic() + cfg.registry_beat_s
-        while True:
+        while not halt.is_set():
             if stop is not None and stop.is_set():
                 progress.cancel.set()
             try:
-                alive = await asyncio.wait_for(
-                    self.store.heartbeat(
+                async with asyncio.timeout(max(cfg.progress_interval_s, cfg.lease_s / 2)):
+                    alive = await self.store.heartbeat(
                         job.id,
                         cfg.worker_id,
                         step=progress.step,
                         total_steps=progress.total,
                         lease_s=cfg.lease_s,
                         rendered=progress.rendered,
-                    ),
-                    max(cfg.progress_interval_s, cfg.lease_s / 2),
-                )
+                    )
                 if time.monotonic() >= registry_due:
                     registry_due = time.monotonic() + cfg.registry_beat_s
                     await self.store.worker_heartbeat(cfg.worker_id)
@@ -387,7 +410,9 @@ class Worker:
             if not alive:
                 progress.cancel.set()
                 return
-            await asyncio.sleep(cfg.progress_interval_s)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(cfg.progress_interval_s):
+                    await halt.wait()
 
     async def render_job(self, job: Job, stop: asyncio.Event) -> RenderOutput | None:
         """Render ``job``; None when it ended here (failed, cancelled or handed back)."""
@@ -398,7 +423,7 @@ class Worker:
             await self._fail(job, exc.code, params=exc.params)
             return None
         progress = _Progress(plan.spec.steps or 0)
-        beat = asyncio.create_task(self._keep_alive(job, progress, stop))
+        beat = self._beat(job, progress, stop)
         started = time.perf_counter()
         try:
             if plan.spec.continues is not None:
@@ -452,9 +477,7 @@ class Worker:
             return None
         finally:
             self.render_seconds += time.perf_counter() - started
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            await beat.stop()
 
     def _limit(self) -> dict[str, str]:
         return {"limit_mib": f"{self.config.max_bytes / 1024**2:g}"}
@@ -537,13 +560,11 @@ class Worker:
         """Wait for the previous clip's delivery while renewing the lease of ``job``, rendered already."""
         progress = _Progress(output.plan.spec.steps or 0)
         progress.step, progress.rendered = progress.total, True
-        beat = asyncio.create_task(self._keep_alive(job, progress, None))
+        beat = self._beat(job, progress, None)
         try:
             await previous
         finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            await beat.stop()
 
     async def deliver(self, job: Job, output: RenderOutput) -> None:
         """Encode the frames, store mp4 and poster, and mark the job done (keeping its lease alive,
@@ -552,7 +573,7 @@ class Worker:
         progress = _Progress(output.plan.spec.steps or 0)
         progress.step = progress.total
         progress.rendered = True
-        beat = asyncio.create_task(self._keep_alive(job, progress, None))
+        beat = self._beat(job, progress, None)
         keeping = asyncio.create_task(self.keep_render(job, output))  # alongside the encode
         ended = False
         try:
@@ -575,9 +596,7 @@ class Worker:
                 await self._fail(job, "store_failed", host_fault=_caused_by_host(exc))
                 ended = True
         finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            await beat.stop()
             await keeping
             if ended:  # else (stopped while the database was away) the next claim encodes what is kept
                 await asyncio.to_thread(spool.discard, self.spool, job.id, _key(job))

@@ -256,7 +256,8 @@ class ChallengeCog(commands.Cog):
             # the store is away, Discord refuses: tried again with back-off, logged once
             await one_pass("the challenge clock", settle)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), pause)
+                async with asyncio.timeout(pause):  # not wait_for: it can lose a cancel on 3.11
+                    await self.wake.wait()
 
     async def catch_up(self) -> float:
         """End every challenge whose end has come, post what is not posted yet; the seconds until

@@ -199,7 +199,8 @@ class StoryCog(commands.Cog):
         while not self.bot.is_closed():
             await one_pass("the story timer", self.tick)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), TICK_S)
+                async with asyncio.timeout(TICK_S):  # not wait_for: it can lose a cancel on 3.11
+                    await self.wake.wait()
             self.wake.clear()
 
     @commands.Cog.listener()
