@@ -6,14 +6,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import asyncpg
 import pytest
 
+from db.fairness import FairState, QueuedJob, charge, pick_next
+from db.media import DatabaseMedia, FileMedia
 from db.postgres import PostgresConnector
 from db.sqlite import SQLiteConnector
+from db.store import JobStore
 from db.store.connector import Connector, Migration, load_migrations
 from tests.store.conftest import PostgresCluster, UrlFactory, need_backend
+from tests.store.helpers import MODEL, OTHER_MODEL, generous_caps, submit
 
 OpenConnector = Callable[[], Awaitable[Connector]]
 _empty = itertools.count()
@@ -92,3 +97,35 @@ async def test_a_failing_migration_leaves_nothing_half_done_and_keeps_the_ones_b
         await connector.migrate([*migrations, broken], 0.0)
     assert await _recorded(connector) == [m.version for m in migrations]
     assert not await _has_table(connector, "half_done")
+
+
+async def test_a_queue_stored_before_the_claim_walk_is_claimed_in_fair_order_after_the_upgrade(
+    open_connector: OpenConnector, tmp_path: Path
+) -> None:
+    """Migration V12 counts the jobs already queued (its triggers only see what comes after): a host
+    upgraded with a backlog claims all of it, in the reference order, and nothing else."""
+    connector = await open_connector()
+    migrations = load_migrations(connector.dialect)
+    walk = next(m.version for m in migrations if m.name == "claim_walk")
+    await connector.migrate([m for m in migrations if m.version < walk], 0.0)
+    media = DatabaseMedia(connector) if connector.dialect == "postgresql" else FileMedia(tmp_path / "media")
+    store = JobStore(connector, media)  # the store's queries before V12 are the enqueue's: unchanged
+    reference: list[QueuedJob] = []
+    for guild in (1, 2):
+        await generous_caps(store, guild)
+    for i in range(12):
+        guild, user, cost = 1 + i % 2, 1 + i % 3, float(10 + 7 * i)
+        job = await submit(store, user, cost, guild_id=guild, model=OTHER_MODEL if i == 5 else MODEL)
+        reference.append(QueuedJob(job.id, guild, user, cost))
+    assert await connector.migrate(migrations, 0.0) == [m.version for m in migrations if m.version >= walk]
+    state, left = FairState(), [job for job in reference if job.id != reference[5].id]
+    while left:
+        expected = pick_next(left, state)
+        assert expected is not None
+        got = await store.claim_next("w1", [MODEL], 10_000)
+        assert got is not None and got.id == expected.id
+        charge(state, expected)
+        left.remove(expected)
+    assert await store.claim_next("w1", [MODEL], 10_000) is None
+    other = await store.claim_next("w2", [OTHER_MODEL], 10_000)  # the other model's job waited
+    assert other is not None and other.id == reference[5].id
