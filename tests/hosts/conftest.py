@@ -49,8 +49,9 @@ __all__ = ["discord_fake"]
 
 PG_PORT = 5432  # the database host is a machine of its own: the standard port is free there
 DATABASE = "videobot"
-MID_STEPS = 2000  # tiny-mid: a render of several seconds on a CPU, long enough to cut a link in mid-render
-# (progress is written every 2 s at most: a shorter render may be over before the test sees it begin)
+MID_STEPS = 8000  # tiny-mid: a render of several seconds on a CPU, long enough to cut a link in mid-render
+# (progress is written every 2 s at most: a shorter render may be over before the test sees it begin;
+# 2000 steps took 2 s on a quiet machine, and 1 run in 4 to 8 missed the job mid-render)
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
