@@ -67,24 +67,6 @@ def split_statements(script: str) -> list[str]:
     return [s for s in statements if s]
 
 
-def _write_and_wake(
-    db: sqlite3.Connection, sql: str, params: dict[str, Any], bump_sql: str, channel: str
-) -> tuple[int, int | None]:
-    """One statement and, when it changed rows, its channel's wake-up, committed together: the rows
-    it changed and the channel's new count. Runs in the database's thread, so the write lock is held
-    only while SQLite works, never across a hop of this process's event loop."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        changed = db.execute(sql, params).rowcount
-        seq = int(db.execute(bump_sql, {"channel": channel}).fetchall()[0][0]) if changed else None
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    return changed, seq
-
-
 class _ThreadTransaction(SyncTransaction):
     """Named queries on the raw connection, in the database's thread (see :func:`_in_transaction`)."""
 
@@ -93,11 +75,14 @@ class _ThreadTransaction(SyncTransaction):
         self._queries = queries
         self.notified: dict[str, int] = {}
 
+    def _run(self, query: str, params: dict[str, Any]) -> sqlite3.Cursor:
+        return self._db.execute(self._queries[query], {k: _param(v) for k, v in params.items()})
+
     def execute(self, query: str, **params: Any) -> int:
-        return int(self._db.execute(self._queries[query], {k: _param(v) for k, v in params.items()}).rowcount)
+        return int(self._run(query, params).rowcount)
 
     def rows(self, query: str, **params: Any) -> Iterator[dict[str, Any]]:
-        cursor = self._db.execute(self._queries[query], {k: _param(v) for k, v in params.items()})
+        cursor = self._run(query, params)
         try:
             for row in cursor:
                 yield dict(row)
@@ -105,15 +90,12 @@ class _ThreadTransaction(SyncTransaction):
             cursor.close()
 
     def fetch_one(self, query: str, **params: Any) -> dict[str, Any] | None:
-        # every row is read: a statement left half-stepped (an UPDATE … RETURNING) would stay open
-        rows = self._db.execute(self._queries[query], {k: _param(v) for k, v in params.items()}).fetchall()
+        rows = self._run(query, params).fetchall()
         return dict(rows[0]) if rows else None
 
     def notify(self, channel: str, payload: str = "") -> None:
         if channel not in self.notified:
-            self.notified[channel] = int(
-                self._db.execute(self._queries["bump_wakeup"], {"channel": channel}).fetchone()[0]
-            )
+            self.notified[channel] = int(self._run("bump_wakeup", {"channel": channel}).fetchone()[0])
 
 
 def _in_transaction(
@@ -278,20 +260,23 @@ class SQLiteConnector(Connector):
             raise
 
     async def write_one(self, query: str, *, notify: str | None = None, **params: Any) -> int:
-        async with self._lock:  # not inside another task's transaction on this connection
-            if notify is None:
+        if notify is None:
+            async with self._lock:  # not inside another task's transaction on this connection
                 tx = _SQLiteTransaction(self._conn, self._queries)
                 return await run_to_end(tx.execute(query, **params))
-            sql, bump_sql, channel = self._queries[query], self._queries["bump_wakeup"], notify
-            values = {k: _param(v) for k, v in params.items()}
-            changed, seq = await run_to_end(
-                self._in_db_thread(lambda db: _write_and_wake(db, sql, values, bump_sql, channel))
-            )
-        if seq is not None:
-            self._woke_here(notify, seq)
-        return changed
+
+        def write_and_wake(tx: SyncTransaction) -> int:
+            # the statement and, when it changed rows, its channel's wake-up, committed together
+            changed = tx.execute(query, **params)
+            if changed:
+                tx.notify(notify)
+            return changed
+
+        return await self.run_in_transaction(write_and_wake)
 
     async def run_in_transaction(self, fn: Callable[[SyncTransaction], T]) -> T:
+        # all in the database's thread: the write lock is held only while SQLite works, never across
+        # a hop of this process's event loop
         queries = self._queries
         async with self._lock:  # not inside another task's transaction on this connection
             result, notified = await run_to_end(

@@ -141,8 +141,10 @@ class SyncTransaction(ABC):
     def rows(self, query: str, **params: Any) -> Iterator[dict[str, Any]]:
         """The rows, read one at a time as the caller takes them (a walk may stop early)."""
 
+    @abstractmethod
     def fetch_one(self, query: str, **params: Any) -> dict[str, Any] | None:
-        return next(self.rows(query, **params), None)
+        """The first row, the statement run to its end (an UPDATE … RETURNING left half-stepped
+        would stay open)."""
 
     @abstractmethod
     def notify(self, channel: str, payload: str = "") -> None: ...
