@@ -34,6 +34,7 @@ from db.store.connector import (
     Transaction,
     load_queries,
 )
+from db.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -234,10 +235,7 @@ class PostgresConnector(Connector):
         if not event.is_set():
             # deaf (the listening connection is lost): a NOTIFY would not be heard, so poll
             deaf = self._listener is None and not self._closing
-            try:
-                async with asyncio.timeout(min(timeout, DEAF_POLL_S) if deaf else timeout):
-                    await event.wait()  # not wait_for: on 3.11 it can lose the caller's cancel
-            except TimeoutError:
+            if not await wait_event(event, min(timeout, DEAF_POLL_S) if deaf else timeout):
                 return deaf  # perhaps something happened: the caller looks
         event.clear()
         return True

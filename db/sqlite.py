@@ -15,7 +15,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from db.store.connector import (
     load_queries,
     run_to_end,
 )
+from db.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -330,9 +331,7 @@ class SQLiteConnector(Connector):
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            with suppress(TimeoutError):
-                async with asyncio.timeout(min(self._poll_s, left)):
-                    await event.wait()  # not wait_for: on 3.11 it can lose the caller's cancel
+            await wait_event(event, min(self._poll_s, left))
 
     async def close(self) -> None:
         await self._conn.close()

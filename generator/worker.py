@@ -40,6 +40,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_ran
 from db.presets import PresetCatalog
 from db.spec import RenderPlan, SpecError, resolve_spec
 from db.store import Job, JobResult, JobStore
+from db.waiting import wait_event
 from generator import spool
 from generator.clipio import ClipError
 from generator.encode import DISCORD_DEFAULT_LIMIT, EncodedClip, EncodeError, encode_mp4, write_poster
@@ -168,10 +169,9 @@ class _Progress:
 
 class _Beat:
     """A job's heartbeat task (:meth:`Worker._keep_alive`), beside the render, encode or wait that
-    holds the job. It is stopped by a flag as well as by cancelling it: on Python 3.11 a cancel that
-    lands just as the heartbeat's store call returns can be lost inside ``asyncio.wait_for`` (CPython
-    gh-86296), and a beat that never stops renews the lease for ever, so nobody else may take the job
-    while this worker waits for the beat to end."""
+    holds the job. It is stopped by a flag as well as by cancelling it: on Python 3.11 a cancel can
+    be lost (:mod:`db.waiting` says where), and a beat that never stops renews the lease for ever, so
+    nobody else may take the job while this worker waits for the beat to end."""
 
     def __init__(self, keep_alive: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
         self.halt = asyncio.Event()
@@ -223,7 +223,7 @@ class Worker:
             reraise=True,
         ):
             with attempt:
-                async with asyncio.timeout(cfg.call_timeout_s):  # not wait_for: see _Beat
+                async with asyncio.timeout(cfg.call_timeout_s):  # not wait_for: see db.waiting
                     result = await call()
         if self._outage.ok() and what != "worker heartbeat":
             # the registry row went stale while the database was away: the bot would tell members
@@ -263,9 +263,7 @@ class Worker:
         why = f"paused: {self.host_failures} jobs in a row failed here (last: {self.host_fault})"
         log.warning("%s; claiming again in %g s", why, cfg.pause_s)
         await self._persist("pause", lambda: self.store.set_worker_state(cfg.worker_id, "paused", why))
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(cfg.pause_s):
-                await stop.wait()
+        await wait_event(stop, cfg.pause_s)
         self.host_failures = 0
         if not stop.is_set():
             await self._persist(
@@ -410,9 +408,7 @@ class Worker:
             if not alive:
                 progress.cancel.set()
                 return
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(cfg.progress_interval_s):
-                    await halt.wait()
+            await wait_event(halt, cfg.progress_interval_s)
 
     async def render_job(self, job: Job, stop: asyncio.Event) -> RenderOutput | None:
         """Render ``job``; None when it ended here (failed, cancelled or handed back)."""

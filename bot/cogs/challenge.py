@@ -37,6 +37,7 @@ from bot.replies import RefusedError, answer, is_moderator, think
 from bot.text import quoted_prompt, short
 from db.store import Job
 from db.store.challenges import THEME_MAX_CHARS, Challenge, ChallengeEntry
+from db.waiting import wait_event
 
 Interaction = discord.Interaction[VideoBot]
 
@@ -255,9 +256,7 @@ class ChallengeCog(commands.Cog):
 
             # the store is away, Discord refuses: tried again with back-off, logged once
             await one_pass("the challenge clock", settle)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(pause):  # not wait_for: it can lose a cancel on 3.11
-                    await self.wake.wait()
+            await wait_event(self.wake, pause)
 
     async def catch_up(self) -> float:
         """End every challenge whose end has come, post what is not posted yet; the seconds until

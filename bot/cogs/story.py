@@ -19,7 +19,6 @@ while the bot was down.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import logging
 import re
@@ -44,6 +43,7 @@ from db.cost import estimate_gpu_seconds
 from db.spec import PROMPT_MAX_CHARS, JobSpec, SpecError, resolve_spec
 from db.store import CapExceeded, Job
 from db.store.stories import STORY_MAX_SCENES, Proposal, Story, StoryRefused
+from db.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -198,9 +198,7 @@ class StoryCog(commands.Cog):
         await self.bot.wait_until_ready()
         while not self.bot.is_closed():
             await one_pass("the story timer", self.tick)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(TICK_S):  # not wait_for: it can lose a cancel on 3.11
-                    await self.wake.wait()
+            await wait_event(self.wake, TICK_S)
             self.wake.clear()
 
     @commands.Cog.listener()
