@@ -64,20 +64,19 @@ class ShardStore:
     async def unposted_in(self, shards: ShardRange | None, limit: int = 20) -> list[Job]:
         """``unposted(limit)`` for the guilds of ``shards`` only (every guild when None): another
         process's backlog never fills this one's page."""
-        async with self._db.transaction(write=False) as tx:
-            if shards is None:
-                rows = await tx.fetch_all("unposted_jobs", limit=limit)
-            else:
-                rows = await tx.fetch_all("unposted_jobs_in_shards", limit=limit, **_params(shards))
-        return [Job.from_row(r) for r in rows]
+        return await self._jobs_in("unposted_jobs", shards, limit)
 
     async def active_jobs_in(self, shards: ShardRange | None, limit: int = 200) -> list[Job]:
         """``active_jobs(limit)`` for the guilds of ``shards`` only (every guild when None)."""
+        return await self._jobs_in("active_jobs", shards, limit)
+
+    async def _jobs_in(self, query: str, shards: ShardRange | None, limit: int) -> list[Job]:
+        """``query`` (or its ``_in_shards`` twin, for the guilds of ``shards``)."""
         async with self._db.transaction(write=False) as tx:
             if shards is None:
-                rows = await tx.fetch_all("active_jobs", limit=limit)
+                rows = await tx.fetch_all(query, limit=limit)
             else:
-                rows = await tx.fetch_all("active_jobs_in_shards", limit=limit, **_params(shards))
+                rows = await tx.fetch_all(f"{query}_in_shards", limit=limit, **_params(shards))
         return [Job.from_row(r) for r in rows]
 
     async def claim_bot_state(self, key: str, value: str) -> bool:
