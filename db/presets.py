@@ -71,6 +71,9 @@ class Preset:
     # "auto" (offload only when gpu_memory_gb does not fit), "none", "model" (whole components move to the
     # GPU in turn) or "group" (layers stream to the GPU as they run: least memory, slowest)
     offload: str = "auto"
+    # GB (10^9 bytes) a worker fetches from the hub for this preset's pipeline (generator/weights.py),
+    # from the repository's file list; 0 when not known. Said where it cannot be asked (offline)
+    download_gb: float = 0.0
 
     @property
     def min_seconds(self) -> float:

@@ -1,9 +1,10 @@
 """Which presets a worker can serve, and how it stays in the registry while it loads.
 
 A worker offers only presets whose weights it can load: a local pipeline folder, a pipeline in the
-Hugging Face cache, or (when the operator names it with ``--models`` and the hub may be reached) one it
-will download. On a CUDA GPU it also leaves out a preset that does not fit in the GPU's memory even with
-offloading (the preset's ``gpu_memory_offload_gb``). Everything here reads the disk only (and asks
+Hugging Face cache, or one it fetches first (generator/weights.py): those the operator names with
+``--models``, and on a first start with nothing on disk the default preset. On a CUDA GPU it also
+leaves out a preset that does not fit in the GPU's memory even with offloading (the preset's
+``gpu_memory_offload_gb``). Everything here reads the disk only (and asks
 ``nvidia-smi`` how much memory the GPU has): no torch, no diffusers, no network, so a worker can check
 its presets and register as "starting" before the heavy imports.
 """
@@ -32,9 +33,9 @@ INDEX_FILE = "model_index.json"
 HUB_TRUE_VALUES = {"1", "ON", "YES", "TRUE"}  # what huggingface_hub reads as true in HF_HUB_OFFLINE
 STARTING_HEARTBEAT_S = 15.0  # well inside the 60 s after which the bot forgets a silent worker
 NO_WEIGHTS_HELP = (
-    "no preset has weights on this machine: point presets at pipeline folders with a presets file "
-    "(VIDEOBOT_PRESETS), name the presets to download with --models, or download one into the "
-    "Hugging Face cache (e.g. `hf download Lightricks/LTX-Video`)"
+    "no preset has weights on this machine and the default one cannot be fetched: point presets at "
+    "pipeline folders with a presets file (VIDEOBOT_PRESETS), or name hub presets with --models "
+    "(`videobot download NAME` fetches one ahead)"
 )
 
 
@@ -132,17 +133,24 @@ def find_weights(preset: Preset) -> Weights:
     from huggingface_hub import try_to_load_from_cache
 
     cached = try_to_load_from_cache(preset.source, INDEX_FILE, cache_dir=hub_cache_dir())
-    if isinstance(cached, str):
-        return Weights(True, "in the Hugging Face cache", downloadable=True)
-    return Weights(False, "no weights on this machine", downloadable=True)
+    if not isinstance(cached, str):
+        return Weights(False, "no weights on this machine", downloadable=True)
+    from generator.weights import missing_files
+
+    missing = missing_files(preset)
+    if missing:  # a fetch that was stopped halfway: the next one resumes it
+        return Weights(False, f"partly fetched, {len(missing)} files to go", downloadable=True)
+    return Weights(True, "in the Hugging Face cache", downloadable=True)
 
 
 @dataclass(frozen=True)
 class Availability:
-    """The presets a worker serves and those it leaves out, each with the reason."""
+    """The presets a worker serves and those it leaves out, each with the reason; ``fetch``: the served
+    presets whose weights the worker fetches from the hub before it loads them."""
 
     served: list[tuple[str, str]]
     skipped: list[tuple[str, str]]
+    fetch: tuple[str, ...] = ()
 
     def names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.served)
@@ -168,11 +176,12 @@ def check_presets(
     offline: bool,
     gpu_gb: float | Literal["detect"] | None = "detect",
 ) -> Availability:
-    """The presets to serve: by default every one with weights on disk; with ``requested`` exactly those,
-    each of which must be on disk or downloadable (``offline`` forbids downloads). On a GPU of ``gpu_gb``
-    GiB (by default :func:`gpu_memory_gb`; None for a CPU) a preset that does not fit even with
-    offloading is left out. Raises ValueError for an unknown name and :class:`NoWeights` when something
-    cannot be served."""
+    """The presets to serve: by default every one with weights on disk, or on a first start (nothing on
+    disk) the default preset, fetched from the hub; with ``requested`` exactly those, each of which must
+    be on disk or on the hub. Presets to fetch are listed in ``fetch`` (``offline``: the worker waits
+    for them to appear). On a GPU of ``gpu_gb`` GiB (by default :func:`gpu_memory_gb`; None for a CPU)
+    a preset that does not fit even with offloading is left out. Raises ValueError for an unknown name
+    and :class:`NoWeights` when something cannot be served."""
     gpu = gpu_memory_gb() if gpu_gb == "detect" else gpu_gb
     if not requested:
         served: list[tuple[str, str]] = []
@@ -185,12 +194,18 @@ def check_presets(
             else:
                 (served if weights.found else skipped).append((preset.name, weights.where))
         if not served:
-            raise NoWeights(NO_WEIGHTS_HELP)
+            first = catalog.get(catalog.default)
+            if first is None or not find_weights(first).downloadable or _too_big(first, gpu):
+                raise NoWeights(NO_WEIGHTS_HELP)
+            reason = "first start: " + ("waiting for its weights" if offline else "fetching its weights")
+            others = [(name, why) for name, why in skipped if name != first.name]
+            return Availability([(first.name, reason)], others, fetch=(first.name,))
         return Availability(served, skipped)
     unknown = [name for name in requested if name not in catalog]
     if unknown:
         raise ValueError(f"unknown model preset(s): {', '.join(unknown)}; see `videobot models`")
     served = []
+    fetch: list[str] = []
     for name in dict.fromkeys(requested):  # a name given twice is served once
         named = catalog.get(name)
         assert named is not None
@@ -200,16 +215,13 @@ def check_presets(
         weights = find_weights(named)
         if weights.found:
             served.append((name, weights.where))
-        elif weights.downloadable and not offline:
-            served.append((name, "named with --models; will download"))
         elif weights.downloadable:
-            raise NoWeights(
-                f"no weights for {name}: put them in the Hugging Face cache or point the preset at a folder "
-                "(HF_HUB_OFFLINE=1 forbids downloading them)"
-            )
+            how = "waiting for its weights" if offline else "fetching"
+            served.append((name, f"named with --models; {how}"))
+            fetch.append(name)
         else:
             raise NoWeights(f"no weights for {name}: {weights.where}; point the preset at a pipeline folder")
-    return Availability(served, [])
+    return Availability(served, [], fetch=tuple(fetch))
 
 
 def servable_presets(

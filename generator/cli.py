@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from db.presets import PresetCatalog, PresetError
+from db.presets import Preset, PresetCatalog, PresetError
 from db.spec import JobSpec, SpecError, resolve_spec
 
 if TYPE_CHECKING:
@@ -56,14 +56,21 @@ def parse_size(text: str) -> int:
 def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt", help="what the clip shows")
     parser.add_argument("-o", "--output", required=True, type=Path, help="the mp4 to write")
-    parser.add_argument("--model", help="a preset name (see `videobot models`) or a pipeline folder")
+    parser.add_argument(
+        "--model",
+        help="a preset name (see `videobot models`) or a pipeline folder (default: the default preset)",
+    )
     parser.add_argument("--negative", default="", help="what the clip should not show")
-    parser.add_argument("--seconds", type=float, help="length of the clip")
-    parser.add_argument("--aspect", help="aspect ratio, e.g. 16:9, 9:16, 1:1, 3:2")
-    parser.add_argument("--seed", type=int, help="the same seed gives the same clip")
-    parser.add_argument("--steps", type=int, help="denoising steps (more: slower, finer)")
-    parser.add_argument("--guidance", type=float, help="how closely to follow the prompt")
-    parser.add_argument("--fps", type=int, help="frames per second")
+    parser.add_argument("--seconds", type=float, help="length of the clip (default: the preset's, about 5 s)")
+    parser.add_argument("--aspect", help="aspect ratio, e.g. 16:9, 9:16, 1:1, 3:2 (default: the preset's)")
+    parser.add_argument("--seed", type=int, help="the same seed gives the same clip (default: a random one)")
+    parser.add_argument(
+        "--steps", type=int, help="denoising steps, more: slower, finer (default: the preset's)"
+    )
+    parser.add_argument(
+        "--guidance", type=float, help="how closely to follow the prompt (default: the preset's)"
+    )
+    parser.add_argument("--fps", type=int, help="frames per second (default: the preset's)")
     parser.add_argument(
         "--max-bytes", type=parse_size, default="10MiB", help="the file never exceeds this (default 10MiB)"
     )
@@ -77,12 +84,25 @@ def add_extend_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("clip", type=Path, help="the clip to continue: any mp4, mov or webm (H.264, H.265…)")
     parser.add_argument("prompt", help="what happens next")
     parser.add_argument("-o", "--output", required=True, type=Path, help="the mp4 to write: clip, then more")
-    parser.add_argument("--model", help="a preset that can continue a clip, or a pipeline folder")
+    parser.add_argument(
+        "--model",
+        help="a preset that can continue a clip, or a pipeline folder (default: the default preset)",
+    )
     parser.add_argument("--negative", default="", help="what the continuation should not show")
-    parser.add_argument("--seconds", type=float, help="length of the continuation: the clip grows by it")
-    parser.add_argument("--seed", type=int, help="the same seed gives the same continuation")
-    parser.add_argument("--steps", type=int, help="denoising steps (more: slower, finer)")
-    parser.add_argument("--guidance", type=float, help="how closely to follow the prompt")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        help="length of the continuation: the clip grows by it (default: the preset's)",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="the same seed gives the same continuation (default: a random one)"
+    )
+    parser.add_argument(
+        "--steps", type=int, help="denoising steps, more: slower, finer (default: the preset's)"
+    )
+    parser.add_argument(
+        "--guidance", type=float, help="how closely to follow the prompt (default: the preset's)"
+    )
     parser.add_argument(
         "--max-bytes", type=parse_size, default="10MiB", help="the whole never exceeds this (default 10MiB)"
     )
@@ -302,26 +322,105 @@ def run_extend(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_models(_args: argparse.Namespace) -> int:
-    catalog = load_catalog()
-    rows = [("NAME", "MODEL", "ASPECTS", "SECONDS", "FPS", "STEPS", "SOURCE")]
+STARTS_FROM = {"text": "text", "image": "picture", "continue": "clip"}
+
+
+def weights_here(preset: Preset) -> str:
+    """'yes', 'no', 'downloading' (a fetch is writing) or 'partly' (a fetch stopped halfway)."""
+    from generator.availability import find_weights
+
+    weights = find_weights(preset)
+    if weights.found:
+        return "yes"
+    if not weights.where.startswith("partly"):
+        return (
+            f"no ({preset.download_gb:g} GB to fetch)"
+            if preset.download_gb and weights.downloadable
+            else "no"
+        )
+    from generator.weights import fetching_now
+
+    return "downloading" if fetching_now(preset) else "partly"
+
+
+def models_table(catalog: PresetCatalog, here: Callable[[Preset], str]) -> list[tuple[str, ...]]:
+    """The rows of `videobot models`: a header, then one row per preset (the default marked with *)."""
+    rows: list[tuple[str, ...]] = [
+        ("NAME", "MODEL", "STARTS FROM", "SOUND", "LONGEST", "DEFAULT CLIP", "GPU MEMORY", "WEIGHTS HERE")
+    ]
     for p in catalog:
-        mark = "*" if p.name == catalog.default else ""
+        width, height = p.sizes[p.default_aspect]
+        plain, offloaded = p.gpu_memory_gb, p.gpu_memory_offload_gb
+        memory = (
+            f"{plain:g} / {offloaded:g} GiB" if plain and offloaded else f"{plain:g} GiB" if plain else "?"
+        )
         rows.append(
             (
-                p.name + mark,
+                p.name + (" *" if p.name == catalog.default else ""),
                 p.title,
-                " ".join(p.sizes),
-                f"{p.min_seconds:.1f}-{p.max_seconds:.1f}",
-                str(p.fps),
-                str(p.default_steps),
-                p.source,
+                ", ".join(STARTS_FROM[mode] for mode in p.modes),
+                "yes" if p.audio else "–",
+                f"{p.max_seconds:.1f} s",
+                f"{width}×{height}, {p.default_seconds:g} s at {p.fps} fps",
+                memory,
+                here(p),
             )
         )
+    return rows
+
+
+def run_models(_args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    rows = models_table(catalog, weights_here)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    print("\n* default. A presets file named by VIDEOBOT_PRESETS points presets at local folders.")
+    print(
+        "\n* the default. GPU memory: all on the GPU / with offloading. `videobot download NAME` fetches a "
+        "preset's weights;\na presets file named by VIDEOBOT_PRESETS points presets at local folders."
+    )
+    return 0
+
+
+def model_names(values: list[str] | None) -> list[str] | None:
+    """``--models a,b c`` -> ['a', 'b', 'c']; None when not given."""
+    if values is None:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def add_download_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "models", nargs="+", metavar="NAME", help="presets whose weights to fetch (see `videobot models`)"
+    )
+
+
+def run_download(args: argparse.Namespace) -> int:
+    """Fetch presets' weights into the Hugging Face cache, as a worker does on its first start."""
+    from generator.availability import find_weights, hub_offline
+    from generator.weights import FetchError, fetch_weights
+
+    catalog = load_catalog()
+    names = model_names(args.models) or []
+    unknown = [name for name in names if name not in catalog]
+    if unknown:
+        raise UsageError(f"unknown model preset(s): {', '.join(unknown)}; see `videobot models`")
+    if hub_offline():
+        raise UsageError("HF_HUB_OFFLINE=1 forbids fetching weights; unset it where the hub can be reached")
+    for name in dict.fromkeys(names):
+        preset = catalog.get(name)
+        assert preset is not None
+        weights = find_weights(preset)
+        if not weights.downloadable:
+            print(f"{name}: {weights.where}; nothing to fetch", file=sys.stderr)
+            continue
+        try:
+            plan = fetch_weights(preset)
+        except FetchError as exc:
+            print(f"videobot download: {exc}", file=sys.stderr)
+            return 1
+        if plan.missing_bytes == 0:
+            print(f"{name}: weights already here ({plan.total_bytes / 1e9:.1f} GB)", file=sys.stderr)
     return 0
 
 
@@ -329,8 +428,9 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--models",
         nargs="*",
-        help="presets this worker renders, downloading missing weights unless HF_HUB_OFFLINE=1 "
-        "(default: every preset whose weights are on this machine)",
+        metavar="NAME",
+        help="presets this worker renders, fetching missing weights first (NAME,NAME or NAME NAME; "
+        "default: every preset whose weights are on this machine, or on a first start the default one)",
     )
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
     parser.add_argument(
@@ -366,7 +466,7 @@ def run_worker(args: argparse.Namespace) -> int:
 
     try:
         catalog = PresetCatalog.load()
-        availability = check_presets(catalog, args.models, offline=hub_offline())
+        availability = check_presets(catalog, model_names(args.models), offline=hub_offline())
     except (PresetError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
     models = availability.names()
@@ -409,6 +509,19 @@ def run_worker(args: argparse.Namespace) -> int:
         metrics = WorkerMetrics() if getattr(args, "metrics_port", None) is not None else None
         metrics_server = None if metrics is None else MetricsServer(metrics.registry, store_check(store))
 
+        async def fetch_first(names: tuple[str, ...], wid: str) -> bool:
+            from generator.weights import FetchError, ensure_weights
+
+            async def set_note(text: str) -> None:
+                with contextlib.suppress(Exception):  # the registry note is a courtesy; the row stays
+                    await store.set_worker_state(wid, "starting", f"{text}; {note}")
+
+            presets = [p for p in (catalog.get(name) for name in names) if p is not None]
+            try:
+                return await ensure_weights(presets, stop=stop, set_note=set_note)
+            except FetchError as exc:  # gated, missing: waiting does not help, and restarting neither
+                raise UsageError(str(exc)) from exc
+
         async def register(wid: str, on: str) -> None:
             await store.register_worker(
                 wid, host, on, models, state="starting", note=note, pid=os.getpid(), pid_space=pid_space()
@@ -424,6 +537,9 @@ def run_worker(args: argparse.Namespace) -> int:
             if device != "auto":
                 print(f"worker {worker_id} on {device} {note}", file=sys.stderr)
             heartbeat = asyncio.create_task(heartbeat_while_starting(store, worker_id))
+            # a first start, or presets named with --models: their weights first
+            if availability.fetch and not await fetch_first(availability.fetch, worker_id):
+                return  # stopped while fetching or waiting for weights
             cache = await asyncio.to_thread(load_pipelines)
 
             from generator.worker import Worker, WorkerConfig, default_worker_id

@@ -216,7 +216,8 @@ def load_pipeline(preset: Preset, device: torch.device) -> tuple[Any, str]:
         # loaded in its own dtype, not rounded through the pipeline's and cast back
         dtypes["vae"] = torch_dtype(str(vae_dtype), device)
     try:
-        pipe = cls.from_pretrained(preset.source, dtype=dtypes)
+        # safetensors only: a folder or repository with pickled .bin weights is refused, never unpickled
+        pipe = cls.from_pretrained(preset.source, dtype=dtypes, use_safetensors=True)
     except Exception as exc:  # missing files, no hub access, corrupt or mismatched weights
         raise ModelUnavailable(f"cannot load {preset.title} from {preset.source}: {exc}") from exc
     shift = options.get("flow_shift")

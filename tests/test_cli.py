@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -177,29 +179,64 @@ def test_a_bad_picture_one_line_exit_2_no_file(
     assert list(outputs.iterdir()) == []
 
 
-def test_models_lists_every_preset() -> None:
-    result = videobot("models")
-    assert result.returncode == 0
-    for name in ("ltx-video*", "ltx-video-distilled", "wan-1.3b", "wan-14b", "cogvideox-2b", "cogvideox-5b"):
-        assert name in result.stdout
-    assert "Lightricks/LTX-Video" in result.stdout
+def test_models_is_a_table_that_says_what_each_preset_does_and_whether_its_weights_are_here(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "hf-cache"
+    snapshot = cache / "models--Wan-AI--Wan2.1-T2V-1.3B-Diffusers" / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    (snapshot / "model_index.json").write_text('{"_class_name": "WanPipeline"}')
+    (snapshot.parent.parent / "refs").mkdir()
+    (snapshot.parent.parent / "refs" / "main").write_text("0123abcd")
+    result = videobot("models", env={"HF_HUB_CACHE": str(cache)})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.split(r"\s{2,}", lines[0].strip()) == [
+        "NAME", "MODEL", "STARTS FROM", "SOUND", "LONGEST", "DEFAULT CLIP", "GPU MEMORY", "WEIGHTS HERE",
+    ]  # fmt: skip
+    rows = {line.split()[0]: line for line in lines[1:] if line and not line.startswith(("*", "a "))}
+    assert set(rows) == {
+        "ltx-video", "ltx-video-distilled", "wan-1.3b", "wan-14b", "cogvideox-2b", "cogvideox-5b",
+        "ltx-2", "ltx-2-distilled", "wan-2.2-5b",
+    }  # fmt: skip
+    assert rows["ltx-video"].startswith("ltx-video *")  # the default
+    assert "text, picture, clip" in rows["ltx-video"] and "768×512, 5 s at 24 fps" in rows["ltx-video"]
+    assert "no (28.4 GB to fetch)" in rows["ltx-video"] and "20 / 8 GiB" in rows["ltx-video"]
+    assert rows["wan-1.3b"].rstrip().endswith("yes")  # in the cache
+    assert "  yes  " in rows["ltx-2"]  # sound
+    assert "6.1-6.1" not in result.stdout
 
 
 @pytest.mark.parametrize(
-    ("models", "offline", "words"),
+    ("models", "words"),
     [
-        ([], "0", "no preset has weights on this machine: point presets at pipeline folders"),
-        (["--models", "wan-14b"], "1", "no weights for wan-14b: put them in the Hugging Face cache"),
-        (["--models", "sora"], "0", "unknown model preset(s): sora"),
+        ([], "no preset has weights on this machine and the default one cannot be fetched"),
+        (["--models", "mine"], "no weights for mine: no folder"),
+        (["--models", "sora"], "unknown model preset(s): sora"),
     ],
 )
 def test_a_worker_with_nothing_it_can_load_exits_2_with_one_line(
-    tmp_path: Path, models: list[str], offline: str, words: str
+    tmp_path: Path, models: list[str], words: str
 ) -> None:
-    # only the built-in hub presets, and none of them downloaded
-    env = {"HF_HUB_CACHE": str(tmp_path / "empty-cache"), "HF_HUB_OFFLINE": offline}
+    # the built-in hub presets, none of them downloaded, and a default that points at a missing folder
+    presets = tmp_path / "presets.json"
+    presets.write_text(
+        json.dumps({"default": "mine", "mine": {"base": "ltx-video", "source": str(tmp_path / "gone")}})
+    )
+    env = {"HF_HUB_CACHE": str(tmp_path / "empty-cache"), "VIDEOBOT_PRESETS": str(presets)}
     database = str(tmp_path / "videobot.db")
     result = videobot("worker", "--device", "cpu", "--database", database, *models, env=env, timeout=60)
     assert result.returncode == 2, result.stderr
     assert words in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize(
+    "command", ["generate", "extend", "models", "download", "worker", "bot", "status", "web", "run"]
+)
+def test_every_commands_help_shows_its_defaults_and_an_example(command: str) -> None:
+    result = videobot(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "\nexample:\n  videobot " in result.stdout or "\nexample:\n  DISCORD_TOKEN=" in result.stdout
+    options = [line for line in result.stdout.splitlines() if line.lstrip().startswith("--")]
+    assert "(default" in result.stdout or not options, result.stdout

@@ -20,6 +20,14 @@ def test_the_token_goes_to_the_bot_and_never_to_a_gpu_worker(monkeypatch: pytest
     assert [w.env["CUDA_VISIBLE_DEVICES"] for w in workers] == ["0", "1"]
 
 
+def test_models_named_to_run_go_to_every_worker_and_not_to_the_bot(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    bot, *workers = plan_children(argparse.Namespace(database=None, models="ltx-2-distilled,wan-1.3b"))
+    assert "--models" not in bot.argv
+    for worker in workers:
+        assert worker.argv[worker.argv.index("--models") + 1] == "ltx-2-distilled,wan-1.3b"
+
+
 def test_a_crashing_worker_is_started_again_after_a_doubling_delay_capped_at_five_minutes() -> None:
     from videobot.run import restart_delay
 

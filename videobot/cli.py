@@ -21,6 +21,40 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Each option's default in its help (unless the help says it already), the example kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            "default" in text
+            or not action.option_strings
+            or action.default in (None, False, "", argparse.SUPPRESS)
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+EXAMPLES = {
+    "generate": 'videobot generate "a red fox running through snow, golden hour" -o fox.mp4 --seconds 4',
+    "extend": 'videobot extend fox.mp4 "the fox jumps into a snowdrift" -o fox-longer.mp4',
+    "models": "videobot models",
+    "download": "videobot download ltx-video",
+    "worker": "videobot worker --database postgresql://videobot:secret@10.0.0.5/videobot --models ltx-video",
+    "bot": "DISCORD_TOKEN=your-bot-token videobot bot --shards 0-3 --shard-count 8",
+    "status": "videobot status --database ./videobot.db",
+    "web": "videobot web --host 0.0.0.0 --port 8080",
+    "run": "DISCORD_TOKEN=your-bot-token videobot run --models ltx-video",
+}
+
+
+def _command(sub: argparse._SubParsersAction[_Parser], name: str, help: str) -> _Parser:
+    """A subcommand whose --help shows the defaults and one example."""
+    return sub.add_parser(
+        name, help=help, description=help, formatter_class=_Help, epilog=f"example:\n  {EXAMPLES[name]}"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="videobot", description="Make short video clips together, on your own GPUs.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -28,27 +62,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     from generator.cli import add_generate_arguments  # argparse only: no torch until a render runs
 
-    gen = sub.add_parser("generate", help="render one clip to an mp4, no Discord needed")
+    gen = _command(sub, "generate", "render one clip to an mp4, no Discord needed")
     add_generate_arguments(gen)
     gen.set_defaults(handler="generator.cli:run_generate")
 
     from generator.cli import add_extend_arguments
 
-    extend = sub.add_parser("extend", help="continue a clip (any mp4) and write the longer clip")
+    extend = _command(sub, "extend", "continue a clip (any mp4) and write the longer clip")
     add_extend_arguments(extend)
     extend.set_defaults(handler="generator.cli:run_extend")
 
-    models = sub.add_parser("models", help="list the model presets")
+    models = _command(sub, "models", "list the model presets")
     models.set_defaults(handler="generator.cli:run_models")
+
+    from generator.cli import add_download_arguments
+
+    download = _command(
+        sub,
+        "download",
+        "fetch presets' weights into the Hugging Face cache (only the files each pipeline loads)",
+    )
+    add_download_arguments(download)
+    download.set_defaults(handler="generator.cli:run_download")
 
     from generator.cli import add_worker_arguments
 
-    worker = sub.add_parser("worker", help="render queued jobs on this machine's GPU (scale-out)")
+    worker = _command(sub, "worker", "render queued jobs on this machine's GPU (scale-out)")
     add_worker_arguments(worker)
     worker.set_defaults(handler="generator.cli:run_worker")
 
     database_help = "job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)"
-    bot = sub.add_parser("bot", help="run the Discord bot alone (needs DISCORD_TOKEN)")
+    bot = _command(sub, "bot", "run the Discord bot alone (needs DISCORD_TOKEN)")
     bot.add_argument("--database", help=database_help)
     bot.add_argument(
         "--shards",
@@ -69,18 +113,24 @@ def build_parser() -> argparse.ArgumentParser:
     add_metrics_arguments(bot)
     bot.set_defaults(handler="bot.cli:run_bot")
 
-    status = sub.add_parser("status", help="the queue per server, the workers and their jobs, clips per hour")
+    status = _command(sub, "status", "the queue per server, the workers and their jobs, clips per hour")
     status.add_argument("--database", help=database_help)
     status.set_defaults(handler="videobot.status:run_status")
 
-    web = sub.add_parser("web", help="serve the web gallery of the servers that opted in")
+    web = _command(sub, "web", "serve the web gallery of the servers that opted in")
     web.add_argument("--database", help=database_help)
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     web.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     web.set_defaults(handler="videobot.web:run_web")
 
-    run = sub.add_parser("run", help="the bot and one worker per GPU, on this machine (needs DISCORD_TOKEN)")
+    run = _command(sub, "run", "the bot and one worker per GPU, on this machine (needs DISCORD_TOKEN)")
     run.add_argument("--database", help=database_help)
+    run.add_argument(
+        "--models",
+        metavar="NAME[,NAME]",
+        help="presets the workers render, fetched on first start (default: those whose weights are here, "
+        "else the default preset)",
+    )
     run.set_defaults(handler="videobot.run:run_all")
     return parser
 

@@ -106,6 +106,8 @@ def plan_children(args: argparse.Namespace, ids_dir: Path | None = None) -> list
     base = [sys.executable, "-m", "videobot"]
     env = dict(os.environ)
     database = ["--database", args.database] if args.database else []
+    models = getattr(args, "models", None)
+    worker_options = [*database, *(["--models", models] if models else [])]
     children = [Child("bot", [*base, "bot", *database], env)]
     env = {k: v for k, v in env.items() if k != "DISCORD_TOKEN"}  # a GPU worker never talks to Discord
     gpus = visible_gpus()
@@ -114,12 +116,12 @@ def plan_children(args: argparse.Namespace, ids_dir: Path | None = None) -> list
             children.append(
                 Child(
                     f"worker-gpu{gpu}",
-                    [*base, "worker", "--device", "cuda", *database],
+                    [*base, "worker", "--device", "cuda", *worker_options],
                     {**env, "CUDA_VISIBLE_DEVICES": gpu},
                 )
             )
     else:
-        children.append(Child("worker-cpu", [*base, "worker", "--device", "cpu", *database], env))
+        children.append(Child("worker-cpu", [*base, "worker", "--device", "cpu", *worker_options], env))
     if ids_dir is not None:
         for child in children[1:]:
             child.id_file = ids_dir / f"{child.name}.id"

@@ -85,25 +85,38 @@ def test_the_cache_under_hf_home_counts_when_hf_hub_cache_is_unset(
     ]
 
 
-def test_with_nothing_on_disk_the_worker_refuses_to_start_and_says_how_to_fix_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("offline", [False, True])
+def test_a_first_start_with_nothing_on_disk_serves_the_default_preset_once_fetched(
+    tmp_path: Path, offline: bool
+) -> None:
+    found = check_presets(catalog_with(tmp_path, {}), None, offline=offline, gpu_gb=None)
+    how = "waiting for its weights" if offline else "fetching its weights"
+    assert found.served == [("ltx-video", f"first start: {how}")]
+    assert found.fetch == ("ltx-video",)
+    assert "ltx-video" not in dict(found.skipped) and "wan-14b" in dict(found.skipped)
+
+
+def test_with_nothing_on_disk_and_a_default_that_cannot_be_fetched_the_worker_says_how_to_fix_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "presets.json"
+    path.write_text(
+        json.dumps({"default": "mine", "mine": {"base": "ltx-video", "source": str(tmp_path / "gone")}})
+    )
     with pytest.raises(NoWeights, match="no preset has weights on this machine") as refused:
-        servable_presets(catalog_with(tmp_path, {}), None, offline=False)
+        servable_presets(PresetCatalog.load(path), None, offline=False)
     assert "VIDEOBOT_PRESETS" in str(refused.value) and "--models" in str(refused.value)
     assert "\n" not in str(refused.value)
 
 
-def test_a_named_preset_missing_here_is_downloaded_when_the_hub_may_be_reached(tmp_path: Path) -> None:
+@pytest.mark.parametrize("offline", [False, True])
+def test_a_named_preset_missing_here_is_served_once_fetched(tmp_path: Path, offline: bool) -> None:
     folder = pipeline_folder(tmp_path / "ltx")
     catalog = catalog_with(tmp_path, {"mine": str(folder)})
-    assert servable_presets(catalog, ["wan-14b", "mine"], offline=False) == [
-        ("wan-14b", "named with --models; will download"),
-        ("mine", f"local folder {folder}"),
-    ]
-
-
-def test_a_named_preset_missing_here_is_refused_offline(tmp_path: Path) -> None:
-    with pytest.raises(NoWeights, match="no weights for wan-14b: put them in the Hugging Face cache"):
-        servable_presets(catalog_with(tmp_path, {}), ["wan-14b"], offline=True)
+    found = check_presets(catalog, ["wan-14b", "mine"], offline=offline, gpu_gb=None)
+    how = "waiting for its weights" if offline else "fetching"
+    assert found.served == [("wan-14b", f"named with --models; {how}"), ("mine", f"local folder {folder}")]
+    assert found.fetch == ("wan-14b",)
 
 
 def test_a_named_preset_whose_folder_is_missing_is_refused_even_online(tmp_path: Path) -> None:

@@ -1,0 +1,506 @@
+"""Fetching a preset's weights from the Hugging Face hub: only the files its pipeline loads.
+
+A hub repository often holds far more than the diffusers pipeline reads (``Lightricks/LTX-Video`` keeps
+every single-file checkpoint of each release at its root). :func:`pipeline_files` picks, from the
+repository's file list and its ``model_index.json``, the files ``from_pretrained`` needs: each
+component folder's configs, tokenizer files and safetensors weights (never pickled ``.bin`` files,
+never a variant beside the plain weights), and the small files at the root.
+
+:func:`fetch_weights` says the size first, shows one progress bar, and downloads into the Hugging Face
+cache through ``huggingface_hub`` (an interrupted file resumes where it stopped). The file list of the
+commit is cached by the first step, so :func:`missing_files` can tell a complete download from a
+partial one without the network.
+
+No torch and no diffusers here: a worker fetches before it loads them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from db.presets import Preset
+from generator.availability import INDEX_FILE, hub_cache_dir
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".msgpack", ".onnx", ".pb", ".gguf", ".h5")
+# diffusers' variant names: "diffusion_pytorch_model.fp16.safetensors", "model.fp16-00001-of-00002…"
+VARIANT = re.compile(r"\.[A-Za-z0-9_]+(-\d{5}-of-\d{5})?\.safetensors$")
+PLAIN = re.compile(r"^[^.]+(-\d{5}-of-\d{5})?\.safetensors(\.index\.json)?$")
+DEFAULT_ENDPOINT = "https://huggingface.co"
+PARALLEL_FILES = 4
+CHUNK_BYTES = 1024 * 1024
+READ_TIMEOUT_S = 60.0
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class FetchError(Exception):
+    """The weights cannot be fetched; ``retry`` says whether trying again later may help (the network
+    or the hub is away) or not (the repository is gated, missing, or holds no safetensors)."""
+
+    def __init__(self, message: str, *, retry: bool) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+def hub_endpoint() -> str:
+    """The hub to fetch from: ``HF_ENDPOINT`` as it is now (huggingface_hub reads it once, at import)."""
+    return os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
+
+
+def _components(model_index: Mapping[str, Any]) -> list[str]:
+    """The folders a pipeline loads components from: entries of ``model_index.json`` that name a class."""
+    return [
+        name
+        for name, value in model_index.items()
+        if not name.startswith("_")
+        and isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(part, str) for part in value)
+    ]
+
+
+def pipeline_files(model_index: Mapping[str, Any], repo_files: Iterable[str]) -> list[str]:
+    """The files of a diffusers repository that ``from_pretrained`` loads for its pipeline: the small
+    files at the root (``model_index.json`` among them), and in each component folder its configs and
+    tokenizer files and its plain safetensors weights. Raises FetchError when a component has weights
+    but none in safetensors (we never unpickle a download)."""
+    files = sorted(set(repo_files))
+    chosen = [f for f in files if "/" not in f and not f.endswith(WEIGHT_SUFFIXES)]
+    for component in _components(model_index):
+        inside = [f for f in files if f.startswith(component + "/")]
+        weights = [f for f in inside if f.endswith(WEIGHT_SUFFIXES) or f.endswith(".index.json")]
+        plain = [f for f in weights if PLAIN.match(f.rsplit("/", 1)[1])]
+        if any(f.endswith(WEIGHT_SUFFIXES) for f in weights) and not any(
+            f.endswith(".safetensors") for f in plain
+        ):
+            variants = [f for f in weights if VARIANT.search(f)]
+            if not variants:
+                raise FetchError(
+                    f"{component}/ has no safetensors weights; only those are loaded", retry=False
+                )
+            plain = variants  # only variants: take them (diffusers would ask for the variant by name)
+        chosen += [f for f in inside if f not in weights] + plain
+    return sorted(set(chosen))
+
+
+def format_bytes(count: float) -> str:
+    """'9.4 GB', '512 MB', '12 kB': decimal units, as download sizes are read."""
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= size:
+            return f"{count / size:.1f} {unit}" if count < 100 * size else f"{count / size:.0f} {unit}"
+    return f"{int(count)} bytes"
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """What fetching a preset's pipeline means: its files at one commit, their sizes, what is here."""
+
+    repo_id: str
+    commit: str
+    files: Mapping[str, int]  # path -> bytes
+    repo_bytes: int  # the whole repository at that commit
+    present: frozenset[str]  # files already complete in the cache
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.files.values())
+
+    @property
+    def missing_bytes(self) -> int:
+        return sum(size for path, size in self.files.items() if path not in self.present)
+
+
+def _snapshot(repo_id: str, commit: str) -> Path:
+    return hub_cache_dir() / f"models--{repo_id.replace('/', '--')}" / "snapshots" / commit
+
+
+def _fetch_error(exc: Exception, preset: Preset) -> FetchError:
+    """What an exception from huggingface_hub means for the operator, in one line."""
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+    )
+
+    repo = preset.source
+    if isinstance(exc, GatedRepoError):
+        return FetchError(
+            f"{preset.name}: {repo} is gated: accept its license at https://huggingface.co/{repo} "
+            "and set HF_TOKEN to a token of that account",
+            retry=False,
+        )
+    if isinstance(exc, RepositoryNotFoundError):
+        return FetchError(
+            f"{preset.name}: the hub has no repository {repo} (or it is private: set HF_TOKEN)", retry=False
+        )
+    if isinstance(exc, OfflineModeIsEnabled):
+        return FetchError(f"{preset.name}: HF_HUB_OFFLINE=1 forbids fetching {repo}", retry=True)
+    if isinstance(exc, LocalEntryNotFoundError | OSError):
+        reason = str(exc).splitlines()[0].removeprefix("Got: ") if str(exc) else type(exc).__name__
+        return FetchError(
+            f"{preset.name}: cannot reach {hub_endpoint()} to fetch {repo} ({reason})", retry=True
+        )
+    return FetchError(f"{preset.name}: fetching {repo} failed: {type(exc).__name__}: {exc}", retry=True)
+
+
+def plan_fetch(preset: Preset) -> FetchPlan:
+    """Ask the hub for the preset's repository: its commit, its files (the list is kept in the cache for
+    :func:`missing_files`), the pipeline's ``model_index.json``. Raises FetchError."""
+    from huggingface_hub import get_cached_repo_tree, snapshot_download
+    from huggingface_hub.utils import disable_progress_bars
+
+    repo_id = preset.source
+    cache = hub_cache_dir()
+    disable_progress_bars()  # huggingface_hub's own bars; fetch_weights draws one for the whole pipeline
+    try:
+        folder = Path(
+            str(
+                snapshot_download(
+                    repo_id, allow_patterns=[INDEX_FILE], cache_dir=cache, endpoint=hub_endpoint()
+                )
+            )
+        )
+        tree = {f.path: int(f.size or 0) for f in get_cached_repo_tree(repo_id, cache_dir=cache)}
+        index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
+    except FetchError:
+        raise
+    except Exception as exc:
+        raise _fetch_error(exc, preset) from exc
+    wanted = pipeline_files(index, tree)
+    commit = folder.name
+    present = frozenset(p for p in wanted if (folder / p).is_file())
+    return FetchPlan(repo_id, commit, {p: tree[p] for p in wanted}, sum(tree.values()), present)
+
+
+def fetching_now(preset: Preset, within_s: float = 30.0) -> bool:
+    """Whether a fetch of ``preset`` is writing now: a partial file changed in the last ``within_s``."""
+    now = time.time()
+    blobs = _repo_dir(preset.source) / "blobs"
+    try:
+        return any(now - f.stat().st_mtime < within_s for f in blobs.glob("*.incomplete"))
+    except OSError:
+        return False
+
+
+def missing_files(preset: Preset) -> list[str] | None:
+    """The pipeline files of a hub preset that the cache still lacks (an interrupted fetch), from the
+    file list cached when the fetch began; [] when complete; None when no file list is cached (weights
+    put there by other means, which are taken as they are)."""
+    from huggingface_hub import get_cached_repo_tree
+    from huggingface_hub.errors import CachedRepoTreeNotFoundError
+
+    try:
+        tree = get_cached_repo_tree(preset.source, cache_dir=hub_cache_dir())
+    except (CachedRepoTreeNotFoundError, OSError, ValueError):
+        return None
+    refs = hub_cache_dir() / f"models--{preset.source.replace('/', '--')}" / "refs" / "main"
+    try:
+        folder = _snapshot(preset.source, refs.read_text(encoding="utf-8").strip())
+        index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
+        wanted = pipeline_files(index, (f.path for f in tree))
+    except (OSError, ValueError, FetchError):
+        return None
+    return [p for p in wanted if not (folder / p).is_file()]
+
+
+def _repo_dir(repo_id: str) -> Path:
+    return hub_cache_dir() / f"models--{repo_id.replace('/', '--')}"
+
+
+def _fetch_file(plan: FetchPlan, path: str, count: Callable[[int], None]) -> None:
+    """One file of ``plan`` into the Hugging Face cache (``blobs/<etag>``, and the snapshot's link to
+    it), resumable: the bytes go to ``blobs/<etag>.incomplete`` first, and a later call asks the hub
+    (HTTP Range) for the rest only. An LFS file's SHA-256 is checked before it takes its place.
+    ``count(n)`` hears every byte that is on disk, those of an earlier try included."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.utils import build_hf_headers, get_session
+
+    url = hf_hub_url(plan.repo_id, path, revision=plan.commit, endpoint=hub_endpoint())
+    meta = get_hf_file_metadata(url, endpoint=hub_endpoint())
+    if not meta.etag:
+        raise OSError(f"the hub gave no ETag for {path}")
+    blob = _repo_dir(plan.repo_id) / "blobs" / meta.etag
+    if not blob.is_file():
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        _download_resumable(meta.location or url, blob, meta.size, count, build_hf_headers(), get_session())
+    else:
+        count(blob.stat().st_size)
+    link = _snapshot(plan.repo_id, plan.commit) / path
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.unlink(missing_ok=True)  # a link left dangling
+        link.symlink_to(os.path.relpath(blob, link.parent))
+
+
+def _download_resumable(
+    url: str,
+    blob: Path,
+    size: int | None,
+    count: Callable[[int], None],
+    headers: dict[str, str],
+    session: Any,
+) -> None:
+    from huggingface_hub.utils import hf_raise_for_status
+
+    partial = blob.with_name(blob.name + ".incomplete")
+    lfs = SHA256.fullmatch(blob.name) is not None
+    digest = hashlib.sha256()
+    have = partial.stat().st_size if partial.is_file() else 0
+    if size is not None and have > size:
+        have = 0
+    if have:
+        with partial.open("rb") as earlier:
+            for chunk in iter(lambda: earlier.read(CHUNK_BYTES), b""):
+                digest.update(chunk)
+        count(have)
+        headers = {**headers, "Range": f"bytes={have}-"}
+    with session.stream("GET", url, headers=headers, timeout=READ_TIMEOUT_S) as response:
+        hf_raise_for_status(response)
+        if have and response.status_code != 206:  # the server sent the whole file: start over
+            count(-have)
+            have = 0
+            digest = hashlib.sha256()
+        with partial.open("ab" if have else "wb") as file:
+            for chunk in response.iter_bytes():  # as it comes, so a kill keeps what arrived
+                file.write(chunk)
+                digest.update(chunk)
+                count(len(chunk))
+    got = partial.stat().st_size
+    if size is not None and got != size:
+        raise OSError(f"{blob.name[:12]}…: got {got} of {size} bytes; the rest is fetched next time")
+    if lfs and digest.hexdigest() != blob.name:
+        partial.unlink(missing_ok=True)
+        raise OSError(f"a file fetched from the hub does not match its SHA-256 ({blob.name[:12]}…)")
+    os.replace(partial, blob)
+
+
+def fetch_weights(
+    preset: Preset,
+    *,
+    out: IO[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> FetchPlan:
+    """Fetch ``preset``'s pipeline files into the Hugging Face cache: one line with the size before,
+    a progress bar on ``out`` (stderr), one line when done. ``on_progress(done, total)`` hears the
+    bytes as they come (for the worker's registry note). Returns the plan; raises FetchError."""
+    from tqdm import tqdm
+
+    stream = out if out is not None else sys.stderr
+    plan = plan_fetch(preset)
+    if not plan.missing_bytes:
+        return plan
+    have = plan.total_bytes - plan.missing_bytes
+    # the pipeline's index came with the plan: "here already" is for files an earlier fetch left
+    earlier = have - plan.files.get(INDEX_FILE, 0)
+    resumed = f", {format_bytes(earlier)} of it here already" if earlier > 0 else ""
+    print(
+        f"{preset.name}: fetching {format_bytes(plan.total_bytes)} of {plan.repo_id} "
+        f"({len(plan.files)} files; "
+        f"the repository holds {format_bytes(plan.repo_bytes)}{resumed}) into {hub_cache_dir()}",
+        file=stream,
+        flush=True,
+    )
+    lock = threading.Lock()
+    done = have
+    bar = tqdm(total=plan.total_bytes, initial=have, unit="B", unit_scale=True, desc=preset.name, file=stream)
+
+    def count(n: int) -> None:
+        nonlocal done
+        with lock:
+            done += n
+            bar.update(n)
+            if on_progress is not None:
+                on_progress(done, plan.total_bytes)
+
+    started = time.monotonic()
+    try:
+        todo = [p for p in plan.files if p not in plan.present]
+        in_daemon_threads(lambda path: _fetch_file(plan, path, count), todo, PARALLEL_FILES)
+    except Exception as exc:
+        bar.close()
+        raise _fetch_error(exc, preset) from exc
+    bar.close()
+    print(
+        f"{preset.name}: weights ready ({format_bytes(plan.missing_bytes)} fetched in "
+        f"{format_seconds(time.monotonic() - started)})",
+        file=stream,
+        flush=True,
+    )
+    return plan
+
+
+def in_daemon_threads(work: Callable[[str], None], items: Sequence[str], threads: int) -> None:
+    """``work(item)`` for every item, ``threads`` at a time, in daemon threads: a process told to stop
+    exits without waiting for a download (its partial file resumes next time), which a
+    ThreadPoolExecutor would not allow. Raises the first error, after the running items end."""
+    todo = queue.SimpleQueue[str]()
+    for item in items:
+        todo.put(item)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        while not errors:
+            try:
+                item = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                work(item)
+            except BaseException as exc:  # handed to the caller
+                errors.append(exc)
+
+    workers = [threading.Thread(target=run, daemon=True) for _ in range(max(1, min(threads, len(items))))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
+
+
+def fetch_command(preset: Preset) -> str:
+    """The command that fetches a preset's weights, for a line that tells an operator what to run."""
+    return f"videobot download {preset.name}"
+
+
+def missing_weights_line(preset: Preset, why: str) -> str:
+    """One line for an operator whose worker cannot fetch ``preset``: why, the command, how big."""
+    size = f"{preset.download_gb:g} GB" if preset.download_gb else "its size is said once the hub answers"
+    return (
+        f"{preset.name} ({preset.title}) has no weights here and {why}: fetch them with "
+        f"`{fetch_command(preset)}` ({size}, into {hub_cache_dir()}); this worker starts once they are there"
+    )
+
+
+NOTE_EVERY_S = 5.0
+OFFLINE_POLL_S = 10.0
+RETRY_DELAYS_S = (30.0, 60.0, 120.0, 300.0)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+    except TimeoutError:
+        pass
+
+
+async def _in_daemon_thread(work: Callable[[], FetchPlan]) -> FetchPlan:
+    """``work()`` in a daemon thread: a worker stopped meanwhile exits without waiting for it."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[FetchPlan] = loop.create_future()
+
+    def settle(result: FetchPlan | None, error: BaseException | None) -> None:
+        if done.done():  # the worker stopped waiting
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            assert result is not None
+            done.set_result(result)
+
+    def run() -> None:
+        result: FetchPlan | None = None
+        error: BaseException | None = None
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the event loop
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the worker has stopped
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="fetch-weights", daemon=True).start()
+    return await done
+
+
+async def ensure_weights(
+    presets: Sequence[Preset],
+    *,
+    stop: asyncio.Event,
+    set_note: Callable[[str], Awaitable[None]],
+    out: IO[str] | None = None,
+    poll_s: float = OFFLINE_POLL_S,
+) -> bool:
+    """Fetch each preset's weights unless they are here, for a worker that has registered as starting:
+    its registry note says how far the fetch is. With ``HF_HUB_OFFLINE=1`` it says once what to run
+    and waits for the weights to appear; when the hub cannot be reached it says so once and tries
+    again after 30 s, 1, 2, then every 5 minutes. False when ``stop`` was set first; raises FetchError
+    for what waiting cannot fix (a gated or missing repository)."""
+    from generator.availability import find_weights, hub_offline
+
+    stream = out if out is not None else sys.stderr
+    for preset in presets:
+        said = False
+        failures = 0
+        while not stop.is_set():
+            if find_weights(preset).found:
+                break
+            if hub_offline():
+                if not said:
+                    print(missing_weights_line(preset, "HF_HUB_OFFLINE=1 forbids fetching them"), file=stream)
+                    await set_note(f"waiting for the weights of {preset.name} (HF_HUB_OFFLINE=1)")
+                    said = True
+                await _pause(stop, poll_s)
+                continue
+            try:
+                await _fetch_reporting(preset, stream, set_note)
+                break
+            except FetchError as exc:
+                if not exc.retry:
+                    raise
+                delay = RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S) - 1)]
+                failures += 1
+                if not said:
+                    line = missing_weights_line(preset, "the hub cannot be reached")
+                    print(f"{exc}; trying again in {delay:g} s. {line}", file=stream)
+                    said = True
+                await set_note(f"waiting for the hub to fetch {preset.name}")
+                await _pause(stop, delay)
+        if stop.is_set():
+            return False
+    return True
+
+
+async def _fetch_reporting(
+    preset: Preset, out: IO[str], set_note: Callable[[str], Awaitable[None]]
+) -> FetchPlan:
+    """:func:`fetch_weights` in a daemon thread while the registry note says every few seconds how far
+    it is: 'fetching the weights of ltx-video: 3.1 GB of 28 GB'."""
+    progress: list[tuple[int, int]] = []
+
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(NOTE_EVERY_S)
+            if progress:
+                done, total = progress[-1]
+                note = f"fetching the weights of {preset.name}: {format_bytes(done)} of {format_bytes(total)}"
+                await set_note(note)
+
+    await set_note(f"fetching the weights of {preset.name}")
+    reporter = asyncio.create_task(report())
+    try:
+        return await _in_daemon_thread(
+            lambda: fetch_weights(preset, out=out, on_progress=lambda d, t: progress.append((d, t)))
+        )
+    finally:
+        reporter.cancel()

@@ -1,0 +1,224 @@
+"""A worker's first start on a machine with no weights: it fetches the default preset's pipeline from
+the hub (a stand-in on loopback, ``HF_ENDPOINT``), only the files that pipeline loads, says the size
+first, and serves it; a second start fetches nothing; a start killed halfway resumes; offline it says
+in one line what to run, and members hear that a worker is starting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.submit import workers_note
+from db.presets import PresetCatalog
+from db.spec import JobSpec
+from db.store import JobStore, WorkerInfo
+from tests.hub_fake import FakeHub
+from tests.processes import WorkerProcess
+from tests.worker.test_worker import submit, wait_for
+
+REPO = "Lightricks/LTX-Video"  # the default preset's source, served here by the stand-in hub
+# what LTXPipeline loads from the tiny pipeline (tests/tiny_models.py), and the small files at the root
+PIPELINE_FILES = {
+    "model_index.json",
+    "videobot.json",
+    "scheduler/scheduler_config.json",
+    "text_encoder/config.json",
+    "text_encoder/model.safetensors",
+    "tokenizer/tokenizer.json",
+    "tokenizer/tokenizer_config.json",
+    "transformer/config.json",
+    "transformer/diffusion_pytorch_model.safetensors",
+    "vae/config.json",
+    "vae/diffusion_pytorch_model.safetensors",
+}
+# what the real repository also holds, which no worker needs: single-file checkpoints of every
+# release, pickled copies, the model card's media
+NOT_NEEDED = {
+    "ltx-video-2b-v0.9.safetensors": 2_000_000,
+    "transformer/diffusion_pytorch_model.bin": 60_000,
+    "media/trailer.gif": 300_000,
+}
+
+
+@pytest.fixture(scope="module")
+def hub_repo(tmp_path_factory: pytest.TempPathFactory, tiny_ltx: Path) -> Path:
+    """The tiny LTX pipeline laid out as the hub repository of the default preset, with what else the
+    real one holds."""
+    repo = tmp_path_factory.mktemp("hub") / "LTX-Video"
+    shutil.copytree(tiny_ltx, repo)
+    for path, size in NOT_NEEDED.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_bytes(os.urandom(size))
+    return repo
+
+
+@pytest.fixture
+def hub(hub_repo: Path) -> Iterator[FakeHub]:
+    with FakeHub({REPO: hub_repo}) as running:
+        yield running
+
+
+@pytest.fixture
+def first_start_presets(tmp_path: Path, tiny_ltx: Path) -> Path:
+    """The built-in presets, the default one's clip made tiny (its source stays the hub id)."""
+    small = json.loads((tiny_ltx / "videobot.json").read_text())
+    small.pop("base")
+    small.pop("title")
+    path = tmp_path / "presets.json"
+    path.write_text(json.dumps({"ltx-video": small}))
+    return path
+
+
+def hub_env(hub: FakeHub, cache: Path, **extra: str) -> dict[str, str]:
+    return {
+        "HF_ENDPOINT": hub.url,
+        "HF_HUB_CACHE": str(cache),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_TOKEN": "",
+        "HF_HUB_OFFLINE": "0",
+        **extra,
+    }
+
+
+async def registered(store: JobStore, worker: WorkerProcess, timeout: float = 60) -> WorkerInfo:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = await store.live_workers()
+        if workers:
+            return workers[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the worker never registered:\n{worker.log()}")
+
+
+async def test_a_first_start_fetches_only_the_default_pipeline_says_the_size_first_and_serves_it(
+    store: JobStore, hub: FakeHub, first_start_presets: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "hf-cache"
+    catalog = PresetCatalog.load(first_start_presets)
+    worker = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=hub_env(hub, cache))
+    worker.start()
+    try:
+        starting = await registered(store, worker)
+        assert starting.state == "starting" and starting.models == ("ltx-video",)
+        job = await submit(store, catalog, JobSpec("a kite over the sea", model="ltx-video", seed=3))
+        await wait_for(store, job.id, lambda j: j.state == "done", timeout=120)
+        log = worker.log()
+    finally:
+        worker.stop()
+    assert set(hub.fetched(REPO)) == PIPELINE_FILES
+    pipeline_bytes = sum((hub.repos[REPO] / f).stat().st_size for f in PIPELINE_FILES)
+    assert hub.bytes_sent() == pipeline_bytes  # each file once, nothing of the rest
+    lines = log.splitlines()
+    said = [i for i, line in enumerate(lines) if line.startswith("ltx-video: fetching ") and REPO in line]
+    ready = [i for i, line in enumerate(lines) if line.startswith("ltx-video: weights ready")]
+    assert len(said) == 1 and len(ready) == 1 and said[0] < ready[0], log
+    size = f"{pipeline_bytes / 1000:.0f} kB"
+    assert f"fetching {size} of {REPO} ({len(PIPELINE_FILES)} files" in lines[said[0]], lines[said[0]]
+
+    # the second start finds everything in the cache and fetches nothing
+    before = len(hub.fetched())
+    again = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=hub_env(hub, cache))
+    again.start()
+    try:
+        second = await submit(store, catalog, JobSpec("the kite lands", model="ltx-video", seed=4))
+        await wait_for(store, second.id, lambda j: j.state == "done", timeout=120)
+        second_log = again.log()
+    finally:
+        again.stop()
+    assert hub.fetched()[before:] == []
+    assert "fetching" not in second_log, second_log
+
+
+def partial_bytes(cache: Path) -> int:
+    """Bytes of files fetched halfway (blobs/<etag>.incomplete)."""
+    return sum(f.stat().st_size for f in cache.rglob("*.incomplete"))
+
+
+async def test_a_fetch_killed_halfway_resumes_where_it_stopped(
+    store: JobStore, hub: FakeHub, first_start_presets: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "hf-cache"
+    hub.bytes_per_second = 60_000  # the VAE's 430 kB take about 7 s
+    worker = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=hub_env(hub, cache))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while partial_bytes(cache) < 100_000:
+            assert time.monotonic() < deadline, f"no partial download appeared:\n{worker.log()}"
+            await asyncio.sleep(0.05)
+        kept = partial_bytes(cache)
+        worker.kill()
+        assert "weights ready" not in worker.log()
+    finally:
+        worker.stop()
+    assert kept >= 100_000
+    hub.bytes_per_second = None
+    before = len(hub.requests)
+    catalog = PresetCatalog.load(first_start_presets)
+    again = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=hub_env(hub, cache))
+    again.start()
+    try:
+        job = await submit(store, catalog, JobSpec("a kite over the sea", model="ltx-video", seed=3))
+        await wait_for(store, job.id, lambda j: j.state == "done", timeout=120)
+        log = again.log()
+    finally:
+        again.stop()
+    resumed = [r for r in hub.requests[before:] if r.method == "GET:file" and r.range_start > 0]
+    assert resumed, f"no file was resumed:\n{log}"
+    assert sum(r.range_start for r in resumed) >= 100_000  # what the killed start had, not fetched again
+    assert partial_bytes(cache) == 0
+
+
+async def test_offline_the_worker_says_in_one_line_what_to_run_and_members_hear_it_is_starting(
+    store: JobStore, hub: FakeHub, first_start_presets: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "hf-cache"
+    env = hub_env(hub, cache, HF_HUB_OFFLINE="1")
+    worker = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=env)
+    worker.start()
+    try:
+        starting = await registered(store, worker)
+        assert starting.state == "starting" and starting.models == ("ltx-video",)
+        deadline = time.monotonic() + 30
+        while "videobot download" not in worker.log():
+            assert time.monotonic() < deadline, worker.log()
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)  # time for a second line, which must not come
+        assert worker.process is not None and worker.process.poll() is None, worker.log()
+        told = [line for line in worker.log().splitlines() if "videobot download" in line]
+        assert told == [
+            "ltx-video (LTX-Video 2B) has no weights here and HF_HUB_OFFLINE=1 forbids fetching them: "
+            f"fetch them with `videobot download ltx-video` (28.4 GB, into {cache}); this worker starts "
+            "once they are there"
+        ]
+        assert "Traceback" not in worker.log()
+        workers = await store.live_workers()
+        assert workers_note(workers, "en-US") == (
+            "\nA GPU worker is starting; your clip begins as soon as it is ready."
+        )
+        assert hub.requests == []  # offline means offline
+
+        # the command it named, run where the hub can be reached, and the waiting worker starts
+        fetched = subprocess.run(
+            [sys.executable, "-m", "videobot", "download", "ltx-video"],
+            env={**os.environ, "VIDEOBOT_PRESETS": str(first_start_presets), **hub_env(hub, cache)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert fetched.returncode == 0, fetched.stderr
+        assert "ltx-video: weights ready" in fetched.stderr
+        catalog = PresetCatalog.load(first_start_presets)
+        job = await submit(store, catalog, JobSpec("a kite over the sea", model="ltx-video", seed=3))
+        await wait_for(store, job.id, lambda j: j.state == "done", timeout=120)
+    finally:
+        worker.stop()
