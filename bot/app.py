@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from discord.ext import commands
 
 from bot.config import BotConfig
 from bot.i18n import CatalogTranslator
+from bot.invite import start_line
 from bot.replies import report_error
 from db.presets import PresetCatalog
 from db.store import Job, JobStore, open_store
@@ -68,6 +70,8 @@ class VideoBot(commands.Bot):
     store: JobStore
 
     def __init__(self, config: BotConfig, catalog: PresetCatalog | None = None, **options: Any) -> None:
+        # voice is never used: no warnings at start that PyNaCl or davey are missing
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
         intents.guilds = True  # channels and threads in the cache; members come with each interaction
         super().__init__(
@@ -82,6 +86,13 @@ class VideoBot(commands.Bot):
         self.catalog = catalog or PresetCatalog.load()
         self.vote_rules: list[VoteRule] = []
         self.commands_synced = 0  # syncs this process did (0 when another process or start did it)
+        self.announced = False  # the start line is printed once, not at every reconnect
+
+    async def on_ready(self) -> None:
+        if not self.announced and self.user is not None and self.application_id is not None:
+            self.announced = True
+            line = start_line(self.user.name, len(self.guilds), self.application_id)
+            print(line, file=sys.stderr, flush=True)
 
     @property
     def shard_range(self) -> ShardRange | None:

@@ -9,6 +9,9 @@ import os
 import signal
 import sys
 
+import aiohttp
+import discord
+
 from bot.app import make_bot
 from bot.config import (
     SHARD_COUNT_ENV,
@@ -71,9 +74,19 @@ def run_bot(args: argparse.Namespace) -> int:
     except (ConfigError, PresetError) as exc:
         print(f"videobot bot: error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # discord.LoginFailure and friends: say it in one line
-        if type(exc).__name__ == "LoginFailure":
-            print("videobot bot: error: Discord refused the token (check DISCORD_TOKEN)", file=sys.stderr)
-            return 2
-        raise
+    except discord.LoginFailure:
+        print("videobot bot: error: Discord refused the token (check DISCORD_TOKEN)", file=sys.stderr)
+        return 2
+    except (aiohttp.ClientConnectionError, discord.GatewayNotFound) as exc:  # DNS, firewall, proxy, TLS
+        print(f"videobot bot: error: {unreachable(exc)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def unreachable(exc: BaseException) -> str:
+    """One line for a Discord this machine cannot reach: where, why, what to check."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return (
+        f"cannot reach Discord at {discord.http.Route.BASE} ({reason}); check the network, DNS, a firewall "
+        "or a proxy"
+    )

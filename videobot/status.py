@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from db.store import DATABASE_URL_ENV, DEFAULT_SQLITE_PATH, Job, open_store, sqlite_path
+from db.store import Job, existing_store, open_store
 from db.store.stats import StoreStatus
 
 STORE_OPEN_TIMEOUT_S = 20.0
@@ -88,14 +87,10 @@ def format_status(status: StoreStatus) -> str:
 
 
 async def read_status(url: str | None) -> StoreStatus:
-    url = url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_SQLITE_PATH
-    if not url.startswith(("postgresql://", "postgres://")):
-        try:
-            path = sqlite_path(url)
-        except ValueError as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        if not path.is_file():  # status reads; it never creates an empty store by mistake
-            raise StoreUnavailable(f"no job store at {path}")
+    try:
+        url = existing_store(url)  # status reads; it never creates an empty store by mistake
+    except ValueError as exc:
+        raise StoreUnavailable(str(exc)) from exc
     try:
         store = await asyncio.wait_for(open_store(url), STORE_OPEN_TIMEOUT_S)
     except TimeoutError as exc:

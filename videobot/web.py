@@ -27,7 +27,7 @@ import jinja2
 from aiohttp import web
 
 from db.media import Media
-from db.store import Job, JobStore, open_store, store_unavailable
+from db.store import Job, JobStore, existing_store, open_store, store_unavailable
 from db.store.gallery import GALLERY_PERIODS, GalleryPeriod
 
 log = logging.getLogger(__name__)
@@ -261,7 +261,12 @@ async def serve(database: str | None, host: str, port: int) -> None:
 
 def run_web(args: argparse.Namespace) -> int:
     try:
-        asyncio.run(serve(args.database, args.host, args.port))
+        database = existing_store(args.database)  # the gallery reads; it never creates an empty store
+    except ValueError as exc:
+        print(f"videobot web: error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        asyncio.run(serve(database, args.host, args.port))
     except Exception as exc:
         if store_unavailable(exc):
             print(f"videobot web: the store is unavailable: {exc}", file=sys.stderr)

@@ -141,6 +141,22 @@ def sqlite_path(url: str) -> Path:
     return Path(url)
 
 
+def existing_store(url: str | None) -> str:
+    """The store URL for a command that only reads (``videobot status``, ``videobot web``): a SQLite
+    file must exist already, so a command started in the wrong folder says so instead of creating an
+    empty store. Raises ValueError with the one line to print."""
+    url = url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_SQLITE_PATH
+    if url.startswith(("postgresql://", "postgres://")):
+        return url
+    path = sqlite_path(url)
+    if not path.is_file():
+        raise ValueError(
+            f"no job store at {path.absolute()} (run it where `videobot run` keeps videobot.db, "
+            "or name the store with --database)"
+        )
+    return url
+
+
 async def open_store(
     url: str | None = None, *, clock: Clock = time.time, media_dir: str | Path | None = None
 ) -> JobStore:
@@ -194,6 +210,7 @@ __all__ = [
     "VoteRefused",
     "WorkerInfo",
     "WorkerState",
+    "existing_store",
     "open_store",
     "store_unavailable",
 ]

@@ -4,6 +4,7 @@ in, their best clips by period, a clip's chain, and the bytes with Range."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import subprocess
@@ -257,3 +258,18 @@ async def test_videobot_web_serves_the_gallery_until_told_to_stop(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_videobot_web_in_the_wrong_folder_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "videobot", "web", "--database", "missing.db", "--port", "0"],
+        cwd=tmp_path,
+        env={**os.environ, "VIDEOBOT_DATABASE_URL": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"videobot web: error: no job store at {tmp_path / 'missing.db'} (")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # no empty store, no media folder
