@@ -74,6 +74,21 @@ class Preset:
     # GB (10^9 bytes) a worker fetches from the hub for this preset's pipeline (generator/weights.py),
     # from the repository's file list; 0 when not known. Said where it cannot be asked (offline)
     download_gb: float = 0.0
+    # made for a worker without a GPU (small, few steps): a CPU worker serves only such presets unless
+    # the operator names others with --models
+    cpu: bool = False
+    # a transformer in its original single-file layout that replaces the source's: "Org/Repo/file.safetensors"
+    # on the hub, or a local file; loaded with diffusers' from_single_file and the source's config
+    transformer_file: str = ""
+
+    @property
+    def transformer_hub_file(self) -> tuple[str, str] | None:
+        """(repo id, file name) of a ``transformer_file`` on the hub; None for none or a local file."""
+        if not self.transformer_file or Path(self.transformer_file).is_file():
+            return None
+        org, _, rest = self.transformer_file.partition("/")
+        repo, _, filename = rest.partition("/")
+        return (f"{org}/{repo}", filename) if org and repo and filename else None
 
     @property
     def min_seconds(self) -> float:
@@ -208,6 +223,8 @@ def _check_preset(preset: Preset, where: str) -> None:
         raise PresetError(f"{where}: offload must be one of {', '.join(OFFLOAD_KINDS)}")
     if preset.gpu_memory_gb < 0 or preset.gpu_memory_offload_gb < 0:
         raise PresetError(f"{where}: GPU memory figures cannot be negative")
+    if preset.transformer_file and not preset.transformer_file.endswith(".safetensors"):
+        raise PresetError(f"{where}: transformer_file must be a .safetensors file (nothing else is loaded)")
     if preset.gpu_memory_gb and preset.gpu_memory_offload_gb > preset.gpu_memory_gb:
         raise PresetError(f"{where}: gpu_memory_offload_gb cannot exceed gpu_memory_gb")
 
@@ -334,8 +351,10 @@ class PresetCatalog:
         """The preset a folder runs as: the one its videobot.json names, else the only one for its class."""
         choices = ", ".join(candidates)
         if named is None:
-            if len(candidates) == 1:
-                return candidates[0]
+            # a folder holds a whole pipeline: not what a preset that swaps in a single-file transformer runs
+            whole = [name for name in candidates if not self._by_name[name].transformer_file]
+            if len(whole) == 1:
+                return whole[0]
             raise PresetError(
                 f'{where}: several presets run {class_name} ({choices}); add {{"base": "<one of them>"}} '
                 f"to its {FOLDER_PRESET_FILE}"

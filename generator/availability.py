@@ -67,6 +67,28 @@ def gpu_memory_gb() -> float | None:
         return None
 
 
+CPU_TOO_SLOW = "needs a GPU: on a CPU a clip takes an hour or more"
+
+
+def renders_on_cpu(device: str | None) -> bool:
+    """Whether a worker asked for ``device`` (else ``VIDEOBOT_DEVICE``, else the first GPU if there is
+    one) renders on the CPU; told without torch, from ``nvidia-smi`` and ``CUDA_VISIBLE_DEVICES``."""
+    name = (device or os.environ.get(DEVICE_ENV) or "").strip().lower()
+    if name:
+        return name == "cpu"
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return shutil.which("nvidia-smi") is None or (visible is not None and visible.strip() in ("", "-1"))
+
+
+def first_start_preset(catalog: PresetCatalog, cpu: bool) -> Preset | None:
+    """What a worker with nothing on disk fetches: the default preset, or on a CPU the first preset made
+    for one (the default too, if it is)."""
+    default = catalog.get(catalog.default)
+    if not cpu or (default is not None and default.cpu):
+        return default
+    return next((preset for preset in catalog if preset.cpu), None)
+
+
 def _too_big(preset: Preset, gpu_gb: float | None) -> str | None:
     """Why ``preset`` cannot run on a GPU of ``gpu_gb`` GiB even with offloading, or None if it can."""
     needed = preset.gpu_memory_offload_gb or preset.gpu_memory_gb
@@ -116,7 +138,22 @@ def _is_hub_id(source: str) -> bool:
 
 
 def find_weights(preset: Preset) -> Weights:
-    """Whether ``preset``'s pipeline can be loaded from this machine's disk, and from where."""
+    """Whether ``preset``'s pipeline (and its single-file transformer, if it names one) can be loaded
+    from this machine's disk, and from where."""
+    weights = _find_pipeline(preset)
+    if not weights.found or not preset.transformer_file or Path(preset.transformer_file).is_file():
+        return weights
+    hub_file = preset.transformer_hub_file
+    if hub_file is None:
+        return Weights(False, f"no file {preset.transformer_file}")
+    from huggingface_hub import try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(hub_file[0], hub_file[1], cache_dir=hub_cache_dir()), str):
+        return weights
+    return Weights(False, "its transformer file is not on this machine", downloadable=True)
+
+
+def _find_pipeline(preset: Preset) -> Weights:
     folder = Path(preset.source)
     if folder.is_dir():
         try:
@@ -175,12 +212,14 @@ def check_presets(
     *,
     offline: bool,
     gpu_gb: float | Literal["detect"] | None = "detect",
+    cpu: bool = False,
 ) -> Availability:
     """The presets to serve: by default every one with weights on disk, or on a first start (nothing on
     disk) the default preset, fetched from the hub; with ``requested`` exactly those, each of which must
     be on disk or on the hub. Presets to fetch are listed in ``fetch`` (``offline``: the worker waits
     for them to appear). On a GPU of ``gpu_gb`` GiB (by default :func:`gpu_memory_gb`; None for a CPU)
-    a preset that does not fit even with offloading is left out. Raises ValueError for an unknown name
+    a preset that does not fit even with offloading is left out; on a ``cpu`` only presets made for
+    one are served unless named (:func:`first_start_preset`). Raises ValueError for an unknown name
     and :class:`NoWeights` when something cannot be served."""
     gpu = gpu_memory_gb() if gpu_gb == "detect" else gpu_gb
     if not requested:
@@ -189,12 +228,14 @@ def check_presets(
         for preset in catalog:
             weights = find_weights(preset)
             too_big = _too_big(preset, gpu) if weights.found else None
+            if too_big is None and cpu and not preset.cpu:
+                too_big = CPU_TOO_SLOW
             if too_big is not None:
                 skipped.append((preset.name, too_big))
             else:
                 (served if weights.found else skipped).append((preset.name, weights.where))
         if not served:
-            first = catalog.get(catalog.default)
+            first = first_start_preset(catalog, cpu)
             if first is None or not find_weights(first).downloadable or _too_big(first, gpu):
                 raise NoWeights(NO_WEIGHTS_HELP)
             reason = "first start: " + ("waiting for its weights" if offline else "fetching its weights")
@@ -213,11 +254,12 @@ def check_presets(
         if too_big is not None:
             raise NoWeights(f"{name} cannot run here: it {too_big}")
         weights = find_weights(named)
+        slow = "; slow on a CPU" if cpu and not named.cpu else ""
         if weights.found:
-            served.append((name, weights.where))
+            served.append((name, weights.where + slow))
         elif weights.downloadable:
             how = "waiting for its weights" if offline else "fetching"
-            served.append((name, f"named with --models; {how}"))
+            served.append((name, f"named with --models; {how}{slow}"))
             fetch.append(name)
         else:
             raise NoWeights(f"no weights for {name}: {weights.where}; point the preset at a pipeline folder")

@@ -6,7 +6,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -442,6 +442,18 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     add_metrics_arguments(parser)
 
 
+def cpu_line(catalog: PresetCatalog, served: Sequence[str]) -> str:
+    """What a worker without a GPU says at start: clips take minutes, and which presets it serves."""
+    drafts = [name for name in served if (p := catalog.get(name)) is not None and p.cpu]
+    slow = [name for name in served if name not in drafts]
+    line = "this worker renders on the CPU: a clip takes minutes, not seconds"
+    if drafts:
+        line += f"; {', '.join(drafts)} makes a short draft (about 2 minutes on 8 cores)"
+    if slow:
+        line += f"; {', '.join(slow)} will take far longer (made for GPUs)"
+    return line
+
+
 WORKER_ID_FILE_ENV = "VIDEOBOT_WORKER_ID_FILE"  # `videobot run` learns its worker children's ids here
 STORE_OPEN_TIMEOUT_S = 20.0
 
@@ -458,7 +470,7 @@ def run_worker(args: argparse.Namespace) -> int:
     from typing import TYPE_CHECKING
 
     from db.store import open_store
-    from generator.availability import check_presets, heartbeat_while_starting, hub_offline
+    from generator.availability import check_presets, heartbeat_while_starting, hub_offline, renders_on_cpu
     from generator.processes import pid_space
 
     if TYPE_CHECKING:
@@ -466,9 +478,12 @@ def run_worker(args: argparse.Namespace) -> int:
 
     try:
         catalog = PresetCatalog.load()
-        availability = check_presets(catalog, model_names(args.models), offline=hub_offline())
+        cpu = renders_on_cpu(args.device)
+        availability = check_presets(catalog, model_names(args.models), offline=hub_offline(), cpu=cpu)
     except (PresetError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
+    if cpu:
+        print(cpu_line(catalog, availability.names()), file=sys.stderr)
     models = availability.names()
     note = availability.summary()
 

@@ -66,10 +66,76 @@ def default_budget(device: torch.device) -> int:
 
 
 def torch_dtype(name: str, device: torch.device) -> torch.dtype:
-    # half precision on a CPU is slow or unsupported for many ops: CPUs render in float32
-    if device.type == "cpu":
-        return torch.float32
+    """The dtype a component is kept in: the preset's (a CPU computes in float32 all the same, see
+    :func:`compute_in_float32`; half precision kept as it is halves the memory a CPU worker needs)."""
+    del device  # the same everywhere since a CPU keeps half-precision weights too
     return getattr(torch, name)
+
+
+CASTING_LAYERS = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
+
+
+def compute_in_float32(pipe: Any) -> list[str]:
+    """On a CPU: keep each component's half-precision weights as they are (a 2B transformer and
+    T5-XXL in bfloat16 fit in 16 GB, in float32 they do not) but compute in float32, which CPUs do
+    fast and exactly: every linear and convolution layer is cast up while it runs (diffusers'
+    layerwise casting) and the small rest (norms, embeddings, tables) is kept in float32. The names
+    of the components this was done to."""
+    from diffusers.hooks import apply_layerwise_casting
+
+    done = []
+    for name, component in pipe.components.items():
+        if not isinstance(component, torch.nn.Module):
+            continue
+        storage = {p.dtype for p in component.parameters() if p.is_floating_point()} - {torch.float32}
+        if not storage:
+            continue
+        apply_layerwise_casting(
+            component, storage_dtype=storage.pop(), compute_dtype=torch.float32, skip_modules_pattern=()
+        )
+        layers = [m for m in component.modules() if isinstance(m, CASTING_LAYERS)]
+        for layer in layers:  # inputs a model rounded to its weights' dtype (T5 does) go in as float32
+            layer.register_forward_pre_hook(_inputs_in_float32)
+        casting = {id(p) for m in layers for p in m.parameters(False)}
+        for module in component.modules():
+            for key, param in list(module.named_parameters(recurse=False)):
+                if id(param) not in casting and param.is_floating_point() and param.dtype != torch.float32:
+                    module._parameters[key] = torch.nn.Parameter(param.float(), requires_grad=False)
+            for key, buffer in list(module.named_buffers(recurse=False)):
+                if buffer is not None and buffer.is_floating_point() and buffer.dtype != torch.float32:
+                    module._buffers[key] = buffer.float()
+        done.append(name)
+    return done
+
+
+def _inputs_in_float32(_module: torch.nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(
+        a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() and a.dtype != torch.float32 else a
+        for a in args
+    )
+
+
+def single_file_transformer(preset: Preset, dtype: torch.dtype) -> Any | None:
+    """The transformer of ``preset.transformer_file`` (its original single-file layout, read by
+    diffusers' ``from_single_file`` with the config of the source's transformer), or None."""
+    if not preset.transformer_file:
+        return None
+    from huggingface_hub import hf_hub_download
+
+    from generator.availability import hub_cache_dir
+
+    path = Path(preset.transformer_file)
+    hub_file = preset.transformer_hub_file
+    if hub_file is not None:
+        path = Path(hf_hub_download(hub_file[0], hub_file[1], cache_dir=hub_cache_dir()))
+    folder = Path(preset.source)
+    if not folder.is_dir():  # the source's config, from the hub cache (fetched with the pipeline)
+        folder = Path(hf_hub_download(preset.source, "transformer/config.json", cache_dir=hub_cache_dir()))
+        folder = folder.parent.parent
+        hf_hub_download(preset.source, "model_index.json", cache_dir=hub_cache_dir())
+    index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
+    cls = getattr(diffusers, index["transformer"][1])
+    return cls.from_single_file(str(path), config=str(folder), subfolder="transformer", torch_dtype=dtype)
 
 
 def weights_on_disk(source: str) -> int:
@@ -216,8 +282,12 @@ def load_pipeline(preset: Preset, device: torch.device) -> tuple[Any, str]:
         # loaded in its own dtype, not rounded through the pipeline's and cast back
         dtypes["vae"] = torch_dtype(str(vae_dtype), device)
     try:
+        replaced = {}
+        transformer = single_file_transformer(preset, dtypes["default"])
+        if transformer is not None:
+            replaced["transformer"] = transformer
         # safetensors only: a folder or repository with pickled .bin weights is refused, never unpickled
-        pipe = cls.from_pretrained(preset.source, dtype=dtypes, use_safetensors=True)
+        pipe = cls.from_pretrained(preset.source, dtype=dtypes, use_safetensors=True, **replaced)
     except Exception as exc:  # missing files, no hub access, corrupt or mismatched weights
         raise ModelUnavailable(f"cannot load {preset.title} from {preset.source}: {exc}") from exc
     shift = options.get("flow_shift")
@@ -225,6 +295,10 @@ def load_pipeline(preset: Preset, device: torch.device) -> tuple[Any, str]:
         pipe.scheduler = pipe.scheduler.__class__.from_config(pipe.scheduler.config, flow_shift=shift)
     if options.get("vae_tiling") and hasattr(getattr(pipe, "vae", None), "enable_tiling"):
         pipe.vae.enable_tiling()  # decodes long HD clips tile by tile instead of all at once
+    if device.type == "cpu":
+        cast = compute_in_float32(pipe)
+        if cast:
+            log.info("%s: %s kept in %s, computed in float32", preset.title, ", ".join(cast), preset.dtype)
     offload = choose_offload(preset, pipe, device)
     apply_offload(pipe, offload, device)
     pipe.set_progress_bar_config(disable=True)
@@ -245,12 +319,13 @@ class PipelineCache:
     def __init__(self, device: torch.device | str | None = None, budget_bytes: int | None = None) -> None:
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.budget = budget_bytes if budget_bytes is not None else default_budget(self.device)
-        self._entries: OrderedDict[tuple[str, str, str], _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str, str, str], _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self.loads = 0  # how many times from_pretrained ran: a warm cache keeps this flat
 
-    def _key(self, preset: Preset) -> tuple[str, str, str]:
-        return (preset.source, preset.dtype, json.dumps(dict(preset.load_options), sort_keys=True))
+    def _key(self, preset: Preset) -> tuple[str, str, str, str]:
+        options = json.dumps(dict(preset.load_options), sort_keys=True)
+        return (preset.source, preset.dtype, options, preset.transformer_file)
 
     def warm(self) -> list[str]:
         return [key[0] for key in self._entries]
@@ -290,7 +365,7 @@ class PipelineCache:
         entry = self._entries.get(self._key(preset))
         return dict(entry.derived) if entry is not None else {}
 
-    def _load(self, key: tuple[str, str, str], preset: Preset) -> _Entry:
+    def _load(self, key: tuple[str, str, str, str], preset: Preset) -> _Entry:
         # make room before loading, so a GPU never holds the old and the new model at once
         self._evict_for(weights_on_disk(preset.source))
         started = time.perf_counter()

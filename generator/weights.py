@@ -29,7 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from db.presets import Preset
 from generator.availability import INDEX_FILE, hub_cache_dir
@@ -40,6 +40,7 @@ VARIANT = re.compile(r"\.[A-Za-z0-9_]+(-\d{5}-of-\d{5})?\.safetensors$")
 PLAIN = re.compile(r"^[^.]+(-\d{5}-of-\d{5})?\.safetensors(\.index\.json)?$")
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PARALLEL_FILES = 4
+T = TypeVar("T")
 CHUNK_BYTES = 1024 * 1024
 READ_TIMEOUT_S = 60.0
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -71,15 +72,21 @@ def _components(model_index: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def pipeline_files(model_index: Mapping[str, Any], repo_files: Iterable[str]) -> list[str]:
+def pipeline_files(
+    model_index: Mapping[str, Any], repo_files: Iterable[str], replaced: Iterable[str] = ()
+) -> list[str]:
     """The files of a diffusers repository that ``from_pretrained`` loads for its pipeline: the small
     files at the root (``model_index.json`` among them), and in each component folder its configs and
-    tokenizer files and its plain safetensors weights. Raises FetchError when a component has weights
-    but none in safetensors (we never unpickle a download)."""
+    tokenizer files and its plain safetensors weights; of a ``replaced`` component (one loaded from
+    elsewhere) only the configs. Raises FetchError when a component has weights but none in
+    safetensors (we never unpickle a download)."""
     files = sorted(set(repo_files))
     chosen = [f for f in files if "/" not in f and not f.endswith(WEIGHT_SUFFIXES)]
     for component in _components(model_index):
         inside = [f for f in files if f.startswith(component + "/")]
+        if component in replaced:  # its weights come from elsewhere; its config is still read
+            chosen += [f for f in inside if f.endswith(".json") and not f.endswith(".index.json")]
+            continue
         weights = [f for f in inside if f.endswith(WEIGHT_SUFFIXES) or f.endswith(".index.json")]
         plain = [f for f in weights if PLAIN.match(f.rsplit("/", 1)[1])]
         if any(f.endswith(WEIGHT_SUFFIXES) for f in weights) and not any(
@@ -111,8 +118,8 @@ def format_seconds(seconds: float) -> str:
 
 
 @dataclass(frozen=True)
-class FetchPlan:
-    """What fetching a preset's pipeline means: its files at one commit, their sizes, what is here."""
+class RepoFiles:
+    """The files to fetch from one repository at one commit, their sizes, and those already here."""
 
     repo_id: str
     commit: str
@@ -127,6 +134,33 @@ class FetchPlan:
     @property
     def missing_bytes(self) -> int:
         return sum(size for path, size in self.files.items() if path not in self.present)
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """What fetching a preset's weights means: the pipeline's repository, and the repository of a
+    single-file transformer that replaces the pipeline's own, if the preset names one."""
+
+    parts: tuple[RepoFiles, ...]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(part.total_bytes for part in self.parts)
+
+    @property
+    def missing_bytes(self) -> int:
+        return sum(part.missing_bytes for part in self.parts)
+
+    @property
+    def repo_bytes(self) -> int:
+        return sum(part.repo_bytes for part in self.parts)
+
+    @property
+    def file_count(self) -> int:
+        return sum(len(part.files) for part in self.parts)
+
+    def repos(self) -> str:
+        return " and ".join(part.repo_id for part in self.parts)
 
 
 def _snapshot(repo_id: str, commit: str) -> Path:
@@ -164,14 +198,22 @@ def _fetch_error(exc: Exception, preset: Preset) -> FetchError:
 
 
 def plan_fetch(preset: Preset) -> FetchPlan:
-    """Ask the hub for the preset's repository: its commit, its files (the list is kept in the cache for
-    :func:`missing_files`), the pipeline's ``model_index.json``. Raises FetchError."""
+    """Ask the hub for the preset's repositories: their commits and files (the pipeline's file list is
+    kept in the cache for :func:`missing_files`), the pipeline's ``model_index.json``. Raises FetchError."""
     from huggingface_hub import get_cached_repo_tree, snapshot_download
     from huggingface_hub.utils import disable_progress_bars
 
     repo_id = preset.source
     cache = hub_cache_dir()
     disable_progress_bars()  # huggingface_hub's own bars; fetch_weights draws one for the whole pipeline
+    if Path(repo_id).is_dir():  # a local pipeline folder: only its single-file transformer comes from the hub
+        try:
+            single = _single_file_part(preset)
+        except FetchError:
+            raise
+        except Exception as exc:
+            raise _fetch_error(exc, preset) from exc
+        return FetchPlan(() if single is None else (single,))
     try:
         folder = Path(
             str(
@@ -182,52 +224,93 @@ def plan_fetch(preset: Preset) -> FetchPlan:
         )
         tree = {f.path: int(f.size or 0) for f in get_cached_repo_tree(repo_id, cache_dir=cache)}
         index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
+        single = _single_file_part(preset)
     except FetchError:
         raise
     except Exception as exc:
         raise _fetch_error(exc, preset) from exc
-    wanted = pipeline_files(index, tree)
-    commit = folder.name
+    wanted = pipeline_files(index, tree, replaced=("transformer",) if preset.transformer_file else ())
     present = frozenset(p for p in wanted if (folder / p).is_file())
-    return FetchPlan(repo_id, commit, {p: tree[p] for p in wanted}, sum(tree.values()), present)
+    pipeline = RepoFiles(repo_id, folder.name, {p: tree[p] for p in wanted}, sum(tree.values()), present)
+    return FetchPlan((pipeline,) if single is None else (pipeline, single))
+
+
+def _single_file_part(preset: Preset) -> RepoFiles | None:
+    """The repository and file of the preset's single-file transformer on the hub, if it names one;
+    the commit is noted in the cache's refs/main, as huggingface_hub does, so the file is found later."""
+    hub_file = preset.transformer_hub_file
+    if hub_file is None:
+        return None
+    from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import RepoFile
+
+    repo_id, filename = hub_file
+    api = HfApi(endpoint=hub_endpoint())
+    commit = api.repo_info(repo_id).sha
+    if not commit:
+        raise OSError(f"the hub named no commit of {repo_id}")
+    tree = {
+        f.path: int(f.size or 0)
+        for f in api.list_repo_tree(repo_id, recursive=True, revision=commit)
+        if isinstance(f, RepoFile)
+    }
+    if filename not in tree:
+        raise FetchError(f"{preset.name}: {repo_id} has no file {filename}", retry=False)
+    refs = _repo_dir(repo_id) / "refs"
+    refs.mkdir(parents=True, exist_ok=True)
+    (refs / "main").write_text(commit, encoding="utf-8")
+    present = frozenset({filename} if (_snapshot(repo_id, commit) / filename).is_file() else ())
+    return RepoFiles(repo_id, commit, {filename: tree[filename]}, sum(tree.values()), present)
 
 
 def fetching_now(preset: Preset, within_s: float = 30.0) -> bool:
     """Whether a fetch of ``preset`` is writing now: a partial file changed in the last ``within_s``."""
     now = time.time()
-    blobs = _repo_dir(preset.source) / "blobs"
+    repos = [preset.source] + [hub[0] for hub in [preset.transformer_hub_file] if hub is not None]
     try:
-        return any(now - f.stat().st_mtime < within_s for f in blobs.glob("*.incomplete"))
+        return any(
+            now - f.stat().st_mtime < within_s
+            for repo in repos
+            for f in (_repo_dir(repo) / "blobs").glob("*.incomplete")
+        )
     except OSError:
         return False
 
 
 def missing_files(preset: Preset) -> list[str] | None:
-    """The pipeline files of a hub preset that the cache still lacks (an interrupted fetch), from the
-    file list cached when the fetch began; [] when complete; None when no file list is cached (weights
-    put there by other means, which are taken as they are)."""
-    from huggingface_hub import get_cached_repo_tree
+    """The files of a hub preset that the cache still lacks (an interrupted fetch), from the file list
+    cached when the fetch began; [] when complete; None when no file list is cached (weights put there
+    by other means, which are taken as they are). A single-file transformer on the hub must be there."""
+    from huggingface_hub import get_cached_repo_tree, try_to_load_from_cache
     from huggingface_hub.errors import CachedRepoTreeNotFoundError
 
+    hub_file = preset.transformer_hub_file
+    lacking = []
+    if hub_file is not None and not isinstance(
+        try_to_load_from_cache(hub_file[0], hub_file[1], cache_dir=hub_cache_dir()), str
+    ):
+        lacking.append(preset.transformer_file)
     try:
         tree = get_cached_repo_tree(preset.source, cache_dir=hub_cache_dir())
     except (CachedRepoTreeNotFoundError, OSError, ValueError):
-        return None
-    refs = hub_cache_dir() / f"models--{preset.source.replace('/', '--')}" / "refs" / "main"
+        return lacking or None
+    refs = _repo_dir(preset.source) / "refs" / "main"
     try:
         folder = _snapshot(preset.source, refs.read_text(encoding="utf-8").strip())
         index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
-        wanted = pipeline_files(index, (f.path for f in tree))
+        wanted = pipeline_files(
+            index, (f.path for f in tree), replaced=("transformer",) if preset.transformer_file else ()
+        )
     except (OSError, ValueError, FetchError):
-        return None
-    return [p for p in wanted if not (folder / p).is_file()]
+        return lacking or None
+    return [p for p in wanted if not (folder / p).is_file()] + lacking
 
 
 def _repo_dir(repo_id: str) -> Path:
     return hub_cache_dir() / f"models--{repo_id.replace('/', '--')}"
 
 
-def _fetch_file(plan: FetchPlan, path: str, count: Callable[[int], None]) -> None:
+def _fetch_file(plan: RepoFiles, path: str, count: Callable[[int], None]) -> None:
     """One file of ``plan`` into the Hugging Face cache (``blobs/<etag>``, and the snapshot's link to
     it), resumable: the bytes go to ``blobs/<etag>.incomplete`` first, and a later call asks the hub
     (HTTP Range) for the rest only. An LFS file's SHA-256 is checked before it takes its place.
@@ -311,12 +394,12 @@ def fetch_weights(
         return plan
     have = plan.total_bytes - plan.missing_bytes
     # the pipeline's index came with the plan: "here already" is for files an earlier fetch left
-    earlier = have - plan.files.get(INDEX_FILE, 0)
+    earlier = have - (plan.parts[0].files.get(INDEX_FILE, 0) if plan.parts else 0)
     resumed = f", {format_bytes(earlier)} of it here already" if earlier > 0 else ""
+    holds = "the repository holds" if len(plan.parts) == 1 else "the repositories hold"
     print(
-        f"{preset.name}: fetching {format_bytes(plan.total_bytes)} of {plan.repo_id} "
-        f"({len(plan.files)} files; "
-        f"the repository holds {format_bytes(plan.repo_bytes)}{resumed}) into {hub_cache_dir()}",
+        f"{preset.name}: fetching {format_bytes(plan.total_bytes)} of {plan.repos()} "
+        f"({plan.file_count} files; {holds} {format_bytes(plan.repo_bytes)}{resumed}) into {hub_cache_dir()}",
         file=stream,
         flush=True,
     )
@@ -333,9 +416,9 @@ def fetch_weights(
                 on_progress(done, plan.total_bytes)
 
     started = time.monotonic()
+    todo = [(part, path) for part in plan.parts for path in part.files if path not in part.present]
     try:
-        todo = [p for p in plan.files if p not in plan.present]
-        in_daemon_threads(lambda path: _fetch_file(plan, path, count), todo, PARALLEL_FILES)
+        in_daemon_threads(lambda item: _fetch_file(item[0], item[1], count), todo, PARALLEL_FILES)
     except Exception as exc:
         bar.close()
         raise _fetch_error(exc, preset) from exc
@@ -349,11 +432,11 @@ def fetch_weights(
     return plan
 
 
-def in_daemon_threads(work: Callable[[str], None], items: Sequence[str], threads: int) -> None:
+def in_daemon_threads(work: Callable[[T], None], items: Sequence[T], threads: int) -> None:
     """``work(item)`` for every item, ``threads`` at a time, in daemon threads: a process told to stop
     exits without waiting for a download (its partial file resumes next time), which a
     ThreadPoolExecutor would not allow. Raises the first error, after the running items end."""
-    todo = queue.SimpleQueue[str]()
+    todo = queue.SimpleQueue[T]()
     for item in items:
         todo.put(item)
     errors: list[BaseException] = []
@@ -385,7 +468,7 @@ def fetch_command(preset: Preset) -> str:
 
 def missing_weights_line(preset: Preset, why: str) -> str:
     """One line for an operator whose worker cannot fetch ``preset``: why, the command, how big."""
-    size = f"{preset.download_gb:g} GB" if preset.download_gb else "its size is said once the hub answers"
+    size = f"about {preset.download_gb:g} GB" if preset.download_gb else "size said once the hub answers"
     return (
         f"{preset.name} ({preset.title}) has no weights here and {why}: fetch them with "
         f"`{fetch_command(preset)}` ({size}, into {hub_cache_dir()}); this worker starts once they are there"

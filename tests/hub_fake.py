@@ -56,7 +56,11 @@ class FakeHub:
         """The files whose bodies were sent (GET of resolve), in order."""
         prefix = "" if repo_id is None else f"{repo_id}:"
         with self._lock:
-            return [r.path.removeprefix(prefix) for r in self.requests if r.method == "GET:file"]
+            return [
+                r.path.removeprefix(prefix)
+                for r in self.requests
+                if r.method == "GET:file" and r.path.startswith(prefix)
+            ]
 
     def bytes_sent(self) -> int:
         with self._lock:

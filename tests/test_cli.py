@@ -196,8 +196,8 @@ def test_models_is_a_table_that_says_what_each_preset_does_and_whether_its_weigh
     ]  # fmt: skip
     rows = {line.split()[0]: line for line in lines[1:] if line and not line.startswith(("*", "a "))}
     assert set(rows) == {
-        "ltx-video", "ltx-video-distilled", "wan-1.3b", "wan-14b", "cogvideox-2b", "cogvideox-5b",
-        "ltx-2", "ltx-2-distilled", "wan-2.2-5b",
+        "ltx-video", "ltx-video-distilled", "ltx-video-cpu", "wan-1.3b", "wan-14b", "cogvideox-2b",
+        "cogvideox-5b", "ltx-2", "ltx-2-distilled", "wan-2.2-5b",
     }  # fmt: skip
     assert rows["ltx-video"].startswith("ltx-video *")  # the default
     assert "text, picture, clip" in rows["ltx-video"] and "768×512, 5 s at 24 fps" in rows["ltx-video"]
@@ -218,11 +218,11 @@ def test_models_is_a_table_that_says_what_each_preset_does_and_whether_its_weigh
 def test_a_worker_with_nothing_it_can_load_exits_2_with_one_line(
     tmp_path: Path, models: list[str], words: str
 ) -> None:
-    # the built-in hub presets, none of them downloaded, and a default that points at a missing folder
+    # the built-in hub presets, none of them downloaded, and a default and a CPU draft (what a CPU
+    # worker fetches first) that point at a missing folder
     presets = tmp_path / "presets.json"
-    presets.write_text(
-        json.dumps({"default": "mine", "mine": {"base": "ltx-video", "source": str(tmp_path / "gone")}})
-    )
+    gone = {"base": "ltx-video", "source": str(tmp_path / "gone")}
+    presets.write_text(json.dumps({"default": "mine", "mine": gone, "ltx-video-cpu": gone}))
     env = {"HF_HUB_CACHE": str(tmp_path / "empty-cache"), "VIDEOBOT_PRESETS": str(presets)}
     database = str(tmp_path / "videobot.db")
     result = videobot("worker", "--device", "cpu", "--database", database, *models, env=env, timeout=60)

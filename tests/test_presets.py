@@ -43,6 +43,12 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
         "LTXConditionPipeline", "Lightricks/LTX-Video-0.9.7-distilled", _LTX_SIZES, 24, (25, 121, 257),
         (8, 16), 1.0, "bfloat16", _LTX_CALL, {}, 5.0e-8,
     ),
+    "ltx-video-cpu": (
+        "LTXPipeline", "Lightricks/LTX-Video-0.9.5",
+        {"3:2": (384, 256), "16:9": (448, 256), "9:16": (256, 448), "1:1": (320, 320), "2:3": (256, 384)},
+        24, (25, 49, 97), (8, 12), 1.0, "bfloat16",
+        {"decode_timestep": 0.05, "decode_noise_scale": 0.025, "max_sequence_length": 128}, {}, 1.0e-8,
+    ),
     "wan-1.3b": (
         "WanPipeline", "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
         {"16:9": (832, 480), "9:16": (480, 832), "1:1": (624, 624)}, 16, (17, 81, 81), (50, 100), 5.0,
@@ -222,6 +228,7 @@ def test_larger_builtin_models_give_only_what_differs_from_their_base() -> None:
     assert bases == {
         "ltx-video": None,
         "ltx-video-distilled": "ltx-video",
+        "ltx-video-cpu": "ltx-video",
         "wan-1.3b": None,
         "wan-14b": "wan-1.3b",
         "cogvideox-2b": None,

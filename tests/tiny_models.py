@@ -106,14 +106,42 @@ def _text_config(vocab: int) -> dict[str, Any]:
 
 
 def _write_preset(folder: Path, overrides: dict[str, Any]) -> None:
-    (folder / "videobot.json").write_text(json.dumps(overrides, indent=2))
+    # a tiny pipeline renders in well under a second on a CPU: a CPU worker serves it
+    (folder / "videobot.json").write_text(json.dumps({**overrides, "cpu": True}, indent=2))
 
 
-def build_tiny_ltx(folder: Path, seed: int = 0) -> Path:
+# diffusers' names for the LTX transformer's weights and the original checkpoints' names
+# (diffusers.loaders.single_file_utils.convert_ltx_transformer_checkpoint_to_diffusers, read backwards)
+_LTX_ORIGINAL_NAMES = {
+    "proj_in": "patchify_proj",
+    "time_embed": "adaln_single",
+    "norm_q": "q_norm",
+    "norm_k": "k_norm",
+}
+
+
+def save_ltx_single_file(transformer: LTXVideoTransformer3DModel, path: Path) -> Path:
+    """``transformer`` as Lightricks publish LTX-Video checkpoints: one safetensors file with the
+    original layout (``model.diffusion_model.…``), which diffusers reads with ``from_single_file``."""
+    from safetensors.torch import save_file
+
+    state = {}
+    for key, tensor in transformer.state_dict().items():
+        for ours, theirs in _LTX_ORIGINAL_NAMES.items():
+            key = key.replace(ours, theirs)
+        state[f"model.diffusion_model.{key}"] = tensor.detach().clone().contiguous()
+    save_file(state, str(path))
+    return path
+
+
+def tiny_ltx_transformer(seed: int) -> LTXVideoTransformer3DModel:
+    """The tiny LTX transformer of :func:`build_tiny_ltx`, with the weights of ``seed``."""
     torch.manual_seed(seed)
-    tokenizer = train_tokenizer()
-    text_encoder = T5EncoderModel(T5Config(**_text_config(len(tokenizer))))
-    transformer = LTXVideoTransformer3DModel(
+    return _ltx_transformer()
+
+
+def _ltx_transformer() -> LTXVideoTransformer3DModel:
+    return LTXVideoTransformer3DModel(
         in_channels=8,
         out_channels=8,
         patch_size=1,
@@ -124,6 +152,13 @@ def build_tiny_ltx(folder: Path, seed: int = 0) -> Path:
         num_layers=1,
         caption_channels=TEXT_DIM,
     )
+
+
+def build_tiny_ltx(folder: Path, seed: int = 0) -> Path:
+    torch.manual_seed(seed)
+    tokenizer = train_tokenizer()
+    text_encoder = T5EncoderModel(T5Config(**_text_config(len(tokenizer))))
+    transformer = _ltx_transformer()
     # patch 4 and three space-time downsamplings: 32x spatial, 8x temporal, as LTX-Video 2B
     vae = AutoencoderKLLTXVideo(
         in_channels=3,

@@ -23,10 +23,17 @@ from db.spec import JobSpec
 from db.store import JobStore, WorkerInfo
 from tests.hub_fake import FakeHub
 from tests.processes import WorkerProcess
+from tests.tiny_models import save_ltx_single_file, tiny_ltx_transformer
 from tests.worker.test_worker import submit, wait_for
 
-REPO = "Lightricks/LTX-Video"  # the default preset's source, served here by the stand-in hub
-# what LTXPipeline loads from the tiny pipeline (tests/tiny_models.py), and the small files at the root
+# a worker without a GPU fetches the CPU draft preset: the pipeline of its source, less the transformer,
+# and the distilled transformer's single file from the other repository (served here by the stand-in)
+PRESET = "ltx-video-cpu"
+REPO = "Lightricks/LTX-Video-0.9.5"
+SINGLE_REPO = "Lightricks/LTX-Video"
+SINGLE_FILE = "ltxv-2b-0.9.6-distilled-04-25.safetensors"
+# what LTXPipeline loads from the tiny pipeline (tests/tiny_models.py), and the small files at the root;
+# of the transformer only its config, since its weights come from the single file
 PIPELINE_FILES = {
     "model_index.json",
     "videobot.json",
@@ -36,11 +43,10 @@ PIPELINE_FILES = {
     "tokenizer/tokenizer.json",
     "tokenizer/tokenizer_config.json",
     "transformer/config.json",
-    "transformer/diffusion_pytorch_model.safetensors",
     "vae/config.json",
     "vae/diffusion_pytorch_model.safetensors",
 }
-# what the real repository also holds, which no worker needs: single-file checkpoints of every
+# what the real repositories also hold, which no worker needs: single-file checkpoints of every
 # release, pickled copies, the model card's media
 NOT_NEEDED = {
     "ltx-video-2b-v0.9.safetensors": 2_000_000,
@@ -50,32 +56,45 @@ NOT_NEEDED = {
 
 
 @pytest.fixture(scope="module")
-def hub_repo(tmp_path_factory: pytest.TempPathFactory, tiny_ltx: Path) -> Path:
-    """The tiny LTX pipeline laid out as the hub repository of the default preset, with what else the
-    real one holds."""
-    repo = tmp_path_factory.mktemp("hub") / "LTX-Video"
-    shutil.copytree(tiny_ltx, repo)
-    for path, size in NOT_NEEDED.items():
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (repo / path).write_bytes(os.urandom(size))
-    return repo
+def hub_repos(tmp_path_factory: pytest.TempPathFactory, tiny_ltx: Path) -> dict[str, Path]:
+    """The tiny LTX pipeline laid out as the CPU preset's hub repository, and its distilled
+    transformer (other weights than the pipeline's own) as a single file in the other, each with
+    what else the real ones hold."""
+    root = tmp_path_factory.mktemp("hub")
+    pipeline = root / "LTX-Video-0.9.5"
+    shutil.copytree(tiny_ltx, pipeline)
+    single = root / "LTX-Video"
+    single.mkdir()
+    save_ltx_single_file(tiny_ltx_transformer(seed=7), single / SINGLE_FILE)
+    for repo in (pipeline, single):
+        for path, size in NOT_NEEDED.items():
+            (repo / path).parent.mkdir(parents=True, exist_ok=True)
+            (repo / path).write_bytes(os.urandom(size))
+    return {REPO: pipeline, SINGLE_REPO: single}
 
 
 @pytest.fixture
-def hub(hub_repo: Path) -> Iterator[FakeHub]:
-    with FakeHub({REPO: hub_repo}) as running:
+def hub(hub_repos: dict[str, Path]) -> Iterator[FakeHub]:
+    with FakeHub(dict(hub_repos)) as running:
         yield running
 
 
 @pytest.fixture
 def first_start_presets(tmp_path: Path, tiny_ltx: Path) -> Path:
-    """The built-in presets, the default one's clip made tiny (its source stays the hub id)."""
+    """The built-in presets, the CPU preset's clip made tiny (its sources stay on the hub)."""
     small = json.loads((tiny_ltx / "videobot.json").read_text())
-    small.pop("base")
-    small.pop("title")
+    for field in ("base", "title", "cpu"):
+        small.pop(field)
     path = tmp_path / "presets.json"
-    path.write_text(json.dumps({"ltx-video": small}))
+    path.write_text(json.dumps({PRESET: small}))
     return path
+
+
+def fetched_bytes(hub: FakeHub) -> int:
+    return (
+        sum((hub.repos[REPO] / f).stat().st_size for f in PIPELINE_FILES)
+        + (hub.repos[SINGLE_REPO] / SINGLE_FILE).stat().st_size
+    )
 
 
 def hub_env(hub: FakeHub, cache: Path, **extra: str) -> dict[str, str]:
@@ -108,28 +127,30 @@ async def test_a_first_start_fetches_only_the_default_pipeline_says_the_size_fir
     worker.start()
     try:
         starting = await registered(store, worker)
-        assert starting.state == "starting" and starting.models == ("ltx-video",)
-        job = await submit(store, catalog, JobSpec("a kite over the sea", model="ltx-video", seed=3))
+        assert starting.state == "starting" and starting.models == (PRESET,)
+        job = await submit(store, catalog, JobSpec("a kite over the sea", model=PRESET, seed=3))
         await wait_for(store, job.id, lambda j: j.state == "done", timeout=120)
         log = worker.log()
     finally:
         worker.stop()
     assert set(hub.fetched(REPO)) == PIPELINE_FILES
-    pipeline_bytes = sum((hub.repos[REPO] / f).stat().st_size for f in PIPELINE_FILES)
-    assert hub.bytes_sent() == pipeline_bytes  # each file once, nothing of the rest
+    assert hub.fetched(SINGLE_REPO) == [SINGLE_FILE]
+    assert hub.bytes_sent() == fetched_bytes(hub)  # each file once, nothing of the rest
     lines = log.splitlines()
-    said = [i for i, line in enumerate(lines) if line.startswith("ltx-video: fetching ") and REPO in line]
-    ready = [i for i, line in enumerate(lines) if line.startswith("ltx-video: weights ready")]
+    said = [i for i, line in enumerate(lines) if line.startswith(f"{PRESET}: fetching ")]
+    ready = [i for i, line in enumerate(lines) if line.startswith(f"{PRESET}: weights ready")]
     assert len(said) == 1 and len(ready) == 1 and said[0] < ready[0], log
-    size = f"{pipeline_bytes / 1000:.0f} kB"
-    assert f"fetching {size} of {REPO} ({len(PIPELINE_FILES)} files" in lines[said[0]], lines[said[0]]
+    size = f"{fetched_bytes(hub) / 1000:.0f} kB"
+    files = len(PIPELINE_FILES) + 1
+    assert f"fetching {size} of {REPO} and {SINGLE_REPO} ({files} files" in lines[said[0]], lines[said[0]]
+    assert "this worker renders on the CPU: a clip takes minutes, not seconds" in log
 
     # the second start finds everything in the cache and fetches nothing
     before = len(hub.fetched())
     again = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=hub_env(hub, cache))
     again.start()
     try:
-        second = await submit(store, catalog, JobSpec("the kite lands", model="ltx-video", seed=4))
+        second = await submit(store, catalog, JobSpec("the kite lands", model=PRESET, seed=4))
         await wait_for(store, second.id, lambda j: j.state == "done", timeout=120)
         second_log = again.log()
     finally:
@@ -167,7 +188,7 @@ async def test_a_fetch_killed_halfway_resumes_where_it_stopped(
     again = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=hub_env(hub, cache))
     again.start()
     try:
-        job = await submit(store, catalog, JobSpec("a kite over the sea", model="ltx-video", seed=3))
+        job = await submit(store, catalog, JobSpec("a kite over the sea", model=PRESET, seed=3))
         await wait_for(store, job.id, lambda j: j.state == "done", timeout=120)
         log = again.log()
     finally:
@@ -187,7 +208,7 @@ async def test_offline_the_worker_says_in_one_line_what_to_run_and_members_hear_
     worker.start()
     try:
         starting = await registered(store, worker)
-        assert starting.state == "starting" and starting.models == ("ltx-video",)
+        assert starting.state == "starting" and starting.models == (PRESET,)
         deadline = time.monotonic() + 30
         while "videobot download" not in worker.log():
             assert time.monotonic() < deadline, worker.log()
@@ -196,9 +217,9 @@ async def test_offline_the_worker_says_in_one_line_what_to_run_and_members_hear_
         assert worker.process is not None and worker.process.poll() is None, worker.log()
         told = [line for line in worker.log().splitlines() if "videobot download" in line]
         assert told == [
-            "ltx-video (LTX-Video 2B) has no weights here and HF_HUB_OFFLINE=1 forbids fetching them: "
-            f"fetch them with `videobot download ltx-video` (28.4 GB, into {cache}); this worker starts "
-            "once they are there"
+            f"{PRESET} (LTX-Video 2B distilled, CPU draft) has no weights here and HF_HUB_OFFLINE=1 forbids "
+            f"fetching them: fetch them with `videobot download {PRESET}` (about 28 GB, into {cache}); this "
+            "worker starts once they are there"
         ]
         assert "Traceback" not in worker.log()
         workers = await store.live_workers()
@@ -209,16 +230,16 @@ async def test_offline_the_worker_says_in_one_line_what_to_run_and_members_hear_
 
         # the command it named, run where the hub can be reached, and the waiting worker starts
         fetched = subprocess.run(
-            [sys.executable, "-m", "videobot", "download", "ltx-video"],
+            [sys.executable, "-m", "videobot", "download", PRESET],
             env={**os.environ, "VIDEOBOT_PRESETS": str(first_start_presets), **hub_env(hub, cache)},
             capture_output=True,
             text=True,
             timeout=120,
         )
         assert fetched.returncode == 0, fetched.stderr
-        assert "ltx-video: weights ready" in fetched.stderr
+        assert f"{PRESET}: weights ready" in fetched.stderr
         catalog = PresetCatalog.load(first_start_presets)
-        job = await submit(store, catalog, JobSpec("a kite over the sea", model="ltx-video", seed=3))
+        job = await submit(store, catalog, JobSpec("a kite over the sea", model=PRESET, seed=3))
         await wait_for(store, job.id, lambda j: j.state == "done", timeout=120)
     finally:
         worker.stop()
