@@ -5,8 +5,9 @@ Posted publicly in the channel (a server's figures are the server's business, li
 language of the member who asked. A member's fair share is /me's: the server's GPU-seconds × their
 weight ÷ the sum of the weights of the members who used the GPUs in the period (their latest job's
 weight). The ten biggest users get a bar each, everyone else one together. Names are display names
-fetched from Discord (no mentions in a picture; "member 1234" when one cannot be fetched). A server
-with no data yet gets a sentence instead of an empty chart.
+fetched from Discord (no mentions in a picture; "member 1234" when one cannot be fetched, or when
+none of it can be drawn: see :func:`bot.charts.drawable_name`). A server with no data yet gets a
+sentence instead of an empty chart.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.app import VideoBot
-from bot.charts import ShareBar, WaitDay, stats_png
+from bot.charts import ShareBar, WaitDay, drawable_name, stats_png
 from bot.cogs.me import fair_share, seconds
 from bot.i18n import t
 from db.store.halloffame import MemberGpu
@@ -71,12 +72,14 @@ def day_label(day: float, locale: str) -> str:
 
 
 def chart_bars(rows: Sequence[ShareRow], names: Mapping[int, str], locale: str) -> list[ShareBar]:
-    """Rows → labelled bars: a member by display name (or "member 1234"), the rest as "everyone else"."""
+    """Rows → labelled bars: a member by display name (or "member 1234" when it is unknown, or has
+    nothing the chart's fonts can draw), the rest as "everyone else"."""
     bars = []
     for row in rows:
         if len(row.user_ids) == 1:
             user_id = row.user_ids[0]
-            label = names.get(user_id) or t(locale, "stats.member", id=str(user_id)[-4:])
+            name = drawable_name(names.get(user_id, ""))
+            label = name or t(locale, "stats.member", id=str(user_id)[-4:])
         else:
             label = t(locale, "stats.everyone_else", count=len(row.user_ids))
         bars.append(ShareBar(label, row.used_s, row.fair_s))

@@ -35,6 +35,18 @@ TEXTS: dict[str, dict[str, str]] = {
         DE: "Wartezeit in der Warteschlange, pro Tag (UTC)",
     },
     "stats.chart.wait_seconds": {EN: "seconds waited", DE: "Sekunden gewartet"},
+    "stats.chart.wait_minutes": {EN: "minutes waited", DE: "Minuten gewartet"},
+    "stats.chart.median": {EN: "median", DE: "Median"},
+    "stats.chart.p95": {EN: "95 % waited less than", DE: "95 % warteten kürzer als"},
+    "stats.chart.fair_explained": {
+        EN: "Fair share: the GPU time of these 7 days split by role weight among the members who asked "
+        "for clips. Using more than that is no cheating: whoever has used less always goes first in the "
+        "queue, so time beyond a fair share is time nobody else was waiting for.",
+        DE: "Fairer Anteil: die GPU-Zeit dieser 7 Tage, nach Rollengewicht aufgeteilt unter den Mitgliedern, "
+        "die Clips angefragt haben. Mehr zu nutzen ist kein Schummeln: wer weniger genutzt hat, kommt in "
+        "der Warteschlange immer zuerst dran; Zeit über den fairen Anteil hinaus ist also Zeit, auf die "
+        "sonst niemand gewartet hat.",
+    },
     "stats.alt": {
         EN: "Chart: GPU time per member against their fair share, and queue waits per day",
         DE: "Diagramm: GPU-Zeit pro Person gegen ihren fairen Anteil, und Wartezeiten pro Tag",

@@ -1,16 +1,19 @@
 """/stats end to end: the real bot against the Discord fake, jobs made through the store as a worker
 makes them. A server with no data gets a sentence; then the chart is posted publicly as a real PNG of
-the promised size, it changes when the data does, and a German member gets it in German."""
+the promised size, it changes when the data does, and a German member gets it in German; members'
+names in any script are drawn, never as boxes."""
 
 from __future__ import annotations
 
 import io
+import warnings
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 from bot.app import VideoBot
-from bot.charts import HEIGHT_PX, WIDTH_PX
+from bot.charts import HEIGHT_PX, WIDTH_PX, WaitDay, stats_png
+from bot.cogs.stats import chart_bars, day_label, share_rows
 from db.store import JobResult, JobStore
 from tests.discord_fake import DiscordFake
 from tests.store.helpers import spec
@@ -80,3 +83,34 @@ async def test_stats_posts_a_chart_once_there_is_data_and_speaks_german(
     assert german != first  # other data (and other words): another picture
     assert reply["content"].startswith(f"Die letzten 7 Tage auf {fake.guild.name}: 150.0 s GPU-Zeit")
     assert not fake.pinged_anyone()
+
+
+async def test_stats_draws_names_in_any_script_and_never_boxes(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+) -> None:
+    fake = discord_fake
+    guild = int(fake.guild.id)
+    await store.update_settings(guild, max_queued_per_user=100, max_running_per_user=100)
+    names = ["山田太郎", "猫好き🐱", "Lena 😀✨", "ሰላም", "Maximilian Alexander von Hohenzollern II"]
+    members = [fake.add_user(name) for name in names]
+    for n, member in enumerate(members):
+        await rendered(store, fake, int(member.id), 10.0 * (n + 1))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, png = await stats(fake, "owner")
+    assert [str(w.message) for w in caught if "missing from font" in str(w.message)] == []  # no box
+    assert png is not None and size_of(png) == (WIDTH_PX, HEIGHT_PX)
+
+    # the picture is the chart of these names as Discord has them; the one in a script no shipped
+    # font draws is "member 1234", as if it could not be fetched
+    figures = await store.guild_stats(guild)
+    rows = share_rows(figures.gpu_by_member)
+    shown = [m.global_name or m.username for m in members]  # the fake's display names
+    bars = chart_bars(rows, {int(m.id): name for m, name in zip(members, shown, strict=True)}, "en-US")
+    ethiopic = str(members[3].id)[-4:]
+    assert [b.label for b in bars] == [shown[4], f"member {ethiopic}", *shown[2::-1]]
+    waits = [WaitDay(day_label(d.day, "en-US"), d.p50_s, d.p95_s) for d in figures.waits]
+    expected = Image.open(io.BytesIO(stats_png(bars, waits, "en-US"))).convert("RGB")
+    posted = Image.open(io.BytesIO(png)).convert("RGB")
+    assert ImageChops.difference(expected, posted).getbbox() is None
