@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 async def serve(config: BotConfig, metrics_at: tuple[str, int] | None = None) -> None:
-    apply_discord_urls(config.api_url, config.gateway_url)
+    apply_discord_urls(config.api_url, config.gateway_url, config.cdn_url)
     bot = make_bot(config)
     server = None
     if metrics_at is not None:  # /metrics and /healthz (--metrics-port), before the bot logs in

@@ -14,6 +14,7 @@ from db.store.shards import ShardRange
 TOKEN_ENV = "DISCORD_TOKEN"
 API_URL_ENV = "VIDEOBOT_DISCORD_API_URL"
 GATEWAY_URL_ENV = "VIDEOBOT_DISCORD_GATEWAY_URL"
+CDN_URL_ENV = "VIDEOBOT_DISCORD_CDN_URL"
 MEDIA_DAYS_ENV = "VIDEOBOT_MEDIA_DAYS"
 SHARDS_ENV = "VIDEOBOT_SHARDS"
 SHARD_COUNT_ENV = "VIDEOBOT_SHARD_COUNT"
@@ -29,6 +30,7 @@ class BotConfig:
     database_url: str | None = None
     api_url: str | None = None  # Discord's REST base (a REST proxy in production, a local server in tests)
     gateway_url: str | None = None
+    cdn_url: str | None = None  # Discord's CDN, where the bot fetches server icons for the web gallery
     status_interval_s: float = 3.0  # a status message is edited at most this often
     delivery_interval_s: float = 1.0  # how often the delivery loop looks for news without a wake-up
     media_days: float = 7.0  # VIDEOBOT_MEDIA_DAYS: clips and pictures kept after posting; 0 = for ever
@@ -49,6 +51,7 @@ class BotConfig:
             database_url=os.environ.get("VIDEOBOT_DATABASE_URL") or None,
             api_url=os.environ.get(API_URL_ENV) or None,
             gateway_url=os.environ.get(GATEWAY_URL_ENV) or None,
+            cdn_url=os.environ.get(CDN_URL_ENV) or None,
             media_days=media_days_from_env(),
             shards=parse_shards(os.environ.get(SHARDS_ENV), os.environ.get(SHARD_COUNT_ENV)),
         )
@@ -98,9 +101,11 @@ def media_days_from_env() -> float:
     return days
 
 
-def apply_discord_urls(api_url: str | None, gateway_url: str | None) -> None:
-    """Point discord.py at another REST base and gateway (it reads both from class attributes)."""
+def apply_discord_urls(api_url: str | None, gateway_url: str | None, cdn_url: str | None = None) -> None:
+    """Point discord.py at another REST base, gateway and CDN (it reads them from class attributes)."""
     if api_url:
         discord.http.Route.BASE = api_url.rstrip("/")
     if gateway_url:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    if cdn_url:
+        discord.Asset.BASE = cdn_url.rstrip("/")

@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--database", help=database_help)
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     web.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    web.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address people reach the gallery at, for the links in shared previews "
+        "(default: http://HOST:PORT)",
+    )
     web.set_defaults(handler="videobot.web:run_web")
 
     run = _command(sub, "run", "the bot and one worker per GPU, on this machine (needs DISCORD_TOKEN)")

@@ -1,12 +1,19 @@
 """``videobot web``: the web gallery of the servers that opted in (aiohttp + Jinja2).
 
 Pages: ``/`` (the public servers), ``/g/<guild>`` (a server's best clips of the day, the week or all
-time, ``?period=day|week|all``), ``/g/<guild>/clip/<job>`` (one clip, its chain and its Discord
-message), and the bytes: ``/media/<job>.mp4`` (with HTTP Range, which browsers seek with) and
-``/media/<job>.png`` (the poster). Only servers whose ``gallery_public`` setting is on are shown; any
-other server, clip or file answers the same 404 as one that never existed. Every text a member wrote
-goes through Jinja2's autoescape, and the pages carry a Content-Security-Policy that runs no script.
-The web process reads the store only: no Discord API calls, members are shown by their id.
+time, ``?period=day|week|all``, or its newest, ``?sort=new``; 24 a page, ``&page=2`` …),
+``/g/<guild>/clip/<job>`` (one clip, its chain and its Discord message), and the bytes:
+``/media/<job>.mp4`` (with HTTP Range, which browsers seek with), ``/media/<job>.png`` (the poster) and
+``/g/<guild>/icon.png`` (the server's icon). Only servers whose ``gallery_public`` setting is on are
+shown; any other server, clip or file answers the same 404 as one that never existed. Every text a
+member wrote goes through Jinja2's autoescape, and the pages carry a Content-Security-Policy that runs
+no script and loads nothing from elsewhere.
+
+The web process reads the store only: no Discord API calls. Servers are shown by the name the bot
+recorded; a clip's author by the name they agreed to be shown by (``/me gallery-name``), else as "a
+member of <server>". No member's Discord id reaches a page: the templates get the plain values of
+:mod:`videobot.gallery_view`, which hold none. Each page has Open Graph and Twitter card tags (poster,
+mp4) with absolute URLs on ``--public-url``, so a link pasted into Discord shows the clip.
 """
 
 from __future__ import annotations
@@ -18,32 +25,44 @@ import re
 import signal
 import sys
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import jinja2
+import yarl
 from aiohttp import web
 
 from db.media import Media
+from db.presets import BUILTIN_PRESETS, PresetCatalog, PresetError
 from db.store import Job, JobStore, existing_store, open_store, store_unavailable
-from db.store.gallery import GALLERY_PERIODS, GalleryPeriod
+from db.store.gallery import GalleryEntry, GalleryGuild
+from videobot import gallery_view as view
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the pages need besides the store: the gallery's public address (None: the address each
+    request came to) and the models' titles."""
+
+    public_url: str | None = None
+    model_titles: Mapping[str, str] = field(default_factory=dict)
+
+
 STORE_KEY = web.AppKey("store", JobStore)
+SITE_KEY = web.AppKey("site", Site)
 TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)
 MEDIA_CACHE_KEY = web.AppKey("media_cache", OrderedDict)
 MEDIA_CACHE_SIZE = 16  # clips kept in memory: a browser fetches one clip in several ranges
 
-PERIOD_NAMES: dict[GalleryPeriod, str] = {"day": "Today", "week": "This week", "all": "All time"}
-DEFAULT_PERIOD: GalleryPeriod = "week"
-KIND_WORDS = {"new": "original", "reroll": "reroll of", "remix": "remix of", "extend": "extension of"}
-
 SECURITY_HEADERS = {
-    # nothing on these pages is a script; a member's text can never become one
+    # nothing on these pages is a script, so a member's text can never become one; and nothing is
+    # loaded from elsewhere (no Discord CDN icon): a visitor's address reaches no one but this gallery
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; "
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -90,31 +109,54 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 def discord_link(job: Job) -> str | None:
-    """The clip's message in Discord, once it was posted."""
+    """The clip's message in Discord, once it was posted (server, channel and message ids: no
+    member's), for the server's members to open."""
     if job.message_id is None:
         return None
     return f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
 
 
-def when(epoch: float | None) -> str:
-    if epoch is None:
-        return ""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+def default_public_url(host: str, port: int) -> str:
+    """``http://HOST:PORT``, the address ``videobot web`` listens on (IPv6 in brackets)."""
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}"
 
 
-def period_of(query: str | None) -> GalleryPeriod:
-    return cast(GalleryPeriod, query) if query in GALLERY_PERIODS else DEFAULT_PERIOD
+def checked_public_url(url: str) -> str:
+    """A ``--public-url`` without its trailing slash; ValueError unless it is the root of an http(s)
+    address."""
+    try:
+        parsed = yarl.URL(url)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"--public-url must be an http:// or https:// address, not {url!r}")
+    if parsed.path not in ("", "/") or parsed.query_string or parsed.fragment:
+        # the pages link to each other from the root (/g/…, /media/…): a sub-path would break them
+        raise ValueError(f"--public-url is the root of an address (https://clips.example.org), not {url!r}")
+    return url.rstrip("/")
+
+
+def model_titles(presets_file: str | None = None) -> dict[str, str]:
+    """Each preset's title by name: the operator's presets (``$VIDEOBOT_PRESETS``) where they load,
+    else the built-in ones (the gallery shows a title, never fails for want of one)."""
+    try:
+        presets = list(PresetCatalog.load(presets_file))
+    except (PresetError, OSError) as exc:
+        log.warning("the gallery shows the built-in model titles: %s", exc)
+        presets = list(BUILTIN_PRESETS)
+    return {p.name: p.title for p in presets}
 
 
 def templates() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
-        autoescape=True,  # every member's prompt and title is escaped
+        autoescape=True,  # every member's prompt and name is escaped
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(discord_link=discord_link, when=when, kind_words=KIND_WORDS, period_names=PERIOD_NAMES)
+    env.globals.update(site_name=view.SITE_NAME)
     return env
 
 
@@ -122,8 +164,15 @@ def templates() -> jinja2.Environment:
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
+    context.setdefault("meta", [])
+    context.setdefault("canonical", None)
     html = request.app[TEMPLATES_KEY].get_template(template).render(**context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def public_base(request: web.Request) -> str:
+    """The gallery's public address: ``--public-url``, else the address this request came to."""
+    return request.app[SITE_KEY].public_url or str(request.url.origin())
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -153,26 +202,117 @@ def _guild_id(request: web.Request) -> int:
     return int(request.match_info["guild_id"])
 
 
+def _card(request: web.Request, entry: GalleryEntry, server: view.Server) -> view.Card:
+    titles = request.app[SITE_KEY].model_titles
+    return view.card(entry.job, entry.votes.up, entry.votes.down, entry.author_name, server.name, titles)
+
+
 async def index(request: web.Request) -> web.Response:
-    guilds = await request.app[STORE_KEY].gallery_guilds()
-    return render(request, "index.html", guilds=guilds)
+    servers = [view.server(g) for g in await request.app[STORE_KEY].gallery_guilds()]
+    meta = view.preview_tags(
+        public_base(request),
+        path="/",
+        title=view.SITE_NAME,
+        description="Short clips made together by Discord communities on their own GPUs.",
+        clip=None,
+    )
+    return render(request, "index.html", servers=servers, meta=meta)
+
+
+async def _listing(
+    store: JobStore, guild: GalleryGuild, shown: view.View, page: int
+) -> tuple[list[GalleryEntry], bool] | None:
+    """A page of a server's list and whether another page follows; None when it is not public."""
+    offset = (page - 1) * view.PAGE_SIZE
+    if shown == "new":
+        entries = await store.gallery_newest(guild.guild_id, view.PAGE_SIZE + 1, offset)
+    else:
+        period = view.period_of_view(shown)
+        entries = await store.gallery_best(guild.guild_id, period, view.PAGE_SIZE + 1, offset)
+    if entries is None:
+        return None
+    return entries[: view.PAGE_SIZE], len(entries) > view.PAGE_SIZE
 
 
 async def guild_page(request: web.Request) -> web.Response:
-    guild_id = _guild_id(request)
-    period = period_of(request.query.get("period"))
-    clips = await request.app[STORE_KEY].gallery_best(guild_id, period)
-    if clips is None:
+    store = request.app[STORE_KEY]
+    guild = await store.gallery_guild(_guild_id(request))
+    if guild is None:
         raise web.HTTPNotFound()
-    return render(request, "guild.html", guild_id=guild_id, period=period, clips=clips)
+    shown = view.view_of(request.query.get("sort"), request.query.get("period"))
+    page = view.page_of(request.query.get("page"))
+    listed = await _listing(store, guild, shown, page)
+    if listed is None or (page > 1 and not listed[0]):
+        raise web.HTTPNotFound()  # not public (any more), or past the last page
+    entries, more = listed
+    server = view.server(guild)
+    cards = [_card(request, entry, server) for entry in entries]
+    path = view.listing_path(guild.guild_id, shown, page)
+    title = server.name if page == 1 else f"{server.name} · page {page}"
+    meta = view.preview_tags(
+        public_base(request),
+        path=path,
+        title=title,
+        description=view.server_description(server.name, shown, server.clip_count),
+        clip=cards[0] if cards else None,
+    )
+    tabs = [
+        (name, view.listing_path(guild.guild_id, key), key == shown) for key, name in view.VIEW_NAMES.items()
+    ]
+    return render(
+        request,
+        "guild.html",
+        server=server,
+        shown=shown,
+        view_name=view.VIEW_NAMES[shown],
+        tabs=tabs,
+        cards=cards,
+        pages=view.pages(guild.guild_id, shown, page, more),
+        meta=meta,
+        canonical=view.absolute(public_base(request), path),
+        title=title,
+    )
 
 
 async def clip_page(request: web.Request) -> web.Response:
+    store = request.app[STORE_KEY]
     guild_id = _guild_id(request)
-    found = await request.app[STORE_KEY].gallery_clip(guild_id, int(request.match_info["job_id"]))
-    if found is None:
+    found = await store.gallery_clip(guild_id, int(request.match_info["job_id"]))
+    guild = await store.gallery_guild(guild_id) if found is not None else None
+    if found is None or guild is None:
         raise web.HTTPNotFound()
-    return render(request, "clip.html", guild_id=guild_id, found=found, job=found.clip.job)
+    server = view.server(guild)
+    job = found.clip.job
+
+    def author(of: Job) -> str:
+        return view.author_label(found.author_name(of), server.name)
+
+    clip = _card(request, GalleryEntry(job, found.clip.votes, found.author_name(job)), server)
+    chain = [view.chain_link(a, author(a)) for a in found.ancestors]
+    if chain or job.parent_id is not None:
+        chain.append(view.chain_link(job, author(job), this=True))
+    title = f"{view.shortened(clip.prompt, 70)} · {server.name}"
+    meta = view.preview_tags(
+        public_base(request),
+        path=clip.path,
+        title=title,
+        description=view.clip_description(clip, server.name),
+        clip=clip,
+        kind="video.other",
+    )
+    return render(
+        request,
+        "clip.html",
+        server=server,
+        clip=clip,
+        finished=view.when(job.finished_at),
+        discord=discord_link(job),
+        chain=chain,
+        children=[view.child_link(c, author(c)) for c in found.children],
+        meta=meta,
+        canonical=view.absolute(public_base(request), clip.path),
+        title=title,
+    )
 
 
 async def _media(request: web.Request) -> Media:
@@ -225,14 +365,27 @@ async def poster(request: web.Request) -> web.Response:
     return bytes_response(request, media.poster, "image/png")
 
 
-def build_app(store: JobStore) -> web.Application:
-    """The gallery over ``store`` (which the caller opens and closes)."""
+async def icon(request: web.Request) -> web.Response:
+    png = await request.app[STORE_KEY].gallery_icon(_guild_id(request))
+    if png is None:
+        raise web.HTTPNotFound()
+    return bytes_response(request, png, "image/png")
+
+
+def build_app(
+    store: JobStore, *, public_url: str | None = None, titles: Mapping[str, str] | None = None
+) -> web.Application:
+    """The gallery over ``store`` (which the caller opens and closes). ``public_url``: the address
+    link previews point at (None: the address each request came to); ``titles``: the models' titles
+    by preset name (default: :func:`model_titles`)."""
     app = web.Application(middlewares=[pages_middleware])
     app[STORE_KEY] = store
+    app[SITE_KEY] = Site(public_url, model_titles() if titles is None else titles)
     app[TEMPLATES_KEY] = templates()
     app[MEDIA_CACHE_KEY] = OrderedDict()
     app.router.add_get("/", index)
     app.router.add_get(r"/g/{guild_id:\d{1,20}}", guild_page)
+    app.router.add_get(r"/g/{guild_id:\d{1,20}}/icon.png", icon)
     app.router.add_get(r"/g/{guild_id:\d{1,20}}/clip/{job_id:\d{1,20}}", clip_page)
     app.router.add_get(r"/media/{job_id:\d{1,20}}.mp4", video)
     app.router.add_get(r"/media/{job_id:\d{1,20}}.png", poster)
@@ -240,15 +393,17 @@ def build_app(store: JobStore) -> web.Application:
     return app
 
 
-async def serve(database: str | None, host: str, port: int) -> None:
+async def serve(database: str | None, host: str, port: int, public_url: str) -> None:
     """Serve until SIGINT or SIGTERM."""
     store = await open_store(database)
-    runner = web.AppRunner(build_app(store), access_log=None)
+    runner = web.AppRunner(build_app(store, public_url=public_url), access_log=None)
     try:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
-        print(f"videobot web: serving the gallery on http://{host}:{port}/", flush=True)
+        where = default_public_url(host, port)
+        shared = "" if public_url == where else f" (links point at {public_url}/)"
+        print(f"videobot web: serving the gallery on {where}/{shared}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -262,11 +417,14 @@ async def serve(database: str | None, host: str, port: int) -> None:
 def run_web(args: argparse.Namespace) -> int:
     try:
         database = existing_store(args.database)  # the gallery reads; it never creates an empty store
+        public_url = checked_public_url(
+            getattr(args, "public_url", None) or default_public_url(args.host, args.port)
+        )
     except ValueError as exc:
         print(f"videobot web: error: {exc}", file=sys.stderr)
         return 1
     try:
-        asyncio.run(serve(database, args.host, args.port))
+        asyncio.run(serve(database, args.host, args.port, public_url))
     except Exception as exc:
         if store_unavailable(exc):
             print(f"videobot web: the store is unavailable: {exc}", file=sys.stderr)

@@ -6,7 +6,8 @@ buttons are edited into it, so the channel holds one message per clip. Exactly o
 message twice changes nothing; a clip whose status message is gone is sent with a nonce that Discord
 enforces (a repeat after a crash returns the first message); the thread of a message has the message's
 id; and the job is marked posted only after both exist. One job that cannot be posted never holds up
-the others.
+the others. Once posted, the server's name and icon and the author's display name (only if the author
+agreed to be named) are recorded for the web gallery (:mod:`bot.profiles`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.app import VideoBot
 from bot.background import one_pass
 from bot.clipcheck import clip_problem
 from bot.clips import clip_message
+from bot.profiles import keep_profiles
 from bot.status import StatusBoard, edit_status
 from bot.text import status_message, thread_name
 from db.store import Job
@@ -171,6 +173,8 @@ class DeliveryCog(commands.Cog):
         if await store.mark_posted(job.id, message.id, thread_id):
             self.posted += 1
             self.bot.dispatch("clip_posted", job, message)
+            # the web gallery's names: the server's, and the author's if they agreed to be named
+            await keep_profiles(store, self.bot.get_guild(job.guild_id), job.user_id)
 
     async def undeliverable(
         self,

@@ -9,6 +9,7 @@ from discord.ext import commands
 
 from bot.app import VideoBot
 from bot.i18n import t
+from bot.profiles import keep_profiles
 from bot.replies import answer, is_admin
 from db.store import GuildSettings, SettingsError
 
@@ -296,6 +297,8 @@ class SettingsGroup(app_commands.Group):
     @app_commands.describe(public=_("In the gallery (or not)", key="opt.public.desc"))
     async def gallery(self, interaction: Interaction, public: bool) -> None:
         await self._save(interaction, gallery_public=public)
+        if public:  # the gallery shows the server by name from the start, not only after the next clip
+            await keep_profiles(self.bot.store, interaction.guild)
 
 
 class SettingsCog(commands.Cog):

@@ -27,6 +27,35 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "{used} s (nobody used the GPUs this week)",
         DE: "{used} s (diese Woche hat niemand die GPUs genutzt)",
     },
+    "opt.gallery_name": {EN: "gallery-name", DE: "galerie-name"},
+    "opt.gallery_name.desc": {
+        EN: "Show your name with your clips in the public web gallery (or not)",
+        DE: "Deinen Namen bei deinen Clips in der öffentlichen Web-Galerie zeigen (oder nicht)",
+    },
+    "me.gallery": {EN: "Web gallery", DE: "Web-Galerie"},
+    "me.gallery.named": {
+        EN: "Your clips show your name, {name}. `/me gallery-name:False` hides it.",
+        DE: "Deine Clips zeigen deinen Namen, {name}. `/ich galerie-name:False` blendet ihn aus.",
+    },
+    "me.gallery.anonymous": {
+        EN: "Your clips show “a member of {server}”, not your name. `/me gallery-name:True` shows it.",
+        DE: "Deine Clips zeigen „a member of {server}“ (ein Mitglied von {server}), nicht deinen Namen. "
+        "`/ich galerie-name:True` zeigt ihn.",
+    },
+    "me.gallery.not_public": {
+        EN: "(This server does not share its gallery on the web at the moment.)",
+        DE: "(Dieser Server teilt seine Galerie zurzeit nicht im Web.)",
+    },
+    "me.gallery_name.on": {
+        EN: "Done: the web gallery now names you {name} with your clips.",
+        DE: "Erledigt: Die Web-Galerie nennt dich bei deinen Clips jetzt {name}.",
+    },
+    "me.gallery_name.off": {
+        EN: "Done: the web gallery shows “a member of {server}” with your clips, and the name it kept "
+        "is deleted.",
+        DE: "Erledigt: Die Web-Galerie zeigt bei deinen Clips „a member of {server}“ (ein Mitglied von "
+        "{server}), und der gespeicherte Name ist gelöscht.",
+    },
     "me.gpu.explain": {
         EN: "Your fair share: the server's {total} s of GPU time this week × your weight {weight} ÷ the "
         "total weight {total_weight} of the {members} members who made clips this week (you included).",

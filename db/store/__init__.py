@@ -77,6 +77,19 @@ Sharded bot (:mod:`db.store.shards`)
     changed it: the synced command tree's digest), ``put_bot_state``, ``release_bot_state``,
     ``bot_state(key)``.
 
+Web gallery (:mod:`db.store.gallery`, read by ``videobot web``)
+    ``gallery_guilds() -> list[GalleryGuild]`` (public servers: name, icon, clip count),
+    ``gallery_guild(guild_id)``, ``gallery_best(guild_id, period, limit, offset)`` and
+    ``gallery_newest(guild_id, limit, offset) -> list[GalleryEntry] | None`` (each with
+    ``author_name`` only if the author agreed to be named), ``gallery_clip(guild_id, job_id)``,
+    ``gallery_job(job_id)``, ``gallery_media(job_id)``, ``gallery_icon(guild_id)``. None for a server
+    that did not opt in, exactly as for one that does not exist.
+    Names kept by the bot (:mod:`db.store.profiles`): ``record_guild(guild_id, name)``,
+    ``record_guild_icon(guild_id, icon_hash, png)``, ``guild_profile(guild_id)``,
+    ``set_gallery_name(guild_id, user_id, show, display_name)`` (``/me gallery-name``; withdrawing
+    erases the name), ``record_member_name(guild_id, user_id, name) -> bool`` (only for a member who
+    agreed), ``member_profile(guild_id, user_id)``.
+
 Operations (:mod:`db.store.metrics`)
     ``ping()`` (one cheap read of the jobs table; raises when the database does not answer: the
     health checks), ``queued_by_guild() -> {guild_id: n}`` (the bot's queue-depth gauge).

@@ -1,5 +1,6 @@
-"""The job store's part for the web gallery: the best clips of the servers that opted in, and a clip's
-chain.
+"""The job store's part for the web gallery: the best and the newest clips of the servers that opted in,
+a page at a time, and a clip's chain; with each server's name and each author's name where the author
+agreed to be named (:mod:`db.store.profiles`), never an id to show instead.
 
 A mixin of :class:`db.store.JobStore`: the same connection, clock and transactions; its queries in
 ``db/sql/gallery.sql``.
@@ -10,13 +11,14 @@ answers None or an empty list then, exactly as for a server or clip that does no
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from db.media import Media, MediaStore
 from db.store.connector import Connector, Transaction
 from db.store.models import GuildSettings, Job, RankedClip, VoteCounts
+from db.store.profiles import is_icon_png
 
 GalleryPeriod = Literal["day", "week", "all"]
 GALLERY_PERIODS: dict[GalleryPeriod, float | None] = {"day": 86_400.0, "week": 7 * 86_400.0, "all": None}
@@ -34,13 +36,42 @@ def shown_in_gallery(job: Job) -> bool:
 
 
 @dataclass(frozen=True)
+class GalleryGuild:
+    """A public server as the gallery shows it: its name (None until the bot recorded one), whether
+    its icon is kept, and how many clips its gallery holds."""
+
+    guild_id: int
+    name: str | None
+    has_icon: bool
+    clip_count: int
+
+
+@dataclass(frozen=True)
+class GalleryEntry(RankedClip):
+    """A clip with its votes, and its author's name if the author agreed to be named (else None)."""
+
+    author_name: str | None = None
+
+
+@dataclass(frozen=True)
 class GalleryClip:
     """One clip's page: the clip and its votes, the clips it was made from (the original first) and
-    the clips made from it (extends, remixes, rerolls), all of the same server and all showable."""
+    the clips made from it (extends, remixes, rerolls), all of the same server and all showable;
+    ``author_names``: member id → name, for those of their authors who agreed to be named."""
 
     clip: RankedClip
     ancestors: tuple[Job, ...]
     children: tuple[Job, ...]
+    author_names: Mapping[int, str] = field(default_factory=dict)
+
+    def author_name(self, job: Job) -> str | None:
+        return self.author_names.get(job.user_id)
+
+
+def _entry(row: dict[str, Any]) -> GalleryEntry:
+    return GalleryEntry(
+        Job.from_row(row), VoteCounts(int(row["vote_up"]), int(row["vote_down"])), row["author_name"]
+    )
 
 
 class GalleryStore:
@@ -48,27 +79,57 @@ class GalleryStore:
     _media: MediaStore
     clock: Callable[[], float]
 
-    async def gallery_guilds(self) -> list[int]:
-        """The servers whose gallery is public, by id."""
+    async def gallery_guilds(self) -> list[GalleryGuild]:
+        """The servers whose gallery is public (in id order), with their names, icons and clip counts."""
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetch_all("gallery_settings_candidates")
-        return [s.guild_id for s in map(GuildSettings.from_row, rows) if s.gallery_public]
+            return [await self._gallery_guild(tx, row) for row in rows if _public(row)]
+
+    async def gallery_guild(self, guild_id: int) -> GalleryGuild | None:
+        """A public server's name, icon and clip count; None when its gallery is not public."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetch_one("gallery_guild", guild_id=guild_id)
+            if row is None or not _public(row):
+                return None
+            return await self._gallery_guild(tx, row)
 
     async def gallery_is_public(self, guild_id: int) -> bool:
         async with self._db.transaction(write=False) as tx:
             return await self._gallery_public(tx, guild_id)
 
     async def gallery_best(
-        self, guild_id: int, period: GalleryPeriod, limit: int = 24
-    ) -> list[RankedClip] | None:
-        """A public server's best clips of the day, the week or all time (net votes, then newest); None
-        when the server's gallery is not public."""
+        self, guild_id: int, period: GalleryPeriod, limit: int = 24, offset: int = 0
+    ) -> list[GalleryEntry] | None:
+        """A public server's best clips of the day, the week or all time (net votes, then newest),
+        ``limit`` of them after the first ``offset``; None when the server's gallery is not public."""
         since = period_start(period, self.clock())
         async with self._db.transaction(write=False) as tx:
             if not await self._gallery_public(tx, guild_id):
                 return None
-            rows = await tx.fetch_all("gallery_best", guild_id=guild_id, since=since, limit=limit)
-        return [RankedClip(Job.from_row(r), VoteCounts(int(r["vote_up"]), int(r["vote_down"]))) for r in rows]
+            rows = await tx.fetch_all(
+                "gallery_best", guild_id=guild_id, since=since, limit=limit, offset=offset
+            )
+        return [_entry(r) for r in rows]
+
+    async def gallery_newest(
+        self, guild_id: int, limit: int = 24, offset: int = 0
+    ) -> list[GalleryEntry] | None:
+        """A public server's clips, the newest first, ``limit`` of them after the first ``offset``;
+        None when the server's gallery is not public."""
+        async with self._db.transaction(write=False) as tx:
+            if not await self._gallery_public(tx, guild_id):
+                return None
+            rows = await tx.fetch_all("gallery_newest", guild_id=guild_id, limit=limit, offset=offset)
+        return [_entry(r) for r in rows]
+
+    async def gallery_icon(self, guild_id: int) -> bytes | None:
+        """A public server's icon (a PNG the bot recorded), or None."""
+        async with self._db.transaction(write=False) as tx:
+            if not await self._gallery_public(tx, guild_id):
+                return None
+            row = await tx.fetch_one("profile_guild_icon", guild_id=guild_id)
+        icon = None if row is None else bytes(row["icon"])
+        return icon if is_icon_png(icon) else None
 
     async def gallery_job(self, job_id: int) -> Job | None:
         """The clip if the gallery may show it (its server opted in), else None."""
@@ -109,10 +170,18 @@ class GalleryStore:
                 ancestors.append(ancestor)
                 parent = ancestor.parent_id
             children = [Job.from_row(r) for r in await tx.fetch_all("children", id=job_id)]
+            shown_ancestors = tuple(a for a in reversed(ancestors) if shown_in_gallery(a))
+            shown_children = tuple(c for c in children if c.guild_id == guild_id and shown_in_gallery(c))
+            names: dict[int, str] = {}
+            for author in {j.user_id for j in (job, *shown_ancestors, *shown_children)}:
+                name = await tx.fetch_one("gallery_author_name", guild_id=guild_id, user_id=author)
+                if name is not None:
+                    names[author] = str(name["display_name"])
         return GalleryClip(
             clip=RankedClip(job, VoteCounts(int(votes["up"]), int(votes["down"]))),
-            ancestors=tuple(a for a in reversed(ancestors) if shown_in_gallery(a)),
-            children=tuple(c for c in children if c.guild_id == guild_id and shown_in_gallery(c)),
+            ancestors=shown_ancestors,
+            children=shown_children,
+            author_names=names,
         )
 
     async def gallery_media(self, job_id: int) -> Media | None:
@@ -125,3 +194,15 @@ class GalleryStore:
     async def _gallery_public(tx: Transaction, guild_id: int) -> bool:
         row = await tx.fetch_one("get_settings", guild_id=guild_id)
         return row is not None and GuildSettings.from_row(row).gallery_public
+
+    @staticmethod
+    async def _gallery_guild(tx: Transaction, row: dict[str, Any]) -> GalleryGuild:
+        guild_id = int(row["guild_id"])
+        count = await tx.fetch_one("gallery_guild_clip_count", guild_id=guild_id)
+        return GalleryGuild(
+            guild_id, row["profile_name"], bool(row["has_icon"]), int(count["n"]) if count else 0
+        )
+
+
+def _public(settings_row: dict[str, Any]) -> bool:
+    return GuildSettings.from_row(settings_row).gallery_public

@@ -37,6 +37,7 @@ from db.store.models import (
     WorkerState,
     validated_settings_changes,
 )
+from db.store.profiles import ProfileStore
 from db.store.retention import RetentionStore
 from db.store.shards import ShardStore
 from db.store.stats import StatsStore
@@ -120,6 +121,7 @@ class JobStore(
     StoryStore,
     StatsStore,
     GalleryStore,
+    ProfileStore,
     MetricsStore,
     RetentionStore,
     ShardStore,

@@ -1,7 +1,7 @@
 """A Discord-compatible server on loopback (REST v10 + gateway) for testing the bot with the real discord.py.
 
 fake = await DiscordFake().start()
-restore = point_discord_py_at(fake.api_url, fake.gateway_url)
+restore = point_discord_py_at(fake.api_url, fake.gateway_url, fake.cdn_url)
 ... run the bot with fake.token ...
 handle = await fake.slash_command("video", {"prompt": "a cat"}, user="alice")
 await handle.wait_ack()

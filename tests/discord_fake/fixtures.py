@@ -26,7 +26,7 @@ async def running_fake() -> AsyncIterator[DiscordFake]:
     """A started fake with discord.py pointed at it; stopped, and discord.py pointed back, after."""
     fake = DiscordFake()
     await fake.start()
-    restore = point_discord_py_at(fake.api_url, fake.gateway_url)
+    restore = point_discord_py_at(fake.api_url, fake.gateway_url, fake.cdn_url)
     try:
         yield fake
     finally:

@@ -266,6 +266,8 @@ class Guild:
     channels: dict[str, Channel] = field(default_factory=dict)  # threads included
     members: dict[str, Member] = field(default_factory=dict)
     upload_limit_bytes: int | None = None  # a test's own limit (Discord lowered it); else by boost tier
+    icon: str | None = None  # the icon's hash (its CDN file name), None without an icon
+    icon_png: bytes | None = None  # what the CDN serves for it
 
     @property
     def upload_limit(self) -> int:
@@ -292,6 +294,12 @@ class Guild:
                 return role
         raise KeyError(f"no role {name!r} in guild {self.name!r}")
 
+    def update_payload(self) -> dict[str, Any]:
+        """GUILD_UPDATE's payload: the guild without what only GUILD_CREATE carries."""
+        only_at_create = {"joined_at", "large", "unavailable", "member_count", "voice_states", "members"}
+        only_at_create |= {"channels", "threads", "presences", "stage_instances", "guild_scheduled_events"}
+        return {k: v for k, v in self.payload().items() if k not in only_at_create | {"soundboard_sounds"}}
+
     def payload(self, *, large_threshold: int = 250) -> dict[str, Any]:
         """GUILD_CREATE's payload: the guild with its channels, threads, roles and members."""
         channels = [c.payload() for c in self.channels.values() if not c.is_thread]
@@ -299,7 +307,7 @@ class Guild:
         return {
             "id": self.id,
             "name": self.name,
-            "icon": None,
+            "icon": self.icon,
             "splash": None,
             "discovery_splash": None,
             "owner_id": self.owner_id,

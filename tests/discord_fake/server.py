@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import hashlib
 import json
 import math
 import secrets
@@ -133,6 +134,7 @@ class DiscordFake:
         self.message_versions: dict[str, list[dict[str, Any]]] = {}
         self.deleted_messages: dict[str, dict[str, Any]] = {}
         self.attachments: dict[str, tuple[str, bytes]] = {}  # attachment id -> (content type, bytes)
+        self.cdn_requests: list[str] = []  # the guild icons the bot fetched (path and query)
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None: global) -> commands
         self.interactions: dict[str, InteractionState] = {}
         self.requests: list[RecordedRequest] = []
@@ -158,6 +160,7 @@ class DiscordFake:
         app.router.add_get("/gateway-ws", self.gateway.handle)
         app.router.add_get("/gateway-resume", self.gateway.handle)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._handle_cdn)
+        app.router.add_get("/icons/{guild_id}/{filename}", self._handle_icon)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, port)
@@ -189,6 +192,11 @@ class DiscordFake:
         return self.base_url + API_PREFIX
 
     @property
+    def cdn_url(self) -> str:
+        """Value for discord.Asset.BASE / VIDEOBOT_DISCORD_CDN_URL (guild icons)."""
+        return self.base_url
+
+    @property
     def gateway_url(self) -> str:
         """Value for DiscordWebSocket.DEFAULT_GATEWAY / VIDEOBOT_DISCORD_GATEWAY_URL."""
         return f"ws://{self.host}:{self.port}/gateway-ws"
@@ -202,6 +210,7 @@ class DiscordFake:
         return {
             "VIDEOBOT_DISCORD_API_URL": self.api_url,
             "VIDEOBOT_DISCORD_GATEWAY_URL": self.gateway_url,
+            "VIDEOBOT_DISCORD_CDN_URL": self.cdn_url,
             "VIDEOBOT_DISCORD_TOKEN": self.token,
         }
 
@@ -270,6 +279,25 @@ class DiscordFake:
             )
         )
         return user
+
+    def update_guild(
+        self, guild: Guild | None = None, *, name: str | None = None, icon_png: bytes | None = None
+    ) -> Guild:
+        """Rename a guild or give it an icon (its hash: the PNG's MD5, as a CDN file name), and tell
+        the bot with GUILD_UPDATE, as Discord does when an admin changes them."""
+        guild = guild or self.guild
+        if name is not None:
+            guild.name = name
+        if icon_png is not None:
+            guild.icon, guild.icon_png = hashlib.md5(icon_png).hexdigest(), icon_png
+        self._spawn(self.gateway.dispatch("GUILD_UPDATE", guild.update_payload(), intent=INTENT_GUILDS))
+        return guild
+
+    def set_nick(self, user: str | User, nick: str | None, *, guild: Guild | None = None) -> None:
+        """A member's server nickname (their display name there); the bot, without the members
+        intent, sees it only when it asks for the member."""
+        guild = guild or self.guild
+        guild.members[self.user(user).id].nick = nick
 
     def add_role(
         self, name: str, *, permissions: int = 0, guild: Guild | None = None, mentionable: bool = True
@@ -491,6 +519,15 @@ class DiscordFake:
             return web.Response(status=404, text="Not Found")
         content_type, data = found
         return web.Response(body=data, headers={"Content-Type": content_type})
+
+    async def _handle_icon(self, request: web.Request) -> web.StreamResponse:
+        """A guild's icon, as Discord's CDN serves it: /icons/<guild>/<hash>.png?size=N."""
+        self.cdn_requests.append(request.path_qs)
+        guild = self.guilds.get(request.match_info["guild_id"])
+        name = request.match_info["filename"]
+        if guild is None or guild.icon is None or guild.icon_png is None or name != f"{guild.icon}.png":
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=guild.icon_png, headers={"Content-Type": "image/png"})
 
     async def _read_body(self, request: web.Request, record_path: str) -> tuple[Any, list[RecordedFile], str]:
         content_type = request.content_type
@@ -1742,30 +1779,36 @@ def _guess_type(filename: str) -> str:
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
-def point_discord_py_at(api_url: str, gateway_url: str) -> Callable[[], None]:
-    """Point discord.py's REST base and gateway at another Discord; returns a function that undoes it.
+def point_discord_py_at(api_url: str, gateway_url: str, cdn_url: str | None = None) -> Callable[[], None]:
+    """Point discord.py's REST base, gateway and CDN at another Discord; returns a function that
+    undoes it.
 
-    Production code does the same from VIDEOBOT_DISCORD_API_URL / VIDEOBOT_DISCORD_GATEWAY_URL,
-    before the client's first request.
+    Production code does the same from VIDEOBOT_DISCORD_API_URL / VIDEOBOT_DISCORD_GATEWAY_URL /
+    VIDEOBOT_DISCORD_CDN_URL, before the client's first request.
     """
+    import discord.asset
     import discord.gateway
     import discord.http
 
     old_base = discord.http.Route.BASE
     old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    old_cdn = discord.asset.Asset.BASE
     discord.http.Route.BASE = api_url.rstrip("/")
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+    if cdn_url is not None:
+        discord.asset.Asset.BASE = cdn_url.rstrip("/")
 
     def restore() -> None:
         discord.http.Route.BASE = old_base
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+        discord.asset.Asset.BASE = old_cdn
 
     return restore
 
 
 @contextlib.contextmanager
 def discord_py_pointed_at(fake: DiscordFake) -> Iterator[None]:
-    restore = point_discord_py_at(fake.api_url, fake.gateway_url)
+    restore = point_discord_py_at(fake.api_url, fake.gateway_url, fake.cdn_url)
     try:
         yield
     finally:

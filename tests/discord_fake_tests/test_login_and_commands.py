@@ -92,3 +92,23 @@ async def test_a_burst_of_commands_gives_ack_latency_figures(
     await asyncio.gather(*(h.wait_ack() for h in handles))
     figures = discord_fake.ack_latency_percentiles(0.5, 0.99)
     assert len(discord_fake.ack_latencies()) == 20 and 0 < figures[0.5] <= figures[0.99] < 3
+
+
+async def test_a_guild_renamed_with_an_icon_reaches_the_bot_and_its_cdn_serves_the_icon(
+    discord_fake: DiscordFake, start_bot: BotFactory
+) -> None:
+    bot = await start_bot(sync=False)
+    guild_id = int(discord_fake.guild.id)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+    discord_fake.update_guild(name="Pixel Forge", icon_png=png)
+    for _ in range(200):
+        guild = bot.get_guild(guild_id)
+        if guild is not None and guild.icon is not None:
+            break
+        await asyncio.sleep(0.02)
+    assert guild is not None and guild.name == "Pixel Forge" and guild.icon is not None
+    assert await guild.icon.replace(size=128, format="png").read() == png  # from the fake's CDN
+    assert discord_fake.cdn_requests == [f"/icons/{guild_id}/{guild.icon.key}.png?size=128"]
+    discord_fake.set_nick("owner", "The Boss")
+    member = await guild.fetch_member(int(discord_fake.owner.id))
+    assert member.display_name == "The Boss"

@@ -1,21 +1,33 @@
 """The gallery in a real headless Chromium: the pages load, the clips play, a member's <script> is
-text, a phone-wide screen does not scroll sideways, and a screenshot is kept
-(``test-output/gallery.png`` at the repository root, and in the test's tmp_path)."""
+text, authors are named only if they agreed, no member id is anywhere in the page, the next page is a
+link away, a phone-wide screen does not scroll sideways, and screenshots are kept
+(``test-output/gallery*.png`` at the repository root, the phone ones also in $TMPDIR)."""
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
 from db.store import JobStore
 from tests.chromium import Chromium, chromium_or_skip
-from tests.web.conftest import HOSTILE_PROMPT, PRIVATE, PUBLIC, Gallery, repo_root
-from videobot.web import build_app
+from tests.store.conftest import FakeClock
+from tests.web.conftest import (
+    HOSTILE_PROMPT,
+    NAMED,
+    PRIVATE,
+    PUBLIC,
+    PUBLIC_NAME,
+    Gallery,
+    Media,
+    crowd,
+    repo_root,
+)
+from tests.web.serving import gallery_served
 
 DESKTOP = (1280, 800)
 PHONE = (390, 844)  # an iPhone 12-15's CSS pixels
@@ -28,12 +40,8 @@ def backend() -> str:
 
 @pytest.fixture
 async def site(store: JobStore, gallery: Gallery) -> AsyncIterator[str]:
-    server = TestServer(build_app(store), host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
+    async with gallery_served(store) as url:
+        yield url
 
 
 @pytest.fixture
@@ -61,9 +69,9 @@ async def test_the_gallery_page_loads_and_its_clips_play(
     await browser.set_viewport(*DESKTOP, mobile=False)
     await browser.navigate(f"{site}/g/{PUBLIC}?period=week")
     assert await browser.evaluate("document.documentElement.scrollWidth") <= DESKTOP[0]
-    assert await browser.evaluate("document.title") == f"Server {PUBLIC} · videobot gallery"
-    assert await browser.evaluate("document.querySelectorAll('video').length") == 4
-    assert await browser.evaluate(PLAY_ALL) == 4  # H.264 + AAC: Debian's chromium plays it
+    assert await browser.evaluate("document.title") == f"{PUBLIC_NAME} · videobot gallery"
+    assert await browser.evaluate("document.querySelectorAll('video').length") == 5
+    assert await browser.evaluate(PLAY_ALL) == 5  # H.264 + AAC: Debian's chromium plays it
     await browser.wait_for(ALL_PLAYING, what="every clip on the page playing")
     states = await browser.evaluate("[...document.querySelectorAll('video')].map(v => v.readyState)")
     assert min(states) >= 2
@@ -74,13 +82,39 @@ async def test_the_gallery_page_loads_and_its_clips_play(
     text = await browser.evaluate("document.body.innerText")
     assert HOSTILE_PROMPT in text  # a member's <script> is shown as text…
     assert await browser.evaluate("typeof window.pwned") == "undefined"  # …and never run
-    assert "▲ 3 ▼ 0" in text and f"member {gallery.original.user_id}" in text
+    assert "▲ 3 ▼ 0" in text and f"by {NAMED}" in text and f"by a member of {PUBLIC_NAME}" in text
+    assert (
+        await browser.evaluate("document.querySelector('img.icon').naturalWidth") == 64
+    )  # the server's icon
+    await assert_no_member_id(browser, gallery)
     shot = await browser.screenshot(tmp_path / "gallery.png")
     kept = repo_root() / "test-output" / "gallery.png"
     kept.parent.mkdir(exist_ok=True)
     shutil.copyfile(shot, kept)
     print(f"gallery screenshot: {kept} (and {shot})")
     assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and shot.stat().st_size > 10_000
+
+
+async def assert_no_member_id(browser: Chromium, gallery: Gallery) -> None:
+    html = await browser.evaluate("document.documentElement.outerHTML")
+    url = await browser.evaluate("location.href")
+    leaked = [m for m in gallery.member_ids if str(m) in html]
+    assert not leaked, f"{url} shows member ids {leaked}"
+
+
+async def follow(browser: Chromium, link: str) -> None:
+    """Go where a link on the page leads (the pages have no script: a link is all there is)."""
+    await browser.navigate(await browser.evaluate(f"({link}).href"))
+
+
+def keep_phone_shot(shot: Path, name: str) -> Path:
+    """A phone screenshot, copied to $TMPDIR (to look at) and test-output/."""
+    kept = Path(tempfile.gettempdir()) / name
+    shutil.copyfile(shot, kept)
+    (repo_root() / "test-output").mkdir(exist_ok=True)
+    shutil.copyfile(shot, repo_root() / "test-output" / name)
+    print(f"phone screenshot: {kept}")
+    return kept
 
 
 async def test_the_clip_page_shows_its_chain_and_its_discord_message(
@@ -100,12 +134,55 @@ async def test_the_clip_page_shows_its_chain_and_its_discord_message(
     assert link == f"https://discord.com/channels/{PUBLIC}/{g.original.channel_id}/{g.message_id}"
     children = await browser.evaluate("[...document.querySelectorAll('.children a')].map(a => a.textContent)")
     assert children == [f"#{g.extended.id}"]
+    assert await browser.evaluate("document.querySelector('.byline').textContent") == f"by {NAMED}"
+    await assert_no_member_id(browser, gallery)
+
+
+async def test_a_phone_reaches_the_newest_clips_and_the_next_page(
+    browser: Chromium,
+    site: str,
+    store: JobStore,
+    clock: FakeClock,
+    media: Media,
+    gallery: Gallery,
+    tmp_path: Path,
+) -> None:
+    more = await crowd(store, clock, media, 20)  # 26 clips: two pages
+    width, height = PHONE
+    await browser.set_viewport(width, height)
+    await browser.navigate(f"{site}/")
+    await assert_no_member_id(browser, gallery)
+    await follow(browser, "document.querySelector('.servers a')")
+    assert await browser.evaluate("location.pathname") == f"/g/{PUBLIC}"
+    await follow(browser, "[...document.querySelectorAll('.tabs a')].find(a => a.textContent === 'Newest')")
+    assert await browser.evaluate("location.search") == "?sort=new"
+    first = await browser.evaluate("[...document.querySelectorAll('.card .prompt')].map(p => p.textContent)")
+    assert first[:2] == [more[-1].spec.prompt, more[-2].spec.prompt] and len(first) == 24
+    assert await browser.evaluate("document.documentElement.scrollWidth") <= width
+    await assert_no_member_id(browser, gallery)
+    shot = keep_phone_shot(
+        await browser.screenshot(tmp_path / "shot.png", full_page=False), "gallery-phone-newest.png"
+    )
+    assert shot.stat().st_size > 10_000
+    await follow(browser, "document.querySelector('a[rel=next]')")
+    assert await browser.evaluate("location.search") == "?sort=new&page=2"
+    second = await browser.evaluate("[...document.querySelectorAll('.card .prompt')].map(p => p.textContent)")
+    assert second == [gallery.original.spec.prompt, gallery.old.spec.prompt]  # the 25th clip and the 26th
+    assert await browser.evaluate("document.documentElement.scrollWidth") <= width
+    await assert_no_member_id(browser, gallery)
+    keep_phone_shot(await browser.screenshot(tmp_path / "page2.png"), "gallery-phone-page2.png")
 
 
 async def test_pages_fit_a_phone(browser: Chromium, site: str, gallery: Gallery, tmp_path: Path) -> None:
     width, height = PHONE
     await browser.set_viewport(width, height)
-    for path in ("/", f"/g/{PUBLIC}?period=all", f"/g/{PUBLIC}/clip/{gallery.long.id}"):
+    pages = {
+        "index": "/",
+        "server": f"/g/{PUBLIC}?period=all",
+        "clip": f"/g/{PUBLIC}/clip/{gallery.hostile.id}",
+        "long": f"/g/{PUBLIC}/clip/{gallery.long.id}",
+    }
+    for name, path in pages.items():
         await browser.navigate(site + path)
         assert await browser.evaluate("innerWidth") == width
         scroll_width = await browser.evaluate("document.documentElement.scrollWidth")
@@ -114,11 +191,9 @@ async def test_pages_fit_a_phone(browser: Chromium, site: str, gallery: Gallery,
             "[...document.querySelectorAll('video')].map(v => v.getBoundingClientRect().right)"
         )
         assert all(right <= width for right in video_widths)
-    shot = await browser.screenshot(tmp_path / "gallery-phone.png", full_page=False)
-    kept = repo_root() / "test-output" / "gallery-phone.png"
-    kept.parent.mkdir(exist_ok=True)
-    shutil.copyfile(shot, kept)
-    print(f"phone screenshot: {kept}")
+        await assert_no_member_id(browser, gallery)
+        shot = await browser.screenshot(tmp_path / f"{name}.png", full_page=name != "server")
+        keep_phone_shot(shot, "gallery-phone.png" if name == "long" else f"gallery-phone-{name}.png")
 
 
 async def test_a_private_server_is_not_found(site: str, gallery: Gallery) -> None:

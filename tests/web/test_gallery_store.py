@@ -18,18 +18,36 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from db.store import JobStore
+from db.store.gallery import GalleryGuild
 from tests.store.conftest import FakeClock
-from tests.web.conftest import DAY, HOSTILE_PROMPT, PRIVATE, PUBLIC, Gallery, Media, clip
+from tests.web.conftest import (
+    DAY,
+    HOSTILE_PROMPT,
+    NAMED,
+    PRIVATE,
+    PRIVATE_NAME,
+    PUBLIC,
+    PUBLIC_NAME,
+    Gallery,
+    Media,
+    clip,
+    crowd,
+    member,
+)
 from videobot.web import RangeNotSatisfiable, build_app, parse_range
 
 # ---- the store ---------------------------------------------------------------------------------------
 
 
 async def test_only_servers_that_opted_in_are_listed(store: JobStore, gallery: Gallery) -> None:
-    assert await store.gallery_guilds() == [PUBLIC]
+    assert await store.gallery_guilds() == [GalleryGuild(PUBLIC, PUBLIC_NAME, True, 6)]
+    assert await store.gallery_guild(PUBLIC) == GalleryGuild(PUBLIC, PUBLIC_NAME, True, 6)
+    assert await store.gallery_guild(PRIVATE) is None  # its name is recorded, but it did not opt in
     await store.update_settings(PUBLIC, gallery_public=False)
     assert await store.gallery_guilds() == []
     assert await store.gallery_best(PUBLIC, "all") is None
+    assert await store.gallery_newest(PUBLIC) is None
+    assert await store.gallery_icon(PUBLIC) is None
 
 
 async def test_best_clips_by_period_best_voted_first(store: JobStore, gallery: Gallery) -> None:
@@ -38,10 +56,17 @@ async def test_best_clips_by_period_best_voted_first(store: JobStore, gallery: G
     week = await store.gallery_best(PUBLIC, "week")
     ever = await store.gallery_best(PUBLIC, "all")
     assert day is not None and week is not None and ever is not None
-    assert [r.job.id for r in day] == [g.extended.id, g.hostile.id, g.long.id]
-    assert [r.job.id for r in week] == [g.original.id, g.extended.id, g.hostile.id, g.long.id]
-    assert [r.job.id for r in ever] == [g.old.id, g.original.id, g.extended.id, g.hostile.id, g.long.id]
-    assert [r.votes.up for r in ever] == [5, 3, 2, 1, 0]
+    assert [r.job.id for r in day] == [g.extended.id, g.hostile.id, g.mentions.id, g.long.id]
+    assert [r.job.id for r in week] == [g.original.id, g.extended.id, g.hostile.id, g.mentions.id, g.long.id]
+    assert [r.job.id for r in ever] == [
+        g.old.id,
+        g.original.id,
+        g.extended.id,
+        g.hostile.id,
+        g.mentions.id,
+        g.long.id,
+    ]
+    assert [r.votes.up for r in ever] == [5, 3, 2, 1, 0, 0]
     assert g.deleted.id not in {r.job.id for r in ever}  # deleted, though best voted
     assert await store.gallery_best(PRIVATE, "all") is None
     assert await store.gallery_best(123, "all") is None  # no settings at all: not public
@@ -82,13 +107,68 @@ async def test_a_clip_from_a_private_server_is_never_in_a_public_chain(
 ) -> None:
     # a remix whose parent row is another server's (the store does not forbid it): the chain stops there
     remix = await clip(
-        store, clock, media, PUBLIC, 8, "remix across servers", parent=gallery.private, kind="remix"
+        store, clock, media, PUBLIC, member(9), "remix across servers", parent=gallery.private, kind="remix"
     )
     found = await store.gallery_clip(PUBLIC, remix.id)
     assert found is not None and found.ancestors == ()
     assert (await store.gallery_clip(PUBLIC, gallery.extended.id)) is not None
     clock.advance(2 * DAY)
     assert [r.job.id for r in await store.gallery_best(PUBLIC, "day") or []] == []
+
+
+async def test_an_author_is_named_only_if_they_agreed(store: JobStore, gallery: Gallery) -> None:
+    g = gallery
+    ever = await store.gallery_best(PUBLIC, "all")
+    assert ever is not None
+    names = {r.job.id: r.author_name for r in ever}
+    assert names[g.original.id] == NAMED  # agreed
+    assert names[g.extended.id] is None  # agreed, then withdrew
+    assert {names[j.id] for j in (g.old, g.hostile, g.long, g.mentions)} == {None}  # never said
+    found = await store.gallery_clip(PUBLIC, g.hostile.id)
+    assert found is not None and found.author_names == {member(2): NAMED}
+    assert found.author_name(g.original) == NAMED and found.author_name(g.hostile) is None
+
+
+async def test_a_name_is_kept_only_while_its_member_agrees(store: JobStore, gallery: Gallery) -> None:
+    withdrawn = await store.member_profile(PUBLIC, member(3))
+    assert withdrawn is not None and not withdrawn.show_name and withdrawn.display_name is None  # erased
+    assert not await store.record_member_name(PUBLIC, member(4), "Never Asked")  # the bot keeps nothing
+    assert await store.member_profile(PUBLIC, member(4)) is None
+    assert await store.record_member_name(PUBLIC, member(2), "Ana Renamed")  # agreed: kept current
+    newest = await store.gallery_newest(PUBLIC)
+    assert newest is not None
+    assert {r.author_name for r in newest if r.job.user_id == member(2)} == {"Ana Renamed"}
+    assert await store.gallery_best(PRIVATE, "all") is None
+
+
+async def test_the_newest_clips_first_a_page_at_a_time(
+    store: JobStore, clock: FakeClock, media: Media, gallery: Gallery
+) -> None:
+    made = await crowd(store, clock, media, 20)
+    first = await store.gallery_newest(PUBLIC, 24, 0)
+    second = await store.gallery_newest(PUBLIC, 24, 24)
+    assert first is not None and second is not None
+    assert len(first) == 24 and len(second) == 2  # 20 + the 6 shown clips of the seed
+    everything = [r.job for r in first + second]
+    assert [j.id for j in everything[:20]] == [j.id for j in reversed(made)]
+    finished = [j.finished_at or 0.0 for j in everything]
+    assert finished == sorted(finished, reverse=True)
+    assert gallery.deleted.id not in {j.id for j in everything}
+    best_second = await store.gallery_best(PUBLIC, "all", 24, 24)
+    assert best_second is not None and len(best_second) == 2
+
+
+async def test_a_public_servers_icon(store: JobStore, gallery: Gallery, media: Media) -> None:
+    assert await store.gallery_icon(PUBLIC) == media.icon
+    await store.record_guild_icon(PRIVATE, "d4e5f6", media.icon)
+    assert await store.gallery_icon(PRIVATE) is None  # kept, but the server did not opt in
+    with pytest.raises(ValueError):
+        await store.record_guild_icon(PUBLIC, "abc", b"<svg onload=alert(1)>")
+    await store.record_guild(PUBLIC, "Pixel Forge Renamed")  # a rename keeps the icon
+    profile = await store.guild_profile(PUBLIC)
+    assert profile is not None and profile.name == "Pixel Forge Renamed" and profile.icon_hash == "a1b2c3"
+    await store.record_guild_icon(PUBLIC, None, None)  # the server removed its icon
+    assert await store.gallery_icon(PUBLIC) is None
 
 
 # ---- Range ---------------------------------------------------------------------------------------------
@@ -129,11 +209,13 @@ async def get(session: aiohttp.ClientSession, url: str, **headers: str) -> tuple
 
 
 async def test_a_private_server_answers_as_if_it_did_not_exist(
-    http: tuple[str, aiohttp.ClientSession], gallery: Gallery
+    http: tuple[str, aiohttp.ClientSession], store: JobStore, gallery: Gallery, media: Media
 ) -> None:
     base, session = http
     private, absent = gallery.private.id, 987_654
+    await store.record_guild_icon(PRIVATE, "d4e5f6", media.icon)  # kept by the bot, never shown
     answers = [
+        await get(session, f"{base}/g/{PRIVATE}/icon.png"),
         await get(session, f"{base}/g/{PRIVATE}"),
         await get(session, f"{base}/g/{PRIVATE}/clip/{private}"),
         await get(session, f"{base}/g/{PUBLIC}/clip/{private}"),
@@ -144,6 +226,7 @@ async def test_a_private_server_answers_as_if_it_did_not_exist(
     ]
     strangers = [
         await get(session, f"{base}/g/424242"),
+        await get(session, f"{base}/g/424242/icon.png"),
         await get(session, f"{base}/g/{PUBLIC}/clip/{absent}"),
         await get(session, f"{base}/media/{absent}.mp4"),
     ]
@@ -151,7 +234,7 @@ async def test_a_private_server_answers_as_if_it_did_not_exist(
     assert {body for _, body, _ in answers} == {body for _, body, _ in strangers}  # one and the same page
     status, index, _ = await get(session, f"{base}/")
     assert status == 200 and str(PUBLIC).encode() in index and str(PRIVATE).encode() not in index
-    assert b"secret clip" not in index
+    assert b"secret clip" not in index and PRIVATE_NAME.encode() not in index
 
 
 async def test_pages_escape_what_members_wrote(
@@ -233,8 +316,17 @@ async def test_videobot_web_serves_the_gallery_until_told_to_stop(
         port = sock.getsockname()[1]
     log = tmp_path / "web.log"
     with log.open("wb") as out:
+        command = [
+            "web",
+            "--database",
+            store_url,
+            "--port",
+            str(port),
+            "--public-url",
+            "https://clips.example.org/",
+        ]
         process = subprocess.Popen(
-            [sys.executable, "-m", "videobot", "web", "--database", store_url, "--port", str(port)],
+            [sys.executable, "-m", "videobot", *command],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -250,10 +342,14 @@ async def test_videobot_web_serves_the_gallery_until_told_to_stop(
                     assert time.monotonic() < deadline, "videobot web did not start serving"
                     await asyncio.sleep(0.1)
             assert status == 200 and gallery.old.spec.prompt.encode() in body
+            poster = (
+                f'<meta property="og:image" content="https://clips.example.org/media/{gallery.old.id}.png">'
+            )
+            assert poster.encode() in body  # previews point at the public address
             assert (await get(session, f"http://127.0.0.1:{port}/g/{PRIVATE}"))[0] == 404
         process.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(process.wait, 30) == 0, log.read_text()
-        assert f"http://127.0.0.1:{port}/" in log.read_text()
+        assert f"http://127.0.0.1:{port}/ (links point at https://clips.example.org/)" in log.read_text()
     finally:
         if process.poll() is None:
             process.kill()
@@ -273,3 +369,25 @@ def test_videobot_web_in_the_wrong_folder_says_so_and_creates_nothing(tmp_path: 
     assert done.stderr.startswith(f"videobot web: error: no job store at {tmp_path / 'missing.db'} (")
     assert len(done.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []  # no empty store, no media folder
+
+
+def test_videobot_web_refuses_a_public_url_that_is_no_address(store_url: str, gallery: Gallery) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "videobot",
+            "web",
+            "--database",
+            store_url,
+            "--public-url",
+            "clips.example.org",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "videobot web: error: --public-url must be an http:// or https:// address, not 'clips.example.org'\n"
+    )

@@ -1,0 +1,319 @@
+"""What the gallery's pages show, as plain values: the templates get these and nothing else, so no
+member's Discord id can reach a page (a card holds the clip's number, never its author's id).
+
+Pure functions, no I/O: a member's name or "a member of <server>", a prompt with its Discord mentions
+and snowflake-shaped numbers taken out, a clip's length, model title and date, pages of 24, and the
+Open Graph / Twitter card tags that make a link pasted into Discord (or anywhere) show a preview.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import PureWindowsPath
+from typing import Literal, cast
+from urllib.parse import urlencode
+
+from db.store import Job
+from db.store.gallery import GALLERY_PERIODS, GalleryGuild, GalleryPeriod
+
+PAGE_SIZE = 24
+SITE_NAME = "videobot gallery"
+UNNAMED_SERVER = "A Discord server"  # a public server whose name the bot has not recorded yet
+
+View = Literal["new", "day", "week", "all"]
+VIEW_NAMES: dict[View, str] = {"new": "Newest", "day": "Today", "week": "This week", "all": "All time"}
+DEFAULT_VIEW: View = "week"
+KIND_WORDS = {"new": "original", "reroll": "reroll of", "remix": "remix of", "extend": "extension of"}
+
+# Discord's mention syntax and anything else shaped like a snowflake (17 to 20 digits: a member's id
+# looks like any other): a prompt can name a member, the page must not
+_USER_MENTION = re.compile(r"<@!?\d+>")
+_ROLE_MENTION = re.compile(r"<@&\d+>")
+_CHANNEL_MENTION = re.compile(r"<#\d+>")
+_CUSTOM_EMOJI = re.compile(r"<a?:(\w{1,32}):\d+>")
+_SNOWFLAKE = re.compile(r"(?<!\d)\d{17,20}(?!\d)")
+
+
+def public_text(text: str) -> str:
+    """A member's text as the public page shows it: mentions become "@member", "@role", "#channel",
+    a custom emoji its :name:, and any other snowflake-shaped number "…"."""
+    text = _USER_MENTION.sub("@member", text)
+    text = _ROLE_MENTION.sub("@role", text)
+    text = _CHANNEL_MENTION.sub("#channel", text)
+    text = _CUSTOM_EMOJI.sub(r":\1:", text)
+    return _SNOWFLAKE.sub("…", text)
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word to at most ``limit`` characters (an ellipsis if cut)."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
+def server_name(name: str | None) -> str:
+    return public_text(name) if name else UNNAMED_SERVER
+
+
+def author_label(name: str | None, server: str) -> str:
+    """Who made a clip, as the public page says it: the name the member agreed to be shown by, else
+    "a member of <server>"."""
+    if name:
+        return public_text(name)
+    return "a member of this server" if server == UNNAMED_SERVER else f"a member of {server}"
+
+
+def clip_length(job: Job) -> str | None:
+    """The clip's length as a member reads it ("4.0 s"); None when the frame count is not known."""
+    if not job.frames or not job.fps:
+        return None
+    return f"{job.frames / job.fps:.1f} s"
+
+
+def model_title(titles: Mapping[str, str], model: str) -> str:
+    """A preset's title; for a model the catalog does not know, its folder's name (never the host's
+    path to it) or its name."""
+    if model in titles:
+        return titles[model]
+    return PureWindowsPath(model).name or model  # either kind of slash
+
+
+def day(epoch: float | None) -> str:
+    """A date as people read it: 3 Dec 2026 (UTC)."""
+    if epoch is None:
+        return ""
+    moment = datetime.fromtimestamp(epoch, UTC)
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def iso(epoch: float | None) -> str:
+    return "" if epoch is None else datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def when(epoch: float | None) -> str:
+    return "" if epoch is None else datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# ---- which list, which page ----------------------------------------------------------------------------
+
+
+def view_of(sort: str | None, period: str | None) -> View:
+    """The list a server page shows: ``?sort=new`` the newest, else the best of ``?period=``."""
+    if sort == "new":
+        return "new"
+    return cast(View, period) if period in GALLERY_PERIODS else DEFAULT_VIEW
+
+
+def page_of(query: str | None) -> int:
+    """``?page=N`` as a page number (1 for anything that is not a whole number of at least 1)."""
+    if query is None or not query.isdigit():
+        return 1
+    return max(1, min(int(query), 1_000_000))
+
+
+def listing_path(guild_id: int, view: View, page: int = 1) -> str:
+    """The path of a server's list: ``/g/<id>?sort=new`` or ``?period=…``, and ``&page=N`` after 1."""
+    query: dict[str, str | int] = {"sort": "new"} if view == "new" else {"period": view}
+    if page > 1:
+        query["page"] = page
+    return f"/g/{guild_id}?{urlencode(query)}"
+
+
+def period_of_view(view: View) -> GalleryPeriod:
+    assert view != "new"
+    return view
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Where a page sits: its number and the paths of the pages before and after it, if any."""
+
+    number: int
+    previous: str | None
+    next: str | None
+
+
+def pages(guild_id: int, view: View, number: int, has_more: bool) -> Pages:
+    return Pages(
+        number,
+        listing_path(guild_id, view, number - 1) if number > 1 else None,
+        listing_path(guild_id, view, number + 1) if has_more else None,
+    )
+
+
+# ---- what a page shows ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Server:
+    """A public server: its route (``/g/<id>``: a server's id is no member's), name and icon."""
+
+    path: str
+    name: str
+    icon: str | None  # the path of its icon, if the gallery keeps one
+    clip_count: int
+
+
+def server(guild: GalleryGuild) -> Server:
+    icon = f"/g/{guild.guild_id}/icon.png" if guild.has_icon else None
+    return Server(f"/g/{guild.guild_id}", server_name(guild.name), icon, guild.clip_count)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One clip as a card or a page shows it."""
+
+    number: int  # the clip's job number (ours, not Discord's)
+    path: str
+    video: str
+    poster: str
+    width: int | None
+    height: int | None
+    prompt: str
+    author: str
+    named: bool  # the author agreed to be named (else ``author`` is "a member of <server>")
+    votes_up: int
+    votes_down: int
+    length: str | None
+    model: str
+    date: str
+    date_iso: str
+    relation: str | None  # "remix of #12"
+
+
+def card(
+    job: Job, votes_up: int, votes_down: int, author_name: str | None, server: str, titles: Mapping[str, str]
+) -> Card:
+    """A clip as the pages show it; ``author_name`` is the name its author agreed to, or None."""
+    relation = None
+    if job.kind != "new" and job.parent_id is not None:
+        relation = f"{KIND_WORDS[job.kind]} #{job.parent_id}"
+    return Card(
+        number=job.id,
+        path=f"/g/{job.guild_id}/clip/{job.id}",
+        video=f"/media/{job.id}.mp4",
+        poster=f"/media/{job.id}.png",
+        width=job.width,
+        height=job.height,
+        prompt=public_text(job.spec.prompt),
+        author=author_label(author_name, server),
+        named=bool(author_name),
+        votes_up=votes_up,
+        votes_down=votes_down,
+        length=clip_length(job),
+        model=model_title(titles, job.model),
+        date=day(job.finished_at),
+        date_iso=iso(job.finished_at),
+        relation=relation,
+    )
+
+
+@dataclass(frozen=True)
+class ChainLink:
+    """A clip in another clip's chain: its number, its page (None for the clip itself), how it came
+    to be, by whom, and its prompt."""
+
+    number: int
+    path: str | None
+    how: str
+    author: str
+    prompt: str
+
+
+CHILD_WORDS = {"new": "original", "reroll": "reroll", "remix": "remix", "extend": "extension"}
+
+
+def chain_link(job: Job, author: str, *, this: bool = False) -> ChainLink:
+    """A clip this one was made from (or, ``this``, the clip itself at the end of its chain)."""
+    how = KIND_WORDS[job.kind]
+    if job.kind != "new" and job.parent_id is not None:
+        how = f"{how} #{job.parent_id}"
+    path = None if this else f"/g/{job.guild_id}/clip/{job.id}"
+    return ChainLink(job.id, path, how, author, public_text(job.spec.prompt))
+
+
+def child_link(job: Job, author: str) -> ChainLink:
+    """A clip made from this one."""
+    return ChainLink(
+        job.id,
+        f"/g/{job.guild_id}/clip/{job.id}",
+        CHILD_WORDS[job.kind],
+        author,
+        public_text(job.spec.prompt),
+    )
+
+
+# ---- link previews -----------------------------------------------------------------------------------------
+
+
+def absolute(base: str, path: str) -> str:
+    """``path`` on the gallery's public address (``--public-url``)."""
+    return base.rstrip("/") + path
+
+
+Meta = list[tuple[str, str, str]]  # (attribute, its value, content): ("property", "og:title", "…")
+
+
+def preview_tags(
+    base: str,
+    *,
+    path: str,
+    title: str,
+    description: str,
+    clip: Card | None,
+    kind: str = "website",
+) -> Meta:
+    """Open Graph and Twitter card tags for a page at ``path``: its title and description and, with a
+    clip, the clip's poster as the image and its mp4 as the video, all as absolute URLs on ``base``.
+    Twitter's "player" card needs an HTTPS page it may frame (these pages forbid framing), so the card
+    is a large image."""
+    tags: Meta = [
+        ("property", "og:site_name", SITE_NAME),
+        ("property", "og:type", kind),
+        ("property", "og:url", absolute(base, path)),
+        ("property", "og:title", title),
+        ("property", "og:description", description),
+    ]
+    if clip is not None:
+        image, video = absolute(base, clip.poster), absolute(base, clip.video)
+        size = [] if not (clip.width and clip.height) else [str(clip.width), str(clip.height)]
+        tags += [("property", "og:image", image), ("property", "og:image:type", "image/png")]
+        if size:
+            tags += [("property", "og:image:width", size[0]), ("property", "og:image:height", size[1])]
+        tags += [("property", "og:image:alt", shortened(clip.prompt, 200))]
+        tags += [("property", "og:video", video)]
+        if video.startswith("https://"):
+            tags += [("property", "og:video:secure_url", video)]
+        tags += [("property", "og:video:type", "video/mp4")]
+        if size:
+            tags += [("property", "og:video:width", size[0]), ("property", "og:video:height", size[1])]
+    tags += [
+        ("name", "twitter:card", "summary_large_image" if clip is not None else "summary"),
+        ("name", "twitter:title", title),
+        ("name", "twitter:description", description),
+    ]
+    if clip is not None:
+        tags += [("name", "twitter:image", absolute(base, clip.poster))]
+    return tags
+
+
+def clip_description(clip: Card, server: str) -> str:
+    """One line about a clip: "A 4.0 s clip by Ana on Pixel Forge · LTX-Video 2B · ▲ 3 ▼ 0" (or "by a
+    member of Pixel Forge")."""
+    length = f"A {clip.length} clip" if clip.length else "A clip"
+    made = f"by {clip.author} on {server}" if clip.named else f"by {clip.author}"
+    return f"{length} {made} · {clip.model} · ▲ {clip.votes_up} ▼ {clip.votes_down}"
+
+
+def server_description(name: str, view: View, clip_count: int) -> str:
+    count = f"{clip_count} clip" + ("" if clip_count == 1 else "s")
+    shown = "the newest" if view == "new" else f"the best of {VIEW_NAMES[view].lower()}"
+    if view == "all":
+        shown = "the best of all time"
+    return f"{count} made together on {name}'s own GPUs: {shown}."
