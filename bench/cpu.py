@@ -28,6 +28,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,10 +93,10 @@ def build(folder: Path, small: bool) -> None:
     del text
     gc.collect()
     print(f"text encoder written ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
-    vae = materialize(lambda: diffusers.AutoencoderKLLTXVideo(**arch.vae), cpu, torch.float32)
+    vae: Any = materialize(lambda: diffusers.AutoencoderKLLTXVideo(**arch.vae), cpu, torch.float32)
     vae.save_pretrained(str(pipeline / "vae"))
     del vae
-    transformer = materialize(
+    transformer: Any = materialize(
         lambda: diffusers.LTXVideoTransformer3DModel(**arch.transformer), cpu, torch.bfloat16
     )
     transformer.save_config(str(pipeline / "transformer"))  # its config is read; its weights come next
@@ -118,12 +119,59 @@ def build(folder: Path, small: bool) -> None:
     print(f"built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
 
 
+class AnonPeak:
+    """The peak of the process's anonymous memory (RssAnon: what must fit in RAM), sampled every 50 ms
+    in a thread. VmHWM also counts the pages of weight files mapped while loading, which the kernel
+    drops under pressure, so it overstates what a machine needs."""
+
+    def __init__(self) -> None:
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.sample()
+
+    def sample(self) -> None:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+
+    def gib(self) -> float:
+        self.sample()
+        return round(self.peak_kib / 1024**2, 2)
+
+
+def peak_gib() -> float:
+    """The process's peak resident memory so far (VmHWM), GiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024**2, 2)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2)
+
+
 @contextmanager
-def timed(module: Any, into: list[float]) -> Iterator[None]:
+def timed(
+    module: Any,
+    into: list[float],
+    peaks: dict[str, float],
+    name: str,
+    anon: AnonPeak | None = None,
+    anon_peaks: dict[str, float] | None = None,
+) -> Iterator[None]:
     """Seconds each call of ``module``'s forward takes, appended to ``into``."""
     starts: list[float] = []
+
+    def after(*_: Any) -> None:
+        into.append(time.perf_counter() - starts.pop())
+        peaks[name] = peak_gib()
+        if anon is not None and anon_peaks is not None:
+            anon_peaks[name] = anon.gib()
+
     pre = module.register_forward_pre_hook(lambda *_: starts.append(time.perf_counter()))
-    post = module.register_forward_hook(lambda *_: into.append(time.perf_counter() - starts.pop()))
+    post = module.register_forward_hook(after)
     try:
         yield
     finally:
@@ -135,7 +183,7 @@ def render_once(folder: Path, steps: int, small: bool) -> dict[str, Any]:
     """Load the built pipeline through the worker's path and render the preset's default clip."""
     from db.presets import PresetCatalog
     from db.spec import JobSpec, resolve_spec
-    from generator.loader import PipelineCache
+    from generator.loader import PipelineCache, cpu_computes_bfloat16
     from generator.render import render
 
     overrides: dict[str, Any] = {
@@ -157,13 +205,20 @@ def render_once(folder: Path, steps: int, small: bool) -> dict[str, Any]:
         catalog,
     )
     cache = PipelineCache(device="cpu")
+    anon = AnonPeak()
     started = time.perf_counter()
     pipe = cache.get(plan.preset)
     loaded = time.perf_counter() - started
+    peaks = {"load": peak_gib()}
+    anon_peaks = {"load": anon.gib()}
     encode: list[float] = []
     step: list[float] = []
     decode: list[float] = []
-    with timed(pipe.text_encoder, encode), timed(pipe.transformer, step), timed(pipe.vae.decoder, decode):
+    with (
+        timed(pipe.text_encoder, encode, peaks, "encode", anon, anon_peaks),
+        timed(pipe.transformer, step, peaks, "steps", anon, anon_peaks),
+        timed(pipe.vae.decoder, decode, peaks, "decode", anon, anon_peaks),
+    ):
         started = time.perf_counter()
         out = render(plan, cache=cache)
         whole = time.perf_counter() - started
@@ -176,7 +231,11 @@ def render_once(folder: Path, steps: int, small: bool) -> dict[str, Any]:
         "decode_s": round(sum(decode), 1),
         "clip_s": round(whole, 1),
         "frames": list(out.frames.shape),
-        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2),
+        "compute": "bfloat16" if cpu_computes_bfloat16() else "float32",
+        "peak_rss_gib_after": peaks,
+        "peak_anon_gib_after": anon_peaks,
+        "peak_rss_gib": peak_gib(),
+        "peak_anon_gib": anon.gib(),
     }
 
 

@@ -448,7 +448,7 @@ def cpu_line(catalog: PresetCatalog, served: Sequence[str]) -> str:
     slow = [name for name in served if name not in drafts]
     line = "this worker renders on the CPU: a clip takes minutes, not seconds"
     if drafts:
-        line += f"; {', '.join(drafts)} makes a short draft (about 2 minutes on 8 cores)"
+        line += f"; a 2-second draft of {', '.join(drafts)} takes 1 to 4 minutes"
     if slow:
         line += f"; {', '.join(slow)} will take far longer (made for GPUs)"
     return line
@@ -482,8 +482,6 @@ def run_worker(args: argparse.Namespace) -> int:
         availability = check_presets(catalog, model_names(args.models), offline=hub_offline(), cpu=cpu)
     except (PresetError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
-    if cpu:
-        print(cpu_line(catalog, availability.names()), file=sys.stderr)
     models = availability.names()
     note = availability.summary()
 
@@ -549,6 +547,8 @@ def run_worker(args: argparse.Namespace) -> int:
                 except OSError as exc:
                     raise UsageError(f"--metrics-port {args.metrics_port}: {exc.strerror or exc}") from exc
             await register(worker_id, device)
+            if cpu:  # once the store is open: a worker that cannot start says only why
+                print(cpu_line(catalog, models), file=sys.stderr)
             if device != "auto":
                 print(f"worker {worker_id} on {device} {note}", file=sys.stderr)
             heartbeat = asyncio.create_task(heartbeat_while_starting(store, worker_id))

@@ -73,6 +73,28 @@ def torch_dtype(name: str, device: torch.device) -> torch.dtype:
 
 
 CASTING_LAYERS = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
+CPU_COMPUTE_ENV = "VIDEOBOT_CPU_COMPUTE"  # "auto" (default), "float32" or "bfloat16"
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 CPUs that multiply bfloat16 natively
+
+
+def cpu_computes_bfloat16(cpuinfo: str | None = None) -> bool:
+    """Whether a CPU worker computes in bfloat16 (where the CPU multiplies it natively: AVX512-BF16 or
+    AMX, or an Arm CPU with BF16) rather than in float32; ``VIDEOBOT_CPU_COMPUTE`` decides otherwise."""
+    chosen = os.environ.get(CPU_COMPUTE_ENV, "auto").strip().lower()
+    if chosen in ("float32", "bfloat16"):
+        return chosen == "bfloat16"
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+    flags = {
+        word
+        for line in cpuinfo.splitlines()
+        if line.startswith(("flags", "Features"))
+        for word in line.split()
+    }
+    return any(flag in flags for flag in BF16_CPU_FLAGS) or "bf16" in flags
 
 
 def compute_in_float32(pipe: Any) -> list[str]:
@@ -295,7 +317,7 @@ def load_pipeline(preset: Preset, device: torch.device) -> tuple[Any, str]:
         pipe.scheduler = pipe.scheduler.__class__.from_config(pipe.scheduler.config, flow_shift=shift)
     if options.get("vae_tiling") and hasattr(getattr(pipe, "vae", None), "enable_tiling"):
         pipe.vae.enable_tiling()  # decodes long HD clips tile by tile instead of all at once
-    if device.type == "cpu":
+    if device.type == "cpu" and not (preset.dtype == "bfloat16" and cpu_computes_bfloat16()):
         cast = compute_in_float32(pipe)
         if cast:
             log.info("%s: %s kept in %s, computed in float32", preset.title, ", ".join(cast), preset.dtype)
