@@ -110,11 +110,18 @@ def view_of(sort: str | None, period: str | None) -> View:
     return cast(View, period) if period in GALLERY_PERIODS else DEFAULT_VIEW
 
 
+LAST_PAGE = 1_000_000  # any page past it is as empty as it is
+
+
 def page_of(query: str | None) -> int:
-    """``?page=N`` as a page number (1 for anything that is not a whole number of at least 1)."""
-    if query is None or not query.isdigit():
+    """``?page=N`` as a page number (1 for anything that is not a whole number of at least 1 in ASCII
+    digits; numbers of any length are read, without int(), which refuses over 4,300 digits)."""
+    if query is None or not (query.isascii() and query.isdigit()):
         return 1
-    return max(1, min(int(query), 1_000_000))
+    significant = query.lstrip("0")
+    if len(significant) > len(str(LAST_PAGE)):
+        return LAST_PAGE
+    return max(1, min(int(significant or "0"), LAST_PAGE))
 
 
 def listing_path(guild_id: int, view: View, page: int = 1) -> str:

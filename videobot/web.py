@@ -5,9 +5,16 @@ time, ``?period=day|week|all``, or its newest, ``?sort=new``; 24 a page, ``&page
 ``/g/<guild>/clip/<job>`` (one clip, its chain and its Discord message), and the bytes:
 ``/media/<job>.mp4`` (with HTTP Range, which browsers seek with), ``/media/<job>.png`` (the poster) and
 ``/g/<guild>/icon.png`` (the server's icon). Only servers whose ``gallery_public`` setting is on are
-shown; any other server, clip or file answers the same 404 as one that never existed. Every text a
-member wrote goes through Jinja2's autoescape, and the pages carry a Content-Security-Policy that runs
-no script and loads nothing from elsewhere.
+shown; any other server, clip or file answers the same 404 as one that never existed, and so does an
+id that is not ASCII digits without a leading zero or that no store's integer can hold (one clip, one
+address). Every text a member wrote goes through Jinja2's autoescape, and every answer (a page, the
+bytes, a 403, 405 or 500 alike) carries a Content-Security-Policy that runs no script and loads
+nothing from elsewhere. A bug answers a short page with a reference to quote, its traceback logged
+once; what a visitor sends (an id, a page number, a Range of any length) never logs one.
+
+Nothing is used from a browser's cache without asking (``Cache-Control: no-cache``, with an ETag, so
+an unchanged page or clip is a 304): a server that opts out is hidden at once, even from a browser
+that kept its clips, because the gallery checks the server on every request, 304s included.
 
 The web process reads the store only: no Discord API calls. Servers are shown by the name the bot
 recorded; a clip's author by the name they agreed to be shown by (``/me gallery-name``), else as "a
@@ -20,8 +27,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import logging
 import re
+import secrets
 import signal
 import sys
 from collections import OrderedDict
@@ -33,6 +42,7 @@ from typing import Any
 import jinja2
 import yarl
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from db.media import Media
 from db.presets import BUILTIN_PRESETS, PresetCatalog, PresetError
@@ -41,6 +51,20 @@ from db.store.gallery import GalleryEntry, GalleryGuild
 from videobot import gallery_view as view
 
 log = logging.getLogger(__name__)
+
+
+class _NotOurError(logging.Filter):
+    """Keeps out of the log aiohttp's traceback for a request it could not read (a line over 8 KiB, a
+    byte no header may hold): the visitor's mistake, answered 400; logged, anyone could flood the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, HttpProcessingError)
+
+
+SERVER_LOG = logging.getLogger(f"{__name__}.server")  # what aiohttp's server logs, through the runner
+SERVER_LOG.addFilter(_NotOurError())
+RUNNER_OPTIONS: dict[str, Any] = {"access_log": None, "logger": SERVER_LOG}  # web.AppRunner's, TestServer's
 
 HERE = Path(__file__).resolve().parent
 
@@ -70,6 +94,11 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# a browser may keep a copy but asks before each use: a server's opt-out answers that question with 404
+REVALIDATE = "no-cache"
+STORE_ID_MAX = 2**63 - 1  # the store's integer (SQLite INTEGER, PostgreSQL bigint)
+# an id in a route: ASCII digits (\d is any script's digits) without a leading zero, at most 19 of them
+ID = "[1-9][0-9]{0,18}"
 
 
 # ---- pure helpers ----------------------------------------------------------------------------------
@@ -79,33 +108,57 @@ class RangeNotSatisfiable(ValueError):
     """A Range header that asks for no byte of the file (416)."""
 
 
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
+# RFC 9110 §14.1.2: DIGIT is ASCII only, and whitespace is spaces and tabs
+_RANGE = re.compile(r"[ \t]*bytes[ \t]*=[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*")
+
+
+def _magnitude(digits: str) -> tuple[int, str]:
+    """A key that orders decimal numbers of any length as numbers, without int()."""
+    significant = digits.lstrip("0")
+    return len(significant), significant
+
+
+def _at_most(digits: str, cap: int) -> int:
+    """The number ``digits`` spells, or ``cap`` if it is larger (int() refuses over 4,300 digits)."""
+    magnitude = _magnitude(digits)
+    if magnitude > _magnitude(str(cap)):
+        return cap
+    return int(magnitude[1] or "0")  # int() counts leading zeros towards its limit too
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """The one byte range ``header`` asks of a file of ``size`` bytes, as (first, last) inclusive;
-    None for the whole file (no header, a header we do not read, or several ranges, which RFC 9110
-    lets a server answer with the whole file). Raises :class:`RangeNotSatisfiable` for a range that
-    starts past the end, or an empty suffix."""
+    None for the whole file (no header, a header we do not read, an invalid one, or several ranges,
+    which RFC 9110 lets a server answer with the whole file). Numbers may have any number of digits.
+    Raises :class:`RangeNotSatisfiable` for a range that starts past the end, or an empty suffix."""
     if not header:
         return None
-    match = _RANGE.match(header)
+    match = _RANGE.fullmatch(header)
     if match is None:
         return None
     first_text, last_text = match.groups()
     if not first_text and not last_text:
         return None
-    if not first_text:  # bytes=-N: the last N bytes
-        suffix = int(last_text)
-        if suffix == 0 or size == 0:
+    if not first_text:  # bytes=-N: the last N bytes (all of them when N is more)
+        suffix = _at_most(last_text, size)
+        if suffix == 0:
             raise RangeNotSatisfiable(header)
-        return max(0, size - suffix), size - 1
-    first = int(first_text)
-    if last_text and int(last_text) < first:
+        return size - suffix, size - 1
+    if last_text and _magnitude(last_text) < _magnitude(first_text):
         return None  # invalid: ignored, as RFC 9110 says
+    first = _at_most(first_text, size)
     if first >= size:
         raise RangeNotSatisfiable(header)
-    return first, min(int(last_text), size - 1) if last_text else size - 1
+    return first, _at_most(last_text, size - 1) if last_text else size - 1
+
+
+def entity_tag(*parts: str | bytes) -> str:
+    """An ETag (without its quotes) for what ``parts`` make: it names no path or id of the host."""
+    digest = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def discord_link(job: Job) -> str | None:
@@ -163,11 +216,29 @@ def templates() -> jinja2.Environment:
 # ---- the app -----------------------------------------------------------------------------------------
 
 
+def unchanged(request: web.Request, etag: str) -> web.Response | None:
+    """304 when the browser's copy (``If-None-Match``) is the one we would send, else None. Asked
+    only after the server's gallery was found public: an opt-out answers 404, never 304."""
+    kept = request.if_none_match
+    if kept is None or not any(tag.value in (etag, "*") for tag in kept):
+        return None
+    response = web.Response(status=304)
+    response.etag = etag
+    return response
+
+
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
+    """A page; a shown one (200) with an ETag of its HTML, or a 304 when the browser holds it."""
     context.setdefault("meta", [])
     context.setdefault("canonical", None)
     html = request.app[TEMPLATES_KEY].get_template(template).render(**context)
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    etag = entity_tag(html) if status == 200 else None
+    if etag is not None and (same := unchanged(request, etag)) is not None:
+        return same
+    response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    if etag is not None:
+        response.etag = etag
+    return response
 
 
 def public_base(request: web.Request) -> str:
@@ -181,25 +252,44 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @web.middleware
 async def pages_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """One 404 page for everything not shown (absent or not public alike), 503 while the store is away,
-    and the security headers on every answer."""
+    and for a bug a short page with a reference to quote (its traceback logged with it)."""
     try:
-        response = await handler(request)
+        return await handler(request)
     except web.HTTPNotFound:
-        response = render(request, "not_found.html", status=404)
+        return render(request, "not_found.html", status=404)
     except web.HTTPException:
-        raise
+        raise  # 403, 405: aiohttp's own short answer (with the headers of add_headers)
     except Exception as exc:
-        if not store_unavailable(exc):
-            raise
-        log.warning("the store is unavailable: %s", exc)
-        response = render(request, "unavailable.html", status=503)
-        response.headers["Retry-After"] = "30"
+        if store_unavailable(exc):
+            log.warning("the store is unavailable: %s", exc)
+            response = render(request, "unavailable.html", status=503)
+            response.headers["Retry-After"] = "30"
+            return response
+        reference = secrets.token_hex(3)
+        resource = request.match_info.route.resource
+        route = "?" if resource is None else resource.canonical  # the route, not what the visitor typed
+        log.error("gallery %s failed (ref %s)", route, reference, exc_info=exc)
+        return render(request, "error.html", status=500, reference=reference)
+
+
+async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every answer, aiohttp's own 403, 405 and 500 too: the security headers, and no copy used
+    without asking (``no-cache``, unless the answer set its own ``Cache-Control``)."""
     response.headers.update(SECURITY_HEADERS)
-    return response
+    response.headers.setdefault("Cache-Control", REVALIDATE)
+
+
+def _id(request: web.Request, name: str) -> int:
+    """The route's ``name`` (ASCII digits, no leading zero: the route says so), or 404 when the
+    store's integer cannot hold it: no such clip or server can exist."""
+    number = int(request.match_info[name])
+    if number > STORE_ID_MAX:
+        raise web.HTTPNotFound()
+    return number
 
 
 def _guild_id(request: web.Request) -> int:
-    return int(request.match_info["guild_id"])
+    return _id(request, "guild_id")
 
 
 def _card(request: web.Request, entry: GalleryEntry, server: view.Server) -> view.Card:
@@ -277,7 +367,7 @@ async def guild_page(request: web.Request) -> web.Response:
 async def clip_page(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
     guild_id = _guild_id(request)
-    found = await store.gallery_clip(guild_id, int(request.match_info["job_id"]))
+    found = await store.gallery_clip(guild_id, _id(request, "job_id"))
     guild = await store.gallery_guild(guild_id) if found is not None else None
     if found is None or guild is None:
         raise web.HTTPNotFound()
@@ -315,18 +405,28 @@ async def clip_page(request: web.Request) -> web.Response:
     )
 
 
-async def _media(request: web.Request) -> Media:
-    """A showable clip's bytes, from a small cache keyed by the clip's stored reference."""
-    job_id = int(request.match_info["job_id"])
-    store = request.app[STORE_KEY]
-    job = await store.gallery_job(job_id)  # checked on every request: an opt-out counts at once
+async def _shown_clip(request: web.Request) -> Job:
+    """The route's clip, checked on every request, a browser's revalidation too: an opt-out counts at
+    once."""
+    job = await request.app[STORE_KEY].gallery_job(_id(request, "job_id"))
     if job is None:
         raise web.HTTPNotFound()
+    return job
+
+
+def media_tag(job: Job, kind: str) -> str:
+    """The ETag of a clip's ``kind`` ("mp4", "png"): it changes when the stored media do."""
+    return entity_tag(str(job.id), job.media_ref or "", kind)
+
+
+async def _media(request: web.Request, job: Job) -> Media:
+    """A showable clip's bytes, from a small cache keyed by the clip's stored reference."""
+    store = request.app[STORE_KEY]
     cache: OrderedDict[tuple[int, str | None], Media] = request.app[MEDIA_CACHE_KEY]
-    key = (job_id, job.media_ref)
+    key = (job.id, job.media_ref)
     media = cache.get(key)
     if media is None:
-        media = await store.get_media(job_id)
+        media = await store.get_media(job.id)
         if media is None or not media.video:
             raise web.HTTPNotFound()
         cache[key] = media
@@ -337,12 +437,17 @@ async def _media(request: web.Request) -> Media:
     return media
 
 
-def bytes_response(request: web.Request, data: bytes, content_type: str) -> web.Response:
-    """``data`` whole (200) or the one range the request asks for (206, or 416)."""
-    headers = {"Accept-Ranges": "bytes", "Cache-Control": "public, max-age=60"}
+def bytes_response(request: web.Request, data: bytes, content_type: str, etag: str) -> web.Response:
+    """``data`` whole (200) or the one range the request asks for (206, or 416); a Range whose
+    ``If-Range`` names another copy than ``etag`` gets the whole (RFC 9110 §13.1.5)."""
+    headers = {"Accept-Ranges": "bytes", "ETag": f'"{etag}"'}
     size = len(data)
+    asked = request.headers.get("Range")
+    if_range = request.headers.get("If-Range")
+    if if_range is not None and if_range.strip() != headers["ETag"]:
+        asked = None
     try:
-        wanted = parse_range(request.headers.get("Range"), size)
+        wanted = parse_range(asked, size)
     except RangeNotSatisfiable:
         headers["Content-Range"] = f"bytes */{size}"
         return web.Response(status=416, headers=headers)
@@ -354,22 +459,33 @@ def bytes_response(request: web.Request, data: bytes, content_type: str) -> web.
 
 
 async def video(request: web.Request) -> web.Response:
-    media = await _media(request)
-    return bytes_response(request, media.video, "video/mp4")
+    job = await _shown_clip(request)
+    etag = media_tag(job, "mp4")
+    if (same := unchanged(request, etag)) is not None:
+        return same  # the browser's copy is current: the bytes are not even read
+    media = await _media(request, job)
+    return bytes_response(request, media.video, "video/mp4", etag)
 
 
 async def poster(request: web.Request) -> web.Response:
-    media = await _media(request)
+    job = await _shown_clip(request)
+    etag = media_tag(job, "png")
+    if (same := unchanged(request, etag)) is not None:
+        return same
+    media = await _media(request, job)
     if not media.poster:
         raise web.HTTPNotFound()
-    return bytes_response(request, media.poster, "image/png")
+    return bytes_response(request, media.poster, "image/png", etag)
 
 
 async def icon(request: web.Request) -> web.Response:
     png = await request.app[STORE_KEY].gallery_icon(_guild_id(request))
     if png is None:
         raise web.HTTPNotFound()
-    return bytes_response(request, png, "image/png")
+    etag = entity_tag(png)
+    if (same := unchanged(request, etag)) is not None:
+        return same
+    return bytes_response(request, png, "image/png", etag)
 
 
 def build_app(
@@ -379,16 +495,17 @@ def build_app(
     link previews point at (None: the address each request came to); ``titles``: the models' titles
     by preset name (default: :func:`model_titles`)."""
     app = web.Application(middlewares=[pages_middleware])
+    app.on_response_prepare.append(add_headers)
     app[STORE_KEY] = store
     app[SITE_KEY] = Site(public_url, model_titles() if titles is None else titles)
     app[TEMPLATES_KEY] = templates()
     app[MEDIA_CACHE_KEY] = OrderedDict()
     app.router.add_get("/", index)
-    app.router.add_get(r"/g/{guild_id:\d{1,20}}", guild_page)
-    app.router.add_get(r"/g/{guild_id:\d{1,20}}/icon.png", icon)
-    app.router.add_get(r"/g/{guild_id:\d{1,20}}/clip/{job_id:\d{1,20}}", clip_page)
-    app.router.add_get(r"/media/{job_id:\d{1,20}}.mp4", video)
-    app.router.add_get(r"/media/{job_id:\d{1,20}}.png", poster)
+    app.router.add_get(f"/g/{{guild_id:{ID}}}", guild_page)
+    app.router.add_get(f"/g/{{guild_id:{ID}}}/icon.png", icon)
+    app.router.add_get(f"/g/{{guild_id:{ID}}}/clip/{{job_id:{ID}}}", clip_page)
+    app.router.add_get(f"/media/{{job_id:{ID}}}.mp4", video)
+    app.router.add_get(f"/media/{{job_id:{ID}}}.png", poster)
     app.router.add_static("/static", HERE / "static", append_version=False)
     return app
 
@@ -396,7 +513,7 @@ def build_app(
 async def serve(database: str | None, host: str, port: int, public_url: str) -> None:
     """Serve until SIGINT or SIGTERM."""
     store = await open_store(database)
-    runner = web.AppRunner(build_app(store, public_url=public_url), access_log=None)
+    runner = web.AppRunner(build_app(store, public_url=public_url), **RUNNER_OPTIONS)
     try:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
