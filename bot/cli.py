@@ -12,10 +12,10 @@ import sys
 import aiohttp
 import discord
 
-from bot.app import make_bot
 from bot.config import (
     SHARD_COUNT_ENV,
     SHARDS_ENV,
+    TOKEN_ENV,
     BotConfig,
     ConfigError,
     apply_discord_urls,
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 
 async def serve(config: BotConfig, metrics_at: tuple[str, int] | None = None) -> None:
+    from bot.app import make_bot  # here, after run_bot took the token out of the environment
+
     apply_discord_urls(config.api_url, config.gateway_url, config.cdn_url)
     bot = make_bot(config)
     server = None
@@ -51,6 +53,9 @@ async def serve(config: BotConfig, metrics_at: tuple[str, int] | None = None) ->
 def run_bot(args: argparse.Namespace) -> int:
     try:
         config = BotConfig.from_env()
+        # the config holds the token now: no program this process starts (ffmpeg, matplotlib's
+        # fc-list) inherits it
+        os.environ.pop(TOKEN_ENV, None)
         if getattr(args, "database", None):
             config = BotConfig(**{**config.__dict__, "database_url": args.database})
         shards, count = getattr(args, "shards", None), getattr(args, "shard_count", None)

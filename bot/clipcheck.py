@@ -12,6 +12,7 @@ import tempfile
 
 import imageio_ffmpeg
 
+from bot.config import child_env
 from db.media import Media
 from db.store import Job
 
@@ -65,6 +66,7 @@ def decode_problem(video: bytes) -> str | None:
             capture_output=True,
             timeout=DECODE_TIMEOUT_S,
             check=False,
+            env=child_env(),
         )
     except subprocess.TimeoutExpired:
         return "ffmpeg took too long to read it"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import discord
 import yarl
@@ -26,8 +26,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class BotConfig:
-    token: str
-    database_url: str | None = None
+    token: str = field(repr=False)  # a secret: in no repr, no log line, no traceback's locals
+    database_url: str | None = field(default=None, repr=False)  # may hold the database's password
     api_url: str | None = None  # Discord's REST base (a REST proxy in production, a local server in tests)
     gateway_url: str | None = None
     cdn_url: str | None = None  # Discord's CDN, where the bot fetches server icons for the web gallery
@@ -55,6 +55,11 @@ class BotConfig:
             media_days=media_days_from_env(),
             shards=parse_shards(os.environ.get(SHARDS_ENV), os.environ.get(SHARD_COUNT_ENV)),
         )
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a program the bot starts (ffmpeg): the bot's own, without its token."""
+    return {name: value for name, value in os.environ.items() if name != TOKEN_ENV}
 
 
 def parse_shards(shards: str | None, count: str | int | None) -> ShardRange | None:

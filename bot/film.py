@@ -20,6 +20,8 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
+from bot.config import child_env
+
 AUDIO_KBPS = 64  # AAC, when the film has sound
 SIZE_MARGIN = 0.9  # of the limit left for the streams: rate control overshoots, boxes take room
 BOX_BYTES = 4096  # the mp4 boxes of a short clip
@@ -108,6 +110,7 @@ def film_facts(path: Path) -> FilmFacts:
         capture_output=True,
         timeout=FFMPEG_TIMEOUT_S,
         check=False,
+        env=child_env(),
     )
     info = done.stderr.decode("utf-8", "replace")
     duration = re.search(r"Duration: (\d+):(\d+):([\d.]+)", info)
@@ -134,7 +137,9 @@ def _encode(
     cmd += ["-b:v", f"{kbps:.0f}k", "-maxrate", f"{kbps:.0f}k", "-bufsize", f"{kbps:.0f}k"]
     cmd += ["-pix_fmt", "yuv420p", "-movflags", "+faststart"]
     cmd += ["-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k"] if audio else ["-an"]
-    done = subprocess.run([*cmd, str(out)], capture_output=True, timeout=FFMPEG_TIMEOUT_S, check=False)
+    done = subprocess.run(
+        [*cmd, str(out)], capture_output=True, timeout=FFMPEG_TIMEOUT_S, check=False, env=child_env()
+    )
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise FilmError(f"ffmpeg failed ({lines[-1] if lines else done.returncode})")

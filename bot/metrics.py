@@ -169,6 +169,7 @@ class BotMetrics:
 
     def health_check(self, bot: VideoBot) -> HealthCheck:
         """Healthy when the gateway is connected and the job store answers."""
+        kept: list[tuple[object, HealthCheck]] = []  # the store's check, kept: it logs an outage once
 
         async def check() -> str | None:
             problem = gateway_problem(bot)
@@ -176,8 +177,10 @@ class BotMetrics:
                 return problem
             store = getattr(bot, "store", None)
             if store is None:
-                return "the job store is not open yet"
-            return await store_check(store)()
+                return "job store not open yet"
+            if not kept or kept[0][0] is not store:
+                kept[:] = [(store, store_check(store))]
+            return await kept[0][1]()
 
         return check
 
@@ -185,10 +188,10 @@ class BotMetrics:
 def gateway_problem(bot: VideoBot) -> str | None:
     """Why the bot is not connected to Discord's gateway, or None when it is."""
     if bot.is_closed():
-        return "the bot is closed"
+        return "Discord gateway disconnected (the bot is closed)"
     ws = bot.ws
     if not bot.is_ready() or ws is None or not ws.open:
-        return "not connected to the Discord gateway"
+        return "Discord gateway disconnected"
     return None
 
 

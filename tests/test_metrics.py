@@ -156,7 +156,7 @@ async def test_a_workers_metrics_count_the_jobs_it_rendered_and_failed(
         with sqlite3.connect(db_path, timeout=30) as db:
             db.execute("ALTER TABLE jobs RENAME TO jobs_away")
         status, reason = await healthz(base)
-        assert status == 503 and "job store" in reason, reason
+        assert (status, reason) == (503, "job store unavailable\n")  # the part, not "no such table: jobs"
         with sqlite3.connect(db_path, timeout=30) as db:
             db.execute("ALTER TABLE jobs_away RENAME TO jobs")
         assert await poll(lambda: _healthy(base), what="/healthz to be 200 again")
@@ -179,7 +179,8 @@ async def test_a_workers_healthz_is_503_while_postgresql_is_stopped_and_200_when
         await poll(lambda: _healthy(base), what="the worker's /healthz")
         await asyncio.to_thread(pausable_pg.pause)
         status, reason = await poll(lambda: _unhealthy(base), timeout=30, what="/healthz to turn 503")
-        assert status == 503 and "job store" in reason, reason
+        assert status == 503 and reason.startswith("job store unavailable"), reason
+        assert "127.0.0.1" not in reason and str(pausable_pg.port) not in reason  # not where it tried
         # /metrics still answers while the database is away
         status, _ = await get(f"{base}/metrics")
         assert status == 200
@@ -212,8 +213,8 @@ async def test_healthz_says_why_and_metrics_are_the_processes_own() -> None:
     try:
         one, two = (f"http://127.0.0.1:{p}" for p in ports)
         assert await healthz(one) == (200, "ok\n")
-        broken.append("the job store is unreachable (ConnectionRefusedError)")
-        assert await healthz(one) == (503, "the job store is unreachable (ConnectionRefusedError)\n")
+        broken.append("job store unavailable")
+        assert await healthz(one) == (503, "job store unavailable\n")
         route = "POST /channels/{channel_id}/messages"
         _, text_one = await get(f"{one}/metrics")
         _, text_two = await get(f"{two}/metrics")
@@ -237,7 +238,7 @@ async def test_a_health_check_that_hangs_or_raises_is_unhealthy() -> None:
         return None
 
     assert await health_reason(hangs, 0.05) == "no answer within 0.05 s"
-    assert await health_reason(raises) == "ConnectionResetError: peer went away"
+    assert await health_reason(raises) == "health check failed"  # what it raised goes to the log
     assert await health_reason(fine) is None
 
 

@@ -7,7 +7,9 @@ One small aiohttp server per process, started by ``--metrics-port N`` (off when 
   that mirror the store (queue depth, workers online) are refreshed just before each scrape.
 - ``GET /healthz``: ``200 ok`` only when the process's health check passes (the store answers a cheap
   query within :data:`HEALTH_TIMEOUT_S`; on the bot the gateway is connected too), else ``503`` with
-  the reason as one line of text.
+  the reason as one line of text. The reason names the part that is down ("job store unavailable"),
+  never its error: a database error can name the database's host, user or tables, and /healthz is
+  often reachable by more people than the logs. The error goes to the log, once per outage.
 
 Neither discord nor torch is imported here, and aiohttp only when a server starts: ``videobot generate``
 parses its arguments without it.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -30,7 +33,9 @@ log = logging.getLogger(__name__)
 HEALTH_TIMEOUT_S = 2.0  # a store that takes longer than this to answer a cheap query is unhealthy
 REFRESH_TIMEOUT_S = 2.0  # a scrape waits this long for the store-backed gauges, then shows the last values
 
-# None: healthy; otherwise why not, in one line
+STORE_DOWN = "job store unavailable"
+
+# None: healthy; otherwise which part is down, in one line (never an error's text)
 HealthCheck = Callable[[], Awaitable[str | None]]
 Refresh = Callable[[], Awaitable[None]]
 
@@ -52,21 +57,46 @@ def add_metrics_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-async def health_reason(check: HealthCheck, timeout_s: float = HEALTH_TIMEOUT_S) -> str | None:
+async def health_reason(
+    check: HealthCheck, timeout_s: float = HEALTH_TIMEOUT_S, outage: Outage | None = None
+) -> str | None:
     """Run ``check`` within ``timeout_s``: None when healthy, else the reason (a check that hangs or
-    raises is unhealthy too, and says so)."""
+    raises is unhealthy too, and says so; what it raised goes to the log through ``outage``)."""
     try:
-        return await asyncio.wait_for(check(), timeout_s)
+        reason = await asyncio.wait_for(check(), timeout_s)
     except TimeoutError:
         return f"no answer within {timeout_s:g} s"
     except Exception as exc:
-        return one_line(exc)
+        (outage or Outage("the health check")).down(one_line(exc))
+        return "health check failed"
+    if outage is not None:
+        outage.up()
+    return reason
 
 
 def one_line(exc: BaseException) -> str:
     """An exception as one short line: its type and the first line of its message."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+class Outage:
+    """A part that is down: its error is logged when it goes and a line when it is back, once each
+    however often /healthz is asked (a load balancer asks every few seconds)."""
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+        self.down_since: float | None = None
+
+    def down(self, error: str) -> None:
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            log.warning("%s unavailable: %s", self.part, error)
+
+    def up(self) -> None:
+        if self.down_since is not None:
+            log.info("%s is back after %.0f s", self.part, time.monotonic() - self.down_since)
+            self.down_since = None
 
 
 class Pingable(Protocol):
@@ -76,15 +106,20 @@ class Pingable(Protocol):
 
 
 def store_check(store: Pingable, timeout_s: float = HEALTH_TIMEOUT_S) -> HealthCheck:
-    """A health check that passes when the store answers :meth:`ping` within ``timeout_s``."""
+    """A health check that passes when the store answers :meth:`ping` within ``timeout_s``. Make one
+    per store and keep it: it remembers an outage, so the error is logged once."""
+    outage = Outage("job store")
 
     async def check() -> str | None:
         try:
             await asyncio.wait_for(store.ping(), timeout_s)
         except TimeoutError:
-            return f"the job store did not answer within {timeout_s:g} s"
+            outage.down(f"no answer within {timeout_s:g} s")
+            return f"{STORE_DOWN} (no answer within {timeout_s:g} s)"
         except Exception as exc:
-            return f"the job store is unreachable ({one_line(exc)})"
+            outage.down(one_line(exc))
+            return STORE_DOWN
+        outage.up()
         return None
 
     return check
@@ -105,6 +140,7 @@ class MetricsServer:
         self.health = health
         self.refresh = refresh
         self.health_timeout_s = health_timeout_s
+        self._health_failing = Outage("the health check")
         self._runner: web.AppRunner | None = None
         self.port: int | None = None  # the port it listens on, once started (a real one for port 0)
 
@@ -131,7 +167,7 @@ class MetricsServer:
     async def _healthz(self, request: web.Request) -> web.Response:
         from aiohttp import web
 
-        reason = await health_reason(self.health, self.health_timeout_s + 0.5)
+        reason = await health_reason(self.health, self.health_timeout_s + 0.5, self._health_failing)
         if reason is None:
             return web.Response(text="ok\n")
         return web.Response(status=503, text=f"{reason}\n")

@@ -4,12 +4,18 @@ there is none) as child processes sharing a SQLite file; Ctrl-C stops them all c
 When a worker child dies (killed, crashed, out of memory) the supervisor knows at once: the jobs it held
 go back to the queue without waiting for their leases, and the child is started again after a back-off
 (5 s, 10 s, 20 s … at most 5 minutes; back to 5 s once a child ran a while). A child that exited 2 said
-why it cannot serve (no weights, a bad presets file): it is not restarted."""
+why it cannot serve (no weights, a bad presets file): it is not restarted.
+
+The children's ids are kept in a ``videobot-run-*`` folder of the temp directory, which the run removes
+when it stops. A run killed with SIGKILL cannot: so the folder names its run (``supervisor.json``: pid,
+the process's start time, boot id and pid namespace), and each start removes the folders of runs that
+are over. A folder it cannot judge (no such file, another container's run) stays."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -27,6 +33,8 @@ USAGE_ERROR = 2  # the exit status of a command that refused its configuration
 STOP_GRACE_S = 30.0
 RELEASE_TIMEOUT_S = 30.0
 WORKER_ID_FILE_ENV = "VIDEOBOT_WORKER_ID_FILE"  # the worker writes its id there (generator.cli)
+RUN_FOLDER_PREFIX = "videobot-run-"
+RUN_OWNER_FILE = "supervisor.json"  # which run a folder is (see remove_dead_run_folders)
 
 
 def restart_delay(failures: int) -> float:
@@ -72,7 +80,7 @@ def visible_gpus() -> list[str]:
 class Child:
     name: str
     argv: list[str]
-    env: dict[str, str]
+    env: dict[str, str] = field(repr=False)  # the bot's holds DISCORD_TOKEN
     process: subprocess.Popen[bytes] | None = None
     restarts: int = field(default=0)
     failures: int = 0  # exits in a row, for the back-off
@@ -129,11 +137,85 @@ def plan_children(args: argparse.Namespace, ids_dir: Path | None = None) -> list
     return children
 
 
+def process_started(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (/proc/PID/stat); None when there is
+    no such process (or no /proc to say)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return int(stat.rsplit(")", 1)[1].split()[19])  # field 22; the name before ")" may hold spaces
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def run_is_over(owner: dict[str, object], here: str | None, started_now: int | None) -> bool:
+    """Whether the run that wrote ``owner`` (its supervisor.json) is over, judged in the process
+    namespace ``here`` (:func:`generator.processes.pid_space`: boot id and pid namespace), where its
+    pid is now a process that started at ``started_now`` (None: no process has it). A run on another
+    boot is over; one in another pid namespace (a container sharing the temp folder), or written
+    where /proc said nothing, cannot be judged here and is not."""
+    space, pid, started = owner.get("space"), owner.get("pid"), owner.get("started")
+    if not isinstance(space, str) or here is None or not isinstance(pid, int):
+        return False
+    if space.split(":")[0] != here.split(":")[0]:
+        return True  # the machine started again since: every process of that boot is gone
+    if space != here:
+        return False
+    return started_now is None or (isinstance(started, int) and started_now != started)
+
+
+def make_run_folder() -> Path:
+    """This run's folder in the temp directory, naming its run before anything else goes in."""
+    from generator.processes import pid_space
+
+    folder = Path(tempfile.mkdtemp(prefix=RUN_FOLDER_PREFIX))
+    owner = {"pid": os.getpid(), "started": process_started(os.getpid()), "space": pid_space()}
+    part = folder / f".{RUN_OWNER_FILE}.part"
+    part.write_text(json.dumps(owner), encoding="utf-8")
+    part.replace(folder / RUN_OWNER_FILE)  # whole or not there: never half a file to misjudge
+    return folder
+
+
+def remove_dead_run_folders(temp: Path | None = None) -> list[Path]:
+    """Remove the folders that runs killed with SIGKILL left in the temp directory: this user's, and
+    only those whose run is over (:func:`run_is_over`). What went."""
+    from generator.processes import pid_space
+
+    here = pid_space()
+    root = temp or Path(tempfile.gettempdir())
+    removed: list[Path] = []
+    try:
+        with os.scandir(root) as listing:
+            entries = [e for e in listing if e.name.startswith(RUN_FOLDER_PREFIX)]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            if (
+                not entry.is_dir(follow_symlinks=False)
+                or entry.stat(follow_symlinks=False).st_uid != os.getuid()
+            ):
+                continue
+            owner = json.loads((Path(entry.path) / RUN_OWNER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # no owner file (a run starting this instant, or from before this version)
+        if not isinstance(owner, dict):
+            continue
+        pid = owner.get("pid")
+        started_now = process_started(pid) if isinstance(pid, int) else None
+        if run_is_over(owner, here, started_now):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(Path(entry.path))
+    return removed
+
+
 def run_all(args: argparse.Namespace) -> int:
     if not os.environ.get("DISCORD_TOKEN", "").strip():
         print("videobot run: error: set DISCORD_TOKEN to your bot's token", file=sys.stderr)
         return 2
-    ids_dir = Path(tempfile.mkdtemp(prefix="videobot-run-"))
+    removed = remove_dead_run_folders()
+    if removed:
+        print(f"videobot: removed {len(removed)} temp folder(s) of runs that were killed", file=sys.stderr)
+    ids_dir = make_run_folder()
     try:
         return _supervise(args, plan_children(args, ids_dir))
     finally:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import discord
+import imageio_ffmpeg
 import pytest
 
 from bot.invite import invite_url
@@ -24,6 +27,7 @@ async def test_videobot_run_serves_video_stops_on_ctrl_c_and_never_prints_the_to
     discord_fake: DiscordFake, presets_file: Path, tmp_path: Path
 ) -> None:
     fake = discord_fake
+    spies, seen = program_spies(tmp_path)
     env = {
         **os.environ,
         "DISCORD_TOKEN": fake.token,
@@ -31,6 +35,10 @@ async def test_videobot_run_serves_video_stops_on_ctrl_c_and_never_prints_the_to
         "VIDEOBOT_DISCORD_GATEWAY_URL": fake.gateway_url,
         "VIDEOBOT_PRESETS": str(presets_file),
         "CUDA_VISIBLE_DEVICES": "",  # no GPU: one CPU worker
+        # every ffmpeg and fc-list the bot and the worker start writes down its environment first
+        "IMAGEIO_FFMPEG_EXE": str(spies / "ffmpeg"),
+        "PATH": f"{spies}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MPLCONFIGDIR": str(tmp_path / "matplotlib"),  # an empty font cache: matplotlib asks fc-list
     }
     output = (tmp_path / "output.log").open("wb")
     run = subprocess.Popen(
@@ -58,12 +66,29 @@ async def test_videobot_run_serves_video_stops_on_ctrl_c_and_never_prints_the_to
     printed = (tmp_path / "output.log").read_text(errors="replace")
     assert "started bot, worker-cpu" in printed  # the log was captured, verbose
     assert fake.token not in printed  # the bot's token never appears in what it prints
+    started = {path.name: path.read_bytes() for path in seen.iterdir()}
+    assert any(name.startswith("ffmpeg") for name in started)  # the clip was checked and encoded
+    assert not [name for name, environ in started.items() if fake.token.encode() in environ]
     said = [line for line in printed.splitlines() if line.startswith("videobot: logged in as")]
     assert said == [
         f"videobot: logged in as {fake.bot_user.username} in {len(fake.guilds)} server"
         f"{'' if len(fake.guilds) == 1 else 's'}; add it to a server with {invite_url(int(fake.app_id))}"
     ]
     assert "PyNaCl" not in printed and "davey" not in printed  # no voice, no warnings about it
+
+
+def program_spies(folder: Path) -> tuple[Path, Path]:
+    """A folder of stand-ins for ffmpeg and fc-list that write down the environment they were started
+    with (as /proc has it) and then become the real program; and the folder they write to."""
+    spies, seen = folder / "spies", folder / "environments"
+    spies.mkdir()
+    seen.mkdir()
+    for name, real in (("ffmpeg", imageio_ffmpeg.get_ffmpeg_exe()), ("fc-list", shutil.which("fc-list"))):
+        run_real = f'exec "{real}" "$@"' if real else "exit 0"
+        spy = spies / name
+        spy.write_text(f'#!/bin/sh\ncat /proc/$$/environ > "{seen}/{name}-$$.env"\n{run_real}\n')
+        spy.chmod(spy.stat().st_mode | stat.S_IXUSR)
+    return spies, seen
 
 
 def test_the_invite_link_asks_for_the_bot_its_commands_and_exactly_the_permissions_it_uses() -> None:
