@@ -25,4 +25,4 @@ def test_the_cpu_bench_builds_the_hub_layout_and_times_a_whole_clip(
     )
     assert printed["clip"] == "96x64, 25 frames, 3 steps"
     assert printed["frames"] == "[25, 64, 96, 3]"
-    assert float(printed["clip_s"]) > 0 and float(printed["peak_rss_gib"]) > 0
+    assert float(printed["clip_s"]) >= float(printed["step_s"]) and float(printed["peak_rss_gib"]) > 0
