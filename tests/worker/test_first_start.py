@@ -20,10 +20,11 @@ import pytest
 from bot.submit import workers_note
 from db.presets import PresetCatalog
 from db.spec import JobSpec
-from db.store import JobStore, WorkerInfo
+from db.store import JobStore
 from tests.hub_fake import FakeHub
 from tests.processes import WorkerProcess
 from tests.tiny_models import save_ltx_single_file, tiny_ltx_transformer
+from tests.worker.test_startup import first_registration
 from tests.worker.test_worker import submit, wait_for
 
 # a worker without a GPU fetches the CPU draft preset: the pipeline of its source, less the transformer,
@@ -108,16 +109,6 @@ def hub_env(hub: FakeHub, cache: Path, **extra: str) -> dict[str, str]:
     }
 
 
-async def registered(store: JobStore, worker: WorkerProcess, timeout: float = 60) -> WorkerInfo:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        workers = await store.live_workers()
-        if workers:
-            return workers[0]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the worker never registered:\n{worker.log()}")
-
-
 async def test_a_first_start_fetches_only_the_default_pipeline_says_the_size_first_and_serves_it(
     store: JobStore, hub: FakeHub, first_start_presets: Path, tmp_path: Path
 ) -> None:
@@ -126,7 +117,7 @@ async def test_a_first_start_fetches_only_the_default_pipeline_says_the_size_fir
     worker = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=hub_env(hub, cache))
     worker.start()
     try:
-        starting = await registered(store, worker)
+        starting = await first_registration(store, worker, timeout=60)
         assert starting.state == "starting" and starting.models == (PRESET,)
         job = await submit(store, catalog, JobSpec("a kite over the sea", model=PRESET, seed=3))
         await wait_for(store, job.id, lambda j: j.state == "done", timeout=120)
@@ -207,7 +198,7 @@ async def test_offline_the_worker_says_in_one_line_what_to_run_and_members_hear_
     worker = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=env)
     worker.start()
     try:
-        starting = await registered(store, worker)
+        starting = await first_registration(store, worker, timeout=60)
         assert starting.state == "starting" and starting.models == (PRESET,)
         deadline = time.monotonic() + 30
         while "videobot download" not in worker.log():

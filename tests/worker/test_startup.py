@@ -44,13 +44,14 @@ sys.meta_path.insert(0, HoldTorch())
 
 
 async def first_registration(store: JobStore, worker: WorkerProcess, timeout: float = 30) -> WorkerInfo:
+    """The first worker row the store lists, as soon as there is one."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         workers = await store.live_workers()
         if workers:
             return workers[0]
         await asyncio.sleep(0.05)
-    raise AssertionError(f"the worker did not register while torch was loading:\n{worker.log()}")
+    raise AssertionError(f"the worker never registered:\n{worker.log()}")
 
 
 async def test_a_worker_is_listed_as_starting_while_torch_loads_and_ready_once_it_claims(
