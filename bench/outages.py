@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -37,6 +38,7 @@ from bot.app import VideoBot
 from bot.clipcheck import decode_problem
 from bot.config import BotConfig
 from db.presets import PresetCatalog
+from db.spec import JobSpec
 from db.store import Job, JobStore, open_store
 from generator.worker import TEMP_PREFIX
 from tests.discord_fake import DiscordFake
@@ -47,8 +49,32 @@ from tests.tmpfs import fill
 from tests.worker.conftest import PausableCluster
 
 POLL_S = 0.1
-LONG_STEPS = 1200  # the render the outage lands in: ~10-20 s on a small CPU
+LONG_RENDER_S = 20.0  # the render the outage lands in lasts about this long, on any machine
+MIN_LONG_STEPS = 1200
 SHORT_STEPS = 30
+
+
+def long_steps(model: Path, seconds: float = LONG_RENDER_S) -> int:
+    """Steps of the tiny pipeline that take about ``seconds`` on this machine, measured here (a step
+    with and without the fixed cost of a render): a fixed count, 1,200 steps, ended in 1.9 s on a quiet
+    machine, before the bench could see the job running."""
+    from generator.loader import PipelineCache
+    from generator.render import render
+
+    presets = model.parent / "calibration.json"
+    presets.write_text(json.dumps({"calibration": preset_entry("ltx-video", model, max_steps=100)}))
+    catalog = PresetCatalog.load(presets)
+    cache = PipelineCache(device="cpu")
+
+    def timed(steps: int) -> float:
+        spec = JobSpec("a storm over the sea", model="calibration", steps=steps, seed=1)
+        started = time.perf_counter()
+        render(spec, catalog=catalog, cache=cache)
+        return time.perf_counter() - started
+
+    timed(2)  # loads the pipeline
+    per_step = max((timed(60) - timed(10)) / 50, 1e-4)
+    return max(MIN_LONG_STEPS, math.ceil(seconds / per_step))
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
@@ -295,7 +321,9 @@ async def postgres_mid_render(
 
             if not await until(rendering, 120):
                 raise RuntimeError(f"job {job_id} never rendered:\n{worker.log()[-3000:]}")
-            step_before = (await store.get(job_id)).step  # type: ignore[union-attr]
+            running = await store.get(job_id)
+            assert running is not None
+            step_before, long_total = running.step, running.total_steps
             await asyncio.to_thread(cluster.pause)
             down_at = time.monotonic()
             during: Answer | None = None
@@ -331,7 +359,7 @@ async def postgres_mid_render(
                 later = Answer(text=f"job #{queued_later} {later_job.state if later_job else 'never ended'}")
             worker_log = worker.log()
             rows: list[tuple[str, str]] = [
-                ("render when the database went down", f"step {step_before} of {LONG_STEPS}"),
+                ("render when the database went down", f"step {step_before} of {long_total}"),
                 ("worker process stayed up", worker_up(worker)),
                 ("bot stayed up", "yes" if runner.alive() else "no"),
                 ("job's final state", _state(final)),
@@ -634,6 +662,8 @@ async def _sqlite_disk_full(
 
 async def run(tmp: Path, args: argparse.Namespace) -> None:
     model = build_tiny_ltx(tmp / "tiny-ltx")
+    steps = long_steps(model)
+    print(f"the long render: {steps} steps (about {LONG_RENDER_S:g} s here)", flush=True)
     presets = tmp / "presets.json"
     presets.write_text(
         json.dumps(
@@ -641,7 +671,7 @@ async def run(tmp: Path, args: argparse.Namespace) -> None:
                 "default": "tiny",
                 "tiny": preset_entry("ltx-video", model, default_steps=SHORT_STEPS, max_steps=SHORT_STEPS),
                 "tiny-long": preset_entry(
-                    "ltx-video", model, title="Tiny long", default_steps=LONG_STEPS, max_steps=LONG_STEPS
+                    "ltx-video", model, title="Tiny long", default_steps=steps, max_steps=steps
                 ),
             }
         )
