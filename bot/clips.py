@@ -2,14 +2,16 @@
 
 Buttons are ``DynamicItem`` templates over custom ids such as ``vb:vote:<job>:up``: the id and the job
 store hold all their state, so they work after a restart. Every button shares one base,
-:class:`ClipButton`: its ``interaction_check`` finds the clip (on this server, not deleted) and checks
-who may press it, and its callback gives every failure the same error path as a command.
+:class:`ClipButton`: its ``interaction_check`` finds the clip (on this server, not deleted, finished),
+checks that the button is really on the message it was pressed on (a client can send any custom id)
+and who may press it, and its callback gives every failure the same error path as a command.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
@@ -62,6 +64,12 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vb:(
             if job is None or job.guild_id != interaction.guild_id or job.deleted:
                 await answer(interaction, t(locale, "error.unknown_job", job=self.job_id))
                 return False
+            if job.state != "done":  # a queued or running job is stopped with /cancel
+                await answer(interaction, t(locale, "error.not_done", job=self.job_id))
+                return False
+            if not await carries_button(interaction, job, self.item.custom_id):
+                await answer(interaction, t(locale, "error.not_this_clip", job=self.job_id))
+                return False
             if self.owner_only and job.user_id != interaction.user.id and not is_moderator(interaction):
                 await answer(interaction, t(locale, "error.not_yours"))
                 return False
@@ -80,6 +88,34 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vb:(
 
     async def pressed(self, interaction: Interaction, job: Job) -> None:
         raise NotImplementedError
+
+
+async def carries_button(interaction: Interaction, job: Job, custom_id: str | None) -> bool:
+    """Whether the button was pressed on a message of this clip: its own message, or one of the
+    bot's that shows this very button (a /show of it), asked of Discord, not of the payload, which a
+    client can forge."""
+    pressed_on = interaction.message
+    if pressed_on is None or custom_id is None:
+        return False
+    if pressed_on.id == job.message_id:
+        return True
+    channel = interaction.channel
+    if not isinstance(channel, discord.abc.Messageable):
+        return False
+    try:
+        message = await channel.fetch_message(pressed_on.id)
+    except (discord.NotFound, discord.Forbidden):
+        return False
+    client_user = interaction.client.user
+    return (
+        client_user is not None
+        and message.author.id == client_user.id
+        and any(
+            getattr(child, "custom_id", None) == custom_id
+            for row in message.components
+            for child in getattr(row, "children", ())
+        )
+    )
 
 
 class VoteButton(ClipButton, template=r"vb:vote:(?P<job>\d+):(?P<dir>up|down)"):
@@ -121,13 +157,21 @@ class RerollButton(ClipButton, template=r"vb:reroll:(?P<job>\d+)"):
         await submit_or_explain(interaction, replace(job.spec, seed=None), kind="reroll", parent=job)
 
 
+FORM_TIMEOUT_S = 3600.0  # an abandoned form is forgotten after an hour
+
+
 class PromptModal(discord.ui.Modal):
     """The form behind ✏️ and ➕: one prompt, prefilled with the clip's own, for a remix (the same
-    seed: it differs from its parent by the words alone) or an extend (what happens next)."""
+    seed: it differs from its parent by the words alone) or an extend (what happens next).
+
+    discord.py keeps one open form per custom id, so each form's id ends in a nonce of its own: two
+    members writing in the same clip's form are each answered and queued."""
 
     def __init__(self, parent: Job, locale: str, kind: Literal["remix", "extend"]) -> None:
         super().__init__(
-            title=t(locale, f"{kind}.title", job=parent.id), custom_id=f"vb:{kind}modal:{parent.id}"
+            title=t(locale, f"{kind}.title", job=parent.id),
+            custom_id=f"vb:{kind}modal:{parent.id}:{secrets.token_hex(8)}",
+            timeout=FORM_TIMEOUT_S,
         )
         self.parent = parent
         self.kind = kind
@@ -140,13 +184,13 @@ class PromptModal(discord.ui.Modal):
         self.add_item(self.prompt)
 
     async def on_submit(self, interaction: Interaction) -> None:
+        parent = await interaction.client.store.get(self.parent.id)  # it may be gone since the form opened
+        if parent is None or parent.deleted or parent.guild_id != interaction.guild_id:
+            await answer(interaction, t(interaction.locale, "error.unknown_job", job=self.parent.id))
+            return
         prompt = self.prompt.value
-        spec = (
-            extend_spec(self.parent, prompt)
-            if self.kind == "extend"
-            else replace(self.parent.spec, prompt=prompt)
-        )
-        await submit_or_explain(interaction, spec, kind=self.kind, parent=self.parent)
+        spec = extend_spec(parent, prompt) if self.kind == "extend" else replace(parent.spec, prompt=prompt)
+        await submit_or_explain(interaction, spec, kind=self.kind, parent=parent)
 
     async def on_error(self, interaction: Interaction, error: Exception) -> None:
         await report_error(interaction, error)

@@ -180,6 +180,10 @@ CATALOG: dict[str, dict[str, str]] = {
         EN: "Only members who may manage the server can change these settings.",
         DE: "Diese Einstellungen dürfen nur Mitglieder ändern, die den Server verwalten dürfen.",
     },
+    "queued.worker_reconnecting": {
+        EN: "A GPU worker lost touch with the queue a moment ago; your clip begins as soon as it is back.",
+        DE: "Ein GPU-Worker hat gerade die Verbindung zur Warteschlange verloren; dein Clip beginnt, sobald er zurück ist.",
+    },
     "queued.worker_starting": {
         EN: "A GPU worker is starting; your clip begins as soon as it is ready.",
         DE: "Ein GPU-Worker startet gerade; dein Clip beginnt, sobald er bereit ist.",
@@ -216,6 +220,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "opt.image.desc": {
         EN: "A picture to animate (PNG, JPEG or WebP): the clip starts from it",
         DE: "Ein Bild zum Animieren (PNG, JPEG oder WebP): der Clip beginnt damit",
+    },
+    "error.not_this_clip": {
+        EN: "Clip #{job}'s buttons work only under clip #{job}.",
+        DE: "Die Knöpfe von Clip #{job} funktionieren nur unter Clip #{job}.",
     },
     "error.not_done": {EN: "Clip #{job} is not finished.", DE: "Clip #{job} ist nicht fertig."},
     "error.media_gone": {

@@ -46,12 +46,19 @@ def check_rules(interaction: Interaction, settings: GuildSettings, spec: JobSpec
         raise RefusedError(t(locale, "error.blocked_word", word=word))
 
 
-def workers_note(workers: list[WorkerInfo], locale: str) -> str:
-    """A line for the member when no GPU worker is ready yet: one is starting, or none is online."""
+RECONNECT_WINDOW_S = 300.0  # a worker silent this long may still be one waiting out a store outage
+
+
+def workers_note(workers: list[WorkerInfo], locale: str, recent: list[WorkerInfo] | None = None) -> str:
+    """A line for the member when no GPU worker is ready yet: one is starting, one was seen a moment ago
+    (``recent``: a worker waiting out an outage of the store renews its row only once it reaches it
+    again, seconds after the store is back), or none is online."""
     if any(w.state == "ready" for w in workers):
         return ""
     if any(w.state == "starting" for w in workers):
         return "\n" + t(locale, "queued.worker_starting")
+    if recent:
+        return "\n" + t(locale, "queued.worker_reconnecting")
     return "\n" + t(locale, "queued.no_workers")
 
 
@@ -169,8 +176,14 @@ async def submit(
         raise RefusedError(t(locale, f"cap.{exc.code}", **exc.params)) from exc
     position = await bot.store.queue_position(job.id)
     where = where_in_queue(position.position, position.eta_s, locale)
+    recent: list[WorkerInfo] = []
+    if not any(w.state in ("ready", "starting") for w in workers):  # any silent a moment ago?
+        live = {w.worker_id for w in workers}
+        seen = await bot.store.live_workers(max_age_s=RECONNECT_WINDOW_S)
+        recent = [w for w in seen if w.worker_id not in live and w.state != "paused"]
     await answer(
-        interaction, t(locale, "queued.ack", job=job.id, where=where) + workers_note(workers, locale)
+        interaction,
+        t(locale, "queued.ack", job=job.id, where=where) + workers_note(workers, locale, recent),
     )
     await post_status(bot, job, channel_id, position)
     return job

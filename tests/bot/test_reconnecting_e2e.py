@@ -1,0 +1,50 @@
+"""Right after the job store was away, a worker that waited it out is counted as on its way: it renews
+its registry row only when its next try reaches the store (seconds later), so for those seconds its
+row looks stale. /video then says a worker is reconnecting, not that none is online."""
+
+from __future__ import annotations
+
+import time
+
+from bot.app import VideoBot
+from db.store import JobStore, open_store
+from tests.bot.conftest import wait_until
+from tests.discord_fake import DiscordFake
+
+
+async def video_reply(fake: DiscordFake, prompt: str) -> str:
+    member = fake.add_user(f"member-{len(fake.users)}")  # one clip each: no member reaches the cap
+    handle = await fake.slash_command("video", {"prompt": prompt, "model": "tiny-ltx"}, user=member)
+    await handle.wait_reply()
+    assert handle.ephemeral and handle.original is not None
+    return str(handle.original["content"])
+
+
+async def test_a_worker_silent_through_an_outage_is_reconnecting_and_one_gone_long_is_not_online(
+    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, db_path: object
+) -> None:
+    fake = discord_fake
+    assert "No GPU worker is online" in await video_reply(fake, "a lighthouse")
+
+    # the row of a worker last heard from 90 s ago, as after a 60-s outage of the store
+    then = time.time() - 90
+    past = await open_store(str(db_path), clock=lambda: then)
+    try:
+        await past.register_worker("gpu-host-1-4242-cuda", "gpu-host-1", "cuda", ["tiny-ltx"], state="ready")
+    finally:
+        await past.close()
+    reply = await video_reply(fake, "a storm over the sea")
+    assert "lost touch with the queue a moment ago" in reply and "No GPU worker" not in reply
+
+    # heard from again: no note at all
+    await store.worker_heartbeat("gpu-host-1-4242-cuda")
+    assert "\n" not in await wait_until(lambda: video_reply(fake, "a calm sea"), what="an answer")
+
+    # a worker gone for ten minutes is not on its way
+    long_ago = time.time() - 600
+    gone = await open_store(str(db_path), clock=lambda: long_ago)
+    try:
+        await gone.register_worker("gpu-host-1-4242-cuda", "gpu-host-1", "cuda", ["tiny-ltx"], state="ready")
+    finally:
+        await gone.close()
+    assert "No GPU worker is online" in await video_reply(fake, "a foggy harbour")
