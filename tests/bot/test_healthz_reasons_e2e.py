@@ -4,8 +4,6 @@ often a load balancer asks. Through the real bot's metrics server over HTTP."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -14,12 +12,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.app import VideoBot
-from bot.config import BotConfig
-from bot.metrics import serve_bot_metrics
 from db.presets import PresetCatalog
 from tests.bot.conftest import wait_until
-from tests.bot.test_metrics_e2e import MeteredBot
+from tests.bot.test_metrics_e2e import MeteredBot, metered_bot
 from tests.discord_fake import DiscordFake
 from tests.store.conftest import PostgresCluster, pg_cluster
 
@@ -27,25 +22,6 @@ __all__ = ["pg_cluster"]
 
 SECRET_ROLE = "healthz_secret_role_e7b2"
 SECRET_PASSWORD = "pw-9f3c1d"
-
-
-@contextlib.asynccontextmanager
-async def metered_bot(
-    fake: DiscordFake, catalog: PresetCatalog, database_url: str
-) -> AsyncIterator[MeteredBot]:
-    """The real bot as `videobot bot --metrics-port` runs it, on the store at ``database_url``."""
-    config = BotConfig(token=fake.token, database_url=database_url)
-    bot = VideoBot(config, catalog, guild_ready_timeout=0.1)
-    server = await serve_bot_metrics(bot, "127.0.0.1", 0)
-    task = asyncio.create_task(bot.start(config.token))
-    try:
-        await fake.wait_until_ready()
-        await asyncio.wait_for(bot.wait_until_ready(), 15)
-        yield MeteredBot(bot, server, task)
-    finally:
-        await bot.close()
-        await asyncio.wait_for(task, 15)
-        await server.stop()
 
 
 def logged(caplog: pytest.LogCaptureFixture, words: str) -> list[str]:

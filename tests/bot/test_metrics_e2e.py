@@ -6,6 +6,7 @@ while the store is away or the gateway is gone."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -43,23 +44,32 @@ class MeteredBot:
         return text
 
 
-@pytest.fixture
-async def metered(
-    discord_fake: DiscordFake, db_path: Path, catalog: PresetCatalog
+@contextlib.asynccontextmanager
+async def metered_bot(
+    fake: DiscordFake, catalog: PresetCatalog, database_url: str
 ) -> AsyncIterator[MeteredBot]:
-    """The real bot as `videobot bot --metrics-port` runs it: instrumented before it logs in."""
-    config = BotConfig(token=discord_fake.token, database_url=str(db_path))
+    """The real bot as `videobot bot --metrics-port` runs it, on the store at ``database_url``:
+    instrumented before it logs in."""
+    config = BotConfig(token=fake.token, database_url=database_url)
     bot = VideoBot(config, catalog, guild_ready_timeout=0.1)
     server = await serve_bot_metrics(bot, "127.0.0.1", 0)
     task = asyncio.create_task(bot.start(config.token))
     try:
-        await discord_fake.wait_until_ready()
+        await fake.wait_until_ready()
         await asyncio.wait_for(bot.wait_until_ready(), 15)
         yield MeteredBot(bot, server, task)
     finally:
         await bot.close()
         await asyncio.wait_for(task, 15)
         await server.stop()
+
+
+@pytest.fixture
+async def metered(
+    discord_fake: DiscordFake, db_path: Path, catalog: PresetCatalog
+) -> AsyncIterator[MeteredBot]:
+    async with metered_bot(discord_fake, catalog, str(db_path)) as running:
+        yield running
 
 
 async def queue_video(fake: DiscordFake, prompt: str, user: str) -> int:

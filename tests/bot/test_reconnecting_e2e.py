@@ -20,6 +20,16 @@ async def video_reply(fake: DiscordFake, prompt: str) -> str:
     return str(handle.original["content"])
 
 
+async def worker_last_heard(db_path: object, seconds_ago: float) -> None:
+    """A ready worker's registry row as it is when the worker was last heard from ``seconds_ago``."""
+    then = time.time() - seconds_ago
+    past = await open_store(str(db_path), clock=lambda: then)
+    try:
+        await past.register_worker("gpu-host-1-4242-cuda", "gpu-host-1", "cuda", ["tiny-ltx"], state="ready")
+    finally:
+        await past.close()
+
+
 async def test_a_worker_silent_through_an_outage_is_reconnecting_and_one_gone_long_is_not_online(
     discord_fake: DiscordFake, bot: VideoBot, store: JobStore, db_path: object
 ) -> None:
@@ -27,12 +37,7 @@ async def test_a_worker_silent_through_an_outage_is_reconnecting_and_one_gone_lo
     assert "No GPU worker is online" in await video_reply(fake, "a lighthouse")
 
     # the row of a worker last heard from 90 s ago, as after a 60-s outage of the store
-    then = time.time() - 90
-    past = await open_store(str(db_path), clock=lambda: then)
-    try:
-        await past.register_worker("gpu-host-1-4242-cuda", "gpu-host-1", "cuda", ["tiny-ltx"], state="ready")
-    finally:
-        await past.close()
+    await worker_last_heard(db_path, seconds_ago=90)
     reply = await video_reply(fake, "a storm over the sea")
     assert "lost touch with the queue a moment ago" in reply and "No GPU worker" not in reply
 
@@ -41,10 +46,5 @@ async def test_a_worker_silent_through_an_outage_is_reconnecting_and_one_gone_lo
     assert "\n" not in await wait_until(lambda: video_reply(fake, "a calm sea"), what="an answer")
 
     # a worker gone for ten minutes is not on its way
-    long_ago = time.time() - 600
-    gone = await open_store(str(db_path), clock=lambda: long_ago)
-    try:
-        await gone.register_worker("gpu-host-1-4242-cuda", "gpu-host-1", "cuda", ["tiny-ltx"], state="ready")
-    finally:
-        await gone.close()
+    await worker_last_heard(db_path, seconds_ago=600)
     assert "No GPU worker is online" in await video_reply(fake, "a foggy harbour")
