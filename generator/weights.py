@@ -26,7 +26,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -164,7 +164,23 @@ class FetchPlan:
 
 
 def _snapshot(repo_id: str, commit: str) -> Path:
-    return hub_cache_dir() / f"models--{repo_id.replace('/', '--')}" / "snapshots" / commit
+    return _repo_dir(repo_id) / "snapshots" / commit
+
+
+def _replaced(preset: Preset) -> tuple[str, ...]:
+    """The pipeline components a preset loads from elsewhere: the transformer of a transformer_file."""
+    return ("transformer",) if preset.transformer_file else ()
+
+
+@contextlib.contextmanager
+def _said_as_fetch_error(preset: Preset) -> Iterator[None]:
+    """Any failure of huggingface_hub or the network inside, as the one-line FetchError it means."""
+    try:
+        yield
+    except FetchError:
+        raise
+    except Exception as exc:
+        raise _fetch_error(exc, preset) from exc
 
 
 def _fetch_error(exc: Exception, preset: Preset) -> FetchError:
@@ -207,14 +223,10 @@ def plan_fetch(preset: Preset) -> FetchPlan:
     cache = hub_cache_dir()
     disable_progress_bars()  # huggingface_hub's own bars; fetch_weights draws one for the whole pipeline
     if Path(repo_id).is_dir():  # a local pipeline folder: only its single-file transformer comes from the hub
-        try:
+        with _said_as_fetch_error(preset):
             single = _single_file_part(preset)
-        except FetchError:
-            raise
-        except Exception as exc:
-            raise _fetch_error(exc, preset) from exc
         return FetchPlan(() if single is None else (single,))
-    try:
+    with _said_as_fetch_error(preset):
         folder = Path(
             str(
                 snapshot_download(
@@ -225,11 +237,7 @@ def plan_fetch(preset: Preset) -> FetchPlan:
         tree = {f.path: int(f.size or 0) for f in get_cached_repo_tree(repo_id, cache_dir=cache)}
         index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
         single = _single_file_part(preset)
-    except FetchError:
-        raise
-    except Exception as exc:
-        raise _fetch_error(exc, preset) from exc
-    wanted = pipeline_files(index, tree, replaced=("transformer",) if preset.transformer_file else ())
+    wanted = pipeline_files(index, tree, replaced=_replaced(preset))
     present = frozenset(p for p in wanted if (folder / p).is_file())
     pipeline = RepoFiles(repo_id, folder.name, {p: tree[p] for p in wanted}, sum(tree.values()), present)
     return FetchPlan((pipeline,) if single is None else (pipeline, single))
@@ -298,9 +306,7 @@ def missing_files(preset: Preset) -> list[str] | None:
     try:
         folder = _snapshot(preset.source, refs.read_text(encoding="utf-8").strip())
         index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
-        wanted = pipeline_files(
-            index, (f.path for f in tree), replaced=("transformer",) if preset.transformer_file else ()
-        )
+        wanted = pipeline_files(index, (f.path for f in tree), replaced=_replaced(preset))
     except (OSError, ValueError, FetchError):
         return lacking or None
     return [p for p in wanted if not (folder / p).is_file()] + lacking
@@ -418,11 +424,10 @@ def fetch_weights(
     started = time.monotonic()
     todo = [(part, path) for part in plan.parts for path in part.files if path not in part.present]
     try:
-        in_daemon_threads(lambda item: _fetch_file(item[0], item[1], count), todo, PARALLEL_FILES)
-    except Exception as exc:
+        with _said_as_fetch_error(preset):
+            in_daemon_threads(lambda item: _fetch_file(item[0], item[1], count), todo, PARALLEL_FILES)
+    finally:
         bar.close()
-        raise _fetch_error(exc, preset) from exc
-    bar.close()
     print(
         f"{preset.name}: weights ready ({format_bytes(plan.missing_bytes)} fetched in "
         f"{format_seconds(time.monotonic() - started)})",
