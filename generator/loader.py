@@ -65,13 +65,6 @@ def default_budget(device: torch.device) -> int:
         return 16 * 1024**3
 
 
-def torch_dtype(name: str, device: torch.device) -> torch.dtype:
-    """The dtype a component is kept in: the preset's (a CPU computes in float32 all the same, see
-    :func:`compute_in_float32`; half precision kept as it is halves the memory a CPU worker needs)."""
-    del device  # the same everywhere since a CPU keeps half-precision weights too
-    return getattr(torch, name)
-
-
 CASTING_LAYERS = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
 CPU_COMPUTE_ENV = "VIDEOBOT_CPU_COMPUTE"  # "auto" (default), "float32" or "bfloat16"
 BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # x86 CPUs that multiply bfloat16 natively
@@ -298,11 +291,13 @@ def load_pipeline(preset: Preset, device: torch.device) -> tuple[Any, str]:
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.disable_progress_bar()
     options = preset.load_options
-    dtypes = {"default": torch_dtype(preset.dtype, device)}
+    # the preset's dtype on a CPU too: half precision kept there halves a CPU worker's memory, and it
+    # computes in float32 unless it multiplies bfloat16 natively (compute_in_float32)
+    dtypes = {"default": getattr(torch, preset.dtype)}
     vae_dtype = options.get("vae_dtype")
     if vae_dtype:
         # loaded in its own dtype, not rounded through the pipeline's and cast back
-        dtypes["vae"] = torch_dtype(str(vae_dtype), device)
+        dtypes["vae"] = getattr(torch, str(vae_dtype))
     try:
         replaced = {}
         transformer = single_file_transformer(preset, dtypes["default"])
