@@ -109,6 +109,18 @@ def hub_env(hub: FakeHub, cache: Path, **extra: str) -> dict[str, str]:
     }
 
 
+async def start_and_render(store: JobStore, db: Path, presets: Path, env: dict[str, str], prompt: str) -> str:
+    """A worker started again on the store at ``db`` renders one clip of the preset; its log."""
+    worker = WorkerProcess(db, presets, env=env)
+    worker.start()
+    try:
+        job = await submit(store, PresetCatalog.load(presets), JobSpec(prompt, model=PRESET, seed=3))
+        await wait_for(store, job.id, lambda j: j.state == "done", timeout=120)
+        return worker.log()
+    finally:
+        worker.stop()
+
+
 async def test_a_first_start_fetches_only_the_default_pipeline_says_the_size_first_and_serves_it(
     store: JobStore, hub: FakeHub, first_start_presets: Path, tmp_path: Path
 ) -> None:
@@ -138,14 +150,8 @@ async def test_a_first_start_fetches_only_the_default_pipeline_says_the_size_fir
 
     # the second start finds everything in the cache and fetches nothing
     before = len(hub.fetched())
-    again = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=hub_env(hub, cache))
-    again.start()
-    try:
-        second = await submit(store, catalog, JobSpec("the kite lands", model=PRESET, seed=4))
-        await wait_for(store, second.id, lambda j: j.state == "done", timeout=120)
-        second_log = again.log()
-    finally:
-        again.stop()
+    db, env = tmp_path / "videobot.db", hub_env(hub, cache)
+    second_log = await start_and_render(store, db, first_start_presets, env, "the kite lands")
     assert hub.fetched()[before:] == []
     assert "fetching" not in second_log, second_log
 
@@ -175,15 +181,8 @@ async def test_a_fetch_killed_halfway_resumes_where_it_stopped(
     assert kept >= 100_000
     hub.bytes_per_second = None
     before = len(hub.requests)
-    catalog = PresetCatalog.load(first_start_presets)
-    again = WorkerProcess(tmp_path / "videobot.db", first_start_presets, env=hub_env(hub, cache))
-    again.start()
-    try:
-        job = await submit(store, catalog, JobSpec("a kite over the sea", model=PRESET, seed=3))
-        await wait_for(store, job.id, lambda j: j.state == "done", timeout=120)
-        log = again.log()
-    finally:
-        again.stop()
+    db, env = tmp_path / "videobot.db", hub_env(hub, cache)
+    log = await start_and_render(store, db, first_start_presets, env, "a kite over the sea")
     resumed = [r for r in hub.requests[before:] if r.method == "GET:file" and r.range_start > 0]
     assert resumed, f"no file was resumed:\n{log}"
     assert sum(r.range_start for r in resumed) >= 100_000  # what the killed start had, not fetched again
