@@ -55,7 +55,9 @@ async def run(tmp: Path) -> None:
     try:
         await fake.wait_until_ready()
         await bot.wait_until_ready()
-        await store.update_settings(int(fake.guild.id), max_queued_per_user=1000, daily_clips_per_user=1000)
+        await store.settings.update_settings(
+            int(fake.guild.id), max_queued_per_user=1000, daily_clips_per_user=1000
+        )
         members = [fake.add_user(f"member{i}") for i in range(MEMBERS)]
         await asyncio.sleep(0.5)
 
@@ -84,14 +86,14 @@ async def run(tmp: Path) -> None:
             )
 
         # cancel the burst, then time a few clips end to end with a real worker process
-        for waiting in await store.active_jobs(limit=1000):
-            await store.cancel(waiting.id, None)
+        for waiting in await store.jobs.active_jobs(limit=1000):
+            await store.jobs.cancel(waiting.id, None)
         env = {**os.environ, "VIDEOBOT_PRESETS": str(presets)}
         worker = subprocess.Popen(
             [sys.executable, "-m", "videobot", "worker", "--device", "cpu", "--database", str(db)], env=env
         )
         try:
-            while not await store.live_workers():
+            while not await store.workers.live_workers():
                 await asyncio.sleep(0.2)
             rows = []
             job: Job
@@ -101,7 +103,7 @@ async def run(tmp: Path) -> None:
                 await handle.wait_reply(timeout=30)
                 job_id = int(str(handle.original["content"]).split("#")[1].split(":")[0])  # type: ignore[index]
                 while True:
-                    found = await store.get(job_id)
+                    found = await store.jobs.get(job_id)
                     if found is not None and found.posted_at is not None:
                         job = found
                         break

@@ -30,12 +30,12 @@ async def _fill(url: str, jobs: int) -> None:
     store = await open_store(url)
     try:
         for guild in (1, 2):
-            await store.update_settings(
+            await store.settings.update_settings(
                 guild, max_queued_per_user=10_000, daily_clips_per_user=10_000, max_running_per_user=10_000
             )
         spec = JobSpec("a lighthouse in a storm", model=MODEL, seed=1, seconds=5.0)
         for i in range(jobs):
-            await store.enqueue(1 + i % 2, 10, i % USERS, spec, 20 + i % 100)
+            await store.jobs.enqueue(1 + i % 2, 10, i % USERS, spec, 20 + i % 100)
     finally:
         await store.close()
 
@@ -46,8 +46,8 @@ async def _work(url: str, worker_id: str, start_at: float) -> tuple[int, float]:
     try:
         await asyncio.sleep(max(0.0, start_at - time.time()))
         cpu = time.process_time()
-        while (job := await store.claim_next(worker_id, [MODEL], 60)) is not None:
-            await store.finish(job.id, worker_id, RESULT)
+        while (job := await store.jobs.claim_next(worker_id, [MODEL], 60)) is not None:
+            await store.jobs.finish(job.id, worker_id, RESULT)
             done += 1
         cpu = time.process_time() - cpu
     finally:

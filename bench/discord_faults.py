@@ -37,7 +37,7 @@ from typing import Any
 from bot.app import VideoBot
 from bot.config import BotConfig
 from db.presets import PresetCatalog
-from db.store import JobResult, JobStore, open_store
+from db.store import JobResult, Store, open_store
 from tests.discord_fake import DiscordFake, point_discord_py_at
 from tests.discord_fake.interactions import InteractionHandle
 from tests.mp4probe import make_clip
@@ -68,22 +68,22 @@ def setup(tmp: Path) -> World:
     return World(tmp, presets, PresetCatalog.load(presets), clip.read_bytes())
 
 
-async def open_world_store(db: Path, fake: DiscordFake) -> JobStore:
+async def open_world_store(db: Path, fake: DiscordFake) -> Store:
     store = await open_store(str(db))
-    await store.update_settings(
+    await store.settings.update_settings(
         int(fake.guild.id), max_queued_per_user=10_000, daily_clips_per_user=10_000, max_running_per_user=100
     )
-    await store.register_worker(GPU, "bench-host", "cpu", [MODEL])
+    await store.workers.register_worker(GPU, "bench-host", "cpu", [MODEL])
     return store
 
 
-async def render(store: JobStore, mp4: bytes) -> int | None:
+async def render(store: Store, mp4: bytes) -> int | None:
     """One job done, as a worker does it (claim, store the clip, finish); its id, None if none queued."""
-    job = await store.claim_next(GPU, [MODEL])
+    job = await store.jobs.claim_next(GPU, [MODEL])
     if job is None:
         return None
-    ref = await store.put_media(job.id, mp4, b"\x89PNG poster")
-    assert await store.finish(job.id, GPU, JobResult(ref, len(mp4), 64, 48, 24, 24.0, 1.0))
+    ref = await store.jobs.put_media(job.id, mp4, b"\x89PNG poster")
+    assert await store.jobs.finish(job.id, GPU, JobResult(ref, len(mp4), 64, 48, 24, 24.0, 1.0))
     return job.id
 
 
@@ -120,12 +120,12 @@ class Tally:
     unposted: int = 0
 
 
-async def tally(fake: DiscordFake, store: JobStore) -> Tally:
+async def tally(fake: DiscordFake, store: Store) -> Tally:
     out = Tally()
     clips = clip_messages_of(fake)
     jobs = []
     job_id = 1
-    while (job := await store.get(job_id)) is not None:
+    while (job := await store.jobs.get(job_id)) is not None:
         jobs.append(job)
         job_id += 1
     by_id = {j.id: j for j in jobs}
@@ -172,8 +172,8 @@ async def wait_for(check: Callable[[], Awaitable[bool] | bool], timeout: float) 
     return False
 
 
-async def all_posted(store: JobStore) -> bool:
-    return not await store.unposted() and not await store.active_jobs(limit=1)
+async def all_posted(store: Store) -> bool:
+    return not await store.jobs.unposted() and not await store.jobs.active_jobs(limit=1)
 
 
 # == 1. kill -9 of the bot ==========================================================================
@@ -258,7 +258,7 @@ async def bot_kills(world: World, kills: int, jobs: int, rate: float, seed: int)
         ids = [job_of_reply(h) for h in handles]
 
         async def statuses_recorded() -> bool:
-            found = [await store.get(i) for i in ids if i is not None]
+            found = [await store.jobs.get(i) for i in ids if i is not None]
             return all(j is not None and j.status_message_id is not None for j in found)
 
         await wait_for(statuses_recorded, 60)
@@ -268,7 +268,7 @@ async def bot_kills(world: World, kills: int, jobs: int, rate: float, seed: int)
         async def gpu() -> None:  # the worker: one clip every 1/rate seconds
             while not stop.is_set():
                 await render(store, world.mp4)
-                await store.worker_heartbeat(GPU)
+                await store.workers.worker_heartbeat(GPU)
                 await asyncio.sleep(1 / rate)
 
         worker = asyncio.create_task(gpu())
@@ -283,7 +283,7 @@ async def bot_kills(world: World, kills: int, jobs: int, rate: float, seed: int)
                 await asyncio.sleep(rng.uniform(0.0, 0.3))
             bot.kill()
             started, index = await start_bot()
-            if len(await store.active_jobs(limit=1000)) < 10:  # keep clips coming: members ask for more
+            if len(await store.jobs.active_jobs(limit=1000)) < 10:  # keep clips coming: members ask for more
                 await asyncio.sleep(2.5)  # the new bot dispatches interactions once its guilds are in
                 for i in range(10):
                     await fake.slash_command("video", {"prompt": f"more {i}"}, user=members[i % MEMBERS])
@@ -458,7 +458,7 @@ async def one_scenario(world: World, scenario: Scenario, commands: int) -> Seen:
         while time.monotonic() < deadline and len(posted_at) < len(finished):
             clips = clip_messages_of(fake)
             for job_id in finished:
-                job = await store.get(job_id)
+                job = await store.jobs.get(job_id)
                 if job_id not in posted_at and (
                     clips.get(job_id) or (job is not None and job.state == "failed" and job.posted)
                 ):
@@ -474,7 +474,7 @@ async def one_scenario(world: World, scenario: Scenario, commands: int) -> Seen:
             seen.acks.append(h.ack_latency)
             seen.replies[gist(str((h.original or {}).get("content", "")))] += 1
         for job_id, at in finished.items():
-            job = await store.get(job_id)
+            job = await store.jobs.get(job_id)
             assert job is not None
             if job.status_message_id is not None:
                 first = fake.message_versions.get(str(job.status_message_id), [{}])[0]

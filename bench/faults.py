@@ -4,7 +4,7 @@ real SQLite store, the tiny LTX model):
     python -m bench.faults [--kills 100] [--jobs 40] [--minutes 10]
 
 Two worker processes render a backlog; at random moments one of them is SIGKILLed, its jobs are
-released the way `videobot run` releases a dead child's (``JobStore.release_dead_worker``), and it is
+released the way `videobot run` releases a dead child's (``Store.release_dead_worker``), and it is
 started again. Reported: jobs lost (never ended), jobs failed, claims and renders per job (a render a
 killed worker left on disk is encoded, not rendered again: generator.spool), seconds from a kill to
 the re-claim of the job it held (apart: kills that left no worker running, where the re-claim waits
@@ -31,7 +31,7 @@ from pathlib import Path
 from bot.clipcheck import decode_problem
 from db.presets import PresetCatalog
 from db.spec import JobSpec, resolve_spec
-from db.store import JobStore, open_store
+from db.store import Store, open_store
 from tests.tiny_models import build_tiny_ltx, preset_entry
 
 WORKERS = 2
@@ -95,8 +95,8 @@ class Watch:
     waiting: dict[int, tuple[float, bool]] = field(default_factory=dict)  # job -> (kill time, alone)
     last_kill: float = 0.0
 
-    async def look(self, store: JobStore) -> None:
-        for job in await store.active_jobs(limit=10_000):
+    async def look(self, store: Store) -> None:
+        for job in await store.jobs.active_jobs(limit=10_000):
             started = job.started_at
             if job.state == "running" and started is not None and started not in self.claims[job.id]:
                 self.claims[job.id].add(started)
@@ -121,12 +121,12 @@ async def run(
     catalog = PresetCatalog.load(presets)
     database = str(tmp / "videobot.db")
     store = await open_store(database)
-    await store.update_settings(
+    await store.settings.update_settings(
         1, max_queued_per_user=1000, daily_clips_per_user=1000, max_running_per_user=10
     )
     for i in range(jobs):
         plan = resolve_spec(JobSpec(prompt=f"clip {i}", model="tiny"), catalog)
-        await store.enqueue(1, 2, 100 + i % 8, plan.spec, 1.0)
+        await store.jobs.enqueue(1, 2, 100 + i % 8, plan.spec, 1.0)
     env = {**os.environ, "VIDEOBOT_PRESETS": str(presets), "VIDEOBOT_SPOOL_DIR": str(tmp / "rendered")}
     env.pop("DISCORD_TOKEN", None)
     workers = [
@@ -154,29 +154,29 @@ async def run(
                 code = w.process.poll() if w.process is not None else None
                 if code is not None:
                     self_exits.append(code)
-                    await store.release_dead_worker(w.worker_id() or "")
+                    await store.jobs.release_dead_worker(w.worker_id() or "")
                     w.start()
-            ready_now = {w.worker_id for w in await store.live_workers() if w.state == "ready"}
+            ready_now = {w.worker_id for w in await store.workers.live_workers() if w.state == "ready"}
             startups += [s for w in workers if (s := w.became_ready(ready_now)) is not None]
-            active = await store.active_jobs(limit=10_000)
+            active = await store.jobs.active_jobs(limit=10_000)
             if done_kills >= kills:
                 break
             if not active:  # the backlog is done before the kills are: queue more
                 for i in range(10):
                     plan = resolve_spec(JobSpec(prompt=f"more {done_kills} {i}", model="tiny"), catalog)
-                    await store.enqueue(1, 2, 100 + i % 8, plan.spec, 1.0)
+                    await store.jobs.enqueue(1, 2, 100 + i % 8, plan.spec, 1.0)
                 jobs += 10
             if done_kills < kills and time.monotonic() >= next_kill:
                 victim = rng.choice(workers)
                 worker_id = victim.worker_id()
                 if victim.process is not None and victim.process.poll() is None and worker_id is not None:
                     # alone: no other worker was ready to claim (the other one still loading, or none)
-                    ready = {w.worker_id for w in await store.live_workers() if w.state == "ready"}
+                    ready = {w.worker_id for w in await store.workers.live_workers() if w.state == "ready"}
                     alone = not ready - {worker_id}
                     victim.process.kill()
                     victim.process.wait(30)
                     killed_at = time.time()
-                    for job_id in await store.release_dead_worker(worker_id):
+                    for job_id in await store.jobs.release_dead_worker(worker_id):
                         watch.waiting[job_id] = (killed_at, alone)
                     watch.last_kill = killed_at
                     done_kills += 1
@@ -184,10 +184,10 @@ async def run(
                 next_kill = time.monotonic() + rng.uniform(*gap)
             await asyncio.sleep(POLL_S)
         drain_until = time.monotonic() + DRAIN_S  # no more kills: the backlog must still end
-        while await store.active_jobs(limit=10_000) and time.monotonic() < drain_until:
+        while await store.jobs.active_jobs(limit=10_000) and time.monotonic() < drain_until:
             await watch.look(store)
             await asyncio.sleep(POLL_S)
-        finally_jobs = await store.active_jobs(limit=10_000)
+        finally_jobs = await store.jobs.active_jobs(limit=10_000)
         exited = [(w.index, w.process.poll()) for w in workers if w.process is not None]
         for job in finally_jobs:  # what kept them (printed, so a lost job can be explained)
             lease = None if job.lease_expires_at is None else round(job.lease_expires_at - time.time(), 1)
@@ -201,12 +201,12 @@ async def run(
             if worker.process is not None and worker.process.poll() is None:
                 worker.process.terminate()
                 worker.process.wait(30)
-    every = [await store.get(i) for i in range(1, jobs + 1)]
+    every = [await store.jobs.get(i) for i in range(1, jobs + 1)]
     failed = [j for j in every if j is not None and j.state == "failed"]
     done = [j for j in every if j is not None and j.state == "done"]
     broken = 0
     for job in done:
-        media = await store.get_media(job.id)
+        media = await store.jobs.get_media(job.id)
         if media is None or decode_problem(media.video) is not None:
             broken += 1
     await store.close()

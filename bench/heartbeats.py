@@ -23,7 +23,7 @@ import asyncpg
 from db.media import DatabaseMedia
 from db.postgres import PostgresConnector
 from db.spec import JobSpec
-from db.store import JobResult, JobStore
+from db.store import JobResult, Store
 from tests.store.conftest import PostgresCluster
 
 MODEL = "ltx-video"
@@ -47,25 +47,25 @@ async def run(
     cluster: PostgresCluster, url: str, workers: int, seconds: float, interval: float, pool: int
 ) -> None:
     connector = await PostgresConnector.open(url, max_size=pool)
-    store = JobStore(connector, DatabaseMedia(connector))
+    store = Store(connector, DatabaseMedia(connector))
     await store.migrate()
     for guild in (1, 2):
-        await store.update_settings(
+        await store.settings.update_settings(
             guild, max_queued_per_user=10_000, daily_clips_per_user=10_000, max_running_per_user=10_000
         )
     spec = JobSpec("a lighthouse in a storm", model=MODEL, seed=1, seconds=5.0)
     probe_spec = JobSpec("a lighthouse in a storm", model=PROBE_MODEL, seed=1, seconds=5.0)
     for i in range(workers):
-        await store.enqueue(1 + i % 2, 10, i % 200, spec, 20 + i % 100)
+        await store.jobs.enqueue(1 + i % 2, 10, i % 200, spec, 20 + i % 100)
     jobs = []
     for i in range(workers):
-        job = await store.claim_next(f"w{i}", [MODEL], 3600)
+        job = await store.jobs.claim_next(f"w{i}", [MODEL], 3600)
         assert job is not None
-        await store.register_worker(f"w{i}", "bench-host", "H200", [MODEL])
+        await store.workers.register_worker(f"w{i}", "bench-host", "H200", [MODEL])
         jobs.append(job)
     probe_jobs = int(seconds * 100) + 200  # the probe claims at most ~60 a second
     for i in range(probe_jobs):
-        await store.enqueue(1 + i % 2, 10, 1000 + i % 50, probe_spec, 30)
+        await store.jobs.enqueue(1 + i % 2, 10, 1000 + i % 50, probe_spec, 30)
 
     stop = asyncio.Event()
     beats = 0
@@ -79,12 +79,12 @@ async def run(
         await asyncio.sleep(interval * random.random())  # workers do not beat in step
         while not stop.is_set():
             step = min(40, int((time.monotonic() - began) / 0.5))
-            if not await store.heartbeat(job.id, wid, step=step, total_steps=40, lease_s=10.0):
+            if not await store.jobs.heartbeat(job.id, wid, step=step, total_steps=40, lease_s=10.0):
                 lost += 1
             beats += 1
             if time.monotonic() >= registry_due:
                 registry_due = time.monotonic() + 15.0
-                await store.worker_heartbeat(wid)
+                await store.workers.worker_heartbeat(wid)
             await asyncio.sleep(interval)
 
     latencies: list[float] = []
@@ -92,11 +92,11 @@ async def run(
     async def probe() -> None:
         while not stop.is_set():
             t0 = time.perf_counter()
-            job = await store.claim_next("probe", [PROBE_MODEL], 60)
+            job = await store.jobs.claim_next("probe", [PROBE_MODEL], 60)
             latencies.append(time.perf_counter() - t0)
             if job is None:
                 return
-            await store.finish(job.id, "probe", RESULT)
+            await store.jobs.finish(job.id, "probe", RESULT)
             await asyncio.sleep(0.01)
 
     tasks = [asyncio.create_task(worker(i)) for i in range(workers)]

@@ -39,7 +39,7 @@ from bot.clipcheck import decode_problem
 from bot.config import BotConfig
 from db.presets import PresetCatalog
 from db.spec import JobSpec
-from db.store import Job, JobStore, open_store
+from db.store import Job, Store, open_store
 from generator.worker import TEMP_PREFIX
 from tests.discord_fake import DiscordFake
 from tests.discord_fake.fixtures import running_fake
@@ -108,9 +108,9 @@ async def until(check: Callable[[], Any], timeout: float) -> Any:
     return None
 
 
-async def get_job(store: JobStore, job_id: int) -> Job | None:
+async def get_job(store: Store, job_id: int) -> Job | None:
     try:
-        return await asyncio.wait_for(store.get(job_id), 5)
+        return await asyncio.wait_for(store.jobs.get(job_id), 5)
     except Exception:
         return None
 
@@ -232,10 +232,10 @@ class Bot:
                 await asyncio.wait_for(self.task, 30)
 
 
-async def wait_worker_ready(store: JobStore, worker: WorkerProcess, timeout: float = 180) -> None:
+async def wait_worker_ready(store: Store, worker: WorkerProcess, timeout: float = 180) -> None:
     async def ready() -> bool:
         assert worker.process is not None and worker.process.poll() is None, worker.log()[-3000:]
-        return any(w.state == "ready" for w in await store.live_workers())
+        return any(w.state == "ready" for w in await store.workers.live_workers())
 
     if not await until(ready, timeout):
         raise RuntimeError(f"the worker never became ready:\n{worker.log()[-3000:]}")
@@ -280,7 +280,7 @@ class Claims:
 
     seen: set[float] = field(default_factory=set)
 
-    async def look(self, store: JobStore, job_id: int) -> Job | None:
+    async def look(self, store: Store, job_id: int) -> Job | None:
         job = await get_job(store, job_id)
         if job is not None and job.state == "running" and job.started_at is not None:
             self.seen.add(job.started_at)
@@ -321,7 +321,7 @@ async def postgres_mid_render(
 
             if not await until(rendering, 120):
                 raise RuntimeError(f"job {job_id} never rendered:\n{worker.log()[-3000:]}")
-            running = await store.get(job_id)
+            running = await store.jobs.get(job_id)
             assert running is not None
             step_before, long_total = running.step, running.total_steps
             await asyncio.to_thread(cluster.pause)
@@ -414,7 +414,7 @@ async def postgres_mid_render(
                 await store.close()
 
 
-async def _ended(store: JobStore, job_id: int) -> Job | None:
+async def _ended(store: Store, job_id: int) -> Job | None:
     job = await get_job(store, job_id)
     return job if job is not None and job.state in ("done", "failed", "cancelled") and job.posted else None
 
@@ -532,7 +532,7 @@ async def _sqlite_disk_full(
         runner = Bot(fake, database, catalog)
         worker = WorkerProcess(database, presets, env={"TMPDIR": str(worker_tmp)})
         filler = disk / "filler"
-        store: JobStore | None = None
+        store: Store | None = None
         try:
             await runner.start()
             store = await open_store(database)
@@ -543,7 +543,7 @@ async def _sqlite_disk_full(
             assert first.queued_job is not None, first.text
             first_id = first.queued_job
             await until(lambda: clip_posts(fake, first_id), 120)
-            before = await store.get_media(first_id)
+            before = await store.jobs.get_media(first_id)
             asked = await ask_video(fake, "a storm over the sea", "alice", "tiny-long")
             job_id = asked.queued_job
             assert job_id is not None, asked.text
@@ -586,7 +586,7 @@ async def _sqlite_disk_full(
                 wait_id = waiting.queued_job
                 queued_end = await until(lambda: _ended(s, wait_id), 120)
             await asyncio.sleep(2)
-            after = await store.get_media(first_id)
+            after = await store.jobs.get_media(first_id)
             first_job = await get_job(store, first_id)
             worker_log = worker.log()
             ack, text = answer_cells(during)

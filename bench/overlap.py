@@ -30,10 +30,10 @@ async def busy_fraction(
 ) -> float:
     store = await open_store(str(tmp / f"overlap-{overlap}.db"))
     try:
-        await store.update_settings(1, max_queued_per_user=1000, daily_clips_per_user=1000)
+        await store.settings.update_settings(1, max_queued_per_user=1000, daily_clips_per_user=1000)
         for i in range(jobs):
             plan = resolve_spec(JobSpec(f"clip {i}", model="bench"), catalog)
-            await store.enqueue(1, 1, 1 + i % 4, plan.spec, estimate_gpu_seconds(plan))
+            await store.jobs.enqueue(1, 1, 1 + i % 4, plan.spec, estimate_gpu_seconds(plan))
         worker = Worker(
             store, catalog, cache, WorkerConfig("bench", ("bench",), idle_wait_s=0.1, overlap=overlap)
         )

@@ -25,18 +25,23 @@ async def measure(n: int) -> tuple[float, float]:
         store = await open_store(str(Path(tmp) / "videobot.db"))
         try:
             for guild in (1, 2, 3):
-                await store.update_settings(guild, max_queued_per_user=10_000, daily_clips_per_user=10_000)
-            await store.register_worker("w1", "bench", "H200", [MODEL])
+                await store.settings.update_settings(
+                    guild, max_queued_per_user=10_000, daily_clips_per_user=10_000
+                )
+            await store.workers.register_worker("w1", "bench", "H200", [MODEL])
             spec = JobSpec("a lighthouse in a storm", model=MODEL, seed=1, seconds=5.0)
             members = max(1, n // 3)
-            ids = [(await store.enqueue(1 + i % 3, 10, i % members, spec, 20 + i % 100)).id for i in range(n)]
+            ids = [
+                (await store.jobs.enqueue(1 + i % 3, 10, i % members, spec, 20 + i % 100)).id
+                for i in range(n)
+            ]
             one = []
             for job_id in ids[-5:]:
                 started = time.perf_counter()
-                await store.queue_position(job_id)
+                await store.jobs.queue_position(job_id)
                 one.append(time.perf_counter() - started)
             started = time.perf_counter()
-            positions = await store.queue_positions()
+            positions = await store.jobs.queue_positions()
             every = time.perf_counter() - started
             assert len(positions) == n
             return statistics.median(one), every

@@ -272,7 +272,7 @@ async def _fill(url: str, backlog: int, render_s: float, catalog: PresetCatalog)
     store = await open_store(url)
     try:
         for guild in range(1, GUILDS + 1):
-            await store.update_settings(
+            await store.settings.update_settings(
                 guild, max_queued_per_user=10_000, daily_clips_per_user=10_000, max_running_per_user=10_000
             )
         ids: dict[str, int] = {}
@@ -281,7 +281,7 @@ async def _fill(url: str, backlog: int, render_s: float, catalog: PresetCatalog)
             member = i % MEMBERS
             prompt = f"scale {stamp} clip {i}"
             plan = resolve_spec(JobSpec(prompt=prompt, model=MODEL, seed=i), catalog)
-            job = await store.enqueue(1 + member % GUILDS, 10, 1000 + member, plan.spec, render_s)
+            job = await store.jobs.enqueue(1 + member % GUILDS, 10, 1000 + member, plan.spec, render_s)
             ids[prompt] = job.id
         return ids
     finally:
@@ -291,7 +291,7 @@ async def _fill(url: str, backlog: int, render_s: float, catalog: PresetCatalog)
 async def _jobs(url: str, ids: list[int]) -> list[Job]:
     store = await open_store(url)
     try:
-        found = [await store.get(i) for i in ids]
+        found = [await store.jobs.get(i) for i in ids]
     finally:
         await store.close()
     return [j for j in found if j is not None]
@@ -304,7 +304,7 @@ async def _wait_done(url: str, ids: set[int], deadline: float, stall_s: float = 
     try:
         left, moved = len(ids) + 1, time.time()
         while True:
-            active = [j for j in await store.active_jobs(limit=1_000_000) if j.id in ids]
+            active = [j for j in await store.jobs.active_jobs(limit=1_000_000) if j.id in ids]
             if not active:
                 return True
             if len(active) != left:
@@ -320,7 +320,7 @@ async def _explain(url: str, ids: set[int], silent: list[BaseProcess]) -> None:
     """What kept jobs from ending: their rows, and the stacks of the workers that did not stop."""
     store = await open_store(url)
     try:
-        for job in [j for j in await store.active_jobs(limit=1_000_000) if j.id in ids]:
+        for job in [j for j in await store.jobs.active_jobs(limit=1_000_000) if j.id in ids]:
             lease = None if job.lease_expires_at is None else round(job.lease_expires_at - time.time(), 1)
             since = None if job.started_at is None else round(time.time() - job.started_at, 1)
             print(

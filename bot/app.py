@@ -26,7 +26,7 @@ from bot.i18n import CatalogTranslator
 from bot.invite import start_line
 from bot.replies import report_error
 from db.presets import PresetCatalog
-from db.store import Job, JobStore, open_store
+from db.store import Job, Store, open_store
 from db.store.shards import ShardRange
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class VideoBot(commands.Bot):
     or cancelled job's ending was posted) and ``on_status_posted(job, text)`` (a queued job's status
     message was posted and recorded)."""
 
-    store: JobStore
+    store: Store
 
     def __init__(self, config: BotConfig, catalog: PresetCatalog | None = None, **options: Any) -> None:
         # voice is never used: no warnings at start that PyNaCl or davey are missing
@@ -141,7 +141,7 @@ class VideoBot(commands.Bot):
         ``force``: sync anyway. True when this process synced."""
         digest = await self.command_tree_digest()
         key = COMMANDS_KEY.format(application_id=self.application_id)
-        claimed = await self.store.claim_bot_state(key, digest)
+        claimed = await self.store.shards.claim_bot_state(key, digest)
         if not claimed and not force:
             log.info("application commands are synced already (tree %s)", digest[:12])
             return False
@@ -149,10 +149,10 @@ class VideoBot(commands.Bot):
             synced = await self.tree.sync()
         except BaseException:
             if claimed:
-                await self.store.release_bot_state(key, digest)
+                await self.store.shards.release_bot_state(key, digest)
             raise
         if not claimed:
-            await self.store.put_bot_state(key, digest)
+            await self.store.shards.put_bot_state(key, digest)
         self.commands_synced += 1
         log.info("synced %d application commands (tree %s)", len(synced), digest[:12])
         return True

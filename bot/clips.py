@@ -60,7 +60,7 @@ class ClipButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vb:(
     async def interaction_check(self, interaction: Interaction) -> bool:
         locale = interaction.locale
         try:
-            job = await interaction.client.store.get(self.job_id)
+            job = await interaction.client.store.jobs.get(self.job_id)
             if job is None or job.guild_id != interaction.guild_id or job.deleted:
                 await answer(interaction, t(locale, "error.unknown_job", job=self.job_id))
                 return False
@@ -139,7 +139,7 @@ class VoteButton(ClipButton, template=r"vb:vote:(?P<job>\d+):(?P<dir>up|down)"):
             await answer(interaction, refusal)
             return
         try:
-            votes = await interaction.client.store.vote(
+            votes = await interaction.client.store.votes.vote(
                 job.id, interaction.user.id, 1 if self.direction == "up" else -1, toggle=True
             )
         except VoteRefused as refused:
@@ -184,7 +184,9 @@ class PromptModal(discord.ui.Modal):
         self.add_item(self.prompt)
 
     async def on_submit(self, interaction: Interaction) -> None:
-        parent = await interaction.client.store.get(self.parent.id)  # it may be gone since the form opened
+        parent = await interaction.client.store.jobs.get(
+            self.parent.id
+        )  # it may be gone since the form opened
         if parent is None or parent.deleted or parent.guild_id != interaction.guild_id:
             await answer(interaction, t(interaction.locale, "error.unknown_job", job=self.parent.id))
             return
@@ -225,7 +227,7 @@ class ExtendButton(ClipButton, template=r"vb:extend:(?P<job>\d+)"):
     emoji = "➕"
 
     async def pressed(self, interaction: Interaction, job: Job) -> None:
-        settings = await interaction.client.store.get_settings(job.guild_id)
+        settings = await interaction.client.store.settings.get_settings(job.guild_id)
         refusal = await extend_refusal(interaction, job, settings)
         if refusal is not None:  # say so before the member writes a prompt
             await answer(interaction, refusal)
@@ -239,8 +241,8 @@ class InfoButton(ClipButton, template=r"vb:info:(?P<job>\d+)"):
 
     async def pressed(self, interaction: Interaction, job: Job) -> None:
         bot = interaction.client
-        votes = await bot.store.vote_counts(job.id)
-        lineage = await bot.store.lineage(job.id)
+        votes = await bot.store.votes.vote_counts(job.id)
+        lineage = await bot.store.jobs.lineage(job.id)
         embed = details_embed(job, votes, interaction.locale.value, bot.model_title(job.model), lineage)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -255,7 +257,7 @@ class DeleteButton(ClipButton, template=r"vb:delete:(?P<job>\d+)"):
         if interaction.message is not None:
             with contextlib.suppress(discord.NotFound):
                 await interaction.message.delete()
-        await interaction.client.store.delete_clip(job.id)
+        await interaction.client.store.jobs.delete_clip(job.id)
         interaction.client.dispatch("clip_deleted", job)
 
 

@@ -155,8 +155,8 @@ class BotMetrics:
             self.store_up.set(0)
             return
         try:
-            queued = await store.queued_by_guild()
-            workers = await store.live_workers()
+            queued = await store.metrics.queued_by_guild()
+            workers = await store.workers.live_workers()
         except Exception:
             self.store_up.set(0)
             raise
@@ -179,7 +179,7 @@ class BotMetrics:
             if store is None:
                 return "job store not open yet"
             if not kept or kept[0][0] is not store:
-                kept[:] = [(store, store_check(store))]
+                kept[:] = [(store, store_check(store.metrics))]
             return await kept[0][1]()
 
         return check

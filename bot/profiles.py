@@ -10,7 +10,7 @@ import logging
 
 import discord
 
-from db.store import JobStore
+from db.store import Store
 from db.store.profiles import GuildProfile, is_icon_png
 
 log = logging.getLogger(__name__)
@@ -32,22 +32,22 @@ async def icon_png(icon: discord.Asset) -> bytes | None:
     return data if is_icon_png(data) else None
 
 
-async def keep_guild(store: JobStore, guild: discord.Guild) -> None:
+async def keep_guild(store: Store, guild: discord.Guild) -> None:
     """Record a server's name, and its icon when it changed (fetched from Discord's CDN once)."""
-    stored = await store.guild_profile(guild.id)
+    stored = await store.profiles.guild_profile(guild.id)
     if stored is None or stored.name != guild.name:
-        await store.record_guild(guild.id, guild.name)
+        await store.profiles.record_guild(guild.id, guild.name)
     icon_hash = guild.icon.key if guild.icon is not None else None
     if not icon_out_of_date(stored, icon_hash):
         return
     png = await icon_png(guild.icon) if guild.icon is not None else None
-    await store.record_guild_icon(guild.id, icon_hash if png is not None else None, png)
+    await store.profiles.record_guild_icon(guild.id, icon_hash if png is not None else None, png)
 
 
-async def keep_author_name(store: JobStore, guild: discord.Guild, user_id: int) -> None:
+async def keep_author_name(store: Store, guild: discord.Guild, user_id: int) -> None:
     """Keep the display name of a member who agreed to be named current; nothing for anyone else (no
     request to Discord, no name kept)."""
-    profile = await store.member_profile(guild.id, user_id)
+    profile = await store.profiles.member_profile(guild.id, user_id)
     if profile is None or not profile.show_name:
         return
     member = guild.get_member(user_id)
@@ -57,10 +57,10 @@ async def keep_author_name(store: JobStore, guild: discord.Guild, user_id: int) 
         except discord.NotFound:
             return  # left the server: the name they agreed to stays until they say otherwise
     if member.display_name != profile.display_name:
-        await store.record_member_name(guild.id, user_id, member.display_name)
+        await store.profiles.record_member_name(guild.id, user_id, member.display_name)
 
 
-async def keep_profiles(store: JobStore, guild: discord.Guild | None, author_id: int | None = None) -> None:
+async def keep_profiles(store: Store, guild: discord.Guild | None, author_id: int | None = None) -> None:
     """:func:`keep_guild` and :func:`keep_author_name`, never raising: what the gallery shows must not
     hold up what the bot does in Discord (a failure is logged; the next post tries again)."""
     if guild is None:

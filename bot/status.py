@@ -19,7 +19,7 @@ import discord
 
 from bot.i18n import t
 from bot.text import status_message
-from db.store import Job, JobStore, QueuePosition
+from db.store import Job, QueuePosition, Store
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -53,14 +53,14 @@ def status_nonce(job_id: int) -> str:
 
 
 async def remember_status_message(
-    store: JobStore, job_id: int, message_id: int, *, attempts: int = 4, pause_s: float = 1.0
+    store: Store, job_id: int, message_id: int, *, attempts: int = 4, pause_s: float = 1.0
 ) -> bool:
     """Record the status message so the bot can edit it as the job moves. The member already heard
     that the job is queued, so a busy database (SQLite: another process writing) is waited out a few
     times rather than reported as an error for a job that is safely in the queue."""
     for attempt in range(1, attempts + 1):
         try:
-            return await store.set_status_message(job_id, message_id)
+            return await store.jobs.set_status_message(job_id, message_id)
         except Exception:
             if attempt == attempts:
                 log.exception("could not record the status message of job %s", job_id)
@@ -74,7 +74,7 @@ async def settle_status(bot: VideoBot, job_id: int, status: discord.Message) -> 
     """The job ended and was posted before its status message could be recorded (a busy database):
     nobody will edit that message, so give it the job's ending now, as the delivery loop would have."""
     try:
-        job = await bot.store.get(job_id)
+        job = await bot.store.jobs.get(job_id)
     except Exception:
         log.exception("could not look up job %s", job_id)
         return
@@ -146,11 +146,11 @@ class StatusBoard:
     async def refresh(self) -> None:
         now = time.monotonic()
         store = self.bot.store
-        active = await store.active_jobs_in(self.bot.shard_range)  # this process's guilds only
+        active = await store.shards.active_jobs_in(self.bot.shard_range)  # this process's guilds only
         missing = [job for job in active if job.status_message_id is None]
         jobs = [job for job in active if job.status_message_id is not None]
         self._current = {}
-        positions = await store.queue_positions() if active else {}
+        positions = await store.jobs.queue_positions() if active else {}
         for job in missing:
             if time.time() - job.created_at < POST_GRACE_S:
                 continue  # its /video is still posting it

@@ -75,13 +75,13 @@ def default_model(catalog: PresetCatalog, served: list[str], spec: JobSpec) -> s
 async def extend_refusal(interaction: Interaction, parent: Job, settings: GuildSettings) -> str | None:
     """Why ``parent`` may not be extended on this server (its chain is at the cap), or None."""
     locale = interaction.locale.value
-    fresh = await interaction.client.store.get(parent.id)  # media retention may have removed its mp4
+    fresh = await interaction.client.store.jobs.get(parent.id)  # media retention may have removed its mp4
     if fresh is not None and media_pruned(fresh):
         days = f"{interaction.client.config.media_days:g}"
         return t(locale, "retention.extend_gone", job=parent.id, days=days)
     if settings.max_extends == 0:
         return t(locale, "extend.off")
-    done = await interaction.client.store.extends_in_chain(parent.id)
+    done = await interaction.client.store.jobs.extends_in_chain(parent.id)
     if done >= settings.max_extends:
         return t(locale, "extend.limit", limit=settings.max_extends)
     return None
@@ -98,7 +98,7 @@ async def store_picture(interaction: Interaction, picture: discord.Attachment) -
         extension = await asyncio.to_thread(check_picture, data)
     except PictureRefused as refused:
         raise refused_picture(interaction.locale.value, refused) from refused
-    return await interaction.client.store.put_input(data, extension)
+    return await interaction.client.store.jobs.put_input(data, extension)
 
 
 async def submit(
@@ -129,7 +129,7 @@ async def submit(
             raise refused_picture(locale, refused) from refused
         spec = replace(spec, start_image=True)
     await think(interaction)
-    settings = await bot.store.get_settings(interaction.guild_id)
+    settings = await bot.store.settings.get_settings(interaction.guild_id)
     check_rules(interaction, settings, spec, in_thread=parent is not None)
     if not settings.sound:
         spec = replace(spec, audio=False)
@@ -140,7 +140,7 @@ async def submit(
     channel_id = interaction.channel_id
     if parent is not None:
         channel_id = parent.thread_id or parent.channel_id
-    workers = await bot.store.live_workers()
+    workers = await bot.store.workers.live_workers()
     served = sorted({m for w in workers if w.state != "paused" for m in w.models})
     if spec.model is None:  # "the default": the installation's, else the first preset a worker serves
         spec = replace(spec, model=default_model(bot.catalog, served, spec))
@@ -155,13 +155,13 @@ async def submit(
     job_spec = plan.spec
     inherited = job_spec.image_ref if picture is None and parent is not None else None
     # a reroll or remix of a clip that started from a picture: retention may have removed it
-    if inherited is not None and parent is not None and await bot.store.get_input(inherited) is None:
+    if inherited is not None and parent is not None and await bot.store.jobs.get_input(inherited) is None:
         days = f"{bot.config.media_days:g}"
         raise RefusedError(t(locale, "retention.picture_gone", job=parent.id, days=days))
     if picture is not None:
         job_spec = replace(job_spec, image_ref=await store_picture(interaction, picture))
     try:
-        job = await bot.store.enqueue(
+        job = await bot.store.jobs.enqueue(
             interaction.guild_id,
             channel_id,
             interaction.user.id,
@@ -174,12 +174,12 @@ async def submit(
         )
     except CapExceeded as exc:
         raise RefusedError(t(locale, f"cap.{exc.code}", **exc.params)) from exc
-    position = await bot.store.queue_position(job.id)
+    position = await bot.store.jobs.queue_position(job.id)
     where = where_in_queue(position.position, position.eta_s, locale)
     recent: list[WorkerInfo] = []
     if not any(w.state in ("ready", "starting") for w in workers):  # any silent a moment ago?
         live = {w.worker_id for w in workers}
-        seen = await bot.store.live_workers(max_age_s=RECONNECT_WINDOW_S)
+        seen = await bot.store.workers.live_workers(max_age_s=RECONNECT_WINDOW_S)
         recent = [w for w in seen if w.worker_id not in live and w.state != "paused"]
     await answer(
         interaction,

@@ -74,7 +74,7 @@ class JobSpec:
     guidance: float | None = None
     fps: int | None = None
     start_image: bool = False  # a picture is the first frame (for a job: the one ``image_ref`` names)
-    image_ref: str | None = None  # the member's picture in the media store (JobStore.put_input)
+    image_ref: str | None = None  # the member's picture in the media store (Store.put_input)
     continues: int | None = None  # the job id of the clip whose last frames it continues (Extend)
     audio: bool = True  # keep the sound of a model that makes it (a server or the CLI may mute it)
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from db.presets import Preset, PresetCatalog
 
 if TYPE_CHECKING:
-    from db.store import JobStore
+    from db.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ def servable_presets(
 
 
 async def heartbeat_while_starting(
-    store: JobStore, worker_id: str, interval_s: float = STARTING_HEARTBEAT_S
+    store: Store, worker_id: str, interval_s: float = STARTING_HEARTBEAT_S
 ) -> None:
     """Keep a registered worker's row fresh until cancelled: loading torch and weights can take minutes.
     A database that is away is said once when it goes and once when it is back, not at every try."""
@@ -282,7 +282,7 @@ async def heartbeat_while_starting(
     while True:
         await asyncio.sleep(interval_s)
         try:
-            await store.worker_heartbeat(worker_id)
+            await store.workers.worker_heartbeat(worker_id)
         except Exception as exc:  # a database hiccup: the row has time to spare, try again next interval
             if not away:
                 log.warning("heartbeat for starting worker %s failed (%r); trying again", worker_id, exc)

@@ -520,14 +520,16 @@ def run_worker(args: argparse.Namespace) -> int:
         from videobot.metrics import MetricsServer, store_check
 
         metrics = WorkerMetrics() if getattr(args, "metrics_port", None) is not None else None
-        metrics_server = None if metrics is None else MetricsServer(metrics.registry, store_check(store))
+        metrics_server = (
+            None if metrics is None else MetricsServer(metrics.registry, store_check(store.metrics))
+        )
 
         async def fetch_first(names: tuple[str, ...], wid: str) -> bool:
             from generator.weights import FetchError, ensure_weights
 
             async def set_note(text: str) -> None:
                 with contextlib.suppress(Exception):  # the registry note is a courtesy; the row stays
-                    await store.set_worker_state(wid, "starting", f"{text}; {note}")
+                    await store.workers.set_worker_state(wid, "starting", f"{text}; {note}")
 
             presets = [p for p in (catalog.get(name) for name in names) if p is not None]
             try:
@@ -536,7 +538,7 @@ def run_worker(args: argparse.Namespace) -> int:
                 raise UsageError(str(exc)) from exc
 
         async def register(wid: str, on: str) -> None:
-            await store.register_worker(
+            await store.workers.register_worker(
                 wid, host, on, models, state="starting", note=note, pid=os.getpid(), pid_space=pid_space()
             )
 
@@ -562,7 +564,7 @@ def run_worker(args: argparse.Namespace) -> int:
             resolved_id = default_worker_id(str(cache.device))
             if resolved_id != worker_id:  # "auto" became cuda or cpu: the row takes the real name
                 await register(resolved_id, str(cache.device))
-                await store.unregister_worker(worker_id)
+                await store.workers.unregister_worker(worker_id)
                 worker_id = resolved_id
                 tell_supervisor(worker_id)
                 print(f"worker {worker_id} on {cache.device} {note}", file=sys.stderr)
@@ -581,7 +583,7 @@ def run_worker(args: argparse.Namespace) -> int:
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
             with contextlib.suppress(Exception):
-                await store.unregister_worker(worker_id)
+                await store.workers.unregister_worker(worker_id)
             await store.close()
 
     try:

@@ -39,7 +39,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_ran
 
 from db.presets import PresetCatalog
 from db.spec import RenderPlan, SpecError, resolve_spec
-from db.store import Job, JobResult, JobStore
+from db.store import Job, JobResult, Store
 from db.waiting import wait_event
 from generator import spool
 from generator.clipio import ClipError
@@ -185,7 +185,7 @@ class _Beat:
 
 class Worker:
     def __init__(
-        self, store: JobStore, catalog: PresetCatalog, cache: PipelineCache, config: WorkerConfig
+        self, store: Store, catalog: PresetCatalog, cache: PipelineCache, config: WorkerConfig
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -229,7 +229,7 @@ class Worker:
             # the registry row went stale while the database was away: the bot would tell members
             # no worker is online, so it is renewed at once rather than at the next idle moment
             with contextlib.suppress(Exception):
-                await self.store.worker_heartbeat(cfg.worker_id)
+                await self.store.workers.worker_heartbeat(cfg.worker_id)
         return result
 
     async def _fail(
@@ -244,7 +244,7 @@ class Worker:
         """End ``job`` as failed, waiting out an outage; count it when this host is to blame."""
         wid = self.config.worker_id
         await self._persist(
-            "fail", lambda: self.store.fail(job.id, wid, code, params=params, gpu_seconds=gpu_seconds)
+            "fail", lambda: self.store.jobs.fail(job.id, wid, code, params=params, gpu_seconds=gpu_seconds)
         )
         if self.metrics is not None:
             self.metrics.job_failed(job, code, gpu_seconds)
@@ -262,12 +262,14 @@ class Worker:
             return
         why = f"paused: {self.host_failures} jobs in a row failed here (last: {self.host_fault})"
         log.warning("%s; claiming again in %g s", why, cfg.pause_s)
-        await self._persist("pause", lambda: self.store.set_worker_state(cfg.worker_id, "paused", why))
+        await self._persist(
+            "pause", lambda: self.store.workers.set_worker_state(cfg.worker_id, "paused", why)
+        )
         await wait_event(stop, cfg.pause_s)
         self.host_failures = 0
         if not stop.is_set():
             await self._persist(
-                "resume", lambda: self.store.set_worker_state(cfg.worker_id, "ready", cfg.note)
+                "resume", lambda: self.store.workers.set_worker_state(cfg.worker_id, "ready", cfg.note)
             )
 
     async def _release_dead_predecessors(self) -> None:
@@ -275,19 +277,19 @@ class Worker:
         rows from this process namespace count: a pid read on another machine of the same host name
         (or in another container) says nothing here."""
         host, space = socket.gethostname(), pid_space()
-        for info in await self._persist("workers", lambda: self.store.workers_on_host(host)):
+        for info in await self._persist("workers", lambda: self.store.workers.workers_on_host(host)):
             if info.worker_id == self.config.worker_id or info.pid is None or info.pid == os.getpid():
                 continue
             if space is None or info.pid_space != space:
                 continue
             if not pid_alive(info.pid):
-                released = await self.store.release_dead_worker(info.worker_id)
+                released = await self.store.jobs.release_dead_worker(info.worker_id)
                 log.warning("worker %s is gone; its jobs %s went back to the queue", info.worker_id, released)
 
     async def _discard_ended_renders(self) -> None:
         """Kept renders of jobs that ended meanwhile (finished elsewhere, cancelled) are not needed."""
         for job_id, key, path in await asyncio.to_thread(spool.kept_jobs, self.spool):
-            job = await self.store.get(job_id)
+            job = await self.store.jobs.get(job_id)
             if job is not None and job.state not in ("queued", "running") and key == _key(job):
                 path.unlink(missing_ok=True)
 
@@ -302,11 +304,11 @@ class Worker:
         await asyncio.to_thread(spool.remove_stale, self.spool)
         # `videobot worker` registered as "starting" before loading (keeping its start time); others now
         if not await self._persist(
-            "register", lambda: self.store.set_worker_state(cfg.worker_id, "ready", cfg.note)
+            "register", lambda: self.store.workers.set_worker_state(cfg.worker_id, "ready", cfg.note)
         ):
             await self._persist(
                 "register",
-                lambda: self.store.register_worker(
+                lambda: self.store.workers.register_worker(
                     cfg.worker_id,
                     socket.gethostname(),
                     gpu,
@@ -330,11 +332,11 @@ class Worker:
                 if stop.is_set():
                     break
                 job = await self._persist(
-                    "claim", lambda: self.store.claim_next(cfg.worker_id, cfg.models, cfg.lease_s)
+                    "claim", lambda: self.store.jobs.claim_next(cfg.worker_id, cfg.models, cfg.lease_s)
                 )
                 if job is None:
                     await self._persist(
-                        "worker heartbeat", lambda: self.store.worker_heartbeat(cfg.worker_id)
+                        "worker heartbeat", lambda: self.store.workers.worker_heartbeat(cfg.worker_id)
                     )
                     await self._idle(stop)
                     continue
@@ -354,10 +356,10 @@ class Worker:
                 await delivering
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(5):
-                    await self.store.unregister_worker(cfg.worker_id)
+                    await self.store.workers.unregister_worker(cfg.worker_id)
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        waiter = asyncio.create_task(self.store.wait_for_work(self.config.idle_wait_s))
+        waiter = asyncio.create_task(self.store.jobs.wait_for_work(self.config.idle_wait_s))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
         for task in (waiter, stopper):
@@ -386,7 +388,7 @@ class Worker:
                 progress.cancel.set()
             try:
                 async with asyncio.timeout(max(cfg.progress_interval_s, cfg.lease_s / 2)):
-                    alive = await self.store.heartbeat(
+                    alive = await self.store.jobs.heartbeat(
                         job.id,
                         cfg.worker_id,
                         step=progress.step,
@@ -396,7 +398,7 @@ class Worker:
                     )
                 if time.monotonic() >= registry_due:
                     registry_due = time.monotonic() + cfg.registry_beat_s
-                    await self.store.worker_heartbeat(cfg.worker_id)
+                    await self.store.workers.worker_heartbeat(cfg.worker_id)
             except Exception as exc:  # the database is away: the render goes on, the next tick tries again
                 if is_transient(exc):
                     self._outage.failed("heartbeat", exc)
@@ -448,7 +450,7 @@ class Worker:
             return None
         except RenderCancelled:
             if stop.is_set():
-                await self._persist("release", lambda: self.store.release(job.id, cfg.worker_id))
+                await self._persist("release", lambda: self.store.jobs.release(job.id, cfg.worker_id))
                 log.info("job %s handed back to the queue: worker stopping", job.id)
             else:
                 log.info("job %s stopped: cancelled", job.id)
@@ -483,7 +485,7 @@ class Worker:
         ref = plan.spec.image_ref
         if ref is None:
             return None
-        data = await self._persist("get_input", lambda: self.store.get_input(ref))
+        data = await self._persist("get_input", lambda: self.store.jobs.get_input(ref))
         if data is None:
             raise InputMissing("input_missing")
         return Conditioning(image=await asyncio.to_thread(decode_picture, data))
@@ -494,7 +496,7 @@ class Worker:
         frames, which are released as soon as it is stored."""
         parent_id = plan.spec.continues
         assert parent_id is not None
-        media = await self._persist("get_media", lambda: self.store.get_media(parent_id))
+        media = await self._persist("get_media", lambda: self.store.jobs.get_media(parent_id))
         if media is None:
             raise InputMissing("parent_missing", job=parent_id)
         with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{job.id}-") as tmp:
@@ -526,7 +528,7 @@ class Worker:
         cancelled): then nothing is stored over what the job has now."""
         wid = self.config.worker_id
         ref = await self._persist(
-            "put_media", lambda: self.store.put_media(job.id, video, poster, worker_id=wid)
+            "put_media", lambda: self.store.jobs.put_media(job.id, video, poster, worker_id=wid)
         )
         if ref is None:
             log.warning("job %s is no longer this worker's; its clip is not stored", job.id)
@@ -542,15 +544,17 @@ class Worker:
             fps=float(clip.fps),
             gpu_seconds=gpu_seconds,
         )
-        if await self._persist("finish", lambda: self.store.finish(job.id, self.config.worker_id, result)):
+        if await self._persist(
+            "finish", lambda: self.store.jobs.finish(job.id, self.config.worker_id, result)
+        ):
             self.completed += 1
             if self.metrics is not None:
                 self.metrics.job_done(job, gpu_seconds)
             self.host_failures = 0
         else:  # cancelled while encoding (or the lease went to another worker, which keeps its clip)
-            now = await self._persist("get", lambda: self.store.get(job.id))
+            now = await self._persist("get", lambda: self.store.jobs.get(job.id))
             if now is not None and now.state == "cancelled":
-                await self._persist("delete_media", lambda: self.store.delete_media(job.id))
+                await self._persist("delete_media", lambda: self.store.jobs.delete_media(job.id))
 
     async def _holding(self, job: Job, output: RenderOutput, previous: asyncio.Task[None]) -> None:
         """Wait for the previous clip's delivery while renewing the lease of ``job``, rendered already."""

@@ -21,7 +21,7 @@ from bot.metrics import BotMetrics, rate_limit_scope, route_label
 from db.cost import estimate_gpu_seconds
 from db.presets import PresetCatalog
 from db.spec import JobSpec, resolve_spec
-from db.store import Job, JobStore, open_store
+from db.store import Job, Store, open_store
 from generator.metrics import wait_seconds
 from tests.processes import WorkerProcess
 from tests.store.conftest import backend, clock, pg_cluster, store, store_url, url_factories
@@ -76,9 +76,9 @@ async def poll(check: Callable[[], Any], timeout: float = 120.0, what: str = "co
         await asyncio.sleep(0.1)
 
 
-async def submit(store: JobStore, catalog: PresetCatalog, guild: int, user: int, spec: JobSpec) -> Job:
+async def submit(store: Store, catalog: PresetCatalog, guild: int, user: int, spec: JobSpec) -> Job:
     plan = resolve_spec(spec, catalog)
-    return await store.enqueue(guild, CHANNEL, user, plan.spec, estimate_gpu_seconds(plan))
+    return await store.jobs.enqueue(guild, CHANNEL, user, plan.spec, estimate_gpu_seconds(plan))
 
 
 def metrics_worker(database: str | Path, presets_file: Path) -> tuple[WorkerProcess, str]:
@@ -129,7 +129,7 @@ async def test_a_workers_metrics_count_the_jobs_it_rendered_and_failed(
             return text if status == 200 and done == 3 and failed == 1 else None
 
         text = await poll(all_counted, what="3 clips and 1 failure on /metrics")
-        ended = {j.id: await store.get(j.id) for j in [*clips, broken]}
+        ended = {j.id: await store.jobs.get(j.id) for j in [*clips, broken]}
         assert all(j is not None and j.state == "done" for i, j in ended.items() if i != broken.id)
         failed_job = ended[broken.id]
         assert failed_job is not None and failed_job.state == "failed"
@@ -274,21 +274,21 @@ def test_the_bot_and_the_worker_take_the_metrics_flags_and_serve_none_without_th
 
 
 async def test_the_store_counts_the_queue_of_each_server_on_both_backends(
-    store: JobStore, catalog: PresetCatalog
+    store: Store, catalog: PresetCatalog
 ) -> None:
-    await store.ping()
-    assert await store.queued_by_guild() == {}
+    await store.metrics.ping()
+    assert await store.metrics.queued_by_guild() == {}
     spec = JobSpec("a kite", model="tiny-ltx", seconds=2)
     first = await submit(store, catalog, GUILD_A, 1, spec)
     await submit(store, catalog, GUILD_A, 2, spec)
     await submit(store, catalog, GUILD_B, 3, spec)
-    assert await store.queued_by_guild() == {GUILD_A: 2, GUILD_B: 1}
-    claimed = await store.claim_next("gpu", ["tiny-ltx"])  # running: no longer waiting
+    assert await store.metrics.queued_by_guild() == {GUILD_A: 2, GUILD_B: 1}
+    claimed = await store.jobs.claim_next("gpu", ["tiny-ltx"])  # running: no longer waiting
     assert claimed is not None
     expected = {GUILD_A: 2, GUILD_B: 1}
     expected[claimed.guild_id] -= 1
-    assert await store.queued_by_guild() == {g: n for g, n in expected.items() if n}
-    waiting = [j for j in [first, *await store.jobs_for_user(GUILD_B, 3)] if j.id != claimed.id]
-    assert await store.cancel(waiting[0].id, None)
+    assert await store.metrics.queued_by_guild() == {g: n for g, n in expected.items() if n}
+    waiting = [j for j in [first, *await store.jobs.jobs_for_user(GUILD_B, 3)] if j.id != claimed.id]
+    assert await store.jobs.cancel(waiting[0].id, None)
     expected[waiting[0].guild_id] -= 1
-    assert await store.queued_by_guild() == {g: n for g, n in expected.items() if n}
+    assert await store.metrics.queued_by_guild() == {g: n for g, n in expected.items() if n}

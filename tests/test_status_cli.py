@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from db.store import JobResult, JobStore, open_store
+from db.store import JobResult, Store, open_store
 from tests.store.helpers import spec
 
 GUILD, OTHER_GUILD, CHANNEL = 111_111, 222_222, 5
@@ -24,8 +24,8 @@ def status(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def queue(store: JobStore, guild_id: int, user_id: int, model: str = "ltx-video") -> int:
-    job = await store.enqueue(guild_id, CHANNEL, user_id, spec(model=model), 10.0)
+async def queue(store: Store, guild_id: int, user_id: int, model: str = "ltx-video") -> int:
+    job = await store.jobs.enqueue(guild_id, CHANNEL, user_id, spec(model=model), 10.0)
     return job.id
 
 
@@ -40,16 +40,18 @@ async def test_status_shows_queues_workers_with_their_jobs_and_clips(tmp_path: P
     db = tmp_path / "videobot.db"
     store = await open_store(str(db))
     try:
-        await store.update_settings(GUILD, max_queued_per_user=50, max_running_per_user=50)
-        await store.register_worker("gpu-0", "render-host", "NVIDIA H200", ["ltx-video", "wan-1.3b"])
-        await store.register_worker("gpu-1", "render-host", "NVIDIA H200", ["wan-14b"], state="starting")
+        await store.settings.update_settings(GUILD, max_queued_per_user=50, max_running_per_user=50)
+        await store.workers.register_worker("gpu-0", "render-host", "NVIDIA H200", ["ltx-video", "wan-1.3b"])
+        await store.workers.register_worker(
+            "gpu-1", "render-host", "NVIDIA H200", ["wan-14b"], state="starting"
+        )
         for _ in range(3):  # three clips finished just now
             done = await queue(store, GUILD, 1)
-            assert await store.claim_next("gpu-0", ["ltx-video"]) is not None
-            assert await store.finish(done, "gpu-0", JobResult("file:x.mp4", 1, 48, 32, 12, 12.0, 2.0))
+            assert await store.jobs.claim_next("gpu-0", ["ltx-video"]) is not None
+            assert await store.jobs.finish(done, "gpu-0", JobResult("file:x.mp4", 1, 48, 32, 12, 12.0, 2.0))
         rendering = await queue(store, GUILD, 2)
-        assert await store.claim_next("gpu-0", ["ltx-video"]) is not None
-        assert await store.heartbeat(rendering, "gpu-0", step=7, total_steps=20)
+        assert await store.jobs.claim_next("gpu-0", ["ltx-video"]) is not None
+        assert await store.jobs.heartbeat(rendering, "gpu-0", step=7, total_steps=20)
         for user in (3, 4):
             await queue(store, GUILD, user)
         await queue(store, OTHER_GUILD, 9, model="wan-14b")

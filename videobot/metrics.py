@@ -100,7 +100,7 @@ class Outage:
 
 
 class Pingable(Protocol):
-    """What a store health check needs (:class:`db.store.JobStore` is one)."""
+    """What a store health check needs (:class:`db.store.metrics.MetricsStore`, ``store.metrics``, is one)."""
 
     async def ping(self) -> None: ...
 

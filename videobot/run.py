@@ -45,13 +45,13 @@ def restart_delay(failures: int) -> float:
 
 
 def release_dead_worker(database: str | None, worker_id: str) -> list[int]:
-    """The jobs a dead worker held go back to the queue now (see :meth:`JobStore.release_dead_worker`)."""
+    """The jobs a dead worker held go back to the queue now (see :meth:`Store.release_dead_worker`)."""
     from db.store import open_store
 
     async def release() -> list[int]:
         store = await open_store(database)
         try:
-            return await store.release_dead_worker(worker_id)
+            return await store.jobs.release_dead_worker(worker_id)
         finally:
             await store.close()
 

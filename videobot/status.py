@@ -98,7 +98,7 @@ async def read_status(url: str | None) -> StoreStatus:
     except Exception as exc:
         raise StoreUnavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     try:
-        return await store.store_status()
+        return await store.stats.store_status()
     except Exception as exc:
         raise StoreUnavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     finally:

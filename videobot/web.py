@@ -46,7 +46,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from db.media import Media
 from db.presets import BUILTIN_PRESETS, PresetCatalog, PresetError
-from db.store import Job, JobStore, existing_store, open_store, store_unavailable
+from db.store import Job, Store, existing_store, open_store, store_unavailable
 from db.store.gallery import GalleryEntry, GalleryGuild
 from videobot import gallery_view as view
 
@@ -78,7 +78,7 @@ class Site:
     model_titles: Mapping[str, str] = field(default_factory=dict)
 
 
-STORE_KEY = web.AppKey("store", JobStore)
+STORE_KEY = web.AppKey("store", Store)
 SITE_KEY = web.AppKey("site", Site)
 TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)
 MEDIA_CACHE_KEY = web.AppKey("media_cache", OrderedDict)
@@ -298,7 +298,7 @@ def _card(request: web.Request, entry: GalleryEntry, server: view.Server) -> vie
 
 
 async def index(request: web.Request) -> web.Response:
-    servers = [view.server(g) for g in await request.app[STORE_KEY].gallery_guilds()]
+    servers = [view.server(g) for g in await request.app[STORE_KEY].gallery.gallery_guilds()]
     meta = view.preview_tags(
         public_base(request),
         path="/",
@@ -310,15 +310,15 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def _listing(
-    store: JobStore, guild: GalleryGuild, shown: view.View, page: int
+    store: Store, guild: GalleryGuild, shown: view.View, page: int
 ) -> tuple[list[GalleryEntry], bool] | None:
     """A page of a server's list and whether another page follows; None when it is not public."""
     offset = (page - 1) * view.PAGE_SIZE
     if shown == "new":
-        entries = await store.gallery_newest(guild.guild_id, view.PAGE_SIZE + 1, offset)
+        entries = await store.gallery.gallery_newest(guild.guild_id, view.PAGE_SIZE + 1, offset)
     else:
         period = view.period_of_view(shown)
-        entries = await store.gallery_best(guild.guild_id, period, view.PAGE_SIZE + 1, offset)
+        entries = await store.gallery.gallery_best(guild.guild_id, period, view.PAGE_SIZE + 1, offset)
     if entries is None:
         return None
     return entries[: view.PAGE_SIZE], len(entries) > view.PAGE_SIZE
@@ -326,7 +326,7 @@ async def _listing(
 
 async def guild_page(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
-    guild = await store.gallery_guild(_guild_id(request))
+    guild = await store.gallery.gallery_guild(_guild_id(request))
     if guild is None:
         raise web.HTTPNotFound()
     shown = view.view_of(request.query.get("sort"), request.query.get("period"))
@@ -367,8 +367,8 @@ async def guild_page(request: web.Request) -> web.Response:
 async def clip_page(request: web.Request) -> web.Response:
     store = request.app[STORE_KEY]
     guild_id = _guild_id(request)
-    found = await store.gallery_clip(guild_id, _id(request, "job_id"))
-    guild = await store.gallery_guild(guild_id) if found is not None else None
+    found = await store.gallery.gallery_clip(guild_id, _id(request, "job_id"))
+    guild = await store.gallery.gallery_guild(guild_id) if found is not None else None
     if found is None or guild is None:
         raise web.HTTPNotFound()
     server = view.server(guild)
@@ -408,7 +408,7 @@ async def clip_page(request: web.Request) -> web.Response:
 async def _shown_clip(request: web.Request) -> Job:
     """The route's clip, checked on every request, a browser's revalidation too: an opt-out counts at
     once."""
-    job = await request.app[STORE_KEY].gallery_job(_id(request, "job_id"))
+    job = await request.app[STORE_KEY].gallery.gallery_job(_id(request, "job_id"))
     if job is None:
         raise web.HTTPNotFound()
     return job
@@ -426,7 +426,7 @@ async def _media(request: web.Request, job: Job) -> Media:
     key = (job.id, job.media_ref)
     media = cache.get(key)
     if media is None:
-        media = await store.get_media(job.id)
+        media = await store.jobs.get_media(job.id)
         if media is None or not media.video:
             raise web.HTTPNotFound()
         cache[key] = media
@@ -479,7 +479,7 @@ async def poster(request: web.Request) -> web.Response:
 
 
 async def icon(request: web.Request) -> web.Response:
-    png = await request.app[STORE_KEY].gallery_icon(_guild_id(request))
+    png = await request.app[STORE_KEY].gallery.gallery_icon(_guild_id(request))
     if png is None:
         raise web.HTTPNotFound()
     etag = entity_tag(png)
@@ -489,7 +489,7 @@ async def icon(request: web.Request) -> web.Response:
 
 
 def build_app(
-    store: JobStore, *, public_url: str | None = None, titles: Mapping[str, str] | None = None
+    store: Store, *, public_url: str | None = None, titles: Mapping[str, str] | None = None
 ) -> web.Application:
     """The gallery over ``store`` (which the caller opens and closes). ``public_url``: the address
     link previews point at (None: the address each request came to); ``titles``: the models' titles

@@ -264,14 +264,14 @@ class ChallengeCog(commands.Cog):
         store = self.bot.store
         now = time.time()
         pause = MAX_SLEEP_S
-        for challenge in await store.open_challenges():
+        for challenge in await store.challenges.open_challenges():
             if not self.bot.owns(challenge.guild_id):  # another shard's process ends and posts it
                 continue
             if challenge.ends_at <= now:
-                await store.close_challenge(challenge.id)
+                await store.challenges.close_challenge(challenge.id)
             else:
                 pause = min(pause, challenge.ends_at - now)
-        for challenge in await store.unannounced_challenges():
+        for challenge in await store.challenges.unannounced_challenges():
             if not self.bot.owns(challenge.guild_id):
                 continue
             try:
@@ -284,12 +284,12 @@ class ChallengeCog(commands.Cog):
     async def settle(self, challenge_id: int) -> None:
         """Whatever a challenge still lacks on Discord: its thread, or its results."""
         async with self.lock:
-            challenge = await self.bot.store.get_challenge(challenge_id)
+            challenge = await self.bot.store.challenges.get_challenge(challenge_id)
             if challenge is None:
                 return
             if challenge.thread_id is None:
                 await self.open_thread(challenge)
-                challenge = await self.bot.store.get_challenge(challenge_id)
+                challenge = await self.bot.store.challenges.get_challenge(challenge_id)
                 assert challenge is not None
             if challenge.ended and challenge.results_posted_at is None:
                 await self.post_results(challenge)
@@ -309,7 +309,7 @@ class ChallengeCog(commands.Cog):
             if exc.code != THREAD_EXISTS:
                 raise
             thread_id = message.id  # opened before a restart: a message's thread has its id
-        await self.bot.store.set_challenge_thread(challenge.id, message.id, thread_id)
+        await self.bot.store.challenges.set_challenge_thread(challenge.id, message.id, thread_id)
         return thread_id
 
     async def give_role(self, challenge: Challenge, role_id: int | None) -> str | None:
@@ -332,12 +332,12 @@ class ChallengeCog(commands.Cog):
 
     async def post_results(self, challenge: Challenge) -> None:
         store = self.bot.store
-        settings = await store.get_settings(challenge.guild_id)
+        settings = await store.settings.get_settings(challenge.guild_id)
         role_id = settings.challenge_winner_role_id
         outcome = await self.give_role(challenge, role_id)  # giving a role twice changes nothing
         challenge = replace(challenge, role_outcome=outcome)
-        ranking = await store.challenge_results(challenge.id)
-        votes = len(await store.challenge_audit(challenge.id))
+        ranking = await store.challenges.challenge_results(challenge.id)
+        votes = len(await store.challenges.challenge_audit(challenge.id))
         text = results_text(challenge, ranking, votes, challenge.locale, role_id)
         message_id: int | None = None
         if challenge.thread_id is not None:
@@ -349,7 +349,7 @@ class ChallengeCog(commands.Cog):
                 log.warning("the thread of challenge %s is gone", challenge.id)
         channel = await self.bot.messageable(challenge.channel_id)
         await channel.send(text, nonce=f"vb-challenge-end-{challenge.id}")
-        await store.mark_challenge_results_posted(challenge.id, message_id, outcome)
+        await store.challenges.mark_challenge_results_posted(challenge.id, message_id, outcome)
         if challenge.thread_id is not None:
             await self.close_thread(challenge.thread_id)
 
@@ -366,13 +366,13 @@ class ChallengeCog(commands.Cog):
 
     async def vote_rule(self, interaction: Interaction, job: Job) -> str | None:
         """A challenge's clip: closed challenges take no votes; new members cannot vote."""
-        challenge = await self.bot.store.challenge_by_thread(job.channel_id)
+        challenge = await self.bot.store.challenges.challenge_by_thread(job.channel_id)
         if challenge is None or challenge.guild_id != job.guild_id or job.created_at < challenge.started_at:
             return None
         locale = interaction.locale.value
         if challenge.ended or challenge.ends_at <= time.time():
             return t(locale, "challenge.vote.closed", challenge=challenge.id)
-        settings = await self.bot.store.get_settings(challenge.guild_id)
+        settings = await self.bot.store.settings.get_settings(challenge.guild_id)
         hours = settings.challenge_min_member_hours
         if hours <= 0:
             return None
@@ -404,7 +404,7 @@ class ChallengeCog(commands.Cog):
             await answer(interaction, duration_refusal(locale, error, duration))
             return
         await think(interaction)
-        challenge = await self.bot.store.start_challenge(
+        challenge = await self.bot.store.challenges.start_challenge(
             interaction.guild_id,
             interaction.channel_id,
             interaction.user.id,
@@ -425,15 +425,17 @@ class ChallengeCog(commands.Cog):
         store = self.bot.store
         assert interaction.guild_id is not None
         if number is not None:
-            challenge = await store.get_challenge(number)
+            challenge = await store.challenges.get_challenge(number)
             if challenge is None or challenge.guild_id != interaction.guild_id:
                 raise RefusedError(t(locale, "challenge.unknown", challenge=number))
             return challenge
         if interaction.channel_id is not None:
-            here = await store.challenge_by_thread(interaction.channel_id)
+            here = await store.challenges.challenge_by_thread(interaction.channel_id)
             if here is not None and here.guild_id == interaction.guild_id:
                 return here
-        open_here = [c for c in await store.open_challenges() if c.guild_id == interaction.guild_id]
+        open_here = [
+            c for c in await store.challenges.open_challenges() if c.guild_id == interaction.guild_id
+        ]
         in_channel = [c for c in open_here if c.channel_id == interaction.channel_id]
         if len(in_channel) == 1 or (not in_channel and len(open_here) == 1):
             return (in_channel or open_here)[0]
@@ -453,7 +455,7 @@ class ChallengeCog(commands.Cog):
             await answer(interaction, t(locale, "challenge.already_ended", challenge=challenge.id))
             return
         await think(interaction)
-        if not await self.bot.store.close_challenge(challenge.id, ended_by=interaction.user.id):
+        if not await self.bot.store.challenges.close_challenge(challenge.id, ended_by=interaction.user.id):
             await answer(interaction, t(locale, "challenge.already_ended", challenge=challenge.id))
             return
         await self.settle(challenge.id)
@@ -466,12 +468,12 @@ class ChallengeCog(commands.Cog):
         assert interaction.guild_id is not None
         challenge: Challenge | None
         if number is None:
-            challenge = await store.latest_finished_challenge(interaction.guild_id)
+            challenge = await store.challenges.latest_finished_challenge(interaction.guild_id)
             if challenge is None:
                 await answer(interaction, t(locale, "challenge.none_finished"))
                 return
         else:
-            challenge = await store.get_challenge(number)
+            challenge = await store.challenges.get_challenge(number)
             if challenge is None or challenge.guild_id != interaction.guild_id:
                 await answer(interaction, t(locale, "challenge.unknown", challenge=number))
                 return
@@ -479,16 +481,16 @@ class ChallengeCog(commands.Cog):
             ends = stamp(challenge.ends_at, "R")
             await answer(interaction, t(locale, "challenge.not_ended", challenge=challenge.id, ends=ends))
             return
-        ranking = await store.challenge_results(challenge.id)
-        votes = len(await store.challenge_audit(challenge.id))
-        settings = await store.get_settings(challenge.guild_id)
+        ranking = await store.challenges.challenge_results(challenge.id)
+        votes = len(await store.challenges.challenge_audit(challenge.id))
+        settings = await store.settings.get_settings(challenge.guild_id)
         text = results_text(challenge, ranking, votes, locale, settings.challenge_winner_role_id, shown=10)
         await answer(interaction, text)
 
     async def list_challenges(self, interaction: Interaction) -> None:
         locale = interaction.locale.value
         assert interaction.guild_id is not None
-        found = await self.bot.store.guild_challenges(interaction.guild_id, 10)
+        found = await self.bot.store.challenges.guild_challenges(interaction.guild_id, 10)
         if not found:
             await answer(interaction, t(locale, "challenge.none"))
             return

@@ -90,14 +90,14 @@ class DeliveryCog(commands.Cog):
             await self.deliver_finished()
             await self.board.refresh()
             # wake on the store's events (PostgreSQL NOTIFY), else look again after the interval
-            await self.bot.store.wait_for_events(self.bot.config.delivery_interval_s)
+            await self.bot.store.jobs.wait_for_events(self.bot.config.delivery_interval_s)
 
         await one_pass("delivery", step, max_pause_s=OUTAGE_MAX_PAUSE_S, on_outage=self.board.tell_outage)
 
     async def deliver_finished(self) -> None:
         """Start posting what finished (a few at once, none twice), and wait a moment for it."""
         now = time.monotonic()
-        for job in await self.bot.store.unposted_in(self.bot.shard_range):  # this process's guilds
+        for job in await self.bot.store.shards.unposted_in(self.bot.shard_range):  # this process's guilds
             if len(self.posting) >= POSTING_AT_ONCE:
                 break
             if job.id not in self.posting and self.retry_at.get(job.id, 0.0) <= now:
@@ -135,7 +135,7 @@ class DeliveryCog(commands.Cog):
     async def post_clip(self, job: Job) -> None:
         store = self.bot.store
         try:
-            media = await store.get_media(job.id)
+            media = await store.jobs.get_media(job.id)
         except OSError as exc:  # unreadable (EACCES, EIO, a folder in its place): perhaps for a moment
             self.read_errors[job.id] += 1
             if self.read_errors[job.id] < READ_TRIES:
@@ -146,8 +146,8 @@ class DeliveryCog(commands.Cog):
         if problem is not None or media is None:
             await self.undeliverable(job, problem or "the file is missing")
             return
-        votes = await store.vote_counts(job.id)
-        lineage = await store.lineage(job.id) if job.parent_id is not None else [job]
+        votes = await store.votes.vote_counts(job.id)
+        lineage = await store.jobs.lineage(job.id) if job.parent_id is not None else [job]
         content, embed, view = clip_message(self.bot, job, votes, lineage)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{job.id}.mp4")
         channel = await self.bot.messageable(job.channel_id)
@@ -170,7 +170,7 @@ class DeliveryCog(commands.Cog):
             )
             return
         thread_id = await self._open_thread(job, message) if job.kind == "new" else None
-        if await store.mark_posted(job.id, message.id, thread_id):
+        if await store.jobs.mark_posted(job.id, message.id, thread_id):
             self.posted += 1
             self.bot.dispatch("clip_posted", job, message)
             # the web gallery's names: the server's, and the author's if they agreed to be named
@@ -186,7 +186,7 @@ class DeliveryCog(commands.Cog):
         """This clip cannot be posted: its member is told (in their language) on the next pass."""
         log.error("job %s is done but its clip cannot be posted: %s", job.id, problem)
         self.read_errors.pop(job.id, None)
-        await self.bot.store.fail_delivery(job.id, code, params)
+        await self.bot.store.jobs.fail_delivery(job.id, code, params)
 
     async def _into_status_message(
         self,
@@ -227,14 +227,14 @@ class DeliveryCog(commands.Cog):
         """A failed or cancelled job: its status message says so (or a new message, if it has none)."""
         text = status_message(job, job.locale)
         if job.status_message_id is not None and await edit_status(self.bot, job, text):
-            await self.bot.store.mark_posted(job.id, job.status_message_id, None)
+            await self.bot.store.jobs.mark_posted(job.id, job.status_message_id, None)
             return
         if job.state == "failed":
             channel = await self.bot.messageable(job.channel_id)
             message = await channel.send(text, nonce=f"vb-end-{job.id}")
-            await self.bot.store.mark_posted(job.id, message.id, None)
+            await self.bot.store.jobs.mark_posted(job.id, message.id, None)
         else:
-            await self.bot.store.mark_posted(job.id, None, None)
+            await self.bot.store.jobs.mark_posted(job.id, None, None)
 
 
 async def setup(bot: VideoBot) -> None:

@@ -45,7 +45,7 @@ class GalleryCog(commands.Cog):
         assert interaction.guild_id is not None
         span = PERIODS.get(period, PERIODS["week"])
         since = 0.0 if span is None else time.time() - span
-        ranked = await self.bot.store.top(interaction.guild_id, since, 10)
+        ranked = await self.bot.store.votes.top(interaction.guild_id, since, 10)
         if not ranked:
             await answer(interaction, t(locale, "top.empty"))
             return
@@ -75,19 +75,19 @@ class GalleryCog(commands.Cog):
     @app_commands.describe(job=_("Job number", key="opt.job.desc"))
     async def show(self, interaction: Interaction, job: int) -> None:
         store, locale = self.bot.store, interaction.locale.value
-        found = await store.get(job)
+        found = await store.jobs.get(job)
         if found is None or found.guild_id != interaction.guild_id or found.deleted:
             await answer(interaction, t(locale, "error.unknown_job", job=job))
             return
         if found.state != "done":
             await answer(interaction, t(locale, "error.not_done", job=job))
             return
-        media = await store.get_media(found.id)
+        media = await store.jobs.get_media(found.id)
         if media is None:  # removed after the retention period: the original message still has it
             await self.repost(interaction, found)
             return
-        lineage = await store.lineage(found.id)
-        content, embed, view = clip_message(self.bot, found, await store.vote_counts(found.id), lineage)
+        lineage = await store.jobs.lineage(found.id)
+        content, embed, view = clip_message(self.bot, found, await store.votes.vote_counts(found.id), lineage)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{found.id}.mp4")
         await interaction.response.send_message(content, embed=embed, file=video, view=view)
 
@@ -110,8 +110,8 @@ class GalleryCog(commands.Cog):
             await interaction.followup.send(text, ephemeral=True)
             return
         store = self.bot.store
-        lineage = await store.lineage(job.id)
-        content, embed, view = clip_message(self.bot, job, await store.vote_counts(job.id), lineage)
+        lineage = await store.jobs.lineage(job.id)
+        content, embed, view = clip_message(self.bot, job, await store.votes.vote_counts(job.id), lineage)
         file = discord.File(io.BytesIO(video), filename=f"videobot-{job.id}.mp4")
         await interaction.followup.send(content, embed=embed, file=file, view=view)
 

@@ -149,22 +149,22 @@ class HallOfFameCog(commands.Cog):
         have its post's count edited if it has one."""
         store = self.bot.store
         async with self.lock(job_id):
-            post = await store.hall_post(job_id)
+            post = await store.hall.hall_post(job_id)
             if post is not None:
                 if post.state == "posting":  # a claim never recorded: finish it
                     await self.publish(post)
                 elif post.state == "posted":
                     self.schedule_refresh(job_id)
                 return
-            job = await store.get(job_id)
+            job = await store.jobs.get(job_id)
             if job is None or job.deleted or job.state != "done" or job.message_id is None:
                 return
-            settings = await store.get_settings(job.guild_id)
+            settings = await store.settings.get_settings(job.guild_id)
             channel_id = settings.hall_of_fame_channel_id
-            votes = await store.vote_counts(job_id)
+            votes = await store.votes.vote_counts(job_id)
             if channel_id is None or votes.score < settings.hall_of_fame_threshold:
                 return
-            claimed = await store.claim_hall_post(job.guild_id, job_id, channel_id, votes)
+            claimed = await store.hall.claim_hall_post(job.guild_id, job_id, channel_id, votes)
             if claimed is not None:
                 await self.publish(claimed)
 
@@ -176,21 +176,21 @@ class HallOfFameCog(commands.Cog):
     async def publish(self, post: HallPost) -> None:
         """Send a claimed post (under the clip's lock) and record its message."""
         store = self.bot.store
-        job = await store.get(post.job_id)
+        job = await store.jobs.get(post.job_id)
         if job is None or job.deleted or job.message_id is None:
-            await store.remove_hall_post(post.job_id)
+            await store.hall.remove_hall_post(post.job_id)
             return
         channel = await self.bot.messageable(post.channel_id)
         me = self.bot.user
         if me is not None and post.claimed_at < store.clock() - 1.0:  # an older claim: perhaps it was sent
             async for message in channel.history(limit=HISTORY_LOOKBACK):
                 if is_hall_post_of(message, me.id, job.id):
-                    await store.record_hall_post(job.id, message.id, post.shown)
+                    await store.hall.record_hall_post(job.id, message.id, post.shown)
                     self.schedule_refresh(job.id)
                     return
-        votes = await store.vote_counts(job.id)
+        votes = await store.votes.vote_counts(job.id)
         locale = self.locale_of(job)
-        media = await store.get_media(job.id)
+        media = await store.jobs.get_media(job.id)
         poster = media.poster if media is not None else b""
         files = [discord.File(io.BytesIO(poster), filename=poster_name(job))] if poster else []
         message = await channel.send(
@@ -200,7 +200,7 @@ class HallOfFameCog(commands.Cog):
             view=hall_view(job, locale),
             nonce=f"vb-hof-{job.id}",  # discord.py asks Discord to enforce it: a repeat returns this one
         )
-        await store.record_hall_post(job.id, message.id, votes)
+        await store.hall.record_hall_post(job.id, message.id, votes)
         log.info("clip #%s entered the hall of fame of guild %s", job.id, job.guild_id)
 
     # ---- keeping the count current -----------------------------------------------------------------
@@ -218,20 +218,20 @@ class HallOfFameCog(commands.Cog):
     async def refresh(self, job_id: int) -> None:
         store = self.bot.store
         async with self.lock(job_id):
-            post = await store.hall_post(job_id)
-            job = await store.get(job_id)
+            post = await store.hall.hall_post(job_id)
+            job = await store.jobs.get(job_id)
             if post is None or post.state != "posted" or post.message_id is None or job is None:
                 return
-            votes = await store.vote_counts(job_id)
+            votes = await store.votes.vote_counts(job_id)
             if votes == post.shown:
                 return
             message = await self.partial(post.channel_id, post.message_id)
             try:
                 await message.edit(content=count_line(job, votes, self.locale_of(job)))
             except discord.NotFound:  # someone deleted the hall message: it stays gone
-                await store.remove_hall_post(job_id)
+                await store.hall.remove_hall_post(job_id)
                 return
-            await store.set_hall_shown(job_id, votes)
+            await store.hall.set_hall_shown(job_id, votes)
 
     async def partial(self, channel_id: int, message_id: int) -> discord.PartialMessage:
         channel = await self.bot.messageable(channel_id)
@@ -242,7 +242,7 @@ class HallOfFameCog(commands.Cog):
     async def remove(self, job_id: int) -> None:
         """The clip was deleted: its hall post goes, and it never comes back."""
         async with self.lock(job_id):
-            removed = await self.bot.store.remove_hall_post(job_id)
+            removed = await self.bot.store.hall.remove_hall_post(job_id)
             if removed is None:
                 return
             message_id = removed.message_id
@@ -275,15 +275,15 @@ class HallOfFameCog(commands.Cog):
     async def reconcile(self, guild_id: int) -> None:
         """Finish unrecorded claims, edit out-of-date counts, post clips at a lowered threshold."""
         store = self.bot.store
-        for post in await store.unfinished_hall_posts(guild_id):
+        for post in await store.hall.unfinished_hall_posts(guild_id):
             await self.guarded(f"finishing the post of #{post.job_id}", self.consider(post.job_id))
-        for post, _votes in await store.stale_hall_posts(guild_id):
+        for post, _votes in await store.hall.stale_hall_posts(guild_id):
             await self.guarded(f"editing the post of #{post.job_id}", self.refresh(post.job_id))
-        settings = await store.get_settings(guild_id)
+        settings = await store.settings.get_settings(guild_id)
         if settings.hall_of_fame_channel_id is None:
             return
         since = store.clock() - RECONCILE_WINDOW_S
-        for job in await store.hall_candidates(
+        for job in await store.hall.hall_candidates(
             guild_id, settings.hall_of_fame_threshold, since, RECONCILE_BATCH
         ):
             await self.guarded(f"posting #{job.id}", self.consider(job.id))

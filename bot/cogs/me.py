@@ -75,12 +75,12 @@ class MeCog(commands.Cog):
         confirmation = None
         if gallery_name is not None:
             name = interaction.user.display_name  # the name they see themselves by on this server
-            shown = await store.set_gallery_name(guild_id, user_id, gallery_name, name)
+            shown = await store.profiles.set_gallery_name(guild_id, user_id, gallery_name, name)
             confirmation = gallery_name_text(locale, shown.display_name, server, changed=True)
-        standing = await store.standing(guild_id, user_id, time.time() - WEEK_S)
-        settings = await store.get_settings(guild_id)
-        wins = await store.challenge_wins(guild_id, user_id)
-        profile = await store.member_profile(guild_id, user_id)
+        standing = await store.hall.standing(guild_id, user_id, time.time() - WEEK_S)
+        settings = await store.settings.get_settings(guild_id)
+        wins = await store.challenges.challenge_wins(guild_id, user_id)
+        profile = await store.profiles.member_profile(guild_id, user_id)
 
         my_weight = settings.weight_for_roles(role_ids(interaction.user))
         others = [m.weight for m in standing.gpu_by_member if m.user_id != user_id]

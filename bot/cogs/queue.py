@@ -28,14 +28,16 @@ class QueueCog(commands.Cog):
         store, locale = self.bot.store, interaction.locale.value
         assert interaction.guild_id is not None
         await think(interaction)
-        mine = await store.jobs_for_user(interaction.guild_id, interaction.user.id, ("queued", "running"))
-        waiting = await store.queued_count(interaction.guild_id)
-        workers = len(await store.live_workers())
+        mine = await store.jobs.jobs_for_user(
+            interaction.guild_id, interaction.user.id, ("queued", "running")
+        )
+        waiting = await store.jobs.queued_count(interaction.guild_id)
+        workers = len(await store.workers.live_workers())
         if not mine:
             await answer(interaction, t(locale, "queue.empty", total=waiting))
             return
         lines = []
-        positions = await store.queue_positions() if any(j.state == "queued" for j in mine) else {}
+        positions = await store.jobs.queue_positions() if any(j.state == "queued" for j in mine) else {}
         for job in mine:
             prompt = quoted_prompt(job.spec.prompt, 80)
             if job.state == "running":
@@ -67,12 +69,14 @@ class QueueCog(commands.Cog):
         store, locale = self.bot.store, interaction.locale.value
         assert interaction.guild_id is not None
         if job is None:
-            mine = await store.jobs_for_user(interaction.guild_id, interaction.user.id, ("queued", "running"))
+            mine = await store.jobs.jobs_for_user(
+                interaction.guild_id, interaction.user.id, ("queued", "running")
+            )
             if not mine:
                 await answer(interaction, t(locale, "cancel.none"))
                 return
             job = max(mine, key=lambda j: j.id).id  # the latest one: the usual "oops"
-        target = await store.get(job)
+        target = await store.jobs.get(job)
         if target is None or target.guild_id != interaction.guild_id:
             await answer(interaction, t(locale, "error.unknown_job", job=job))
             return
@@ -80,7 +84,7 @@ class QueueCog(commands.Cog):
         if not mine_to_cancel and not is_moderator(interaction):
             await answer(interaction, t(locale, "error.not_yours"))
             return
-        cancelled = await store.cancel(target.id, interaction.user.id if mine_to_cancel else None)
+        cancelled = await store.jobs.cancel(target.id, interaction.user.id if mine_to_cancel else None)
         await answer(interaction, t(locale, "cancel.done" if cancelled else "cancel.too_late", job=target.id))
 
 

@@ -1,6 +1,6 @@
 """Media retention: once an hour the bot removes the video and poster of clips posted more than
 ``VIDEOBOT_MEDIA_DAYS`` days ago (7 by default; 0 keeps everything), and the members' pictures no job
-still needs, through :meth:`db.store.JobStore.prune_media` (which knows what must stay: clips not
+still needs, through :meth:`db.store.Store.prune_media` (which knows what must stay: clips not
 posted yet, the parent of an extend in the queue, scenes of an unfinished story).
 
 The clip itself lives on in Discord: ``/show`` of an older clip reposts the attachment of its original
@@ -50,7 +50,7 @@ class RetentionCog(commands.Cog):
     async def prune_once(self) -> None:
         """Remove what is older than the retention period now."""
         cutoff = self.bot.store.clock() - self.bot.config.media_days * DAY_S
-        report = await self.bot.store.prune_media(cutoff)
+        report = await self.bot.store.retention.prune_media(cutoff)
         self.last = report
         self.passes += 1
         if report.clips or report.pictures:

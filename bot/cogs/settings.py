@@ -76,7 +76,7 @@ class SettingsGroup(app_commands.Group):
         assert interaction.guild_id is not None
         locale = interaction.locale.value
         try:
-            settings = await self.bot.store.update_settings(interaction.guild_id, **changes)
+            settings = await self.bot.store.settings.update_settings(interaction.guild_id, **changes)
         except SettingsError as exc:
             await answer(interaction, t(locale, f"settings_error.{exc.code}", **exc.params))
             return
@@ -88,7 +88,7 @@ class SettingsGroup(app_commands.Group):
     )
     async def show(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
-        settings = await self.bot.store.get_settings(interaction.guild_id)
+        settings = await self.bot.store.settings.get_settings(interaction.guild_id)
         await answer(interaction, summary(settings, interaction.locale.value))
 
     @app_commands.command(
@@ -102,7 +102,7 @@ class SettingsGroup(app_commands.Group):
     )
     async def channel(self, interaction: Interaction, channel: discord.TextChannel, allowed: bool) -> None:
         assert interaction.guild_id is not None
-        current = set((await self.bot.store.get_settings(interaction.guild_id)).allowed_channel_ids)
+        current = set((await self.bot.store.settings.get_settings(interaction.guild_id)).allowed_channel_ids)
         current = current | {channel.id} if allowed else current - {channel.id}
         await self._save(interaction, allowed_channel_ids=sorted(current))
 
@@ -151,7 +151,7 @@ class SettingsGroup(app_commands.Group):
         self, interaction: Interaction, role: discord.Role, weight: app_commands.Range[float, 0, 100]
     ) -> None:
         assert interaction.guild_id is not None
-        weights = dict((await self.bot.store.get_settings(interaction.guild_id)).role_weights)
+        weights = dict((await self.bot.store.settings.get_settings(interaction.guild_id)).role_weights)
         if weight == 0:
             weights.pop(role.id, None)
         else:
@@ -169,7 +169,7 @@ class SettingsGroup(app_commands.Group):
     )
     async def blocked_word(self, interaction: Interaction, word: str, blocked: bool = True) -> None:
         assert interaction.guild_id is not None
-        words = list((await self.bot.store.get_settings(interaction.guild_id)).blocked_words)
+        words = list((await self.bot.store.settings.get_settings(interaction.guild_id)).blocked_words)
         word = word.strip().lower()
         words = (
             [*words, word] if blocked and word not in words else [w for w in words if w != word or blocked]

@@ -102,7 +102,7 @@ class StatsCog(commands.Cog):
         await interaction.response.defer(thinking=True)  # public: the server's figures, like /top
         locale, guild_id = interaction.locale.value, interaction.guild_id
         assert guild_id is not None
-        stats = await self.bot.store.guild_stats(guild_id)
+        stats = await self.bot.store.stats.guild_stats(guild_id)
         if stats.empty:
             await interaction.followup.send(t(locale, "stats.empty"))
             return

@@ -81,13 +81,13 @@ class ProposalVote(
         locale = interaction.locale.value
         store = interaction.client.store
         try:
-            proposal = await store.get_proposal(self.proposal_id)
-            story = await store.get_story(proposal.story_id) if proposal else None
+            proposal = await store.stories.get_proposal(self.proposal_id)
+            story = await store.stories.get_story(proposal.story_id) if proposal else None
             if proposal is None or story is None or story.guild_id != interaction.guild_id:
                 await answer(interaction, refused_text(locale, StoryRefused("unknown_proposal")))
                 return
             try:
-                count = await store.vote_proposal(proposal.id, interaction.user.id)
+                count = await store.stories.vote_proposal(proposal.id, interaction.user.id)
             except StoryRefused as refused:
                 await answer(interaction, refused_text(locale, refused))
                 return
@@ -209,7 +209,7 @@ class StoryCog(commands.Cog):
         """Move every unfinished story along: end rounds whose time is up, queue winners, open the
         round after a posted scene (or again after a failed one)."""
         store = self.bot.store
-        for story in await store.unfinished_stories():
+        for story in await store.stories.unfinished_stories():
             if not self.bot.owns(story.guild_id):  # another shard's process moves it along
                 continue
             try:
@@ -224,7 +224,7 @@ class StoryCog(commands.Cog):
                 log.warning("story %s: Discord refused a message; trying again", story.id, exc_info=True)
 
     async def round_s(self, story: Story) -> float:
-        settings = await self.bot.store.get_settings(story.guild_id)
+        settings = await self.bot.store.settings.get_settings(story.guild_id)
         return settings.story_round_minutes * 60.0
 
     async def say(self, story: Story, text: str, **kwargs: Any) -> discord.Message:
@@ -233,18 +233,18 @@ class StoryCog(commands.Cog):
 
     async def after_render(self, story: Story) -> None:
         store = self.bot.store
-        scenes = await store.story_scenes(story.id)
+        scenes = await store.stories.story_scenes(story.id)
         if not scenes:
             return
         last = scenes[-1]
-        job = await store.get(last.job_id)
+        job = await store.jobs.get(last.job_id)
         if job is None or not job.posted:
             return  # still rendering, or not posted yet
         round_s = await self.round_s(story)
         ends_at = store.clock() + round_s
         locale = story.locale
         if job.state == "done":
-            if not await store.open_round(story.id, ends_at):
+            if not await store.stories.open_round(story.id, ends_at):
                 return
             if last.number >= STORY_MAX_SCENES:
                 await self.say(story, t(locale, "story.full", scene=last.number, limit=STORY_MAX_SCENES))
@@ -261,17 +261,17 @@ class StoryCog(commands.Cog):
             )
             return
         if last.number == 1:  # the story has nothing to build on
-            if await store.finish_story(story.id):
+            if await store.stories.finish_story(story.id):
                 await self.say(story, t(locale, "story.first_failed"))
             return
-        if await store.reopen_round(story.id, last.number, ends_at):
+        if await store.stories.reopen_round(story.id, last.number, ends_at):
             await self.say(
                 story, t(locale, "story.scene_failed", scene=last.number, ends=f"<t:{int(ends_at)}:R>")
             )
 
     async def end_round(self, story: Story, *, by_timer: bool) -> Proposal | None:
         """End the story's round; the winner is announced (and queued by the timer)."""
-        winner = await self.bot.store.end_round(story.id)
+        winner = await self.bot.store.stories.end_round(story.id)
         locale = story.locale
         if winner is None:
             if by_timer:
@@ -296,13 +296,13 @@ class StoryCog(commands.Cog):
         store, bot = self.bot.store, self.bot
         if story.winner_proposal_id is None:
             return
-        proposal = await store.get_proposal(story.winner_proposal_id)
-        scenes = await store.story_scenes(story.id)
-        parent = await store.get(scenes[-1].job_id) if scenes else None
+        proposal = await store.stories.get_proposal(story.winner_proposal_id)
+        scenes = await store.stories.story_scenes(story.id)
+        parent = await store.jobs.get(scenes[-1].job_id) if scenes else None
         if proposal is None or parent is None:
             log.error("story %s: its winner or its last scene is gone", story.id)
             return
-        settings = await store.get_settings(story.guild_id)
+        settings = await store.settings.get_settings(story.guild_id)
         spec = extend_spec(parent, proposal.prompt)
         if not settings.sound:
             spec = replace(spec, audio=False)
@@ -315,12 +315,12 @@ class StoryCog(commands.Cog):
             return
         queued = await self.queued_before(story, parent.id, proposal.user_id, plan.spec.prompt)
         if queued is not None:  # queued before a restart that came before its scene was recorded
-            recorded = await store.add_scene(story.id, queued.id, proposal.user_id, proposal.prompt)
+            recorded = await store.stories.add_scene(story.id, queued.id, proposal.user_id, proposal.prompt)
             if recorded is not None and queued.status_message_id is None:
-                await post_status(bot, queued, story.thread_id, await store.queue_position(queued.id))
+                await post_status(bot, queued, story.thread_id, await store.jobs.queue_position(queued.id))
             return
         try:
-            job = await store.enqueue(
+            job = await store.jobs.enqueue(
                 story.guild_id,
                 story.thread_id,
                 proposal.user_id,
@@ -345,15 +345,15 @@ class StoryCog(commands.Cog):
                     ),
                 )
             return
-        if await store.add_scene(story.id, job.id, proposal.user_id, proposal.prompt) is None:
-            await store.cancel(job.id, None)  # another bot got there first
+        if await store.stories.add_scene(story.id, job.id, proposal.user_id, proposal.prompt) is None:
+            await store.jobs.cancel(job.id, None)  # another bot got there first
             return
-        position = await store.queue_position(job.id)
+        position = await store.jobs.queue_position(job.id)
         await post_status(bot, job, story.thread_id, position)
 
     async def queued_before(self, story: Story, parent_id: int, user_id: int, prompt: str) -> Job | None:
         """The winner's extend, if a bot queued it and stopped before recording it as the scene."""
-        for child in await self.bot.store.children(parent_id):
+        for child in await self.bot.store.jobs.children(parent_id):
             if (
                 child.kind == "extend"
                 and child.user_id == user_id
@@ -370,7 +370,7 @@ class StoryCog(commands.Cog):
         locale = interaction.locale.value
         story = None
         if interaction.channel_id is not None:
-            story = await self.bot.store.story_in_thread(interaction.channel_id)
+            story = await self.bot.store.stories.story_in_thread(interaction.channel_id)
         if story is None or story.guild_id != interaction.guild_id:
             raise RefusedError(t(locale, "story.not_here"))
         return story
@@ -385,18 +385,18 @@ class StoryCog(commands.Cog):
         if not title or not prompt.strip():
             raise RefusedError(t(locale, "story.empty"))
         await think(interaction)
-        settings = await store.get_settings(interaction.guild_id)
+        settings = await store.settings.get_settings(interaction.guild_id)
         spec = JobSpec(prompt=prompt)
         check_rules(interaction, settings, replace(spec, prompt=f"{title}\n{prompt}"), in_thread=False)
         if not settings.sound:
             spec = replace(spec, audio=False)
-        served = await store.served_models()
+        served = await store.workers.served_models()
         spec = replace(spec, model=default_model(bot.catalog, served, spec))
         try:
             plan = resolve_spec(spec, bot.catalog)
         except SpecError as exc:
             raise RefusedError(t(locale, f"spec.{exc.code}", **exc.params)) from exc
-        waiting = await store.jobs_for_user(
+        waiting = await store.jobs.jobs_for_user(
             interaction.guild_id, interaction.user.id, ["queued"], limit=10_000
         )
         if len(waiting) >= settings.max_queued_per_user:  # said before a thread is opened for nothing
@@ -413,7 +413,7 @@ class StoryCog(commands.Cog):
         )
         thread = await announce.create_thread(name=short(title, TITLE_MAX), auto_archive_duration=1440)
         try:
-            job = await store.enqueue(
+            job = await store.jobs.enqueue(
                 interaction.guild_id,
                 thread.id,
                 interaction.user.id,
@@ -426,7 +426,7 @@ class StoryCog(commands.Cog):
         except CapExceeded as exc:
             await thread.send(t(locale, "story.not_started"))
             raise RefusedError(t(locale, f"cap.{exc.code}", **exc.params)) from exc
-        await store.create_story(
+        await store.stories.create_story(
             interaction.guild_id,
             channel.id,
             thread.id,
@@ -436,7 +436,7 @@ class StoryCog(commands.Cog):
             prompt,
             locale=locale,
         )
-        position = await store.queue_position(job.id)
+        position = await store.jobs.queue_position(job.id)
         where = where_in_queue(position.position, position.eta_s, locale)
         await answer(interaction, t(locale, "story.started", thread=thread.mention, job=job.id, where=where))
         await post_status(bot, job, thread.id, position)
@@ -448,10 +448,10 @@ class StoryCog(commands.Cog):
         if not prompt.strip():
             raise RefusedError(t(locale, "story.empty"))
         await think(interaction)
-        settings = await store.get_settings(story.guild_id)
+        settings = await store.settings.get_settings(story.guild_id)
         check_rules(interaction, settings, JobSpec(prompt=prompt), in_thread=True)
         try:
-            proposal = await store.propose(
+            proposal = await store.stories.propose(
                 story.id,
                 interaction.user.id,
                 prompt,
@@ -471,7 +471,7 @@ class StoryCog(commands.Cog):
             ),
             view=proposal_view(proposal.id, 0),
         )
-        await store.set_proposal_message(proposal.id, message.id)
+        await store.stories.set_proposal_message(proposal.id, message.id)
         await answer(interaction, t(locale, "story.proposed", scene=proposal.scene))
 
     async def close_round(self, interaction: Interaction) -> None:
@@ -484,7 +484,7 @@ class StoryCog(commands.Cog):
         await think(interaction)
         winner = await self.end_round(story, by_timer=False)
         if winner is None:
-            fresh = await self.bot.store.get_story(story.id)
+            fresh = await self.bot.store.stories.get_story(story.id)
             if fresh is not None and fresh.phase == "round":
                 raise RefusedError(t(locale, "story.nothing_proposed"))
             raise RefusedError(t(locale, "story.no_round_open"))
@@ -496,15 +496,15 @@ class StoryCog(commands.Cog):
         story = await self.story_here(interaction)
         if interaction.user.id != story.starter_id and not is_moderator(interaction):
             raise RefusedError(t(locale, "story.starter_only"))
-        scenes = await store.story_scenes(story.id)
+        scenes = await store.stories.story_scenes(story.id)
         if story.phase == "finished":
             raise RefusedError(refused_text(locale, StoryRefused("finished")))
         if story.phase in ("rendering", "queuing"):
             scene = len(scenes) + (1 if story.phase == "queuing" else 0)
             raise RefusedError(t(locale, "story.still_rendering", scene=scene))
         await think(interaction)
-        last = await store.get(scenes[-1].job_id)
-        media = await store.get_media(last.id) if last is not None else None
+        last = await store.jobs.get(scenes[-1].job_id)
+        media = await store.jobs.get_media(last.id) if last is not None else None
         if last is None or media is None:
             raise RefusedError(t(locale, "error.media_gone", job=scenes[-1].job_id))
         guild = interaction.guild
@@ -514,7 +514,7 @@ class StoryCog(commands.Cog):
         except FilmError as exc:
             log.error("story %s: the film cannot be made: %s", story.id, exc)
             raise RefusedError(t(locale, "story.film_failed")) from exc
-        if not await store.finish_story(story.id):
+        if not await store.stories.finish_story(story.id):
             raise RefusedError(refused_text(locale, StoryRefused("finished")))
         credits = "\n".join(
             t(

@@ -84,7 +84,7 @@ class VideoCog(commands.Cog):
     async def model_autocomplete(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        served = await self.bot.store.served_models() or self.bot.catalog.names()
+        served = await self.bot.store.workers.served_models() or self.bot.catalog.names()
         choices = []
         for name in served:
             title = self.bot.model_title(name)

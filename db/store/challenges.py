@@ -1,7 +1,7 @@
 """The job store's part for challenges: their themes, threads, entries, votes (kept for audit) and results.
 
-A mixin of :class:`db.store.JobStore`: the same connection, clock and transactions; its queries in
-``db/sql/challenges.sql``, its tables in a migration of their own.
+``store.challenges``, a :class:`db.store.part.Part`: the same connection, clock and transactions; its
+queries in ``db/sql/challenges.sql``, its tables in a migration of their own.
 
 A challenge is open until :meth:`ChallengeStore.close_challenge` claims its end (once, whoever calls
 it first, on any shard): that transaction copies every vote on the entries into ``challenge_votes``
@@ -13,11 +13,12 @@ when it is back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from db.store.connector import Connector, Transaction
+from db.store.connector import Transaction
+from db.store.part import Part
 
 THEME_MAX_CHARS = 200
 
@@ -103,10 +104,7 @@ def rank_entries(
     ]
 
 
-class ChallengeStore:
-    _db: Connector
-    clock: Callable[[], float]
-
+class ChallengeStore(Part):
     async def start_challenge(
         self,
         guild_id: int,

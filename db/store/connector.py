@@ -1,7 +1,8 @@
 """The small interface each backend implements, plus the named queries and migrations they share.
 
 A connector runs named queries (``db/sql/*.sql``) inside transactions and carries wake-ups between
-processes. Everything else — caps, fairness, leases — lives once, in :class:`db.store.JobStore`.
+processes. Everything else — caps, fairness, leases — lives once, in the store's parts
+(:mod:`db.store.jobs` …).
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ DIALECTS = ("sqlite", "postgresql")
 
 @cache
 def load_queries(dialect: str) -> dict[str, str]:
-    """The common queries (``queries.sql`` and one file per community feature), with the dialect's own
-    versions (``<dialect>.sql``) taking precedence. A name in two common files is an error."""
+    """The common queries (one file per part of the store: ``jobs.sql``, ``challenges.sql`` …), with
+    the dialect's own versions (``<dialect>.sql``) taking precedence. A name in two common files is an
+    error."""
     queries: dict[str, str] = {}
     for path in sorted(SQL_DIR.glob("*.sql")):
         if path.stem in DIALECTS:

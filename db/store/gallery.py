@@ -2,8 +2,8 @@
 a page at a time, and a clip's chain; with each server's name and each author's name where the author
 agreed to be named (:mod:`db.store.profiles`), never an id to show instead.
 
-A mixin of :class:`db.store.JobStore`: the same connection, clock and transactions; its queries in
-``db/sql/gallery.sql``.
+``store.gallery``, a :class:`db.store.part.Part`: the same connection, clock and transactions; its
+queries in ``db/sql/gallery.sql``.
 
 Nothing here hands out anything of a server whose ``gallery_public`` setting is off: every method
 answers None or an empty list then, exactly as for a server or clip that does not exist.
@@ -11,13 +11,14 @@ answers None or an empty list then, exactly as for a server or clip that does no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from db.media import Media, MediaStore
-from db.store.connector import Connector, Transaction
+from db.media import Media
+from db.store.connector import Transaction
 from db.store.models import GuildSettings, Job, RankedClip, VoteCounts
+from db.store.part import Part
 from db.store.profiles import is_icon_png
 
 GalleryPeriod = Literal["day", "week", "all"]
@@ -74,11 +75,7 @@ def _entry(row: dict[str, Any]) -> GalleryEntry:
     )
 
 
-class GalleryStore:
-    _db: Connector
-    _media: MediaStore
-    clock: Callable[[], float]
-
+class GalleryStore(Part):
     async def gallery_guilds(self) -> list[GalleryGuild]:
         """The servers whose gallery is public (in id order), with their names, icons and clip counts."""
         async with self._db.transaction(write=False) as tx:

@@ -1,8 +1,8 @@
 """The job store's part for the hall of fame (which clip was posted there, as which message) and for
 /me (a member's standing: clips, votes received, GPU time this week).
 
-A mixin of :class:`db.store.JobStore`: the same connection, clock and transactions; its queries in
-``db/sql/halloffame.sql``, its tables in a migration of their own (V7).
+``store.hall``, a :class:`db.store.part.Part`: the same connection, clock and transactions; its
+queries in ``db/sql/halloffame.sql``, its tables in a migration of their own (V7).
 
 Exactly once: a clip's row is claimed (``state='posting'``, the primary key is the clip) *before* its
 post is sent; the message id is recorded after (``'posted'``); a deleted clip or post makes it
@@ -11,12 +11,12 @@ post is sent; the message id is recorded after (``'posted'``); a deleted clip or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from db.store.connector import Connector
 from db.store.models import Job, VoteCounts
+from db.store.part import Part
 
 HallState = Literal["posting", "posted", "removed"]
 
@@ -75,10 +75,7 @@ class Standing:
         return sum(m.gpu_seconds for m in self.gpu_by_member)
 
 
-class HallOfFameStore:
-    _db: Connector
-    clock: Callable[[], float]
-
+class HallOfFameStore(Part):
     # ---- hall of fame ----------------------------------------------------------------------------
 
     async def claim_hall_post(

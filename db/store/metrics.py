@@ -1,21 +1,16 @@
 """The job store's part for operations: the health check's ping and the queue depth of every guild,
 which the bot's ``/metrics`` shows.
 
-A mixin of :class:`db.store.JobStore`: the same connection, clock and transactions; its queries in
-``db/sql/metrics.sql``.
+``store.metrics``, a :class:`db.store.part.Part`: the same connection, clock and transactions; its
+queries in ``db/sql/metrics.sql``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from db.store.connector import Connector
+from db.store.part import Part
 
 
-class MetricsStore:
-    _db: Connector
-    clock: Callable[[], float]
-
+class MetricsStore(Part):
     async def ping(self) -> None:
         """One cheap read of the jobs table; raises when the database does not answer."""
         async with self._db.transaction(write=False) as tx:

@@ -78,7 +78,7 @@ class SettingsError(StoreError, ValueError):
 
 @dataclass(frozen=True)
 class JobResult:
-    """What a worker reports when a clip is done (the bytes went to :meth:`JobStore.put_media`)."""
+    """What a worker reports when a clip is done (the bytes went to :meth:`Store.put_media`)."""
 
     media_ref: str
     video_bytes: int

@@ -1,20 +1,20 @@
 """The job store's part for what the web gallery shows instead of Discord ids: a server's name and icon,
 and a member's display name, only if that member agreed to be named there.
 
-A mixin of :class:`db.store.JobStore`: the same connection, clock and transactions; its queries in
-``db/sql/profiles.sql``, its tables in migration V13. The bot writes (when it posts a clip, and when a
-member answers ``/me gallery-name``); the web process only reads, so it makes no Discord calls.
+``store.profiles``, a :class:`db.store.part.Part`: the same connection, clock and transactions; its
+queries in ``db/sql/profiles.sql``, its tables in migration V13. The bot writes (when it posts a
+clip, and when a member answers ``/me gallery-name``); the web process only reads, so it makes no
+Discord calls.
 
 A member's display name is kept only while they agree to be named: withdrawing erases it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from db.store.connector import Connector
+from db.store.part import Part
 
 ICON_MAX_BYTES = 256 * 1024  # a 128-pixel server icon is a few KiB; anything this big is not one
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -67,10 +67,7 @@ class MemberProfile:
         )
 
 
-class ProfileStore:
-    _db: Connector
-    clock: Callable[[], float]
-
+class ProfileStore(Part):
     async def guild_profile(self, guild_id: int) -> GuildProfile | None:
         async with self._db.transaction(write=False) as tx:
             row = await tx.fetch_one("profile_guild", guild_id=guild_id)

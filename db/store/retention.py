@@ -3,8 +3,9 @@ pictures its jobs started from, are kept a set time after posting (``VIDEOBOT_ME
 default), then removed. The job row stays, with its message id: ``/show`` of an older clip reposts the
 attachment of the original Discord message.
 
-A mixin of :class:`db.store.JobStore`: the same connection, clock, media store and transactions; its
-queries in ``db/sql/retention.sql``. Both backends: SQLite's media folder and PostgreSQL's tables.
+``store.retention``, a :class:`db.store.part.Part`: the same connection, clock, media store and
+transactions; its queries in ``db/sql/retention.sql``. Both backends: SQLite's media folder and
+PostgreSQL's tables.
 
 What is never removed, whatever its age:
 
@@ -25,14 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.media import INPUT_REF, DatabaseMedia, FileMedia, MediaStore
+from db.media import INPUT_REF, DatabaseMedia, FileMedia
 from db.spec import JobSpec
-from db.store.connector import Connector
 from db.store.models import Job
+from db.store.part import Part
 
 DAY_S = 86_400.0
 DEFAULT_MEDIA_DAYS = 7.0
@@ -50,11 +50,7 @@ class PruneReport:
     pictures: tuple[str, ...]  # members' pictures removed (their references)
 
 
-class RetentionStore:
-    _db: Connector
-    _media: MediaStore
-    clock: Callable[[], float]
-
+class RetentionStore(Part):
     async def prune_media(self, older_than: float, *, batch: int = PRUNE_BATCH) -> PruneReport:
         """Remove the video and poster of the clips posted before ``older_than`` (epoch seconds) that
         nothing needs any more, and the pictures no job still needs (see the module docstring)."""

@@ -3,8 +3,8 @@ ended and active jobs limited to those guilds, and a tiny key/value table of the
 (the digest of the last application-command tree synced to Discord, so commands are synced once and
 not by every process on every start).
 
-A mixin of :class:`db.store.JobStore`: the same connection, clock and transactions; its queries in
-``db/sql/shards.sql``, its table (``bot_state``) in migration V11 (the lead may renumber it V12).
+``store.shards``, a :class:`db.store.part.Part`: the same connection, clock and transactions; its
+queries in ``db/sql/shards.sql``, its table (``bot_state``) in migration V11 (the lead may renumber it V12).
 
 Discord's rule: a guild belongs to shard ``(guild_id >> 22) % shard_count``. A process owns a
 contiguous range of shards (``videobot bot --shards 0-3 --shard-count 8``); ``None`` for the range
@@ -13,11 +13,10 @@ means one process with every guild.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from db.store.connector import Connector
 from db.store.models import Job
+from db.store.part import Part
 
 # guild_id >> 22, written as a division both dialects do the same way on positive BIGINTs
 SHARD_SHIFT = 22
@@ -57,10 +56,7 @@ class ShardRange:
         return f"{span} of {self.count}"
 
 
-class ShardStore:
-    _db: Connector
-    clock: Callable[[], float]
-
+class ShardStore(Part):
     async def unposted_in(self, shards: ShardRange | None, limit: int = 20) -> list[Job]:
         """``unposted(limit)`` for the guilds of ``shards`` only (every guild when None): another
         process's backlog never fills this one's page."""

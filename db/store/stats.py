@@ -1,8 +1,8 @@
 """The job store's part for the numbers behind /stats and `videobot status`: GPU-seconds per member,
 queue waits per day, clips per hour.
 
-A mixin of :class:`db.store.JobStore`: the same connection, clock and transactions; its queries in
-``db/sql/stats.sql`` (the GPU-seconds per member are /me's query, ``me_gpu_by_member``, so both
+``store.stats``, a :class:`db.store.part.Part`: the same connection, clock and transactions; its
+queries in ``db/sql/stats.sql`` (the GPU-seconds per member are /me's query, ``me_gpu_by_member``, so both
 commands count alike). Days are UTC calendar days; the percentiles are computed here, in Python, by
 :func:`percentile`, the same on both backends.
 """
@@ -10,17 +10,17 @@ commands count alike). Days are UTC calendar days; the percentiles are computed 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from db.store.connector import Connector
 from db.store.halloffame import MemberGpu
 from db.store.models import Job, WorkerInfo
+from db.store.part import Part
 
 DAY_S = 86_400.0
 HOUR_S = 3_600.0
 STATS_DAYS = 7
-WORKER_MAX_AGE_S = 60.0  # as JobStore.live_workers
+WORKER_MAX_AGE_S = 60.0  # as Store.live_workers
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -129,10 +129,7 @@ class StoreStatus:
         return self.clips_per_hour[-1] if self.clips_per_hour else 0
 
 
-class StatsStore:
-    _db: Connector
-    clock: Callable[[], float]
-
+class StatsStore(Part):
     async def guild_stats(self, guild_id: int, days: int = STATS_DAYS) -> GuildStats:
         """/stats: the last ``days`` UTC days, today included: GPU-seconds and weight of each member
         whose jobs ended in them, and the queue waits (p50, p95) of the jobs that started each day."""

@@ -1,7 +1,7 @@
 """The job store's part for stories told together: scenes, rounds of proposals and their votes.
 
-A mixin of :class:`db.store.JobStore`: the same connection, clock and transactions; its queries in
-``db/sql/stories.sql``, its tables in a migration of their own (V9).
+``store.stories``, a :class:`db.store.part.Part`: the same connection, clock and transactions; its
+queries in ``db/sql/stories.sql``, its tables in a migration of their own (V9).
 
 A story lives in a thread. Its scenes are jobs: scene 1 a new clip, scene k+1 an extend of scene k,
 charged to the member who proposed it. A story is in one phase at a time:
@@ -18,12 +18,13 @@ moderators try to end it at the same moment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from db.store.connector import Connector, Transaction
+from db.store.connector import Transaction
 from db.store.models import StoreError
+from db.store.part import Part
 
 StoryPhase = Literal["rendering", "round", "queuing", "finished"]
 
@@ -123,10 +124,7 @@ def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-class StoryStore:
-    _db: Connector
-    clock: Callable[[], float]
-
+class StoryStore(Part):
     async def create_story(
         self,
         guild_id: int,

@@ -13,7 +13,7 @@ import pytest
 from bot.app import VideoBot
 from bot.config import BotConfig
 from db.presets import PresetCatalog
-from db.store import Job, JobStore, open_store
+from db.store import Job, Store, open_store
 from tests.discord_fake import DiscordFake
 from tests.discord_fake.fixtures import discord_fake
 from tests.processes import WorkerProcess
@@ -27,7 +27,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[JobStore]:
+async def store(db_path: Path) -> AsyncIterator[Store]:
     """The test's own connection to the bot's job store (to look, not to act for the bot)."""
     store = await open_store(str(db_path))
     yield store
@@ -99,19 +99,19 @@ async def wait_until(check: Callable[[], Any], timeout: float = 60.0, what: str 
         await asyncio.sleep(0.05)
 
 
-async def job_in_state(store: JobStore, job_id: int, *states: str, timeout: float = 60.0) -> Job:
+async def job_in_state(store: Store, job_id: int, *states: str, timeout: float = 60.0) -> Job:
     async def check() -> Job | None:
-        job = await store.get(job_id)
+        job = await store.jobs.get(job_id)
         return job if job is not None and job.state in states else None
 
     return await wait_until(check, timeout, f"job {job_id} to be {'/'.join(states)}")
 
 
-async def job_posted(store: JobStore, job_id: int, timeout: float = 60.0) -> Job:
+async def job_posted(store: Store, job_id: int, timeout: float = 60.0) -> Job:
     """The job once the bot recorded it as posted: after its message (and a clip's thread) exist."""
 
     async def check() -> Job | None:
-        job = await store.get(job_id)
+        job = await store.jobs.get(job_id)
         return job if job is not None and job.posted else None
 
     return await wait_until(check, timeout, f"job {job_id} to be recorded as posted")

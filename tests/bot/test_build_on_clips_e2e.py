@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import VideoBot
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import WorkerProcess, job_in_state, wait_until
 from tests.bot.test_pictures_e2e import picture
 from tests.bot.test_video_e2e import clip_messages, make_clip
@@ -24,7 +24,7 @@ def text_input(modal: dict[str, Any]) -> str:
 
 
 async def test_a_picture_is_animated_into_a_posted_clip(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     worker.start()
@@ -35,12 +35,12 @@ async def test_a_picture_is_animated_into_a_posted_clip(
     job = await job_in_state(store, 1, "done", "failed")
     assert job.state == "done", job.error_text
     assert job.spec.start_image and job.spec.image_ref is not None
-    assert await store.get_input(job.spec.image_ref) == picture()
+    assert await store.jobs.get_input(job.spec.image_ref) == picture()
     await wait_until(lambda: clip_messages(fake, "general"), what="the clip")
 
 
 async def test_anyone_extends_a_clip_in_its_thread_credited_until_the_servers_cap(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore, tmp_path: Path
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store, tmp_path: Path
 ) -> None:
     fake = discord_fake
     fake.add_user("bob")
@@ -68,7 +68,7 @@ async def test_anyone_extends_a_clip_in_its_thread_credited_until_the_servers_ca
     assert "Extend of #1" in posted["content"]
     whole = tmp_path / "whole.mp4"
     whole.write_bytes(fake.attachments[posted["attachments"][0]["id"]][1])
-    parent = await store.get(1)
+    parent = await store.jobs.get(1)
     assert parent is not None and parent.frames is not None
     assert probe(whole).frames > parent.frames  # the parent plus its continuation
     assert not fake.pinged_anyone()
@@ -77,4 +77,4 @@ async def test_anyone_extends_a_clip_in_its_thread_credited_until_the_servers_ca
     again = await fake.click(posted, "vb:extend:2", user="bob")
     reply = await again.wait_reply()
     assert again.ephemeral and "allows 1 extends per chain" in reply["content"]
-    assert [j.id for j in await store.active_jobs()] == []
+    assert [j.id for j in await store.jobs.active_jobs()] == []

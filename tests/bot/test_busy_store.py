@@ -9,13 +9,13 @@ from pathlib import Path
 from bot.status import remember_status_message
 from db.media import FileMedia
 from db.sqlite import SQLiteConnector
-from db.store import JobStore
+from db.store import Store
 from tests.store.helpers import submit
 
 
-async def busy_store(path: Path) -> JobStore:
+async def busy_store(path: Path) -> Store:
     """The real store on SQLite, giving up on a held write lock after 0.2 s instead of 30 s."""
-    store = JobStore(await SQLiteConnector.open(path, busy_timeout_s=0.2), FileMedia(path.parent / "media"))
+    store = Store(await SQLiteConnector.open(path, busy_timeout_s=0.2), FileMedia(path.parent / "media"))
     await store.migrate()
     return store
 
@@ -31,7 +31,7 @@ async def test_the_status_message_is_recorded_once_another_writer_lets_go(tmp_pa
         other.execute("COMMIT")
         other.close()
         assert await remembering
-        stored = await store.get(job.id)
+        stored = await store.jobs.get(job.id)
         assert stored is not None and stored.status_message_id == 4242
     finally:
         await store.close()
@@ -46,7 +46,7 @@ async def test_a_store_that_stays_busy_is_given_up_on_without_raising(tmp_path: 
         assert not await remember_status_message(store, job.id, 4242, attempts=2, pause_s=0.05)
         other.execute("ROLLBACK")
         other.close()
-        stored = await store.get(job.id)
+        stored = await store.jobs.get(job.id)
         assert stored is not None and stored.state == "queued"  # the job itself is untouched
     finally:
         await store.close()

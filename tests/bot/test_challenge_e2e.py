@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from bot.app import VideoBot
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import BotRunner, WorkerProcess, job_in_state, wait_until
 from tests.bot.test_video_e2e import button, clip_messages
 from tests.discord_fake import DiscordFake
@@ -36,7 +36,7 @@ async def reply(fake: DiscordFake, command: str, options: dict[str, Any] | None 
     return str(message["content"])
 
 
-async def entry(fake: DiscordFake, store: JobStore, thread: Any, user: str, prompt: str) -> dict[str, Any]:
+async def entry(fake: DiscordFake, store: Store, thread: Any, user: str, prompt: str) -> dict[str, Any]:
     """A member makes a clip with /video in the challenge's thread; its posted message."""
     text = await reply(fake, "video", {"prompt": prompt, "model": "tiny-ltx"}, user=user, channel=thread)
     assert "Queued as #" in text, text
@@ -67,7 +67,7 @@ def results_in(fake: DiscordFake, channel: Any, marker: str) -> list[dict[str, A
 
 
 async def test_a_challenge_from_start_through_entries_votes_and_restarts_to_results_and_role(
-    discord_fake: DiscordFake, bot_runner: BotRunner, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot_runner: BotRunner, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     guild_id = int(fake.guild.id)
@@ -78,7 +78,7 @@ async def test_a_challenge_from_start_through_entries_votes_and_restarts_to_resu
     bot_role.permissions |= MANAGE_ROLES
     bot_role.position = champion.position + 1  # the admin put the bot's role above the prize
     general = fake.channel("general")
-    await store.update_settings(
+    await store.settings.update_settings(
         guild_id,
         challenge_winner_role_id=int(champion.id),
         allowed_channel_ids=[int(general.id)],  # /video only in #general: its threads follow it
@@ -92,7 +92,7 @@ async def test_a_challenge_from_start_through_entries_votes_and_restarts_to_resu
         fake, "challenge start", {"theme": "x", "duration": "2h"}, user="alice"
     )
     assert "can't read" in await reply(fake, "challenge start", {"theme": "x", "duration": "soon"})
-    assert await store.guild_challenges(guild_id) == []
+    assert await store.challenges.guild_challenges(guild_id) == []
     before = time.time()
     started = await reply(fake, "challenge start", {"theme": "a **cat** surfing @everyone", "duration": "2h"})
     assert "Challenge #1 has started" in started
@@ -124,11 +124,13 @@ async def test_a_challenge_from_start_through_entries_votes_and_restarts_to_resu
     assert await vote(fake, alice_clip, "bob") is None
     assert "can't vote in challenges" in (await vote(fake, alice_clip, "newbie") or "")
     assert button(fake.message(bob_clip["id"]), f"vb:vote:{job_of(bob_clip)}:up")["label"] == "2"
-    assert (await store.get_challenge(1)).ended_at is None  # type: ignore[union-attr]
+    assert (await store.challenges.get_challenge(1)).ended_at is None  # type: ignore[union-attr]
 
     # the end passes while the bot is down: it is ended at start-up
     await bot_runner.stop()
-    assert await store.move_challenge_end(1, time.time())  # now, while it is down: past at its start
+    assert await store.challenges.move_challenge_end(
+        1, time.time()
+    )  # now, while it is down: past at its start
     await bot_runner.start()
     posted = await wait_until(
         lambda: results_in(fake, thread, "Challenge #1 is over"), timeout=30, what="the results in the thread"
@@ -149,7 +151,7 @@ async def test_a_challenge_from_start_through_entries_votes_and_restarts_to_resu
     assert not fake.pinged_anyone()
 
     # who voted is kept; the results are final
-    audit = await store.challenge_audit(1)
+    audit = await store.challenges.challenge_audit(1)
     assert sorted((v.job_id, v.user_id) for v in audit) == sorted(
         [
             (job_of(alice_clip), int(fake.user("carol").id)),
@@ -161,7 +163,7 @@ async def test_a_challenge_from_start_through_entries_votes_and_restarts_to_resu
     assert "is over: its results are final" in (await vote(fake, bob_clip, "carol", "down") or "")
     shown = await reply(fake, "challenge results", user="carol")
     assert "Challenge #1 is over" in shown and f"🥇 <@{alice_id}>" in shown
-    assert await store.challenge_wins(guild_id, int(alice_id)) == 1
+    assert await store.challenges.challenge_wins(guild_id, int(alice_id)) == 1
 
     # another restart posts nothing twice
     await bot_runner.stop()
@@ -173,7 +175,7 @@ async def test_a_challenge_from_start_through_entries_votes_and_restarts_to_resu
 
 
 async def test_a_moderator_ends_a_challenge_early_and_a_missing_permission_is_said(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     guild_id = int(fake.guild.id)
@@ -181,7 +183,7 @@ async def test_a_moderator_ends_a_challenge_early_and_a_missing_permission_is_sa
     fake.add_user("alice")  # joined just now, but this server lets everyone vote
     fake.add_user("bob")
     champion = fake.add_role("Champion")  # the bot may not give roles here
-    await store.update_settings(
+    await store.settings.update_settings(
         guild_id, challenge_winner_role_id=int(champion.id), challenge_min_member_hours=0
     )
     worker.start()
@@ -207,7 +209,7 @@ async def test_a_moderator_ends_a_challenge_early_and_a_missing_permission_is_sa
     assert champion.id not in fake.guild.members[fake.user("alice").id].roles
     assert "Challenge #1 has already ended" in await reply(fake, "challenge end", {"challenge": 1})
     assert "is over" in (await vote(fake, clip, "bob", "down") or "")
-    challenge = await store.get_challenge(1)
+    challenge = await store.challenges.get_challenge(1)
     assert challenge is not None and challenge.ended_by == int(fake.user("mod").id)
     assert challenge.role_outcome == "forbidden"
     fake.assert_no_violations()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bot.app import VideoBot
-from db.store import Job, JobResult, JobStore
+from db.store import Job, JobResult, Store
 from generator.encode import encode_mp4
 from tests.bot.conftest import job_in_state, job_posted, wait_until
 from tests.bot.test_video_e2e import clip_messages
@@ -27,7 +27,7 @@ def mp4(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 async def finished_clip(
-    store: JobStore,
+    store: Store,
     fake: DiscordFake,
     mp4: bytes,
     user: int,
@@ -37,12 +37,14 @@ async def finished_clip(
 ) -> Job:
     """A clip a worker rendered and stored, whose file is then damaged before the bot posts it."""
     channel = int(fake.channel("general").id)
-    job = await store.enqueue(int(fake.guild.id), channel, user, spec(f"clip of {user}"), 1.0, locale=locale)
-    assert await store.claim_next("w1", [job.model]) is not None
-    ref = await store.put_media(job.id, mp4, b"\x89PNG poster")
+    job = await store.jobs.enqueue(
+        int(fake.guild.id), channel, user, spec(f"clip of {user}"), 1.0, locale=locale
+    )
+    assert await store.jobs.claim_next("w1", [job.model]) is not None
+    ref = await store.jobs.put_media(job.id, mp4, b"\x89PNG poster")
     damage(media_dir / f"{job.id}.mp4")
     result = JobResult(ref, len(mp4), 48, 32, 12, 12.0, 1.0)
-    assert await store.finish(job.id, "w1", result)
+    assert await store.jobs.finish(job.id, "w1", result)
     return job
 
 
@@ -77,7 +79,7 @@ def untouched(path: Path) -> None:
 async def test_one_bad_clip_is_reported_to_its_member_and_the_next_clip_is_still_posted(
     discord_fake: DiscordFake,
     bot: VideoBot,
-    store: JobStore,
+    store: Store,
     db_path: Path,
     mp4: bytes,
     damage: Callable[[Path], None],
@@ -99,7 +101,7 @@ async def test_one_bad_clip_is_reported_to_its_member_and_the_next_clip_is_still
 
 
 async def test_a_clip_without_its_poster_is_posted_all_the_same(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, db_path: Path, mp4: bytes
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, db_path: Path, mp4: bytes
 ) -> None:
     job = await finished_clip(store, discord_fake, mp4, 1, "en-US", no_poster, db_path.parent / "media")
     posted = await wait_until(lambda: clip_messages(discord_fake, "general"), what="the clip")

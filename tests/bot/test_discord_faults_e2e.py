@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import VideoBot
 from bot.cogs.delivery import file_size
-from db.store import JobResult, JobStore
+from db.store import JobResult, Store
 from tests.bot.conftest import BotRunner, job_in_state, job_posted, wait_until
 from tests.bot.test_video_e2e import clip_messages
 from tests.discord_fake import DiscordFake
@@ -44,14 +44,14 @@ async def queue_video(fake: DiscordFake, prompt: str, user: str) -> tuple[int, s
     return job_id, str(status["id"])
 
 
-async def render(store: JobStore, job_id: int, mp4: bytes) -> None:
+async def render(store: Store, job_id: int, mp4: bytes) -> None:
     """What a GPU worker does with a job: claim it, store the clip, mark it done."""
-    job = await store.get(job_id)
+    job = await store.jobs.get(job_id)
     assert job is not None
-    claimed = await store.claim_next("test-gpu", [job.model])
+    claimed = await store.jobs.claim_next("test-gpu", [job.model])
     assert claimed is not None and claimed.id == job_id
-    ref = await store.put_media(job_id, mp4, b"\x89PNG poster")
-    assert await store.finish(job_id, "test-gpu", JobResult(ref, len(mp4), 64, 48, 24, 24.0, 1.0))
+    ref = await store.jobs.put_media(job_id, mp4, b"\x89PNG poster")
+    assert await store.jobs.finish(job_id, "test-gpu", JobResult(ref, len(mp4), 64, 48, 24, 24.0, 1.0))
 
 
 def uploads_to(fake: DiscordFake, message_id: str) -> int:
@@ -62,7 +62,7 @@ def uploads_to(fake: DiscordFake, message_id: str) -> int:
 
 
 async def test_a_clip_over_the_servers_upload_limit_is_reported_to_its_member_and_not_uploaded_again(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, mp4: bytes
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, mp4: bytes
 ) -> None:
     fake = discord_fake
     fake.add_user("jonas", locale="de")
@@ -90,7 +90,7 @@ async def test_a_clip_over_the_servers_upload_limit_is_reported_to_its_member_an
 
 
 async def test_a_clip_refused_as_too_large_when_sent_as_a_new_message_is_reported_too(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, mp4: bytes
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, mp4: bytes
 ) -> None:
     """No status message to edit (someone deleted it): the new message is refused, the member told."""
     fake = discord_fake
@@ -109,7 +109,7 @@ async def test_a_clip_refused_as_too_large_when_sent_as_a_new_message_is_reporte
 
 
 async def test_a_status_message_refused_by_a_rate_limit_storm_is_posted_once_the_storm_passes(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, mp4: bytes
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, mp4: bytes
 ) -> None:
     """discord.py gives up after 5 tries of a 429; the member's status message still appears, once,
     and the clip takes its place."""
@@ -131,7 +131,7 @@ async def test_a_status_message_refused_by_a_rate_limit_storm_is_posted_once_the
 
 
 async def test_a_status_message_posted_by_a_bot_killed_before_recording_it_is_adopted_not_left_behind(
-    discord_fake: DiscordFake, bot_runner: BotRunner, store: JobStore, db_path: Path, mp4: bytes
+    discord_fake: DiscordFake, bot_runner: BotRunner, store: Store, db_path: Path, mp4: bytes
 ) -> None:
     """The bot dies between Discord accepting a job's status message and the store recording its id
     (here: the status message is in the channel, its id is not in the store). The next bot turns that
@@ -147,7 +147,7 @@ async def test_a_status_message_posted_by_a_bot_killed_before_recording_it_is_ad
     await bot_runner.start()
 
     async def adopted() -> int | None:
-        job = await store.get(job_id)
+        job = await store.jobs.get(job_id)
         return job.status_message_id if job is not None else None
 
     assert str(await wait_until(adopted, timeout=30, what="the status message to be adopted")) == status
@@ -157,7 +157,7 @@ async def test_a_status_message_posted_by_a_bot_killed_before_recording_it_is_ad
 
 
 async def test_a_channel_the_bot_may_not_post_in_is_tried_again_slower_and_gets_the_clip_once_allowed(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, mp4: bytes
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, mp4: bytes
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")

@@ -12,9 +12,9 @@ from tests.store.helpers import MODEL, submit
 async def test_a_german_member_reads_why_their_clip_failed_in_german(tmp_path: Path) -> None:
     async with await open_store(str(tmp_path / "videobot.db")) as store:
         job = await submit(store, 1)
-        assert await store.claim_next("w1", [MODEL]) is not None
-        assert await store.fail(job.id, "w1", "model_unavailable", params={"model": "Wan 2.1 14B"})
-        failed = await store.get(job.id)
+        assert await store.jobs.claim_next("w1", [MODEL]) is not None
+        assert await store.jobs.fail(job.id, "w1", "model_unavailable", params={"model": "Wan 2.1 14B"})
+        failed = await store.jobs.get(job.id)
         assert failed is not None
         assert status_line(failed, "de") == (
             "❌ Fehlgeschlagen: Das Modell Wan 2.1 14B ist auf diesem Rechner nicht verfügbar."
@@ -27,8 +27,8 @@ async def test_a_german_member_reads_why_their_clip_failed_in_german(tmp_path: P
 async def test_a_failure_from_before_codes_shows_its_stored_sentence(tmp_path: Path) -> None:
     async with await open_store(str(tmp_path / "videobot.db")) as store:
         job = await submit(store, 1)
-        assert await store.claim_next("w1", [MODEL]) is not None
-        assert await store.fail(job.id, "w1", "a-code-from-a-newer-worker")
-        failed = await store.get(job.id)
+        assert await store.jobs.claim_next("w1", [MODEL]) is not None
+        assert await store.jobs.fail(job.id, "w1", "a-code-from-a-newer-worker")
+        failed = await store.jobs.get(job.id)
         assert failed is not None
         assert status_line(failed, "de") == "❌ Fehlgeschlagen: a-code-from-a-newer-worker"

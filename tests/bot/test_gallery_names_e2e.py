@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import VideoBot
 from bot.profiles import icon_out_of_date
-from db.store import Job, JobStore
+from db.store import Job, Store
 from db.store.profiles import GuildProfile
 from tests.bot.conftest import WorkerProcess, job_posted, wait_until
 from tests.discord_fake import DiscordFake
@@ -43,7 +43,7 @@ def icon(tmp_path: Path) -> bytes:
 
 
 @pytest.fixture
-async def gallery_site(store: JobStore) -> AsyncIterator[str]:
+async def gallery_site(store: Store) -> AsyncIterator[str]:
     async with gallery_served(store) as url:
         yield url
 
@@ -63,7 +63,7 @@ async def me(fake: DiscordFake, user: str, options: dict[str, object], *, locale
     return str(reply.get("content") or "")
 
 
-async def clip_by(fake: DiscordFake, store: JobStore, user: str, prompt: str) -> Job:
+async def clip_by(fake: DiscordFake, store: Store, user: str, prompt: str) -> Job:
     handle = await fake.slash_command("video", {"prompt": prompt, "model": "tiny-ltx"}, user=user)
     content = (await handle.wait_reply())["content"]
     job_id = int(content.split("#")[1].split(":")[0])
@@ -74,7 +74,7 @@ async def test_posting_records_the_names_the_gallery_shows_and_only_those_agreed
     discord_fake: DiscordFake,
     bot: VideoBot,
     worker: WorkerProcess,
-    store: JobStore,
+    store: Store,
     gallery_site: str,
     icon: bytes,
 ) -> None:
@@ -90,16 +90,18 @@ async def test_posting_records_the_names_the_gallery_shows_and_only_those_agreed
     # the admin opens the gallery: the server is recorded by name and icon at once
     opened = await fake.slash_command("settings gallery", {"public": True}, user="owner")
     await opened.wait_reply()
-    profile = await wait_until(lambda: store.guild_profile(guild_id), what="the server's name")
+    profile = await wait_until(lambda: store.profiles.guild_profile(guild_id), what="the server's name")
     assert profile.name == SERVER
-    await wait_until(lambda: store.guild_icon(guild_id), what="the server's icon")
-    assert await store.guild_icon(guild_id) == icon  # fetched once from the CDN, served by the gallery
+    await wait_until(lambda: store.profiles.guild_icon(guild_id), what="the server's icon")
+    assert (
+        await store.profiles.guild_icon(guild_id) == icon
+    )  # fetched once from the CDN, served by the gallery
     assert len(fake.cdn_requests) == 1 and fake.cdn_requests[0].endswith(".png?size=128")
 
     # alice agrees to be named; bob says nothing
     said = await me(fake, "alice", {"gallery-name": True})
     assert said == "Done: the web gallery now names you Alice with your clips."
-    agreed = await store.member_profile(guild_id, int(alice.id))
+    agreed = await store.profiles.member_profile(guild_id, int(alice.id))
     assert agreed is not None and agreed.show_name and agreed.display_name == "Alice"
 
     fake.set_nick("alice", "Ali the Fox")  # a new server nickname: the next post keeps the name current
@@ -112,7 +114,7 @@ async def test_posting_records_the_names_the_gallery_shows_and_only_those_agreed
         lambda: _name_is(store, guild_id, int(alice.id), "Ali the Fox"), what="alice's new display name"
     )
     his = await clip_by(fake, store, "bob", "a whale in the sea")
-    assert await store.member_profile(guild_id, int(bob.id)) is None  # nothing kept of bob…
+    assert await store.profiles.member_profile(guild_id, int(bob.id)) is None  # nothing kept of bob…
     asked = [r.params["user_id"] for r in fake.requests_to("GET", "/guilds/{guild_id}/members/{user_id}")]
     assert alice.id in asked and bob.id not in asked  # …nor asked of Discord
     assert len(fake.cdn_requests) == 1  # the icon did not change: not fetched again
@@ -126,7 +128,7 @@ async def test_posting_records_the_names_the_gallery_shows_and_only_those_agreed
     assert (await me(fake, "bob", {"gallery-name": True})).endswith("names you Bob with your clips.")
     withdrawn = await me(fake, "alice", {"gallery-name": False})
     assert withdrawn.startswith("Done: the web gallery shows “a member of Pixel Forge” with your clips")
-    gone = await store.member_profile(guild_id, int(alice.id))
+    gone = await store.profiles.member_profile(guild_id, int(alice.id))
     assert gone is not None and not gone.show_name and gone.display_name is None
     assert '<p class="byline">by Bob</p>' in await page(f"{base}/clip/{his.id}")
     assert '<p class="byline">by a member of Pixel Forge</p>' in await page(f"{base}/clip/{hers.id}")
@@ -147,11 +149,11 @@ async def test_posting_records_the_names_the_gallery_shows_and_only_those_agreed
     assert not fake.pinged_anyone()
 
 
-async def _name_is(store: JobStore, guild_id: int, user_id: int, name: str) -> bool:
-    profile = await store.member_profile(guild_id, user_id)
+async def _name_is(store: Store, guild_id: int, user_id: int, name: str) -> bool:
+    profile = await store.profiles.member_profile(guild_id, user_id)
     return profile is not None and profile.display_name == name
 
 
-async def _server_is(store: JobStore, guild_id: int, name: str) -> bool:
-    profile = await store.guild_profile(guild_id)
+async def _server_is(store: Store, guild_id: int, name: str) -> bool:
+    profile = await store.profiles.guild_profile(guild_id)
     return profile is not None and profile.name == name

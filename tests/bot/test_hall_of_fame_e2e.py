@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from bot.cogs.halloffame import HallOfFameCog
-from db.store import JobStore, VoteCounts
+from db.store import Store, VoteCounts
 from tests.bot.conftest import BotRunner, WorkerProcess, wait_until
 from tests.bot.test_video_e2e import make_clip
 from tests.discord_fake import DiscordFake
@@ -40,13 +40,13 @@ def cog(runner: BotRunner) -> HallOfFameCog:
 
 
 async def test_a_clip_enters_the_hall_once_at_the_threshold_and_its_count_follows_the_votes(
-    discord_fake: DiscordFake, bot_runner: BotRunner, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot_runner: BotRunner, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     for name in ("alice", "bob", "carol", "dave"):
         fake.add_user(name)
     guild_id, hall_id = int(fake.guild.id), int(fake.channel(HALL).id)
-    await store.update_settings(guild_id, hall_of_fame_channel_id=hall_id, hall_of_fame_threshold=2)
+    await store.settings.update_settings(guild_id, hall_of_fame_channel_id=hall_id, hall_of_fame_threshold=2)
     await bot_runner.start()
     worker.start()
     clip = await make_clip(fake, store, "a *bold* fox says @everyone", model="tiny-ltx")
@@ -86,7 +86,7 @@ async def test_a_clip_enters_the_hall_once_at_the_threshold_and_its_count_follow
         lambda: fake.message(post["id"])["content"].startswith("⭐ **2** · 👍 3 👎 1"), what="the count back"
     )
     assert [m["id"] for m in hall_posts(fake)] == [post["id"]]
-    hall = await store.hall_post(job_id)
+    hall = await store.hall.hall_post(job_id)
     assert hall is not None and hall.message_id == int(post["id"]) and hall.shown == (3, 1)
 
     # restarts never post it twice
@@ -107,12 +107,12 @@ async def test_a_clip_enters_the_hall_once_at_the_threshold_and_its_count_follow
 
 
 async def test_a_lowered_threshold_and_an_unrecorded_claim_are_settled_at_start_up(
-    discord_fake: DiscordFake, bot_runner: BotRunner, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot_runner: BotRunner, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
     guild_id, hall_id = int(fake.guild.id), int(fake.channel(HALL).id)
-    await store.update_settings(guild_id, hall_of_fame_channel_id=hall_id)  # the default: 5 net 👍
+    await store.settings.update_settings(guild_id, hall_of_fame_channel_id=hall_id)  # the default: 5 net 👍
     await bot_runner.start()
     worker.start()
     liked = await make_clip(fake, store, "waves on rocks", model="tiny-ltx")
@@ -122,8 +122,8 @@ async def test_a_lowered_threshold_and_an_unrecorded_claim_are_settled_at_start_
 
     # while the bot is down an admin lowers the threshold, and a post was claimed but never recorded
     await bot_runner.stop()
-    await store.update_settings(guild_id, hall_of_fame_threshold=1)
-    assert await store.claim_hall_post(guild_id, job_of(claimed), hall_id, VoteCounts(0, 0)) is not None
+    await store.settings.update_settings(guild_id, hall_of_fame_threshold=1)
+    assert await store.hall.claim_hall_post(guild_id, job_of(claimed), hall_id, VoteCounts(0, 0)) is not None
     await bot_runner.start()
     await cog(bot_runner).reconciled.wait()
     posts = hall_posts(fake)
@@ -139,17 +139,17 @@ async def test_a_lowered_threshold_and_an_unrecorded_claim_are_settled_at_start_
     await cog(bot_runner).reconciled.wait()
     assert sorted(m["id"] for m in hall_posts(fake)) == sorted(m["id"] for m in posts)
     for clip in (liked, claimed):
-        hall = await store.hall_post(job_of(clip))
+        hall = await store.hall.hall_post(job_of(clip))
         assert hall is not None and hall.state == "posted"
 
 
 async def test_a_post_sent_but_never_recorded_is_found_not_sent_again(
-    discord_fake: DiscordFake, bot_runner: BotRunner, worker: WorkerProcess, store: JobStore, db_path: Path
+    discord_fake: DiscordFake, bot_runner: BotRunner, worker: WorkerProcess, store: Store, db_path: Path
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
     guild_id, hall_id = int(fake.guild.id), int(fake.channel(HALL).id)
-    await store.update_settings(guild_id, hall_of_fame_channel_id=hall_id, hall_of_fame_threshold=1)
+    await store.settings.update_settings(guild_id, hall_of_fame_channel_id=hall_id, hall_of_fame_threshold=1)
     await bot_runner.start()
     worker.start()
     clip = await make_clip(fake, store, "a kite over the dunes", model="tiny-ltx")
@@ -166,5 +166,5 @@ async def test_a_post_sent_but_never_recorded_is_found_not_sent_again(
     await bot_runner.start()
     await cog(bot_runner).reconciled.wait()
     assert [m["id"] for m in hall_posts(fake)] == [post["id"]]
-    hall = await store.hall_post(job_of(clip))
+    hall = await store.hall.hall_post(job_of(clip))
     assert hall is not None and hall.state == "posted" and hall.message_id == int(post["id"])

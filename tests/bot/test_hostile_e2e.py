@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.app import VideoBot
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import BotRunner, WorkerProcess, job_in_state, wait_until
 from tests.bot.test_video_e2e import make_clip
 from tests.discord_fake import DiscordFake
@@ -34,15 +34,15 @@ async def reply_to(fake: DiscordFake, command: str, options: dict[str, object], 
     ids=["zero-width", "bidi", "combining-only", "filler"],
 )
 async def test_an_invisible_prompt_is_refused_privately_and_nothing_is_queued(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, prompt: str
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, prompt: str
 ) -> None:
     assert "prompt is empty" in await reply_to(discord_fake, "video", {"prompt": prompt})
-    assert await store.active_jobs() == []
+    assert await store.jobs.active_jobs() == []
     assert discord_fake.messages_in("general") == []
 
 
 async def test_a_markdown_breakout_is_shown_escaped_in_the_status_message(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
     fake = discord_fake
     assert "Queued as #1" in await reply_to(fake, "video", {"prompt": BREAKOUT, "model": "tiny-ltx"})
@@ -56,7 +56,7 @@ async def test_a_markdown_breakout_is_shown_escaped_in_the_status_message(
 
 
 async def test_the_clip_escapes_both_prompts_and_pings_nobody_named_in_the_negative(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     alice = fake.add_user("alice")
@@ -76,7 +76,7 @@ async def test_the_clip_escapes_both_prompts_and_pings_nobody_named_in_the_negat
 
 
 async def test_cancel_on_another_members_job_is_refused_and_it_stays_queued(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
@@ -86,13 +86,13 @@ async def test_cancel_on_another_members_job_is_refused_and_it_stays_queued(
     )
     answer = await reply_to(fake, "cancel", {"job": 1}, user="mallory")
     assert "Only the author or a moderator" in answer
-    assert (await store.get(1)).state == "queued"  # type: ignore[union-attr]
+    assert (await store.jobs.get(1)).state == "queued"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("command", ["show", "cancel"])
 @pytest.mark.parametrize("job", [2**53 - 1, 2**62, -1, 0], ids=["discord-max", "huge", "negative", "zero"])
 async def test_a_job_number_that_is_no_job_is_answered_in_a_line(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, command: str, job: int
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, command: str, job: int
 ) -> None:
     answer = await reply_to(discord_fake, command, {"job": job})
     assert f"There is no clip #{job} on this server" in answer
@@ -101,7 +101,7 @@ async def test_a_job_number_that_is_no_job_is_answered_in_a_line(
 
 @pytest.mark.parametrize("command", ["show", "cancel"])
 async def test_a_job_of_another_server_is_no_job_here(
-    discord_fake: DiscordFake, bot_runner: BotRunner, store: JobStore, command: str
+    discord_fake: DiscordFake, bot_runner: BotRunner, store: Store, command: str
 ) -> None:
     fake = discord_fake
     other = fake.add_guild("Another Server", channels=("elsewhere",))
@@ -116,10 +116,10 @@ async def test_a_job_of_another_server_is_no_job_here(
 
 
 async def test_a_blocked_word_hidden_by_a_zero_width_space_is_still_refused(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
-    await store.update_settings(int(discord_fake.guild.id), blocked_words=["gore"])
+    await store.settings.update_settings(int(discord_fake.guild.id), blocked_words=["gore"])
     handle = await discord_fake.slash_command("video", {"prompt": "so much go\u200bre", "model": "tiny-ltx"})
     reply = await handle.wait_reply()
     assert handle.ephemeral and "does not allow (“gore”)" in reply["content"]
-    assert await store.active_jobs() == []
+    assert await store.jobs.active_jobs() == []

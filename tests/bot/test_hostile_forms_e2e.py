@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.app import VideoBot
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import WorkerProcess, job_posted, wait_until
 from tests.bot.test_build_on_clips_e2e import text_input
 from tests.bot.test_video_e2e import make_clip
@@ -16,7 +16,7 @@ from tests.discord_fake.interactions import MESSAGE_COMPONENT
 
 
 async def test_two_members_submitting_the_same_clips_forms_are_each_queued(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("bob")
@@ -38,7 +38,7 @@ async def test_two_members_submitting_the_same_clips_forms_are_each_queued(
             reply = await sent.wait_reply()
             assert sent.ephemeral and "Queued as #" in reply["content"], reply["content"]
 
-    jobs = [job for job in await store.active_jobs() if job.parent_id == 1]
+    jobs = [job for job in await store.jobs.active_jobs() if job.parent_id == 1]
     made = sorted((job.kind, job.spec.prompt, job.user_id) for job in jobs)
     bob_id, carol_id = int(fake.user("bob").id), int(fake.user("carol").id)
     assert made == [
@@ -50,7 +50,7 @@ async def test_two_members_submitting_the_same_clips_forms_are_each_queued(
 
 
 async def test_a_form_for_a_clip_deleted_meanwhile_is_refused_privately(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("bob", locale="de")
@@ -66,7 +66,7 @@ async def test_a_form_for_a_clip_deleted_meanwhile_is_refused_privately(
     sent = await fake.submit_modal(opened, {text_input(opened.modal): "the garden, overgrown"})
     reply = await sent.wait_reply()
     assert sent.ephemeral and reply["content"] == "Auf diesem Server gibt es keinen Clip #1."
-    assert await store.get(2) is None  # nothing queued, nothing posted in the deleted clip's thread
+    assert await store.jobs.get(2) is None  # nothing queued, nothing posted in the deleted clip's thread
     assert not fake.pinged_anyone()
 
 
@@ -96,7 +96,7 @@ async def press_forged(fake: DiscordFake, message: dict[str, Any], custom_id: st
 
 
 async def test_a_forged_delete_of_an_own_finished_clip_leaves_another_members_clip_alone(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("bob")
@@ -111,12 +111,12 @@ async def test_a_forged_delete_of_an_own_finished_clip_leaves_another_members_cl
     assert reply == "Clip #2's buttons work only under clip #2."
     assert fake.message(clip["id"])["id"] == clip["id"]  # the other clip is still there
     for job_id in (1, 2):
-        job = await store.get(job_id)
+        job = await store.jobs.get(job_id)
         assert job is not None and not job.deleted
 
 
 async def test_a_forged_delete_of_a_queued_job_is_refused_and_it_stays_queued(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("bob")
@@ -129,13 +129,13 @@ async def test_a_forged_delete_of_a_queued_job_is_refused_and_it_stays_queued(
     reply = await press_forged(fake, clip, "vb:delete:2", "bob")
     assert reply == "Clip #2 is not finished."
     assert fake.message(clip["id"])["id"] == clip["id"]  # the owner's clip is still there
-    job, posted = await store.get(2), await store.get(1)
+    job, posted = await store.jobs.get(2), await store.jobs.get(1)
     assert job is not None and job.state == "queued" and not job.deleted
     assert posted is not None and not posted.deleted
 
 
 async def test_the_buttons_under_a_show_of_a_clip_still_work(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("bob")
@@ -147,7 +147,7 @@ async def test_the_buttons_under_a_show_of_a_clip_still_work(
 
     vote = await fake.click(shown, "vb:vote:1:up", user="bob")
     assert await vote.wait_ack() == 7  # the shown message is updated with the count
-    assert (await store.vote_counts(1)).up == 1
+    assert (await store.votes.vote_counts(1)).up == 1
     info = await fake.click(shown, "vb:info:1", user="bob")
     details = await info.wait_reply()
     assert info.ephemeral and details["embeds"]

@@ -15,7 +15,7 @@ from PIL import Image, ImageFile
 
 from bot.app import VideoBot
 from bot.pictures import PictureRefused, check_picture
-from db.store import JobStore
+from db.store import Store
 from tests.discord_fake import DiscordFake
 
 ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
@@ -117,7 +117,7 @@ def stored_files(db_path: Path) -> list[Path]:
 
 @pytest.mark.parametrize("name", list(TRUNCATED))
 async def test_a_truncated_picture_is_refused_privately_before_anything_is_stored_or_queued(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, db_path: Path, name: str
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, db_path: Path, name: str
 ) -> None:
     data = TRUNCATED[name]()
     suffix = "png" if name.startswith(("png", "interlaced")) else "jpg"
@@ -126,7 +126,7 @@ async def test_a_truncated_picture_is_refused_privately_before_anything_is_store
     )
     reply = await handle.wait_reply()
     assert handle.ephemeral and "not a picture I can read" in reply["content"], reply["content"]
-    assert await store.active_jobs() == []
+    assert await store.jobs.active_jobs() == []
     assert stored_files(db_path) == []
     assert discord_fake.messages_in("general") == []
 
@@ -163,7 +163,7 @@ def test_every_kind_of_whole_picture_is_still_taken(name: str) -> None:
 
 
 async def test_a_whole_picture_is_queued_and_stored_as_it_came(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, db_path: Path
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, db_path: Path
 ) -> None:
     data = saved(scene(), "JPEG", progressive=True)
     handle = await discord_fake.slash_command(
@@ -171,8 +171,8 @@ async def test_a_whole_picture_is_queued_and_stored_as_it_came(
     )
     reply = await handle.wait_reply()
     assert "Queued as #" in reply["content"], reply["content"]
-    [job] = await store.active_jobs()
-    assert job.spec.image_ref is not None and await store.get_input(job.spec.image_ref) == data
+    [job] = await store.jobs.active_jobs()
+    assert job.spec.image_ref is not None and await store.jobs.get_input(job.spec.image_ref) == data
 
 
 def test_a_picture_that_ends_early_is_the_same_refusal_as_any_unreadable_one() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import VideoBot
 from bot.cogs.me import fair_share, seconds
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import WorkerProcess, job_in_state
 from tests.bot.test_video_e2e import make_clip
 from tests.discord_fake import DiscordFake
@@ -35,7 +35,7 @@ async def me(fake: DiscordFake, user: str) -> dict[str, Any]:
 
 
 async def test_me_shows_clips_votes_wins_and_gpu_time_against_the_fair_share(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
@@ -44,7 +44,7 @@ async def test_me_shows_clips_votes_wins_and_gpu_time_against_the_fair_share(
     fake.add_user("vip", roles=("VIP",))
     fake.add_user("greta", locale="de")
     guild_id = int(fake.guild.id)
-    await store.update_settings(guild_id, role_weights={int(vip_role.id): 2.0})
+    await store.settings.update_settings(guild_id, role_weights={int(vip_role.id): 2.0})
     worker.start()
     mine = await make_clip(fake, store, "a red fox in snow", model="tiny-ltx")
     theirs = await fake.slash_command("video", {"prompt": "a blue whale", "model": "tiny-ltx"}, user="alice")
@@ -53,8 +53,8 @@ async def test_me_shows_clips_votes_wins_and_gpu_time_against_the_fair_share(
     for voter, direction in (("alice", "up"), ("bob", "up"), ("vip", "down")):
         await (await fake.click(mine, f"vb:vote:{job_id}:{direction}", user=voter)).wait_reply()
 
-    owner = await store.get(job_id)
-    alices = await store.jobs_for_user(guild_id, int(fake.user("alice").id), ["done"])
+    owner = await store.jobs.get(job_id)
+    alices = await store.jobs.jobs_for_user(guild_id, int(fake.user("alice").id), ["done"])
     assert owner is not None and owner.gpu_seconds is not None and alices[0].gpu_seconds is not None
     total = owner.gpu_seconds + alices[0].gpu_seconds
 

@@ -19,7 +19,7 @@ from bot.config import BotConfig
 from bot.metrics import serve_bot_metrics
 from db.presets import PresetCatalog
 from db.spec import JobSpec
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import job_in_state, wait_until
 from tests.discord_fake import DiscordFake
 from tests.test_metrics import value
@@ -79,7 +79,7 @@ async def queue_video(fake: DiscordFake, prompt: str, user: str) -> int:
 
 
 async def test_the_bots_metrics_show_the_queue_failures_and_discords_rate_limits(
-    discord_fake: DiscordFake, metered: MeteredBot, store: JobStore
+    discord_fake: DiscordFake, metered: MeteredBot, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
@@ -96,9 +96,9 @@ async def test_the_bots_metrics_show_the_queue_failures_and_discords_rate_limits
         what="both status messages",
     )
     # another server's member queues too (the test writes the row, as another bot shard would)
-    await store.enqueue(OTHER_GUILD, 1, 1, JobSpec("elsewhere", model="tiny-ltx", seconds=2), 1.0)
-    await store.register_worker("gpu-1", "host", "cuda:0", ["tiny-ltx"], state="ready")
-    await store.register_worker("gpu-2", "host", "cuda:1", ["tiny-ltx"], state="starting")
+    await store.jobs.enqueue(OTHER_GUILD, 1, 1, JobSpec("elsewhere", model="tiny-ltx", seconds=2), 1.0)
+    await store.workers.register_worker("gpu-1", "host", "cuda:0", ["tiny-ltx"], state="ready")
+    await store.workers.register_worker("gpu-2", "host", "cuda:1", ["tiny-ltx"], state="starting")
 
     text = await metered.metrics()
     assert value(text, "videobot_queue_depth", guild_id=guild) == 2
@@ -113,16 +113,16 @@ async def test_the_bots_metrics_show_the_queue_failures_and_discords_rate_limits
     assert value(text, "videobot_gateway_connected") == 1 and value(text, "videobot_store_up") == 1
 
     # a GPU runs out of memory on the first job: its member is told, and /metrics counts it by reason
-    claimed = await store.claim_next("gpu-1", ["tiny-ltx"])
+    claimed = await store.jobs.claim_next("gpu-1", ["tiny-ltx"])
     assert claimed is not None
-    assert await store.fail(claimed.id, "gpu-1", "out_of_memory")
+    assert await store.jobs.fail(claimed.id, "gpu-1", "out_of_memory")
     failed = await job_in_state(store, claimed.id, "failed")
 
     async def counted() -> bool:
         return value(await metered.metrics(), "videobot_jobs_failed_total", reason="out_of_memory") == 1
 
     await wait_until(counted, what="the failure on /metrics")
-    assert (await store.get(failed.id)).posted  # type: ignore[union-attr]
+    assert (await store.jobs.get(failed.id)).posted  # type: ignore[union-attr]
     # the queue emptied by one in this server: the gauge follows
     text = await metered.metrics()
     still_queued = {first, second} - {claimed.id}

@@ -9,7 +9,7 @@ from PIL import Image
 
 from bot.app import VideoBot
 from bot.pictures import MAX_BYTES, PictureRefused, check_picture
-from db.store import JobStore
+from db.store import Store
 from tests.discord_fake import DiscordFake
 
 
@@ -31,26 +31,26 @@ def picture(width: int = 128, height: int = 96, fmt: str = "PNG") -> bytes:
     ids=["not-an-image", "oversized", "tiny", "gif"],
 )
 async def test_a_bad_picture_is_refused_privately_and_nothing_is_queued(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, upload: tuple[str, bytes], words: str
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, upload: tuple[str, bytes], words: str
 ) -> None:
     handle = await discord_fake.slash_command(
         "video", {"prompt": "make it move", "model": "tiny-ltx", "image": upload}
     )
     reply = await handle.wait_reply()
     assert handle.ephemeral and words in reply["content"], reply["content"]
-    assert await store.active_jobs() == []
+    assert await store.jobs.active_jobs() == []
     assert discord_fake.messages_in("general") == []
 
 
 async def test_a_picture_for_a_model_that_cannot_start_from_one_is_refused(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
     handle = await discord_fake.slash_command(
         "video", {"prompt": "make it move", "model": "tiny-wan", "image": ("cat.png", picture())}
     )
     reply = await handle.wait_reply()
     assert handle.ephemeral and "cannot start from a picture" in reply["content"]
-    assert await store.active_jobs() == []
+    assert await store.jobs.active_jobs() == []
 
 
 def test_a_truncated_picture_is_refused_before_it_reaches_a_worker() -> None:

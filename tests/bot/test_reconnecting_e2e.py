@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from bot.app import VideoBot
-from db.store import JobStore, open_store
+from db.store import Store, open_store
 from tests.bot.conftest import wait_until
 from tests.discord_fake import DiscordFake
 
@@ -25,13 +25,15 @@ async def worker_last_heard(db_path: object, seconds_ago: float) -> None:
     then = time.time() - seconds_ago
     past = await open_store(str(db_path), clock=lambda: then)
     try:
-        await past.register_worker("gpu-host-1-4242-cuda", "gpu-host-1", "cuda", ["tiny-ltx"], state="ready")
+        await past.workers.register_worker(
+            "gpu-host-1-4242-cuda", "gpu-host-1", "cuda", ["tiny-ltx"], state="ready"
+        )
     finally:
         await past.close()
 
 
 async def test_a_worker_silent_through_an_outage_is_reconnecting_and_one_gone_long_is_not_online(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, db_path: object
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, db_path: object
 ) -> None:
     fake = discord_fake
     assert "No GPU worker is online" in await video_reply(fake, "a lighthouse")
@@ -42,7 +44,7 @@ async def test_a_worker_silent_through_an_outage_is_reconnecting_and_one_gone_lo
     assert "lost touch with the queue a moment ago" in reply and "No GPU worker" not in reply
 
     # heard from again: no note at all
-    await store.worker_heartbeat("gpu-host-1-4242-cuda")
+    await store.workers.worker_heartbeat("gpu-host-1-4242-cuda")
     assert "\n" not in await wait_until(lambda: video_reply(fake, "a calm sea"), what="an answer")
 
     # a worker gone for ten minutes is not on its way

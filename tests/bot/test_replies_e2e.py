@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.app import VideoBot
 from bot.cogs.video import seconds_range
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import WorkerProcess, job_in_state, wait_until
 from tests.bot.test_video_e2e import clip_messages, make_clip
 from tests.discord_fake import DiscordFake
@@ -22,7 +22,7 @@ def break_table(db_path: Path, table: str) -> None:
 
 
 async def test_a_failing_button_answers_with_an_apology_and_a_reference_in_german(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore, db_path: Path
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store, db_path: Path
 ) -> None:
     fake = discord_fake
     fake.add_user("jonas", locale="de")
@@ -35,7 +35,7 @@ async def test_a_failing_button_answers_with_an_apology_and_a_reference_in_germa
 
 
 async def test_a_failing_modal_answers_with_an_apology_and_a_reference(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore, db_path: Path
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store, db_path: Path
 ) -> None:
     fake = discord_fake
     worker.start()
@@ -51,7 +51,7 @@ async def test_a_failing_modal_answers_with_an_apology_and_a_reference(
 
 
 async def test_a_deleted_clip_leaves_top_and_show(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
@@ -63,7 +63,7 @@ async def test_a_deleted_clip_leaves_top_and_show(
 
     await (await fake.click(clip, "vb:delete:1")).wait_reply()
     await wait_until(lambda: clip["id"] in fake.deleted_messages, what="the clip to be deleted")
-    await wait_until(lambda: store.get(1), what="the job")
+    await wait_until(lambda: store.jobs.get(1), what="the job")
     await job_in_state(store, 1, "done")
     await wait_until(lambda: _deleted(store, 1), what="the clip to be marked deleted")
     top = await fake.slash_command("top", {"period": "day"})
@@ -72,27 +72,27 @@ async def test_a_deleted_clip_leaves_top_and_show(
     assert "There is no clip #1" in (await show.wait_reply())["content"]
 
 
-async def _deleted(store: JobStore, job_id: int) -> bool:
-    job = await store.get(job_id)
+async def _deleted(store: Store, job_id: int) -> bool:
+    job = await store.jobs.get(job_id)
     return job is not None and job.deleted
 
 
 async def test_queue_counts_exactly_the_clips_waiting_on_this_server(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
     guild = int(discord_fake.guild.id)
     for user in range(250):  # more than one page of active jobs, in this server
-        await store.enqueue(guild, 1, 10_000 + user, spec(), 1.0)
+        await store.jobs.enqueue(guild, 1, 10_000 + user, spec(), 1.0)
     for user in range(30):  # and another server's queue, which is none of ours
-        await store.enqueue(guild + 1, 1, 20_000 + user, spec(), 1.0)
+        await store.jobs.enqueue(guild + 1, 1, 20_000 + user, spec(), 1.0)
     queue = await discord_fake.slash_command("queue", {})
     assert "250 waiting on this server" in (await queue.wait_reply())["content"]
 
 
 async def test_a_worker_that_is_starting_is_announced_instead_of_none_online(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
-    await store.register_worker("w-starting", "host", "cpu", ["tiny-ltx"], state="starting")
+    await store.workers.register_worker("w-starting", "host", "cpu", ["tiny-ltx"], state="starting")
     handle = await discord_fake.slash_command("video", {"prompt": "a kite", "model": "tiny-ltx"})
     reply = (await handle.wait_reply())["content"]
     assert "A GPU worker is starting" in reply and "No GPU worker is online" not in reply
@@ -108,7 +108,7 @@ async def test_video_declares_the_lengths_the_presets_allow(discord_fake: Discor
 
 
 async def test_a_clip_whose_status_message_was_deleted_is_posted_once_as_a_message_of_its_own(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     handle = await fake.slash_command("video", {"prompt": "a lighthouse", "model": "tiny-ltx"})
@@ -119,17 +119,19 @@ async def test_a_clip_whose_status_message_was_deleted_is_posted_once_as_a_messa
     await job_in_state(store, 1, "done")
     clip = await wait_until(lambda: next(iter(clip_messages(fake, "general")), None), what="the clip")
     assert clip["id"] != status["id"] and "#1" in clip["content"]
-    await wait_until(lambda: store.get(1), what="job")
-    job = await store.get(1)
+    await wait_until(lambda: store.jobs.get(1), what="job")
+    job = await store.jobs.get(1)
     assert job is not None and job.message_id == int(clip["id"])
     assert len(clip_messages(fake, "general")) == 1
 
 
 async def test_a_member_who_picks_no_model_gets_one_a_worker_serves(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
-    await store.register_worker("w-wan", "host", "cpu", ["tiny-wan"])  # the default, tiny-ltx, is offline
+    await store.workers.register_worker(
+        "w-wan", "host", "cpu", ["tiny-wan"]
+    )  # the default, tiny-ltx, is offline
     handle = await discord_fake.slash_command("video", {"prompt": "a kite"})
     assert "Queued as #1" in (await handle.wait_reply())["content"]
-    job = await store.get(1)
+    job = await store.jobs.get(1)
     assert job is not None and job.model == "tiny-wan"

@@ -16,7 +16,7 @@ import pytest
 from bot.app import VideoBot
 from bot.config import BotConfig, ConfigError
 from db.presets import PresetCatalog
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import WorkerProcess, wait_until
 from tests.bot.test_pictures_e2e import picture
 from tests.bot.test_video_e2e import make_clip
@@ -51,7 +51,7 @@ def attachment_bytes(fake: DiscordFake, message: dict[str, Any]) -> bytes:
 
 
 async def test_show_of_a_pruned_clip_reposts_the_video_of_its_original_message(
-    discord_fake: DiscordFake, short_memory_bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, short_memory_bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     worker.start()
@@ -61,12 +61,12 @@ async def test_show_of_a_pruned_clip_reposts_the_video_of_its_original_message(
 
     # the bot removes the clip's files once the retention period is over; the row and message stay
     async def pruned() -> bool:
-        job = await store.get(job_id)
+        job = await store.jobs.get(job_id)
         return job is not None and job.media_ref is None
 
     await wait_until(pruned, timeout=30, what="the clip's files to be removed")
-    assert await store.get_media(job_id) is None
-    job = await store.get(job_id)
+    assert await store.jobs.get_media(job_id) is None
+    job = await store.jobs.get(job_id)
     assert job is not None and job.state == "done" and job.message_id == int(clip["id"])
 
     show = await fake.slash_command("show", {"job": job_id})
@@ -90,7 +90,7 @@ async def test_show_of_a_pruned_clip_reposts_the_video_of_its_original_message(
 
 
 async def test_show_of_a_pruned_clip_whose_message_was_deleted_says_so_in_the_members_language(
-    discord_fake: DiscordFake, short_memory_bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, short_memory_bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     worker.start()
@@ -98,7 +98,7 @@ async def test_show_of_a_pruned_clip_whose_message_was_deleted_says_so_in_the_me
     job_id = int(clip["embeds"][0]["footer"]["text"].lstrip("#"))
 
     async def pruned() -> bool:
-        job = await store.get(job_id)
+        job = await store.jobs.get(job_id)
         return job is not None and job.media_ref is None
 
     await wait_until(pruned, timeout=30, what="the clip's files to be removed")
@@ -122,7 +122,7 @@ async def test_show_of_a_pruned_clip_whose_message_was_deleted_says_so_in_the_me
 
 
 async def test_a_reroll_of_a_clip_whose_picture_was_removed_says_why_and_queues_nothing(
-    discord_fake: DiscordFake, short_memory_bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, short_memory_bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     worker.start()
@@ -130,19 +130,19 @@ async def test_a_reroll_of_a_clip_whose_picture_was_removed_says_why_and_queues_
         fake, store, "the cat starts to dance", model="tiny-ltx", image=("cat.png", picture())
     )
     job_id = int(clip["embeds"][0]["footer"]["text"].lstrip("#"))
-    job = await store.get(job_id)
+    job = await store.jobs.get(job_id)
     assert job is not None and job.spec.image_ref is not None
     ref = job.spec.image_ref
 
     async def picture_gone() -> bool:
-        return await store.get_input(ref) is None
+        return await store.jobs.get_input(ref) is None
 
     await wait_until(picture_gone, timeout=30, what="the picture to be removed")
     reroll = await fake.click(clip, f"vb:reroll:{job_id}")
     refusal = await reroll.wait_reply(timeout=15)
     assert reroll.ephemeral
     assert f"The picture clip #{job_id} started from" in refusal["content"]
-    assert await store.active_jobs() == []  # nothing queued that a worker could only fail
+    assert await store.jobs.active_jobs() == []  # nothing queued that a worker could only fail
 
 
 def test_the_retention_period_comes_from_videobot_media_days(monkeypatch: pytest.MonkeyPatch) -> None:

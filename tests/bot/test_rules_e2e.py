@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.app import VideoBot
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import WorkerProcess, job_in_state, wait_until
 from tests.bot.test_video_e2e import clip_messages, make_clip
 from tests.discord_fake import DiscordFake
@@ -30,15 +30,15 @@ async def refused(fake: DiscordFake, options: dict[str, object], **kwargs: objec
     ],
 )
 async def test_bad_input_is_answered_privately_and_nothing_is_queued(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, options: dict[str, object], words: str
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, options: dict[str, object], words: str
 ) -> None:
     assert words in await refused(discord_fake, options)
-    assert await store.active_jobs() == []
+    assert await store.jobs.active_jobs() == []
     assert discord_fake.messages_in("general") == []
 
 
 async def test_admin_rules_channel_blocked_words_and_caps(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
@@ -68,11 +68,11 @@ async def test_admin_rules_channel_blocked_words_and_caps(
     await ok.wait_reply()
     assert "Queued as #1" in ok.original["content"]  # type: ignore[index]
     assert "limit is 1" in await refused(fake, {"prompt": "a dog"}, user="alice", channel=videos)
-    assert [j.id for j in await store.active_jobs()] == [1]
+    assert [j.id for j in await store.jobs.active_jobs()] == [1]
 
 
 async def test_nobody_is_pinged_by_a_prompt_full_of_mentions(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     alice = fake.add_user("alice")
@@ -84,7 +84,7 @@ async def test_nobody_is_pinged_by_a_prompt_full_of_mentions(
 
 
 async def test_a_german_member_gets_german_replies_and_commands(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("jonas", locale="de")
@@ -104,7 +104,7 @@ async def test_a_german_member_gets_german_replies_and_commands(
 
 
 async def test_queue_top_show_info_and_delete(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
@@ -136,12 +136,12 @@ async def test_queue_top_show_info_and_delete(
     delete = await fake.click(clip, "vb:delete:1")
     await delete.wait_reply()
     await wait_until(lambda: clip["id"] in fake.deleted_messages, what="the clip to be deleted")
-    assert await store.get_media(1) is None
+    assert await store.jobs.get_media(1) is None
     await job_in_state(store, 1, "done")
 
 
 async def test_admins_set_the_hall_of_fame_challenges_and_stories_and_see_them_in_german_too(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
     fake = discord_fake
     hall = fake.channel("videos")
@@ -158,7 +158,7 @@ async def test_admins_set_the_hall_of_fame_challenges_and_stories_and_see_them_i
     text = await saved("settings challenges", {"member-hours": 48, "winner-role": winners})
     assert "joined 48 h ago" in text and f"role: <@&{winners.id}>" in text
     assert "story rounds: 90 min" in await saved("settings stories", {"round-minutes": 90})
-    settings = await store.get_settings(int(fake.guild.id))
+    settings = await store.settings.get_settings(int(fake.guild.id))
     assert (settings.hall_of_fame_channel_id, settings.hall_of_fame_threshold) == (int(hall.id), 3)
     assert (settings.challenge_min_member_hours, settings.challenge_winner_role_id) == (48, int(winners.id))
     assert settings.story_round_minutes == 90
@@ -166,4 +166,4 @@ async def test_admins_set_the_hall_of_fame_challenges_and_stories_and_see_them_i
     german = await saved("settings hall-of-fame", {"off": True}, locale="de")
     assert "Ruhmeshalle: aus" in german and "Story-Runden: 90 Min." in german
     assert "challenge winner's role: none" in await saved("settings challenges", {"no-role": True})
-    assert (await store.get_settings(int(fake.guild.id))).challenge_winner_role_id is None
+    assert (await store.settings.get_settings(int(fake.guild.id))).challenge_winner_role_id is None

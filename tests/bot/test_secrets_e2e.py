@@ -17,7 +17,7 @@ import pytest
 from bot.app import VideoBot
 from bot.config import BotConfig
 from bot.film import fit_film
-from db.store import JobResult, JobStore
+from db.store import JobResult, Store
 from generator.encode import encode_mp4
 from tests.bot.conftest import job_posted
 from tests.discord_fake import DiscordFake
@@ -76,7 +76,7 @@ def environments(seen: Path) -> list[dict[str, str]]:
 async def test_the_ffmpeg_that_checks_a_clip_before_posting_never_sees_the_token(
     discord_fake: DiscordFake,
     bot: VideoBot,
-    store: JobStore,
+    store: Store,
     ffmpeg_environments: Path,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -87,10 +87,10 @@ async def test_the_ffmpeg_that_checks_a_clip_before_posting_never_sees_the_token
     forget(ffmpeg_environments)
     monkeypatch.setenv("DISCORD_TOKEN", discord_fake.token)  # as `videobot bot` has it
     channel = int(discord_fake.channel("general").id)
-    job = await store.enqueue(int(discord_fake.guild.id), channel, 1, spec("a kite"), 1.0)
-    assert await store.claim_next("w1", [job.model]) is not None
-    ref = await store.put_media(job.id, mp4, b"\x89PNG poster")
-    assert await store.finish(job.id, "w1", JobResult(ref, len(mp4), 48, 32, 12, 12.0, 1.0))
+    job = await store.jobs.enqueue(int(discord_fake.guild.id), channel, 1, spec("a kite"), 1.0)
+    assert await store.jobs.claim_next("w1", [job.model]) is not None
+    ref = await store.jobs.put_media(job.id, mp4, b"\x89PNG poster")
+    assert await store.jobs.finish(job.id, "w1", JobResult(ref, len(mp4), 48, 32, 12, 12.0, 1.0))
     await job_posted(store, job.id)  # checked by ffmpeg first, then posted
     started = environments(ffmpeg_environments)
     assert started, "the bot started no ffmpeg to check the clip"

@@ -16,7 +16,7 @@ import pytest
 from bot.app import VideoBot, make_bot
 from bot.config import BotConfig
 from db.presets import PresetCatalog
-from db.store import Job, JobStore
+from db.store import Job, Store
 from db.store.shards import ShardRange, shard_of
 from tests.bot.conftest import WorkerProcess, job_in_state, wait_until
 from tests.discord_fake import DiscordFake
@@ -102,7 +102,7 @@ def posted_by(bot: VideoBot) -> int:
 
 
 async def test_each_shard_posts_its_own_guilds_clips_once_and_commands_sync_once(
-    discord_fake: DiscordFake, sharded: ShardedBots, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, sharded: ShardedBots, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     first, second = fake.guild, guild_on_other_shard(fake, 2)
@@ -128,7 +128,7 @@ async def test_each_shard_posts_its_own_guilds_clips_once_and_commands_sync_once
         await job_in_state(store, job_id, "done")
 
         async def was_posted(job_id: int = job_id) -> Job | None:
-            job = await store.get(job_id)
+            job = await store.jobs.get(job_id)
             return job if job is not None and job.posted_at is not None else None
 
         job = await wait_until(was_posted, what=f"clip #{job_id} posted")

@@ -14,20 +14,20 @@ from PIL import Image, ImageChops
 from bot.app import VideoBot
 from bot.charts import HEIGHT_PX, WIDTH_PX, WaitDay, stats_png
 from bot.cogs.stats import chart_bars, day_label, share_rows
-from db.store import JobResult, JobStore
+from db.store import JobResult, Store
 from tests.discord_fake import DiscordFake
 from tests.store.helpers import spec
 
 MEMBER = "/guilds/{guild_id}/members/{user_id}"
 
 
-async def rendered(store: JobStore, fake: DiscordFake, user_id: int, gpu_seconds: float) -> None:
+async def rendered(store: Store, fake: DiscordFake, user_id: int, gpu_seconds: float) -> None:
     """A clip of ``user_id`` claimed, rendered and finished, as a worker does it."""
     guild, channel = int(fake.guild.id), int(fake.channel("general").id)
-    job = await store.enqueue(guild, channel, user_id, spec(f"clip of {user_id}"), gpu_seconds)
-    assert await store.claim_next("w1", [job.model]) is not None
+    job = await store.jobs.enqueue(guild, channel, user_id, spec(f"clip of {user_id}"), gpu_seconds)
+    assert await store.jobs.claim_next("w1", [job.model]) is not None
     result = JobResult("file:x.mp4", 1000, 48, 32, 12, 12.0, gpu_seconds)
-    assert await store.finish(job.id, "w1", result)
+    assert await store.jobs.finish(job.id, "w1", result)
 
 
 async def stats(fake: DiscordFake, user: str) -> tuple[dict[str, Any], bytes | None]:
@@ -49,12 +49,14 @@ def size_of(png: bytes) -> tuple[int, int]:
 
 
 async def test_stats_posts_a_chart_once_there_is_data_and_speaks_german(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
     fake = discord_fake
     alice = fake.add_user("alice")
     greta = fake.add_user("greta", locale="de")
-    await store.update_settings(int(fake.guild.id), max_queued_per_user=100, max_running_per_user=100)
+    await store.settings.update_settings(
+        int(fake.guild.id), max_queued_per_user=100, max_running_per_user=100
+    )
 
     reply, png = await stats(fake, "owner")
     assert png is None and reply["content"] == (
@@ -86,11 +88,11 @@ async def test_stats_posts_a_chart_once_there_is_data_and_speaks_german(
 
 
 async def test_stats_draws_names_in_any_script_and_never_boxes(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, store: Store
 ) -> None:
     fake = discord_fake
     guild = int(fake.guild.id)
-    await store.update_settings(guild, max_queued_per_user=100, max_running_per_user=100)
+    await store.settings.update_settings(guild, max_queued_per_user=100, max_running_per_user=100)
     names = ["山田太郎", "猫好き🐱", "Lena 😀✨", "ሰላም", "Maximilian Alexander von Hohenzollern II"]
     members = [fake.add_user(name) for name in names]
     for n, member in enumerate(members):
@@ -104,7 +106,7 @@ async def test_stats_draws_names_in_any_script_and_never_boxes(
 
     # the picture is the chart of these names as Discord has them; the one in a script no shipped
     # font draws is "member 1234", as if it could not be fetched
-    figures = await store.guild_stats(guild)
+    figures = await store.stats.guild_stats(guild)
     rows = share_rows(figures.gpu_by_member)
     shown = [m.global_name or m.username for m in members]  # the fake's display names
     bars = chart_bars(rows, {int(m.id): name for m, name in zip(members, shown, strict=True)}, "en-US")

@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import VideoBot
 from db.presets import PresetCatalog
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import BotRunner, wait_until
 from tests.bot.test_delivery_faults_e2e import finished_clip, mp4, untouched
 from tests.bot.test_video_e2e import clip_messages
@@ -25,7 +25,7 @@ __all__ = ["mp4"]
 async def test_delivery_survives_an_outage_logs_it_once_and_posts_when_the_store_is_back(
     discord_fake: DiscordFake,
     bot: VideoBot,
-    store: JobStore,
+    store: Store,
     db_path: Path,
     mp4: bytes,
     caplog: pytest.LogCaptureFixture,
@@ -76,7 +76,7 @@ async def test_video_on_a_full_disk_is_answered_try_again_in_the_members_languag
 
 
 async def test_a_waiting_members_status_message_says_the_queue_is_away_and_recovers_after(
-    discord_fake: DiscordFake, bot: VideoBot, store: JobStore, db_path: Path
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, db_path: Path
 ) -> None:
     fake = discord_fake
     handle = await fake.slash_command(
@@ -103,4 +103,4 @@ async def test_a_waiting_members_status_message_says_the_queue_is_away_and_recov
         what="the status message to move on once the store is back",
     )
     assert "Wartet" in fake.message(status["id"])["content"]
-    assert [j.state for j in await store.active_jobs()] == ["queued"]  # nothing was lost
+    assert [j.state for j in await store.jobs.active_jobs()] == ["queued"]  # nothing was lost

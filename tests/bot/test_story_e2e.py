@@ -14,7 +14,7 @@ from bot.clips import extend_spec
 from db.cost import estimate_gpu_seconds
 from db.presets import PresetCatalog
 from db.spec import resolve_spec
-from db.store import JobStore, open_store
+from db.store import Store, open_store
 from tests.bot.conftest import BotRunner, WorkerProcess, job_in_state, wait_until
 from tests.discord_fake import DiscordFake
 from tests.mp4probe import probe
@@ -51,7 +51,7 @@ def votes(message: dict[str, Any]) -> str:
 
 
 async def test_a_story_of_three_scenes_from_proposals_votes_and_renders_to_the_stitched_film(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore, tmp_path: Path
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store, tmp_path: Path
 ) -> None:
     fake = discord_fake
     fake.add_user("bob")
@@ -118,7 +118,7 @@ async def test_a_round_whose_time_ran_out_while_the_bot_was_down_ends_when_it_is
     discord_fake: DiscordFake,
     bot_runner: BotRunner,
     worker: WorkerProcess,
-    store: JobStore,
+    store: Store,
     db_path: Path,
 ) -> None:
     fake = discord_fake
@@ -135,9 +135,11 @@ async def test_a_round_whose_time_ran_out_while_the_bot_was_down_ends_when_it_is
     # while the bot is down, bob's proposal starts the round's timer, and its hour passes
     earlier = await open_store(str(db_path), clock=lambda: time.time() - 2 * 3600)
     try:
-        story = await earlier.story_in_thread(int(thread.id))
+        story = await earlier.stories.story_in_thread(int(thread.id))
         assert story is not None
-        await earlier.propose(story.id, int(fake.user("bob").id), "a cat crosses the street", round_s=3600)
+        await earlier.stories.propose(
+            story.id, int(fake.user("bob").id), "a cat crosses the street", round_s=3600
+        )
     finally:
         await earlier.close()
 
@@ -151,7 +153,7 @@ async def test_a_winner_queued_just_before_a_crash_is_adopted_as_the_scene_not_q
     discord_fake: DiscordFake,
     bot_runner: BotRunner,
     worker: WorkerProcess,
-    store: JobStore,
+    store: Store,
     catalog: PresetCatalog,
 ) -> None:
     fake = discord_fake
@@ -166,21 +168,21 @@ async def test_a_winner_queued_just_before_a_crash_is_adopted_as_the_scene_not_q
     await bot_runner.stop()
 
     # what a bot killed in queue_winner leaves: the round ended, its winner's extend queued, no scene
-    story = await store.story_in_thread(int(thread.id))
+    story = await store.stories.story_in_thread(int(thread.id))
     assert story is not None
-    winner = await store.end_round(story.id)
+    winner = await store.stories.end_round(story.id)
     assert winner is not None
     plan = resolve_spec(extend_spec(first, winner.prompt), catalog)
     cost = estimate_gpu_seconds(plan)
-    queued = await store.enqueue(
+    queued = await store.jobs.enqueue(
         first.guild_id, int(thread.id), int(bob.id), plan.spec, cost, parent_id=first.id, kind="extend"
     )
 
     await bot_runner.start()
     deadline = time.monotonic() + 30
-    while len(scenes := await store.story_scenes(story.id)) < 2:
+    while len(scenes := await store.stories.story_scenes(story.id)) < 2:
         assert time.monotonic() < deadline, scenes
         await asyncio.sleep(0.1)
     assert [s.job_id for s in scenes] == [first.id, queued.id]
-    assert [c.id for c in await store.children(first.id)] == [queued.id]  # queued once, not twice
+    assert [c.id for c in await store.jobs.children(first.id)] == [queued.id]  # queued once, not twice
     await job_in_state(store, queued.id, "done")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import VideoBot
-from db.store import JobStore
+from db.store import Store
 from tests.bot.conftest import BotRunner, WorkerProcess, job_in_state, job_posted, wait_until
 from tests.discord_fake import DiscordFake
 from tests.mp4probe import probe
@@ -31,7 +31,7 @@ def button(message: dict[str, Any], custom_id: str) -> dict[str, Any]:
 
 
 async def make_clip(
-    fake: DiscordFake, store: JobStore, prompt: str = "a cat on a beach", **options: Any
+    fake: DiscordFake, store: Store, prompt: str = "a cat on a beach", **options: Any
 ) -> dict[str, Any]:
     handle = await fake.slash_command("video", {"prompt": prompt, **options})
     await handle.wait_reply()
@@ -45,7 +45,7 @@ async def make_clip(
 
 
 async def test_video_command_posts_a_playable_clip_with_buttons_and_a_thread(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore, tmp_path: Path
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store, tmp_path: Path
 ) -> None:
     fake = discord_fake
     handle = await fake.slash_command(
@@ -92,7 +92,7 @@ async def test_video_command_posts_a_playable_clip_with_buttons_and_a_thread(
 
 
 async def test_votes_count_once_per_member_and_not_for_the_author(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
@@ -117,15 +117,15 @@ async def test_votes_count_once_per_member_and_not_for_the_author(
     own = await fake.click(clip, f"vb:vote:{job_id}:up", user="owner")
     await own.wait_reply()
     assert own.ephemeral and "own clip" in own.original["content"]  # type: ignore[index]
-    assert tuple(await store.vote_counts(job_id)) == (1, 1)
+    assert tuple(await store.votes.vote_counts(job_id)) == (1, 1)
     # bob clicks 👍 again: like a reaction, his vote is taken back
     await (await fake.click(fake.message(clip["id"]), f"vb:vote:{job_id}:up", user="bob")).wait_reply()
     assert button(fake.message(clip["id"]), f"vb:vote:{job_id}:up")["label"] == "0"
-    assert tuple(await store.vote_counts(job_id)) == (0, 1)
+    assert tuple(await store.votes.vote_counts(job_id)) == (0, 1)
 
 
 async def test_reroll_and_remix_are_posted_in_the_clips_thread(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     worker.start()
@@ -150,9 +150,9 @@ async def test_reroll_and_remix_are_posted_in_the_clips_thread(
     )
     texts = " ".join(m["content"] for m in in_thread)
     assert f"Reroll of #{job_id}" in texts and f"Remix of #{job_id}" in texts and "at night" in texts
-    children = await store.children(job_id)
+    children = await store.jobs.children(job_id)
     assert sorted(c.kind for c in children) == ["remix", "reroll"]
-    original = await store.get(job_id)
+    original = await store.jobs.get(job_id)
     assert original is not None
     by_kind = {c.kind: c for c in children}
     assert by_kind["reroll"].spec.seed != original.spec.seed  # a new seed
@@ -167,7 +167,7 @@ def _text_inputs(modal: dict[str, Any]) -> list[str]:
 
 
 async def test_cancel_stops_a_queued_and_a_running_job(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
@@ -176,7 +176,7 @@ async def test_cancel_stops_a_queued_and_a_running_job(
     cancel = await fake.slash_command("cancel", {}, user="alice")
     await cancel.wait_reply()
     assert "Cancelled #1" in cancel.original["content"]  # type: ignore[index]
-    assert (await store.get(1)).state == "cancelled"  # type: ignore[union-attr]
+    assert (await store.jobs.get(1)).state == "cancelled"  # type: ignore[union-attr]
     await wait_until(
         lambda: any("Cancelled" in m["content"] for m in fake.messages_in("general")),
         what="the status to say cancelled",
@@ -200,7 +200,7 @@ async def test_cancel_stops_a_queued_and_a_running_job(
 
 
 async def test_a_clip_finished_while_the_bot_was_down_is_posted_once_and_its_buttons_work(
-    discord_fake: DiscordFake, bot_runner: BotRunner, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot_runner: BotRunner, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     fake.add_user("alice")
@@ -216,7 +216,7 @@ async def test_a_clip_finished_while_the_bot_was_down_is_posted_once_and_its_but
     clip = await wait_until(
         lambda: next(iter(clip_messages(fake, "general")), None), what="the clip after restart"
     )
-    await wait_until(lambda: store.get(1), what="job")
+    await wait_until(lambda: store.jobs.get(1), what="job")
     await bot_runner.stop()
     await bot_runner.start()  # a second restart posts nothing again
     vote = await fake.click(clip, "vb:vote:1:up", user="alice")
@@ -227,11 +227,11 @@ async def test_a_clip_finished_while_the_bot_was_down_is_posted_once_and_its_but
 
 
 async def test_the_status_message_shows_progress_at_most_every_3_seconds(
-    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: JobStore
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
     fake = discord_fake
     worker.start()
-    await wait_until(store.live_workers, what="the worker to register")
+    await wait_until(store.workers.live_workers, what="the worker to register")
     handle = await fake.slash_command("video", {"prompt": "a candle burning down", "model": "tiny-slow"})
     await handle.wait_reply()
     status = await wait_until(lambda: next(iter(fake.messages_in("general")), None), what="status")

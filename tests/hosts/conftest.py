@@ -39,7 +39,7 @@ import pytest
 from bot.app import VideoBot
 from bot.config import BotConfig
 from db.presets import PresetCatalog
-from db.store import Job, JobStore, WorkerInfo, open_store, store_unavailable
+from db.store import Job, Store, WorkerInfo, open_store, store_unavailable
 from tests.discord_fake import DiscordFake
 from tests.discord_fake.fixtures import discord_fake
 from tests.processes import WorkerProcess
@@ -214,9 +214,9 @@ class Hosts:
     def info(self, store_workers: list[WorkerInfo], worker: HostWorker) -> WorkerInfo | None:
         return next((w for w in store_workers if w.host == worker.hostname), None)
 
-    async def worker_ids(self, store: JobStore) -> dict[str, HostWorker]:
+    async def worker_ids(self, store: Store) -> dict[str, HostWorker]:
         """worker id (as the store knows it) → host."""
-        known = await store.live_workers()
+        known = await store.workers.live_workers()
         return {w.worker_id: h for h in self.workers if (w := self.info(known, h)) is not None}
 
     def other(self, worker: HostWorker) -> HostWorker:
@@ -246,11 +246,9 @@ async def poll(check: Callable[[], Any], timeout: float, what: str) -> Any:
         await asyncio.sleep(0.1)
 
 
-async def job_where(
-    store: JobStore, job_id: int, test: Callable[[Job], bool], timeout: float, what: str
-) -> Job:
+async def job_where(store: Store, job_id: int, test: Callable[[Job], bool], timeout: float, what: str) -> Job:
     async def check() -> Job | None:
-        job = await store.get(job_id)
+        job = await store.jobs.get(job_id)
         return job if job is not None and test(job) else None
 
     return await poll(check, timeout, f"job {job_id} {what}")
@@ -353,7 +351,7 @@ def worker_hosts(netlab: NetLab, db_host: NetnsCluster, hosts_presets: Path) -> 
                 async def both() -> bool:
                     for w in workers:
                         assert w.alive(), hosts.logs()
-                    known = await store.live_workers()
+                    known = await store.workers.live_workers()
                     return all(
                         (i := hosts.info(known, w)) is not None and i.state == "ready" for w in workers
                     )
@@ -376,7 +374,7 @@ def hosts_catalog(hosts_presets: Path) -> PresetCatalog:
 
 
 @pytest.fixture
-async def store(db_host: NetnsCluster) -> AsyncIterator[JobStore]:
+async def store(db_host: NetnsCluster) -> AsyncIterator[Store]:
     """The test's own connection to the job store (from the root namespace, through the switch)."""
     opened = await open_store(db_host.url(DATABASE))
     yield opened

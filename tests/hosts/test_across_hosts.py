@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from bot.app import VideoBot
-from db.store import Job, JobStore
+from db.store import Job, Store
 from tests.discord_fake import DiscordFake
 from tests.hosts.conftest import ONLY_ON, Hosts, HostWorker, NetLab, NetnsCluster, job_where, mentions, poll
 
@@ -29,7 +29,7 @@ def messages_about(fake: DiscordFake, job_id: int) -> list[dict[str, Any]]:
     return [m for m in fake.messages_in("general") if mentions(job_id).search(m["content"])]
 
 
-async def posted_clip(fake: DiscordFake, store: JobStore, job_id: int, timeout: float = 30) -> dict[str, Any]:
+async def posted_clip(fake: DiscordFake, store: Store, job_id: int, timeout: float = 30) -> dict[str, Any]:
     """The job's one message in the channel, once it carries the clip (and the store says posted)."""
 
     def clip() -> dict[str, Any] | None:
@@ -41,11 +41,11 @@ async def posted_clip(fake: DiscordFake, store: JobStore, job_id: int, timeout: 
     return message
 
 
-async def rendering(store: JobStore, job_id: int) -> Job:
+async def rendering(store: Store, job_id: int) -> Job:
     return await job_where(store, job_id, lambda j: j.state == "running" and j.step >= 1, 60, "mid-render")
 
 
-async def served_by(store: JobStore, hosts: Hosts, worker: HostWorker, prompt: str, fake: DiscordFake) -> Job:
+async def served_by(store: Store, hosts: Hosts, worker: HostWorker, prompt: str, fake: DiscordFake) -> Job:
     """A clip of the model only ``worker``'s host serves: queued, rendered there, posted."""
     job_id = await video(fake, prompt, ONLY_ON[worker.host])
     done = await job_where(store, job_id, lambda j: j.state in ("done", "failed"), 90, "to end")
@@ -56,7 +56,7 @@ async def served_by(store: JobStore, hosts: Hosts, worker: HostWorker, prompt: s
 
 
 async def test_a_host_cut_off_mid_render_loses_its_lease_and_the_other_host_posts_the_clip_once(
-    netlab: NetLab, worker_hosts: Hosts, bot: VideoBot, discord_fake: DiscordFake, store: JobStore
+    netlab: NetLab, worker_hosts: Hosts, bot: VideoBot, discord_fake: DiscordFake, store: Store
 ) -> None:
     fake = discord_fake
     job_id = await video(fake, "a lighthouse in a storm", "tiny-mid")  # both hosts serve it
@@ -73,24 +73,24 @@ async def test_a_host_cut_off_mid_render_loses_its_lease_and_the_other_host_post
         assert done.attempts == 1 and done.started_at != running.started_at  # one lease ran out
         assert time.monotonic() - cut_at >= LEASE_S - 1.5  # not before the lease could have ended
         clip = await posted_clip(fake, store, job_id)
-        posted = await store.get(job_id)
+        posted = await store.jobs.get(job_id)
     finally:
         netlab.link_up(cut.host)
     # the cut-off host comes back: it serves a clip of its own model again. It renders that one only
     # after its claim went through, and delivers it only after its delivery of the lost job ended:
     # by then it has tried to store its late render of the first clip and been refused
     await served_by(store, worker_hosts, cut, "a kite after the storm", fake)
-    after = await store.get(job_id)
+    after = await store.jobs.get(job_id)
     assert after == posted, (after, posted)  # its late render changed nothing: same result, one post
     shown = messages_about(fake, job_id)
     assert [m["id"] for m in shown] == [clip["id"]] and len(clip["attachments"]) == 1  # posted once
-    media = await store.get_media(job_id)  # what /show posts again is the clip members saw
+    media = await store.jobs.get_media(job_id)  # what /show posts again is the clip members saw
     assert media is not None and media.video == fake.attachments[clip["attachments"][0]["id"]][1]
     assert cut.alive() and other.alive(), worker_hosts.logs()
 
 
 async def test_postgres_restarted_mid_render_workers_and_bot_reconnect_and_nothing_is_lost(
-    db_host: NetnsCluster, worker_hosts: Hosts, bot: VideoBot, discord_fake: DiscordFake, store: JobStore
+    db_host: NetnsCluster, worker_hosts: Hosts, bot: VideoBot, discord_fake: DiscordFake, store: Store
 ) -> None:
     fake = discord_fake
     job_id = await video(fake, "a train through snow", "tiny-mid")
@@ -103,11 +103,11 @@ async def test_postgres_restarted_mid_render_workers_and_bot_reconnect_and_nothi
     assert (done.attempts, done.worker_id, done.started_at) == (0, running.worker_id, running.started_at)
     clip = await posted_clip(fake, store, job_id)
     assert clip["id"] == status["id"] and [m["id"] for m in messages_about(fake, job_id)] == [clip["id"]]
-    media = await store.get_media(job_id)
+    media = await store.jobs.get_media(job_id)
     assert media is not None and media.video[4:8] == b"ftyp"
     # the bot takes /video again and each host serves again, through its new connections
     for worker in worker_hosts.workers:
         await served_by(store, worker_hosts, worker, f"after the restart, on {worker.host}", fake)
         assert worker.alive(), worker_hosts.logs()
     assert not bot.is_closed()
-    assert await store.active_jobs() == []  # nothing left behind
+    assert await store.jobs.active_jobs() == []  # nothing left behind

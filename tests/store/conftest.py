@@ -24,7 +24,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from db.store import JobStore, open_store
+from db.store import Store, open_store
 
 BACKENDS = ("sqlite", "postgresql")
 PG_USER = "videobot"
@@ -242,7 +242,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def store(store_url: str, clock: FakeClock) -> AsyncIterator[JobStore]:
+async def store(store_url: str, clock: FakeClock) -> AsyncIterator[Store]:
     opened = await open_store(store_url, clock=clock)
     try:
         yield opened

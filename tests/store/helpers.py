@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from db.spec import JobSpec
-from db.store import Job, JobResult, JobStore
+from db.store import Job, JobResult, Store
 
 MODEL = "ltx-video"
 OTHER_MODEL = "wan-1.3b"
@@ -39,7 +39,7 @@ def result(gpu_seconds: float = 30.0, media_ref: str = "file:1.mp4") -> JobResul
 
 
 async def submit(
-    store: JobStore,
+    store: Store,
     user_id: int,
     cost: float = 30.0,
     *,
@@ -48,11 +48,11 @@ async def submit(
     model: str = MODEL,
     prompt: str = "a red fox",
 ) -> Job:
-    return await store.enqueue(guild_id, CHANNEL, user_id, spec(prompt, model), cost, weight=weight)
+    return await store.jobs.enqueue(guild_id, CHANNEL, user_id, spec(prompt, model), cost, weight=weight)
 
 
-async def generous_caps(store: JobStore, guild_id: int = GUILD) -> None:
+async def generous_caps(store: Store, guild_id: int = GUILD) -> None:
     """Caps out of the way for tests about scheduling."""
-    await store.update_settings(
+    await store.settings.update_settings(
         guild_id, max_queued_per_user=10_000, daily_clips_per_user=10_000, max_running_per_user=10_000
     )

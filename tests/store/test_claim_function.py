@@ -12,7 +12,7 @@ import random
 import pytest
 
 from db.fairness import FairState, QueuedJob, charge, correct, pick_next
-from db.store import JobStore
+from db.store import Store
 from tests.store.conftest import FakeClock
 from tests.store.helpers import MODEL, OTHER_MODEL, generous_caps, result, submit
 
@@ -20,7 +20,7 @@ GUILDS = (100, 101)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_claims_follow_the_reference_fair_order(store: JobStore, clock: FakeClock, seed: int) -> None:
+async def test_claims_follow_the_reference_fair_order(store: Store, clock: FakeClock, seed: int) -> None:
     rng = random.Random(seed)
     for guild in GUILDS:
         await generous_caps(store, guild)
@@ -39,7 +39,7 @@ async def test_claims_follow_the_reference_fair_order(store: JobStore, clock: Fa
             expected = pick_next(queued.values(), state)
             assert expected is not None
             worker = f"w{claimed % 3}"
-            got = await store.claim_next(worker, [MODEL], 10_000)
+            got = await store.jobs.claim_next(worker, [MODEL], 10_000)
             assert got is not None and got.id == expected.id
             claimed += 1
             charge(state, expected)
@@ -48,27 +48,27 @@ async def test_claims_follow_the_reference_fair_order(store: JobStore, clock: Fa
         elif running:
             ended, worker = running.pop(rng.randrange(len(running)))
             actual = ended.cost * rng.choice([0.5, 1.0, 1.7])
-            assert await store.finish(ended.id, worker, result(actual))
+            assert await store.jobs.finish(ended.id, worker, result(actual))
             correct(state, ended, actual)
         clock.advance(1.0)
     while queued:  # and the backlog drains in the reference order too
         expected = pick_next(queued.values(), state)
         assert expected is not None
-        got = await store.claim_next("w-drain", [MODEL], 10_000)
+        got = await store.jobs.claim_next("w-drain", [MODEL], 10_000)
         assert got is not None and got.id == expected.id
         charge(state, expected)
         del queued[expected.id]
-    assert await store.claim_next("w-drain", [MODEL], 10_000) is None
+    assert await store.jobs.claim_next("w-drain", [MODEL], 10_000) is None
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6, 7])
 async def test_claims_follow_the_reference_with_models_caps_cancels_and_ties(
-    store: JobStore, clock: FakeClock, seed: int
+    store: Store, clock: FakeClock, seed: int
 ) -> None:
     rng = random.Random(seed)
     cap = 2
     for guild in GUILDS:
-        await store.update_settings(
+        await store.settings.update_settings(
             guild, max_queued_per_user=10_000, daily_clips_per_user=10_000, max_running_per_user=cap
         )
     workers = {"w-ltx": {MODEL}, "w-wan": {OTHER_MODEL}, "w-both": {MODEL, OTHER_MODEL}}
@@ -98,7 +98,7 @@ async def test_claims_follow_the_reference_with_models_caps_cancels_and_ties(
         elif action < 0.7:
             worker = rng.choice(list(workers))
             expected = expected_for(workers[worker])
-            got = await store.claim_next(worker, sorted(workers[worker]), 10_000)
+            got = await store.jobs.claim_next(worker, sorted(workers[worker]), 10_000)
             assert (got.id if got else None) == (expected.id if expected else None)
             if expected is not None:
                 charge(state, expected)
@@ -108,20 +108,20 @@ async def test_claims_follow_the_reference_with_models_caps_cancels_and_ties(
             job_id = rng.choice(sorted(running))
             ended, _, worker = running.pop(job_id)
             actual = 30.0 if rng.random() < 0.7 else ended.cost * 1.5  # equal times tie members
-            assert await store.finish(job_id, worker, result(actual))
+            assert await store.jobs.finish(job_id, worker, result(actual))
             correct(state, ended, actual)
         elif action < 0.93 and queued:
             job_id = rng.choice(sorted(queued))
-            assert await store.cancel(job_id, None)
+            assert await store.jobs.cancel(job_id, None)
             del queued[job_id]
         elif running:
             # a worker dies: its jobs go back to the queue, their charge refunded
             worker = rng.choice(sorted({w for _, _, w in running.values()}))
-            back = await store.release_dead_worker(worker)
+            back = await store.jobs.release_dead_worker(worker)
             assert sorted(back) == sorted(i for i, (_, _, w) in running.items() if w == worker)
             for job_id in back:
                 released, model, _ = running.pop(job_id)
-                again = await store.get(job_id)
+                again = await store.jobs.get(job_id)
                 assert again is not None
                 if again.state == "queued":  # refunded; a third death mid-render fails it, charged
                     correct(state, released, 0.0)

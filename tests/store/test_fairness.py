@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from db.fairness import FairState, QueuedJob, charge, dispatch_order, jain_index, pick_next
-from db.store import Job, JobStore
+from db.store import Job, Store
 from tests.store.conftest import FakeClock
 from tests.store.helpers import GUILD, MODEL, generous_caps, result, submit
 
@@ -19,7 +19,7 @@ from tests.store.helpers import GUILD, MODEL, generous_caps, result, submit
 class Cluster:
     """Simulated GPUs claiming from the real store; time is the store's fake clock."""
 
-    store: JobStore
+    store: Store
     clock: FakeClock
     workers: int
     actual: dict[int, float] = field(default_factory=dict)  # job id -> real GPU seconds it will take
@@ -30,7 +30,7 @@ class Cluster:
         for w in range(self.workers):
             worker = f"gpu{w}"
             if worker not in self.running:
-                job = await self.store.claim_next(worker, [MODEL], 10_000)
+                job = await self.store.jobs.claim_next(worker, [MODEL], 10_000)
                 if job is None:
                     return
                 seconds = self.actual.get(job.id, job.cost_estimate_s)
@@ -42,21 +42,21 @@ class Cluster:
         worker, (ends, job) = min(self.running.items(), key=lambda item: item[1][0])
         self.clock.now = max(self.clock.now, ends)
         del self.running[worker]
-        assert await self.store.finish(
+        assert await self.store.jobs.finish(
             job.id, worker, result(gpu_seconds=self.actual.get(job.id, job.cost_estimate_s))
         )
         await self.fill()
         return job
 
 
-async def everyone_backlogged(store: JobStore, users: list[int]) -> bool:
+async def everyone_backlogged(store: Store, users: list[int]) -> bool:
     for user in users:
-        if not await store.jobs_for_user(GUILD, user, ["queued"], limit=1):
+        if not await store.jobs.jobs_for_user(GUILD, user, ["queued"], limit=1):
             return False
     return True
 
 
-async def test_a_newcomer_is_served_as_soon_as_a_running_job_ends(store: JobStore, clock: FakeClock) -> None:
+async def test_a_newcomer_is_served_as_soon_as_a_running_job_ends(store: Store, clock: FakeClock) -> None:
     await generous_caps(store)
     for _ in range(15):
         await submit(store, 1, cost=90)
@@ -70,9 +70,7 @@ async def test_a_newcomer_is_served_as_soon_as_a_running_job_ends(store: JobStor
     assert cluster.served[-1][1].id == newcomer.id
 
 
-async def test_a_small_guild_is_served_as_soon_as_a_running_job_ends(
-    store: JobStore, clock: FakeClock
-) -> None:
+async def test_a_small_guild_is_served_as_soon_as_a_running_job_ends(store: Store, clock: FakeClock) -> None:
     await generous_caps(store)
     for _ in range(10):
         for user in (1, 2, 3):
@@ -86,7 +84,7 @@ async def test_a_small_guild_is_served_as_soon_as_a_running_job_ends(
     assert cluster.served[-1][1].id == small.id
 
 
-async def test_backlogged_members_share_gpu_time_by_weight(store: JobStore, clock: FakeClock) -> None:
+async def test_backlogged_members_share_gpu_time_by_weight(store: Store, clock: FakeClock) -> None:
     """Jain's index over real GPU-seconds ÷ weight ≥ 0.95, although one member's jobs take twice their
     estimate (the charge is corrected with the real time)."""
     await generous_caps(store)
@@ -110,7 +108,7 @@ async def test_backlogged_members_share_gpu_time_by_weight(store: JobStore, cloc
     assert jain_index(shares) >= 0.95, shares
 
 
-async def test_guilds_share_equally_whatever_their_member_count(store: JobStore, clock: FakeClock) -> None:
+async def test_guilds_share_equally_whatever_their_member_count(store: Store, clock: FakeClock) -> None:
     await generous_caps(store)
     await generous_caps(store, GUILD + 1)
     cluster = Cluster(store, clock, workers=2)
@@ -131,7 +129,7 @@ async def test_guilds_share_equally_whatever_their_member_count(store: JobStore,
     assert jain_index(list(per_user.values())) >= 0.95, per_user
 
 
-async def test_a_low_weight_member_is_not_starved(store: JobStore, clock: FakeClock) -> None:
+async def test_a_low_weight_member_is_not_starved(store: Store, clock: FakeClock) -> None:
     await generous_caps(store)
     cluster = Cluster(store, clock, workers=2)
     for _ in range(5):
@@ -150,7 +148,7 @@ async def test_a_low_weight_member_is_not_starved(store: JobStore, clock: FakeCl
     assert max(gaps) <= 10, positions
 
 
-async def test_claim_order_is_the_predicted_queue_order(store: JobStore) -> None:
+async def test_claim_order_is_the_predicted_queue_order(store: Store) -> None:
     await generous_caps(store)
     await generous_caps(store, GUILD + 1)
     rng = random.Random(11)
@@ -165,12 +163,12 @@ async def test_claim_order_is_the_predicted_queue_order(store: JobStore) -> None
                 guild_id=rng.choice([GUILD, GUILD + 1]),
             )
         )
-    positions = {j.id: (await store.queue_position(j.id)).position for j in jobs}
+    positions = {j.id: (await store.jobs.queue_position(j.id)).position for j in jobs}
     predicted = sorted(jobs, key=lambda j: positions[j.id])
     claimed = []
-    while (job := await store.claim_next("w", [MODEL], 60)) is not None:
+    while (job := await store.jobs.claim_next("w", [MODEL], 60)) is not None:
         claimed.append(job.id)
-        assert await store.finish(job.id, "w", result(gpu_seconds=job.cost_estimate_s))
+        assert await store.jobs.finish(job.id, "w", result(gpu_seconds=job.cost_estimate_s))
     assert claimed == [j.id for j in predicted]
 
 

@@ -15,7 +15,7 @@ from db.fairness import FairState, QueuedJob, charge, pick_next
 from db.media import DatabaseMedia, FileMedia
 from db.postgres import PostgresConnector
 from db.sqlite import SQLiteConnector
-from db.store import JobStore
+from db.store import Store
 from db.store.connector import Connector, Migration, load_migrations
 from tests.store.conftest import PostgresCluster, UrlFactory, need_backend
 from tests.store.helpers import MODEL, OTHER_MODEL, generous_caps, submit
@@ -109,7 +109,7 @@ async def test_a_queue_stored_before_the_claim_walk_is_claimed_in_fair_order_aft
     walk = next(m.version for m in migrations if m.name == "claim_walk")
     await connector.migrate([m for m in migrations if m.version < walk], 0.0)
     media = DatabaseMedia(connector) if connector.dialect == "postgresql" else FileMedia(tmp_path / "media")
-    store = JobStore(connector, media)  # the store's queries before V12 are the enqueue's: unchanged
+    store = Store(connector, media)  # the store's queries before V12 are the enqueue's: unchanged
     reference: list[QueuedJob] = []
     for guild in (1, 2):
         await generous_caps(store, guild)
@@ -122,10 +122,10 @@ async def test_a_queue_stored_before_the_claim_walk_is_claimed_in_fair_order_aft
     while left:
         expected = pick_next(left, state)
         assert expected is not None
-        got = await store.claim_next("w1", [MODEL], 10_000)
+        got = await store.jobs.claim_next("w1", [MODEL], 10_000)
         assert got is not None and got.id == expected.id
         charge(state, expected)
         left.remove(expected)
-    assert await store.claim_next("w1", [MODEL], 10_000) is None
-    other = await store.claim_next("w2", [OTHER_MODEL], 10_000)  # the other model's job waited
+    assert await store.jobs.claim_next("w1", [MODEL], 10_000) is None
+    other = await store.jobs.claim_next("w2", [OTHER_MODEL], 10_000)  # the other model's job waited
     assert other is not None and other.id == reference[5].id

@@ -25,8 +25,8 @@ async def test_workers_still_wake_promptly_after_the_server_drops_their_listenin
     bot = await open_store(url)
     admin = await asyncpg.connect(url)
     try:
-        await worker.wait_for_work(0.1)  # each listens from its first wait on
-        await bot.wait_for_events(0.1)
+        await worker.jobs.wait_for_work(0.1)  # each listens from its first wait on
+        await bot.jobs.wait_for_events(0.1)
         # a restart, failover or idle reaper ends every session that only listens
         old = {row["pid"] for row in await admin.fetch(LISTENERS)}
         assert len(old) == 2  # the worker's and the bot's
@@ -36,8 +36,8 @@ async def test_workers_still_wake_promptly_after_the_server_drops_their_listenin
         while len({row["pid"] for row in await admin.fetch(LISTENERS)} - old) < 2:
             assert time.monotonic() < deadline, "the store did not listen again"
             await asyncio.sleep(0.05)
-        assert await worker.wait_for_work(2)  # reconnecting wakes waiters once: look for what was missed
-        waiter = asyncio.create_task(worker.wait_for_work(20))
+        assert await worker.jobs.wait_for_work(2)  # reconnecting wakes waiters once: look for what was missed
+        waiter = asyncio.create_task(worker.jobs.wait_for_work(20))
         await asyncio.sleep(0.2)
         started = time.monotonic()
         await submit(bot, 1)

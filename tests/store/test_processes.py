@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from db.store import JobStore, open_store
+from db.store import Store, open_store
 from tests.store.helpers import GUILD, generous_caps, submit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -16,7 +16,7 @@ JOBS = 80
 WORKERS = 4
 
 
-async def test_worker_processes_do_each_job_exactly_once(store: JobStore, store_url: str) -> None:
+async def test_worker_processes_do_each_job_exactly_once(store: Store, store_url: str) -> None:
     await generous_caps(store)
     jobs = [await submit(store, user_id=1 + i % 7) for i in range(JOBS)]
     # one host crashes holding a job: its lease runs out and another process finishes the job
@@ -44,9 +44,11 @@ async def test_worker_processes_do_each_job_exactly_once(store: JobStore, store_
     assert sum(1 for out, _ in outputs if json.loads(out)) >= 2  # the work really was shared
     fresh = await open_store(store_url)
     try:
-        states = Counter(j.state for j in await fresh.jobs_for_user(GUILD, 1, ["done", "queued", "running"]))
+        states = Counter(
+            j.state for j in await fresh.jobs.jobs_for_user(GUILD, 1, ["done", "queued", "running"])
+        )
         assert set(states) == {"done"}
-        retried = [j for j in [await fresh.get(job.id) for job in jobs] if j and j.attempts]
+        retried = [j for j in [await fresh.jobs.get(job.id) for job in jobs] if j and j.attempts]
         assert len(retried) == 1 and retried[0].worker_id != "crashed"
     finally:
         await fresh.close()

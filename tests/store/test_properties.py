@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db.store import JobStore, open_store
+from db.store import Store, open_store
 from tests.store.conftest import BACKENDS, FakeClock, UrlFactory, need_backend
 from tests.store.helpers import MODEL, generous_caps, result, submit
 
@@ -52,7 +52,7 @@ operation = st.one_of(
 
 @dataclass
 class World:
-    store: JobStore
+    store: Store
     clock: FakeClock
     jobs: list[int] = field(default_factory=list)
     users: dict[int, int] = field(default_factory=dict)
@@ -67,7 +67,7 @@ class World:
         return holder[0] if holder and holder[1] >= self.clock.now else None
 
     async def claim(self, worker: str) -> None:
-        job = await self.store.claim_next(worker, [MODEL], LEASE_S)
+        job = await self.store.jobs.claim_next(worker, [MODEL], LEASE_S)
         if job is None:
             return
         assert self.live_holder(job.id) is None, f"job {job.id} leased twice at once"
@@ -90,20 +90,20 @@ class World:
         elif kind == "tick":
             self.clock.advance(float(op[1]))
         elif kind == "requeue":
-            await self.store.requeue_expired()
+            await self.store.jobs.requeue_expired()
         elif kind == "post":
-            for job in await self.store.unposted(limit=100):
+            for job in await self.store.jobs.unposted(limit=100):
                 assert self.posted[job.id] == 0, f"job {job.id} listed as unposted after posting"
-                if await self.store.mark_posted(job.id, 1000 + job.id, 2000 + job.id):
+                if await self.store.jobs.mark_posted(job.id, 1000 + job.id, 2000 + job.id):
                     self.posted[job.id] += 1
         elif kind == "post_again" and self.jobs:
             # a bot that restarted mid-post tries again: only the first post may count
             job_id = self.jobs[int(op[1]) % len(self.jobs)]
-            if await self.store.mark_posted(job_id, 3000 + job_id, None):
+            if await self.store.jobs.mark_posted(job_id, 3000 + job_id, None):
                 self.posted[job_id] += 1
         elif kind == "cancel" and self.jobs:
             job_id = self.jobs[int(op[1]) % len(self.jobs)]
-            if await self.store.cancel(job_id, self.users[job_id] if op[2] else None):
+            if await self.store.jobs.cancel(job_id, self.users[job_id] if op[2] else None):
                 self.ended[job_id] += 1
                 self.lease.pop(job_id, None)
         elif kind == "zombie" and self.history.get(str(op[1])):
@@ -117,7 +117,7 @@ class World:
                 return
             job_id = held
             if kind == "heartbeat":
-                if await self.store.heartbeat(job_id, worker, step=1, total_steps=2, lease_s=LEASE_S):
+                if await self.store.jobs.heartbeat(job_id, worker, step=1, total_steps=2, lease_s=LEASE_S):
                     self.accepted(worker, job_id)
                     self.lease[job_id] = (worker, self.clock.now + LEASE_S)
                 else:
@@ -125,14 +125,14 @@ class World:
                 return
             del self.held[worker]
             if kind == "release":
-                if await self.store.release(job_id, worker):
+                if await self.store.jobs.release(job_id, worker):
                     self.accepted(worker, job_id)
                     self.lease.pop(job_id, None)
                 return
             done = (
-                await self.store.finish(job_id, worker, result())
+                await self.store.jobs.finish(job_id, worker, result())
                 if kind == "finish"
-                else await self.store.fail(job_id, worker, "out_of_memory")
+                else await self.store.jobs.fail(job_id, worker, "out_of_memory")
             )
             if done:
                 self.accepted(worker, job_id)
@@ -146,13 +146,13 @@ class World:
         self.held.clear()
         for _ in range(4):
             self.clock.advance(LEASE_S + 1)
-            while (job := await self.store.claim_next("drain", [MODEL], LEASE_S)) is not None:
-                assert await self.store.finish(job.id, "drain", result())
+            while (job := await self.store.jobs.claim_next("drain", [MODEL], LEASE_S)) is not None:
+                assert await self.store.jobs.finish(job.id, "drain", result())
                 self.ended[job.id] += 1
-        await self.store.requeue_expired()
+        await self.store.jobs.requeue_expired()
         await self.apply(("post", 0))
         for job_id in self.jobs:
-            job = await self.store.get(job_id)
+            job = await self.store.jobs.get(job_id)
             assert job is not None, f"job {job_id} lost"
             assert job.ended and job.posted, (job.id, job.state, job.posted)
             # done and cancelled jobs were ended by exactly one accepted call; a failed one may have
@@ -160,7 +160,7 @@ class World:
             if job.state != "failed":
                 assert self.ended[job_id] == 1, (job_id, job.state)
         assert {j: self.posted[j] for j in self.jobs} == dict.fromkeys(self.jobs, 1)
-        assert await self.store.unposted() == []
+        assert await self.store.jobs.unposted() == []
 
 
 async def scenario(factory: UrlFactory, ops: list[tuple[Any, ...]]) -> None:

@@ -13,7 +13,7 @@ import asyncpg
 
 from db.media import FileMedia
 from db.spec import JobSpec
-from db.store import Job, JobStore, open_store
+from db.store import Job, Store, open_store
 from db.store.retention import DAY_S, media_pruned
 from tests.store.conftest import FakeClock
 from tests.store.helpers import CHANNEL, GUILD, MODEL, generous_caps, result, spec
@@ -25,97 +25,105 @@ PICTURE = b"\x89PNG\r\n\x1a\n a member's picture"
 WEEK = 7 * DAY_S
 
 
-async def render(store: JobStore, job: Job) -> Job:
+async def render(store: Store, job: Job) -> Job:
     """A worker claims ``job``, stores its clip and finishes it (not posted yet)."""
-    claimed = await store.claim_next(WORKER, [MODEL])
+    claimed = await store.jobs.claim_next(WORKER, [MODEL])
     assert claimed is not None and claimed.id == job.id
-    ref = await store.put_media(job.id, VIDEO + str(job.id).encode(), POSTER)
-    assert await store.finish(job.id, WORKER, result(media_ref=ref))
-    done = await store.get(job.id)
+    ref = await store.jobs.put_media(job.id, VIDEO + str(job.id).encode(), POSTER)
+    assert await store.jobs.finish(job.id, WORKER, result(media_ref=ref))
+    done = await store.jobs.get(job.id)
     assert done is not None and done.state == "done"
     return done
 
 
-async def posted_clip(store: JobStore, job_spec: JobSpec | None = None, **enqueue: object) -> Job:
-    job = await store.enqueue(GUILD, CHANNEL, ALICE, job_spec or spec(), 30.0, **enqueue)  # type: ignore[arg-type]
+async def posted_clip(store: Store, job_spec: JobSpec | None = None, **enqueue: object) -> Job:
+    job = await store.jobs.enqueue(GUILD, CHANNEL, ALICE, job_spec or spec(), 30.0, **enqueue)  # type: ignore[arg-type]
     await render(store, job)
-    assert await store.mark_posted(job.id, 900_000 + job.id, None)
-    posted = await store.get(job.id)
+    assert await store.jobs.mark_posted(job.id, 900_000 + job.id, None)
+    posted = await store.jobs.get(job.id)
     assert posted is not None
     return posted
 
 
 async def test_a_clip_posted_before_the_cutoff_loses_its_files_and_keeps_its_row(
-    store: JobStore, clock: FakeClock
+    store: Store, clock: FakeClock
 ) -> None:
     await generous_caps(store)
     old = await posted_clip(store)
     clock.advance(WEEK + 60)
     recent = await posted_clip(store)
 
-    report = await store.prune_media(clock.now - WEEK)
+    report = await store.retention.prune_media(clock.now - WEEK)
 
     assert report.clips == (old.id,)
-    assert await store.get_media(old.id) is None
-    kept = await store.get_media(recent.id)
+    assert await store.jobs.get_media(old.id) is None
+    kept = await store.jobs.get_media(recent.id)
     assert kept is not None and kept.video == VIDEO + str(recent.id).encode() and kept.poster == POSTER
-    gone = await store.get(old.id)
+    gone = await store.jobs.get(old.id)
     assert gone is not None and gone.state == "done" and media_pruned(gone)
     assert gone.message_id == old.message_id and gone.channel_id == old.channel_id  # /show reposts it
     assert not media_pruned(recent)
-    assert (await store.prune_media(clock.now - WEEK)).clips == ()  # once
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == ()  # once
 
 
-async def test_a_finished_clip_not_posted_yet_is_kept_however_old(store: JobStore, clock: FakeClock) -> None:
+async def test_a_finished_clip_not_posted_yet_is_kept_however_old(store: Store, clock: FakeClock) -> None:
     await generous_caps(store)
-    waiting = await render(store, await store.enqueue(GUILD, CHANNEL, ALICE, spec(), 30.0))
+    waiting = await render(store, await store.jobs.enqueue(GUILD, CHANNEL, ALICE, spec(), 30.0))
     clock.advance(30 * DAY_S)
 
-    assert (await store.prune_media(clock.now - WEEK)).clips == ()
-    assert await store.get_media(waiting.id) is not None
-    assert await store.mark_posted(waiting.id, 123, None)  # the bot can still post it
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == ()
+    assert await store.jobs.get_media(waiting.id) is not None
+    assert await store.jobs.mark_posted(waiting.id, 123, None)  # the bot can still post it
 
 
 async def test_the_parent_of_a_queued_or_running_extend_keeps_its_mp4_until_the_extend_ends(
-    store: JobStore, clock: FakeClock
+    store: Store, clock: FakeClock
 ) -> None:
     await generous_caps(store)
     parent = await posted_clip(store)
     clock.advance(WEEK + 60)
     extend_spec = replace(spec("what happens next"), continues=parent.id)
-    extend = await store.enqueue(GUILD, CHANNEL, BOB, extend_spec, 30.0, parent_id=parent.id, kind="extend")
+    extend = await store.jobs.enqueue(
+        GUILD, CHANNEL, BOB, extend_spec, 30.0, parent_id=parent.id, kind="extend"
+    )
 
-    assert (await store.prune_media(clock.now - WEEK)).clips == ()  # queued: the worker will read it
-    claimed = await store.claim_next(WORKER, [MODEL])
+    assert (
+        await store.retention.prune_media(clock.now - WEEK)
+    ).clips == ()  # queued: the worker will read it
+    claimed = await store.jobs.claim_next(WORKER, [MODEL])
     assert claimed is not None and claimed.id == extend.id
-    assert (await store.prune_media(clock.now - WEEK)).clips == ()  # running: it reads it now
-    media = await store.get_media(parent.id)
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == ()  # running: it reads it now
+    media = await store.jobs.get_media(parent.id)
     assert media is not None and media.video.startswith(VIDEO)
 
-    ref = await store.put_media(extend.id, VIDEO, b"")
-    assert await store.finish(extend.id, WORKER, result(media_ref=ref))
-    assert (await store.prune_media(clock.now - WEEK)).clips == (parent.id,)  # the extend is done
+    ref = await store.jobs.put_media(extend.id, VIDEO, b"")
+    assert await store.jobs.finish(extend.id, WORKER, result(media_ref=ref))
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == (parent.id,)  # the extend is done
 
 
-async def test_a_remix_child_does_not_keep_its_parent(store: JobStore, clock: FakeClock) -> None:
+async def test_a_remix_child_does_not_keep_its_parent(store: Store, clock: FakeClock) -> None:
     await generous_caps(store)
     parent = await posted_clip(store)
     clock.advance(WEEK + 60)
-    await store.enqueue(GUILD, CHANNEL, BOB, spec("a remix"), 30.0, parent_id=parent.id, kind="remix")
-    assert (await store.prune_media(clock.now - WEEK)).clips == (parent.id,)  # a remix needs no media
+    await store.jobs.enqueue(GUILD, CHANNEL, BOB, spec("a remix"), 30.0, parent_id=parent.id, kind="remix")
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == (
+        parent.id,
+    )  # a remix needs no media
 
 
 async def test_a_scene_of_an_unfinished_story_is_kept_until_the_story_ends(
-    store: JobStore, clock: FakeClock
+    store: Store, clock: FakeClock
 ) -> None:
     await generous_caps(store)
     scene = await posted_clip(store)
-    story = await store.create_story(GUILD, CHANNEL, 555, ALICE, "The boat", scene.id, scene.spec.prompt)
+    story = await store.stories.create_story(
+        GUILD, CHANNEL, 555, ALICE, "The boat", scene.id, scene.spec.prompt
+    )
     clock.advance(WEEK + 60)
 
-    assert (await store.prune_media(clock.now - WEEK)).clips == ()  # the film is cut from it
-    assert await store.finish_story(story.id)
-    assert (await store.prune_media(clock.now - WEEK)).clips == (scene.id,)
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == ()  # the film is cut from it
+    assert await store.stories.finish_story(story.id)
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == (scene.id,)
 
 
 async def test_a_picture_goes_once_no_job_that_starts_from_it_still_needs_it(
@@ -126,30 +134,32 @@ async def test_a_picture_goes_once_no_job_that_starts_from_it_still_needs_it(
     clock = FakeClock(time.time() - 30 * DAY_S)
     async with await open_store(store_url, clock=clock) as store:
         await generous_caps(store)
-        ref = await store.put_input(PICTURE, "png")
+        ref = await store.jobs.put_input(PICTURE, "png")
         await age_picture(store, store_url, ref, 60 * DAY_S)
         picture_spec = replace(spec(), start_image=True, image_ref=ref)
         first = await posted_clip(store, picture_spec)
         clock.advance(WEEK + 60)
         # a reroll from the same picture waits in the queue: the picture stays
-        queued = await store.enqueue(
+        queued = await store.jobs.enqueue(
             GUILD, CHANNEL, BOB, picture_spec, 30.0, parent_id=first.id, kind="reroll"
         )
-        report = await store.prune_media(clock.now - WEEK)
+        report = await store.retention.prune_media(clock.now - WEEK)
         assert report.clips == (first.id,) and report.pictures == ()
-        assert await store.get_input(ref) == PICTURE
+        assert await store.jobs.get_input(ref) == PICTURE
 
         await render(store, queued)  # done, but not posted yet: still kept
-        assert (await store.prune_media(clock.now - WEEK)).pictures == ()
-        assert await store.mark_posted(queued.id, 42, None)
-        assert (await store.prune_media(clock.now - WEEK)).pictures == ()  # posted just now
+        assert (await store.retention.prune_media(clock.now - WEEK)).pictures == ()
+        assert await store.jobs.mark_posted(queued.id, 42, None)
+        assert (await store.retention.prune_media(clock.now - WEEK)).pictures == ()  # posted just now
         clock.advance(WEEK + 60)
 
-        report = await store.prune_media(clock.now - WEEK)
+        report = await store.retention.prune_media(clock.now - WEEK)
         assert report.clips == (queued.id,) and report.pictures == (ref,)
-        assert await store.get_input(ref) is None
-        assert await store.put_input(PICTURE, "png") == ref  # the same picture, sent again, is stored anew
-        assert await store.get_input(ref) == PICTURE
+        assert await store.jobs.get_input(ref) is None
+        assert (
+            await store.jobs.put_input(PICTURE, "png") == ref
+        )  # the same picture, sent again, is stored anew
+        assert await store.jobs.get_input(ref) == PICTURE
 
 
 async def test_a_picture_sent_again_is_kept_while_its_new_job_is_being_queued(
@@ -158,21 +168,21 @@ async def test_a_picture_sent_again_is_kept_while_its_new_job_is_being_queued(
     clock = FakeClock(time.time() - WEEK - 3600)
     async with await open_store(store_url, clock=clock) as store:
         await generous_caps(store)
-        ref = await store.put_input(PICTURE, "png")
+        ref = await store.jobs.put_input(PICTURE, "png")
         await posted_clip(store, replace(spec(), start_image=True, image_ref=ref))
         await age_picture(store, store_url, ref, WEEK + 3600)  # stored with that clip, a week ago
         clock.now = time.time()
         # a member sends it again: the bot stores it, and the prune runs before the job is queued
-        assert await store.put_input(PICTURE, "png") == ref
-        report = await store.prune_media(clock.now - WEEK)
+        assert await store.jobs.put_input(PICTURE, "png") == ref
+        report = await store.retention.prune_media(clock.now - WEEK)
         assert report.pictures == () and len(report.clips) == 1
-        assert await store.get_input(ref) == PICTURE
+        assert await store.jobs.get_input(ref) == PICTURE
         # not sent again (its time moved back once more): nothing needs it, it goes
         await age_picture(store, store_url, ref, WEEK + 3600)
-        assert (await store.prune_media(clock.now - WEEK)).pictures == (ref,)
+        assert (await store.retention.prune_media(clock.now - WEEK)).pictures == (ref,)
 
 
-async def age_picture(store: JobStore, store_url: str, ref: str, seconds: float) -> None:
+async def age_picture(store: Store, store_url: str, ref: str, seconds: float) -> None:
     """Make a stored picture look ``seconds`` older: its file's time, or its row's."""
     media = store._media
     if isinstance(media, FileMedia):

@@ -10,7 +10,7 @@ import sqlite3
 import asyncpg
 import pytest
 
-from db.store import JobStore
+from db.store import Store
 from db.store.models import JOB_KINDS, JOB_STATES, WORKER_STATES
 
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
@@ -50,7 +50,7 @@ async def _postgres_allowed(url: str, table: str, column: str) -> list[set[str]]
     [("jobs", "state", JOB_STATES), ("jobs", "kind", JOB_KINDS), ("workers", "state", WORKER_STATES)],
 )
 async def test_the_schema_allows_exactly_the_values_the_model_names(
-    store: JobStore, backend: str, store_url: str, table: str, column: str, constant: tuple[str, ...]
+    store: Store, backend: str, store_url: str, table: str, column: str, constant: tuple[str, ...]
 ) -> None:
     if backend == "sqlite":
         allowed = _sqlite_allowed(store_url, table, column)

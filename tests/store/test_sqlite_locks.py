@@ -26,7 +26,7 @@ async def test_a_call_cancelled_while_it_waits_for_the_write_lock_leaves_the_loc
         job = await submit(store, 1)
         other = sqlite3.connect(path, isolation_level=None, timeout=0.5)  # another process, writing
         other.execute("BEGIN IMMEDIATE")
-        waiting = asyncio.create_task(store.cancel(job.id, None))
+        waiting = asyncio.create_task(store.jobs.cancel(job.id, None))
         await asyncio.sleep(0.3)  # the store waits for the lock in its database thread
         waiting.cancel()  # its caller goes away (a bot shutting down, a timed-out interaction)
         other.execute("COMMIT")
@@ -37,9 +37,9 @@ async def test_a_call_cancelled_while_it_waits_for_the_write_lock_leaves_the_loc
         other.execute("ROLLBACK")
         other.close()
         # and this connection is not stuck inside that transaction either
-        still = await store.get(job.id)
+        still = await store.jobs.get(job.id)
         assert still is not None and still.state == "queued"
-        assert await store.cancel(job.id, None)
+        assert await store.jobs.cancel(job.id, None)
     finally:
         await store.close()
 

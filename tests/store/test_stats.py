@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from db.store import JobStore
+from db.store import Store
 from db.store.stats import DAY_S, HOUR_S, clips_per_hour, day_start, percentile, waits_per_day
 from tests.store.conftest import FakeClock
 from tests.store.helpers import GUILD, MODEL, OTHER_MODEL, generous_caps, result, submit
@@ -49,25 +49,23 @@ def test_clips_per_hour_counts_back_from_now() -> None:
     assert counts == (0, 1, 2)  # the oldest hour first; the one 30 hours ago is outside
 
 
-async def run(
-    store: JobStore, clock: FakeClock, user: int, *, waited: float, gpu: float, **kw: object
-) -> int:
+async def run(store: Store, clock: FakeClock, user: int, *, waited: float, gpu: float, **kw: object) -> int:
     """A job of ``user`` that waits ``waited`` s, then renders for ``gpu`` GPU-seconds."""
     job = await submit(store, user, **kw)  # type: ignore[arg-type]
     clock.advance(waited)
-    claimed = await store.claim_next("w1", [MODEL, OTHER_MODEL])
+    claimed = await store.jobs.claim_next("w1", [MODEL, OTHER_MODEL])
     assert claimed is not None and claimed.id == job.id
     clock.advance(gpu)
-    assert await store.finish(job.id, "w1", result(gpu))
+    assert await store.jobs.finish(job.id, "w1", result(gpu))
     return job.id
 
 
 async def test_guild_stats_count_gpu_seconds_weights_and_waits_per_day(
-    store: JobStore, clock: FakeClock
+    store: Store, clock: FakeClock
 ) -> None:
     await generous_caps(store)
     await generous_caps(store, OTHER_GUILD)
-    assert (await store.guild_stats(GUILD)).empty  # a server with no data yet
+    assert (await store.stats.guild_stats(GUILD)).empty  # a server with no data yet
 
     clock.now = day_start(clock.now) + 12 * HOUR_S
     await run(store, clock, 1, waited=100.0, gpu=30.0)  # eight days ago: outside the seven days
@@ -80,10 +78,10 @@ async def test_guild_stats_count_gpu_seconds_weights_and_waits_per_day(
     await run(store, clock, 1, waited=2.0, gpu=5.0)
     failed = await submit(store, 3)
     clock.advance(4.0)
-    assert await store.claim_next("w1", [MODEL]) is not None
-    assert await store.fail(failed.id, "w1", "out_of_memory", gpu_seconds=1.0)
+    assert await store.jobs.claim_next("w1", [MODEL]) is not None
+    assert await store.jobs.fail(failed.id, "w1", "out_of_memory", gpu_seconds=1.0)
 
-    stats = await store.guild_stats(GUILD)
+    stats = await store.stats.guild_stats(GUILD)
     assert not stats.empty
     used = {m.user_id: (m.gpu_seconds, m.weight) for m in stats.gpu_by_member}
     assert used == {1: (25.0, 1.0), 2: (40.0, 2.0), 3: (1.0, 1.0)}  # a failure's GPU time counts too
@@ -97,38 +95,40 @@ async def test_guild_stats_count_gpu_seconds_weights_and_waits_per_day(
 
 
 async def test_store_status_shows_queues_workers_with_their_jobs_and_clips_per_hour(
-    store: JobStore, clock: FakeClock
+    store: Store, clock: FakeClock
 ) -> None:
     await generous_caps(store)
     await generous_caps(store, OTHER_GUILD)
-    empty = await store.store_status()
+    empty = await store.stats.store_status()
     assert (empty.queues, empty.workers, empty.clips_last_hour) == ((), (), 0)
     assert empty.clips_per_hour == (0,) * 24
 
-    await store.register_worker("gpu-a", "host-a", "NVIDIA H200", [MODEL], pid=11)
-    await store.register_worker("gpu-b", "host-b", "cpu", [OTHER_MODEL], state="paused", note="ffmpeg gone")
+    await store.workers.register_worker("gpu-a", "host-a", "NVIDIA H200", [MODEL], pid=11)
+    await store.workers.register_worker(
+        "gpu-b", "host-b", "cpu", [OTHER_MODEL], state="paused", note="ffmpeg gone"
+    )
     clock.advance(3 * HOUR_S)
-    await store.worker_heartbeat("gpu-a")
-    await store.worker_heartbeat("gpu-b")
+    await store.workers.worker_heartbeat("gpu-a")
+    await store.workers.worker_heartbeat("gpu-b")
     done = await submit(store, 1)
-    assert await store.claim_next("gpu-a", [MODEL]) is not None
-    assert await store.finish(done.id, "gpu-a", result(5.0))
+    assert await store.jobs.claim_next("gpu-a", [MODEL]) is not None
+    assert await store.jobs.finish(done.id, "gpu-a", result(5.0))
     clock.advance(2 * HOUR_S)
-    await store.worker_heartbeat("gpu-a")
-    await store.worker_heartbeat("gpu-b")
+    await store.workers.worker_heartbeat("gpu-a")
+    await store.workers.worker_heartbeat("gpu-b")
     for _ in range(2):
         finished = await submit(store, 1)
-        assert await store.claim_next("gpu-a", [MODEL]) is not None
-        assert await store.finish(finished.id, "gpu-a", result(5.0))
+        assert await store.jobs.claim_next("gpu-a", [MODEL]) is not None
+        assert await store.jobs.finish(finished.id, "gpu-a", result(5.0))
     rendering = await submit(store, 2)
-    claimed = await store.claim_next("gpu-a", [MODEL])
+    claimed = await store.jobs.claim_next("gpu-a", [MODEL])
     assert claimed is not None and claimed.id == rendering.id
-    assert await store.heartbeat(rendering.id, "gpu-a", step=3, total_steps=8)
+    assert await store.jobs.heartbeat(rendering.id, "gpu-a", step=3, total_steps=8)
     await submit(store, 2)
     await submit(store, 3)
     await submit(store, 9, guild_id=OTHER_GUILD, model=OTHER_MODEL)
 
-    status = await store.store_status()
+    status = await store.stats.store_status()
     queues = {q.guild_id: (q.queued, q.running) for q in status.queues}
     assert queues == {GUILD: (2, 1), OTHER_GUILD: (1, 0)}
     workers = {w.worker.worker_id: w for w in status.workers}
@@ -141,5 +141,5 @@ async def test_store_status_shows_queues_workers_with_their_jobs_and_clips_per_h
     assert status.unassigned_running == ()
 
     clock.advance(120.0)  # both workers went silent: they are no longer live, the job is orphaned
-    later = await store.store_status()
+    later = await store.stats.store_status()
     assert later.workers == () and [j.id for j in later.unassigned_running] == [rendering.id]

@@ -22,19 +22,19 @@ async def work(url: str, worker_id: str, vanish: bool) -> list[int]:
     idle_rounds = 0
     try:
         while idle_rounds < 3:
-            job = await store.claim_next(worker_id, [MODEL], LEASE_S)
+            job = await store.jobs.claim_next(worker_id, [MODEL], LEASE_S)
             if job is None:
-                if not await store.active_jobs(limit=1):
+                if not await store.jobs.active_jobs(limit=1):
                     idle_rounds += 1
-                await store.wait_for_work(0.2)
+                await store.jobs.wait_for_work(0.2)
                 continue
             idle_rounds = 0
             if vanish:
                 os._exit(0)
             await asyncio.sleep(random.uniform(0, 0.01))  # "render"
-            if not await store.heartbeat(job.id, worker_id, step=1, total_steps=1, lease_s=LEASE_S):
+            if not await store.jobs.heartbeat(job.id, worker_id, step=1, total_steps=1, lease_s=LEASE_S):
                 continue
-            if await store.finish(job.id, worker_id, result(gpu_seconds=0.01)):
+            if await store.jobs.finish(job.id, worker_id, result(gpu_seconds=0.01)):
                 finished.append(job.id)
     finally:
         await store.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
-from db.store import Job, JobKind, JobResult, JobStore
+from db.store import Job, JobKind, JobResult, Store
 from tests.mp4probe import make_clip
 from tests.store import conftest as store_fixtures
 from tests.store.conftest import FakeClock
@@ -95,7 +95,7 @@ class Gallery:
 
 
 async def clip(
-    store: JobStore,
+    store: Store,
     clock: FakeClock,
     media: Media,
     guild: int,
@@ -108,27 +108,27 @@ async def clip(
 ) -> Job:
     """A clip a worker rendered and stored, with ``votes`` 👍 from other members."""
     parent_id = None if parent is None else parent.id
-    job = await store.enqueue(guild, CHANNEL, user, spec(prompt), 1.0, parent_id=parent_id, kind=kind)
-    assert await store.claim_next("w1", [job.model]) is not None
-    ref = await store.put_media(job.id, media.video, media.poster)
+    job = await store.jobs.enqueue(guild, CHANNEL, user, spec(prompt), 1.0, parent_id=parent_id, kind=kind)
+    assert await store.jobs.claim_next("w1", [job.model]) is not None
+    ref = await store.jobs.put_media(job.id, media.video, media.poster)
     clock.advance(1.0)
-    assert await store.finish(job.id, "w1", JobResult(ref, len(media.video), 256, 160, 24, 24.0, 1.0))
+    assert await store.jobs.finish(job.id, "w1", JobResult(ref, len(media.video), 256, 160, 24, 24.0, 1.0))
     for n in range(votes):
-        await store.vote(job.id, voter(n), +1)
-    done = await store.get(job.id)
+        await store.votes.vote(job.id, voter(n), +1)
+    done = await store.jobs.get(job.id)
     assert done is not None
     return done
 
 
-async def seed(store: JobStore, clock: FakeClock, media: Media) -> Gallery:
-    await store.update_settings(PUBLIC, gallery_public=True)
-    await store.update_settings(PRIVATE, gallery_public=False, max_extends=2)
-    await store.record_guild(PUBLIC, PUBLIC_NAME)  # what the bot records when it posts a clip
-    await store.record_guild_icon(PUBLIC, "a1b2c3", media.icon)
-    await store.record_guild(PRIVATE, PRIVATE_NAME)
-    await store.set_gallery_name(PUBLIC, member(2), True, NAMED)  # /me gallery-name show:True
-    await store.set_gallery_name(PUBLIC, member(3), True, "Withdrawn Wolf")
-    await store.set_gallery_name(PUBLIC, member(3), False, "Withdrawn Wolf")  # … and later False
+async def seed(store: Store, clock: FakeClock, media: Media) -> Gallery:
+    await store.settings.update_settings(PUBLIC, gallery_public=True)
+    await store.settings.update_settings(PRIVATE, gallery_public=False, max_extends=2)
+    await store.profiles.record_guild(PUBLIC, PUBLIC_NAME)  # what the bot records when it posts a clip
+    await store.profiles.record_guild_icon(PUBLIC, "a1b2c3", media.icon)
+    await store.profiles.record_guild(PRIVATE, PRIVATE_NAME)
+    await store.profiles.set_gallery_name(PUBLIC, member(2), True, NAMED)  # /me gallery-name show:True
+    await store.profiles.set_gallery_name(PUBLIC, member(3), True, "Withdrawn Wolf")
+    await store.profiles.set_gallery_name(PUBLIC, member(3), False, "Withdrawn Wolf")  # … and later False
     old = await clip(store, clock, media, PUBLIC, member(1), "an old lighthouse in a storm", votes=5)
     clock.advance(8 * DAY)
     original = await clip(store, clock, media, PUBLIC, member(2), "a red fox running through snow", votes=3)
@@ -150,23 +150,23 @@ async def seed(store: JobStore, clock: FakeClock, media: Media) -> Gallery:
     long = await clip(store, clock, media, PUBLIC, member(5), LONG_PROMPT)
     mentions = await clip(store, clock, media, PUBLIC, member(8), MENTION_PROMPT)
     deleted = await clip(store, clock, media, PUBLIC, member(6), "a clip its author deleted", votes=9)
-    assert await store.delete_clip(deleted.id)
+    assert await store.jobs.delete_clip(deleted.id)
     private = await clip(
         store, clock, media, PRIVATE, member(7), "a secret clip of a private server", votes=4
     )
     message_id = 444_000_000_000_000_004
-    assert await store.mark_posted(original.id, message_id, None)
-    posted = await store.get(original.id)
+    assert await store.jobs.mark_posted(original.id, message_id, None)
+    posted = await store.jobs.get(original.id)
     assert posted is not None
     return Gallery(posted, extended, hostile, old, long, mentions, deleted, private, message_id)
 
 
 @pytest.fixture
-async def gallery(store: JobStore, clock: FakeClock, media: Media) -> Gallery:
+async def gallery(store: Store, clock: FakeClock, media: Media) -> Gallery:
     return await seed(store, clock, media)
 
 
-async def crowd(store: JobStore, clock: FakeClock, media: Media, count: int) -> list[Job]:
+async def crowd(store: Store, clock: FakeClock, media: Media, count: int) -> list[Job]:
     """``count`` more clips of the public server, a minute apart, by a member who never said anything
     (the last one is the newest)."""
     made = []

@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 
 from aiohttp.test_utils import TestServer
 
-from db.store import JobStore
+from db.store import Store
 from videobot.web import RUNNER_OPTIONS, build_app
 
 
 @asynccontextmanager
-async def gallery_served(store: JobStore) -> AsyncIterator[str]:
+async def gallery_served(store: Store) -> AsyncIterator[str]:
     """The gallery of ``store`` on a free loopback port: its base URL, without a trailing slash."""
     server = TestServer(build_app(store), host="127.0.0.1")
     await server.start_server(**RUNNER_OPTIONS)  # as `videobot web` runs it

@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from db.store import JobStore
+from db.store import Store
 from tests.chromium import Chromium, chromium_or_skip
 from tests.store.conftest import FakeClock
 from tests.web.conftest import (
@@ -39,7 +39,7 @@ def backend() -> str:
 
 
 @pytest.fixture
-async def site(store: JobStore, gallery: Gallery) -> AsyncIterator[str]:
+async def site(store: Store, gallery: Gallery) -> AsyncIterator[str]:
     async with gallery_served(store) as url:
         yield url
 
@@ -141,7 +141,7 @@ async def test_the_clip_page_shows_its_chain_and_its_discord_message(
 async def test_a_phone_reaches_the_newest_clips_and_the_next_page(
     browser: Chromium,
     site: str,
-    store: JobStore,
+    store: Store,
     clock: FakeClock,
     media: Media,
     gallery: Gallery,

@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from db.presets import PresetCatalog
-from db.store import Job, JobStore
+from db.store import Job, Store
 from tests.store.conftest import FakeClock
 from tests.web.conftest import (
     MENTION_PROMPT,
@@ -61,7 +61,7 @@ class Site:
 
 
 @pytest.fixture
-async def site(store: JobStore, gallery: Gallery) -> AsyncIterator[Site]:
+async def site(store: Store, gallery: Gallery) -> AsyncIterator[Site]:
     port = free_port()
     public = f"http://localhost:{port}"  # not the address the test uses: the pages must use this one
     server = TestServer(build_app(store, public_url=public), host="127.0.0.1", port=port)
@@ -87,7 +87,7 @@ async def every_page(site: Site, gallery: Gallery, clips: list[Job]) -> dict[str
 
 
 async def test_no_page_shows_a_members_discord_id(
-    site: Site, store: JobStore, clock: FakeClock, media: Media, gallery: Gallery
+    site: Site, store: Store, clock: FakeClock, media: Media, gallery: Gallery
 ) -> None:
     g = gallery
     more = await crowd(store, clock, media, 20)  # so that there is a page 2
@@ -178,7 +178,7 @@ async def test_the_server_icon_is_served_from_the_gallery_itself(
 
 
 async def test_newest_is_in_the_order_clips_were_made(
-    site: Site, store: JobStore, clock: FakeClock, media: Media, gallery: Gallery
+    site: Site, store: Store, clock: FakeClock, media: Media, gallery: Gallery
 ) -> None:
     g = gallery
     newest = shown_clips(await site.page(f"/g/{PUBLIC}?sort=new"))
@@ -190,7 +190,7 @@ async def test_newest_is_in_the_order_clips_were_made(
 
 
 async def test_the_second_page_holds_the_25th_clip(
-    site: Site, store: JobStore, clock: FakeClock, media: Media, gallery: Gallery
+    site: Site, store: Store, clock: FakeClock, media: Media, gallery: Gallery
 ) -> None:
     more = await crowd(store, clock, media, 20)
     newest_first = [j.id for j in reversed(more)] + [
@@ -214,7 +214,7 @@ async def test_the_second_page_holds_the_25th_clip(
     assert shown_clips(await site.page(f"/g/{PUBLIC}?sort=new&page=x")) == newest_first[:24]
 
 
-async def test_previews_without_a_public_url_use_the_address_asked(store: JobStore, gallery: Gallery) -> None:
+async def test_previews_without_a_public_url_use_the_address_asked(store: Store, gallery: Gallery) -> None:
     server = TestServer(build_app(store), host="127.0.0.1")
     await server.start_server()
     try:

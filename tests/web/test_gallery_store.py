@@ -17,7 +17,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from db.store import JobStore
+from db.store import Store
 from db.store.gallery import GalleryGuild
 from tests.store.conftest import FakeClock
 from tests.web.conftest import (
@@ -39,22 +39,22 @@ from videobot.web import RangeNotSatisfiable, build_app, parse_range
 # ---- the store ---------------------------------------------------------------------------------------
 
 
-async def test_only_servers_that_opted_in_are_listed(store: JobStore, gallery: Gallery) -> None:
-    assert await store.gallery_guilds() == [GalleryGuild(PUBLIC, PUBLIC_NAME, True, 6)]
-    assert await store.gallery_guild(PUBLIC) == GalleryGuild(PUBLIC, PUBLIC_NAME, True, 6)
-    assert await store.gallery_guild(PRIVATE) is None  # its name is recorded, but it did not opt in
-    await store.update_settings(PUBLIC, gallery_public=False)
-    assert await store.gallery_guilds() == []
-    assert await store.gallery_best(PUBLIC, "all") is None
-    assert await store.gallery_newest(PUBLIC) is None
-    assert await store.gallery_icon(PUBLIC) is None
+async def test_only_servers_that_opted_in_are_listed(store: Store, gallery: Gallery) -> None:
+    assert await store.gallery.gallery_guilds() == [GalleryGuild(PUBLIC, PUBLIC_NAME, True, 6)]
+    assert await store.gallery.gallery_guild(PUBLIC) == GalleryGuild(PUBLIC, PUBLIC_NAME, True, 6)
+    assert await store.gallery.gallery_guild(PRIVATE) is None  # its name is recorded, but it did not opt in
+    await store.settings.update_settings(PUBLIC, gallery_public=False)
+    assert await store.gallery.gallery_guilds() == []
+    assert await store.gallery.gallery_best(PUBLIC, "all") is None
+    assert await store.gallery.gallery_newest(PUBLIC) is None
+    assert await store.gallery.gallery_icon(PUBLIC) is None
 
 
-async def test_best_clips_by_period_best_voted_first(store: JobStore, gallery: Gallery) -> None:
+async def test_best_clips_by_period_best_voted_first(store: Store, gallery: Gallery) -> None:
     g = gallery
-    day = await store.gallery_best(PUBLIC, "day")
-    week = await store.gallery_best(PUBLIC, "week")
-    ever = await store.gallery_best(PUBLIC, "all")
+    day = await store.gallery.gallery_best(PUBLIC, "day")
+    week = await store.gallery.gallery_best(PUBLIC, "week")
+    ever = await store.gallery.gallery_best(PUBLIC, "all")
     assert day is not None and week is not None and ever is not None
     assert [r.job.id for r in day] == [g.extended.id, g.hostile.id, g.mentions.id, g.long.id]
     assert [r.job.id for r in week] == [g.original.id, g.extended.id, g.hostile.id, g.mentions.id, g.long.id]
@@ -68,85 +68,87 @@ async def test_best_clips_by_period_best_voted_first(store: JobStore, gallery: G
     ]
     assert [r.votes.up for r in ever] == [5, 3, 2, 1, 0, 0]
     assert g.deleted.id not in {r.job.id for r in ever}  # deleted, though best voted
-    assert await store.gallery_best(PRIVATE, "all") is None
-    assert await store.gallery_best(123, "all") is None  # no settings at all: not public
+    assert await store.gallery.gallery_best(PRIVATE, "all") is None
+    assert await store.gallery.gallery_best(123, "all") is None  # no settings at all: not public
 
 
-async def test_a_clip_with_its_chain(store: JobStore, gallery: Gallery) -> None:
+async def test_a_clip_with_its_chain(store: Store, gallery: Gallery) -> None:
     g = gallery
-    found = await store.gallery_clip(PUBLIC, g.extended.id)
+    found = await store.gallery.gallery_clip(PUBLIC, g.extended.id)
     assert found is not None
     assert found.clip.votes.up == 2
     assert [a.id for a in found.ancestors] == [g.original.id]
     assert [c.id for c in found.children] == [g.hostile.id]
-    tip = await store.gallery_clip(PUBLIC, g.hostile.id)
+    tip = await store.gallery.gallery_clip(PUBLIC, g.hostile.id)
     assert tip is not None and [a.id for a in tip.ancestors] == [g.original.id, g.extended.id]
     assert tip.clip.job.spec.prompt == HOSTILE_PROMPT
 
 
-async def test_nothing_of_a_private_server_or_a_deleted_clip(store: JobStore, gallery: Gallery) -> None:
+async def test_nothing_of_a_private_server_or_a_deleted_clip(store: Store, gallery: Gallery) -> None:
     g = gallery
-    assert await store.gallery_clip(PRIVATE, g.private.id) is None
-    assert await store.gallery_clip(PUBLIC, g.private.id) is None  # asked under another server's id
-    assert await store.gallery_clip(PUBLIC, g.deleted.id) is None
-    assert await store.gallery_media(g.private.id) is None
-    assert await store.gallery_media(g.deleted.id) is None
-    assert await store.gallery_job(10_000) is None
-    shown = await store.gallery_media(g.original.id)
+    assert await store.gallery.gallery_clip(PRIVATE, g.private.id) is None
+    assert await store.gallery.gallery_clip(PUBLIC, g.private.id) is None  # asked under another server's id
+    assert await store.gallery.gallery_clip(PUBLIC, g.deleted.id) is None
+    assert await store.gallery.gallery_media(g.private.id) is None
+    assert await store.gallery.gallery_media(g.deleted.id) is None
+    assert await store.gallery.gallery_job(10_000) is None
+    shown = await store.gallery.gallery_media(g.original.id)
     assert shown is not None and shown.video.startswith(b"\x00\x00\x00")
 
 
-async def test_a_deleted_ancestor_leaves_the_chain(store: JobStore, gallery: Gallery) -> None:
-    assert await store.delete_clip(gallery.original.id)
-    found = await store.gallery_clip(PUBLIC, gallery.hostile.id)
+async def test_a_deleted_ancestor_leaves_the_chain(store: Store, gallery: Gallery) -> None:
+    assert await store.jobs.delete_clip(gallery.original.id)
+    found = await store.gallery.gallery_clip(PUBLIC, gallery.hostile.id)
     assert found is not None and [a.id for a in found.ancestors] == [gallery.extended.id]
 
 
 async def test_a_clip_from_a_private_server_is_never_in_a_public_chain(
-    store: JobStore, clock: FakeClock, media: Media, gallery: Gallery
+    store: Store, clock: FakeClock, media: Media, gallery: Gallery
 ) -> None:
     # a remix whose parent row is another server's (the store does not forbid it): the chain stops there
     remix = await clip(
         store, clock, media, PUBLIC, member(9), "remix across servers", parent=gallery.private, kind="remix"
     )
-    found = await store.gallery_clip(PUBLIC, remix.id)
+    found = await store.gallery.gallery_clip(PUBLIC, remix.id)
     assert found is not None and found.ancestors == ()
-    assert (await store.gallery_clip(PUBLIC, gallery.extended.id)) is not None
+    assert (await store.gallery.gallery_clip(PUBLIC, gallery.extended.id)) is not None
     clock.advance(2 * DAY)
-    assert [r.job.id for r in await store.gallery_best(PUBLIC, "day") or []] == []
+    assert [r.job.id for r in await store.gallery.gallery_best(PUBLIC, "day") or []] == []
 
 
-async def test_an_author_is_named_only_if_they_agreed(store: JobStore, gallery: Gallery) -> None:
+async def test_an_author_is_named_only_if_they_agreed(store: Store, gallery: Gallery) -> None:
     g = gallery
-    ever = await store.gallery_best(PUBLIC, "all")
+    ever = await store.gallery.gallery_best(PUBLIC, "all")
     assert ever is not None
     names = {r.job.id: r.author_name for r in ever}
     assert names[g.original.id] == NAMED  # agreed
     assert names[g.extended.id] is None  # agreed, then withdrew
     assert {names[j.id] for j in (g.old, g.hostile, g.long, g.mentions)} == {None}  # never said
-    found = await store.gallery_clip(PUBLIC, g.hostile.id)
+    found = await store.gallery.gallery_clip(PUBLIC, g.hostile.id)
     assert found is not None and found.author_names == {member(2): NAMED}
     assert found.author_name(g.original) == NAMED and found.author_name(g.hostile) is None
 
 
-async def test_a_name_is_kept_only_while_its_member_agrees(store: JobStore, gallery: Gallery) -> None:
-    withdrawn = await store.member_profile(PUBLIC, member(3))
+async def test_a_name_is_kept_only_while_its_member_agrees(store: Store, gallery: Gallery) -> None:
+    withdrawn = await store.profiles.member_profile(PUBLIC, member(3))
     assert withdrawn is not None and not withdrawn.show_name and withdrawn.display_name is None  # erased
-    assert not await store.record_member_name(PUBLIC, member(4), "Never Asked")  # the bot keeps nothing
-    assert await store.member_profile(PUBLIC, member(4)) is None
-    assert await store.record_member_name(PUBLIC, member(2), "Ana Renamed")  # agreed: kept current
-    newest = await store.gallery_newest(PUBLIC)
+    assert not await store.profiles.record_member_name(
+        PUBLIC, member(4), "Never Asked"
+    )  # the bot keeps nothing
+    assert await store.profiles.member_profile(PUBLIC, member(4)) is None
+    assert await store.profiles.record_member_name(PUBLIC, member(2), "Ana Renamed")  # agreed: kept current
+    newest = await store.gallery.gallery_newest(PUBLIC)
     assert newest is not None
     assert {r.author_name for r in newest if r.job.user_id == member(2)} == {"Ana Renamed"}
-    assert await store.gallery_best(PRIVATE, "all") is None
+    assert await store.gallery.gallery_best(PRIVATE, "all") is None
 
 
 async def test_the_newest_clips_first_a_page_at_a_time(
-    store: JobStore, clock: FakeClock, media: Media, gallery: Gallery
+    store: Store, clock: FakeClock, media: Media, gallery: Gallery
 ) -> None:
     made = await crowd(store, clock, media, 20)
-    first = await store.gallery_newest(PUBLIC, 24, 0)
-    second = await store.gallery_newest(PUBLIC, 24, 24)
+    first = await store.gallery.gallery_newest(PUBLIC, 24, 0)
+    second = await store.gallery.gallery_newest(PUBLIC, 24, 24)
     assert first is not None and second is not None
     assert len(first) == 24 and len(second) == 2  # 20 + the 6 shown clips of the seed
     everything = [r.job for r in first + second]
@@ -154,21 +156,21 @@ async def test_the_newest_clips_first_a_page_at_a_time(
     finished = [j.finished_at or 0.0 for j in everything]
     assert finished == sorted(finished, reverse=True)
     assert gallery.deleted.id not in {j.id for j in everything}
-    best_second = await store.gallery_best(PUBLIC, "all", 24, 24)
+    best_second = await store.gallery.gallery_best(PUBLIC, "all", 24, 24)
     assert best_second is not None and len(best_second) == 2
 
 
-async def test_a_public_servers_icon(store: JobStore, gallery: Gallery, media: Media) -> None:
-    assert await store.gallery_icon(PUBLIC) == media.icon
-    await store.record_guild_icon(PRIVATE, "d4e5f6", media.icon)
-    assert await store.gallery_icon(PRIVATE) is None  # kept, but the server did not opt in
+async def test_a_public_servers_icon(store: Store, gallery: Gallery, media: Media) -> None:
+    assert await store.gallery.gallery_icon(PUBLIC) == media.icon
+    await store.profiles.record_guild_icon(PRIVATE, "d4e5f6", media.icon)
+    assert await store.gallery.gallery_icon(PRIVATE) is None  # kept, but the server did not opt in
     with pytest.raises(ValueError):
-        await store.record_guild_icon(PUBLIC, "abc", b"<svg onload=alert(1)>")
-    await store.record_guild(PUBLIC, "Pixel Forge Renamed")  # a rename keeps the icon
-    profile = await store.guild_profile(PUBLIC)
+        await store.profiles.record_guild_icon(PUBLIC, "abc", b"<svg onload=alert(1)>")
+    await store.profiles.record_guild(PUBLIC, "Pixel Forge Renamed")  # a rename keeps the icon
+    profile = await store.profiles.guild_profile(PUBLIC)
     assert profile is not None and profile.name == "Pixel Forge Renamed" and profile.icon_hash == "a1b2c3"
-    await store.record_guild_icon(PUBLIC, None, None)  # the server removed its icon
-    assert await store.gallery_icon(PUBLIC) is None
+    await store.profiles.record_guild_icon(PUBLIC, None, None)  # the server removed its icon
+    assert await store.gallery.gallery_icon(PUBLIC) is None
 
 
 # ---- Range ---------------------------------------------------------------------------------------------
@@ -193,7 +195,7 @@ def test_parse_range() -> None:
 
 
 @pytest.fixture
-async def http(store: JobStore, gallery: Gallery) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
+async def http(store: Store, gallery: Gallery) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
     server = TestServer(build_app(store), host="127.0.0.1")
     await server.start_server()
     try:
@@ -209,11 +211,11 @@ async def get(session: aiohttp.ClientSession, url: str, **headers: str) -> tuple
 
 
 async def test_a_private_server_answers_as_if_it_did_not_exist(
-    http: tuple[str, aiohttp.ClientSession], store: JobStore, gallery: Gallery, media: Media
+    http: tuple[str, aiohttp.ClientSession], store: Store, gallery: Gallery, media: Media
 ) -> None:
     base, session = http
     private, absent = gallery.private.id, 987_654
-    await store.record_guild_icon(PRIVATE, "d4e5f6", media.icon)  # kept by the bot, never shown
+    await store.profiles.record_guild_icon(PRIVATE, "d4e5f6", media.icon)  # kept by the bot, never shown
     answers = [
         await get(session, f"{base}/g/{PRIVATE}/icon.png"),
         await get(session, f"{base}/g/{PRIVATE}"),
@@ -292,11 +294,11 @@ async def test_video_bytes_whole_and_by_range(
 
 
 async def test_an_opt_out_hides_the_gallery_at_once(
-    http: tuple[str, aiohttp.ClientSession], store: JobStore, gallery: Gallery
+    http: tuple[str, aiohttp.ClientSession], store: Store, gallery: Gallery
 ) -> None:
     base, session = http
     assert (await get(session, f"{base}/media/{gallery.original.id}.mp4"))[0] == 200  # now in the cache
-    await store.update_settings(PUBLIC, gallery_public=False)
+    await store.settings.update_settings(PUBLIC, gallery_public=False)
     for url in (
         f"{base}/g/{PUBLIC}",
         f"{base}/g/{PUBLIC}/clip/{gallery.original.id}",
@@ -309,7 +311,7 @@ async def test_an_opt_out_hides_the_gallery_at_once(
 
 
 async def test_videobot_web_serves_the_gallery_until_told_to_stop(
-    store: JobStore, store_url: str, gallery: Gallery, tmp_path: Path
+    store: Store, store_url: str, gallery: Gallery, tmp_path: Path
 ) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

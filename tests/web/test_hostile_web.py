@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict
 
-from db.store import JobStore
+from db.store import Store
 from tests.web.conftest import PUBLIC, Gallery, Media
 from videobot.web import RUNNER_OPTIONS, build_app
 
@@ -28,7 +28,7 @@ Answer = tuple[int, bytes, Mapping[str, str]]  # the headers as HTTP reads them:
 
 
 @pytest.fixture
-async def site(store: JobStore, gallery: Gallery) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
+async def site(store: Store, gallery: Gallery) -> AsyncIterator[tuple[str, aiohttp.ClientSession]]:
     server = TestServer(build_app(store, titles={}), host="127.0.0.1")
     await server.start_server(**RUNNER_OPTIONS)  # as `videobot web` runs it
     try:
@@ -182,7 +182,7 @@ async def test_every_error_answer_carries_the_pages_security_headers(
 
 async def test_a_failing_page_is_the_short_error_page_with_a_reference_and_one_logged_traceback(
     site: tuple[str, aiohttp.ClientSession],
-    store: JobStore,
+    store: Store,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -208,7 +208,7 @@ async def test_a_failing_page_is_the_short_error_page_with_a_reference_and_one_l
 
 
 async def test_a_browser_revalidates_so_an_opt_out_hides_what_it_kept_at_once(
-    site: tuple[str, aiohttp.ClientSession], store: JobStore, gallery: Gallery, media: Media
+    site: tuple[str, aiohttp.ClientSession], store: Store, gallery: Gallery, media: Media
 ) -> None:
     base, session = site
     clip = gallery.original.id
@@ -234,7 +234,7 @@ async def test_a_browser_revalidates_so_an_opt_out_hides_what_it_kept_at_once(
     changed = await fetch(session, video, Range="bytes=100-199", **{"If-Range": '"another"'})
     assert (changed[0], changed[1]) == (200, media.video)  # not the copy the browser holds: all of it
 
-    await store.update_settings(PUBLIC, gallery_public=False)
+    await store.settings.update_settings(PUBLIC, gallery_public=False)
     now = formatdate(usegmt=True)  # what a browser that kept a copy asks with
     for url, etag in kept.items():
         for asked in (

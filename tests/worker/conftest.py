@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from db.store import JobStore, open_store
+from db.store import Store, open_store
 from generator.loader import PipelineCache
 from tests.store.conftest import PostgresCluster
 
@@ -20,7 +20,7 @@ _names = itertools.count()
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[JobStore]:
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
     store = await open_store(str(tmp_path / "videobot.db"))
     yield store
     await store.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from db.presets import PresetCatalog
-from db.store import JobStore
+from db.store import Store
 from generator.availability import NoWeights, check_presets, heartbeat_while_starting, servable_presets
 
 BUILTINS = ("ltx-video", "ltx-video-distilled", "wan-1.3b", "wan-14b", "cogvideox-2b", "cogvideox-5b")
@@ -145,13 +145,13 @@ def test_the_summary_says_what_is_served_and_skipped_in_one_short_line(
     )
 
 
-async def test_a_worker_that_loads_for_long_stays_listed_as_starting(store: JobStore) -> None:
-    await store.register_worker("w1", "host", "cpu", ["tiny-ltx"], state="starting")
+async def test_a_worker_that_loads_for_long_stays_listed_as_starting(store: Store) -> None:
+    await store.workers.register_worker("w1", "host", "cpu", ["tiny-ltx"], state="starting")
     beating = asyncio.create_task(heartbeat_while_starting(store, "w1", interval_s=0.05))
     try:
         await asyncio.sleep(0.6)
         # the bot forgets workers not seen for max_age_s: here far less time than the worker has loaded
-        live = await store.live_workers(max_age_s=0.3)
+        live = await store.workers.live_workers(max_age_s=0.3)
         assert [(w.worker_id, w.state) for w in live] == [("w1", "starting")]
     finally:
         beating.cancel()

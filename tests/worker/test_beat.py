@@ -10,18 +10,18 @@ import contextlib
 
 from db.presets import PresetCatalog
 from db.spec import JobSpec
-from db.store import JobStore
+from db.store import Store
 from generator.loader import PipelineCache
 from generator.worker import _Beat, _Progress
 from tests.worker.test_worker import make_worker, submit
 
 
 async def test_the_heartbeat_stops_whenever_the_work_ends(
-    store: JobStore, catalog: PresetCatalog, cache: PipelineCache
+    store: Store, catalog: PresetCatalog, cache: PipelineCache
 ) -> None:
     worker = make_worker(store, catalog, cache, progress_interval_s=0.001)
     job = await submit(store, catalog, JobSpec("a lighthouse", model="ltx-video"))
-    claimed = await store.claim_next("w1", ["ltx-video"], 60)
+    claimed = await store.jobs.claim_next("w1", ["ltx-video"], 60)
     assert claimed is not None and claimed.id == job.id
     for i in range(120):  # the work ends at every point of the beat's cycle
         beat = worker._beat(claimed, _Progress(20), None)

@@ -17,7 +17,7 @@ import pytest
 
 from db.presets import PresetCatalog
 from db.spec import JobSpec
-from db.store import JobStore, open_store
+from db.store import Store, open_store
 from generator.loader import PipelineCache
 from generator.processes import pid_space
 from generator.worker import remove_leftovers
@@ -28,7 +28,7 @@ from videobot.run import WORKER_ID_FILE_ENV, release_dead_worker
 
 
 async def test_a_killed_workers_job_is_claimed_again_within_ten_seconds(
-    store: JobStore,
+    store: Store,
     catalog: PresetCatalog,
     presets_file: Path,
     tmp_path: Path,
@@ -43,7 +43,7 @@ async def test_a_killed_workers_job_is_claimed_again_within_ten_seconds(
         await wait_for(store, job.id, lambda j: j.state == "running" and j.step >= 1, timeout=120)
         second.start()
         deadline = time.monotonic() + 120
-        while len([w for w in await store.live_workers() if w.state == "ready"]) < 2:
+        while len([w for w in await store.workers.live_workers() if w.state == "ready"]) < 2:
             assert time.monotonic() < deadline, second.log()
             await asyncio.sleep(0.1)
         first.kill()
@@ -81,12 +81,12 @@ async def test_a_worker_whose_host_keeps_failing_jobs_pauses_and_leaves_the_rest
         stop = asyncio.Event()
         running = asyncio.create_task(worker.run(stop))
         deadline = time.monotonic() + 120
-        while not any(w.state == "paused" for w in await broken.live_workers()):
+        while not any(w.state == "paused" for w in await broken.workers.live_workers()):
             assert time.monotonic() < deadline and not running.done()
             await asyncio.sleep(0.1)
-        states = [(await broken.get(j.id)).state for j in jobs]  # type: ignore[union-attr]
+        states = [(await broken.jobs.get(j.id)).state for j in jobs]  # type: ignore[union-attr]
         assert states.count("failed") == 3 and states.count("queued") == 2, states
-        (paused,) = await broken.live_workers()
+        (paused,) = await broken.workers.live_workers()
         assert "store_failed" in paused.note and "3 jobs in a row" in paused.note
         stop.set()
         await asyncio.wait_for(running, 30)
@@ -111,7 +111,7 @@ def test_temp_folders_of_dead_workers_are_removed_and_live_ones_kept(tmp_path: P
 
 
 async def test_a_starting_worker_releases_dead_predecessors_here_but_not_a_namesake_hosts_workers(
-    store: JobStore, catalog: PresetCatalog, cache: PipelineCache
+    store: Store, catalog: PresetCatalog, cache: PipelineCache
 ) -> None:
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
@@ -119,22 +119,24 @@ async def test_a_starting_worker_releases_dead_predecessors_here_but_not_a_names
     dead_pid, host = int(dead.stdout), socket.gethostname()
     here, elsewhere = pid_space(), "another-boot-of-another-machine:4026531836"
     assert here is not None
-    await store.register_worker("dead-here", host, "cpu", ["tiny-ltx"], pid=dead_pid, pid_space=here)
-    await store.register_worker("namesake", host, "cpu", ["tiny-ltx"], pid=dead_pid, pid_space=elsewhere)
+    await store.workers.register_worker("dead-here", host, "cpu", ["tiny-ltx"], pid=dead_pid, pid_space=here)
+    await store.workers.register_worker(
+        "namesake", host, "cpu", ["tiny-ltx"], pid=dead_pid, pid_space=elsewhere
+    )
     ours = await submit(store, catalog, JobSpec("a storm", model="tiny-ltx"), user=1)
     theirs = await submit(store, catalog, JobSpec("a calm", model="tiny-ltx"), user=2)
-    assert (await store.claim_next("dead-here", ["tiny-ltx"], 60.0)).id == ours.id  # type: ignore[union-attr]
-    assert (await store.claim_next("namesake", ["tiny-ltx"], 60.0)).id == theirs.id  # type: ignore[union-attr]
+    assert (await store.jobs.claim_next("dead-here", ["tiny-ltx"], 60.0)).id == ours.id  # type: ignore[union-attr]
+    assert (await store.jobs.claim_next("namesake", ["tiny-ltx"], 60.0)).id == theirs.id  # type: ignore[union-attr]
 
     await make_worker(store, catalog, cache, worker_id="successor").run(asyncio.Event(), max_jobs=0)
-    assert (await store.get(ours.id)).state == "queued"  # type: ignore[union-attr]
+    assert (await store.jobs.get(ours.id)).state == "queued"  # type: ignore[union-attr]
     # a machine with the same host name: its pid is not ours to judge; its lease still runs
-    assert (await store.get(theirs.id)).state == "running"  # type: ignore[union-attr]
-    assert [w.worker_id for w in await store.workers_on_host(host)] == ["namesake"]
+    assert (await store.jobs.get(theirs.id)).state == "running"  # type: ignore[union-attr]
+    assert [w.worker_id for w in await store.workers.workers_on_host(host)] == ["namesake"]
 
 
 async def test_a_full_temp_disk_is_waited_out_with_the_render_kept_and_the_clip_stored(
-    store: JobStore,
+    store: Store,
     catalog: PresetCatalog,
     cache: PipelineCache,
     tmp_path: Path,
@@ -151,12 +153,12 @@ async def test_a_full_temp_disk_is_waited_out_with_the_render_kept_and_the_clip_
         running = asyncio.create_task(worker.run(asyncio.Event(), max_jobs=1))
         try:
             await wait_until_logged(caplog, "disk is full")
-            assert (await store.get(job.id)).state == "running"  # type: ignore[union-attr]
+            assert (await store.jobs.get(job.id)).state == "running"  # type: ignore[union-attr]
             filler.unlink()  # the operator frees some space
             await asyncio.wait_for(running, 60)
         finally:
             running.cancel()
-    done = await store.get(job.id)
+    done = await store.jobs.get(job.id)
     assert done is not None and done.state == "done" and done.attempts == 0, done
     assert worker.render_seconds > 0 and caplog.text.count("disk is full") == 1
 

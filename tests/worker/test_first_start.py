@@ -20,7 +20,7 @@ import pytest
 from bot.submit import workers_note
 from db.presets import PresetCatalog
 from db.spec import JobSpec
-from db.store import JobStore
+from db.store import Store
 from tests.hub_fake import FakeHub
 from tests.processes import WorkerProcess
 from tests.tiny_models import save_ltx_single_file, tiny_ltx_transformer
@@ -109,7 +109,7 @@ def hub_env(hub: FakeHub, cache: Path, **extra: str) -> dict[str, str]:
     }
 
 
-async def start_and_render(store: JobStore, db: Path, presets: Path, env: dict[str, str], prompt: str) -> str:
+async def start_and_render(store: Store, db: Path, presets: Path, env: dict[str, str], prompt: str) -> str:
     """A worker started again on the store at ``db`` renders one clip of the preset; its log."""
     worker = WorkerProcess(db, presets, env=env)
     worker.start()
@@ -122,7 +122,7 @@ async def start_and_render(store: JobStore, db: Path, presets: Path, env: dict[s
 
 
 async def test_a_first_start_fetches_only_the_default_pipeline_says_the_size_first_and_serves_it(
-    store: JobStore, hub: FakeHub, first_start_presets: Path, tmp_path: Path
+    store: Store, hub: FakeHub, first_start_presets: Path, tmp_path: Path
 ) -> None:
     cache = tmp_path / "hf-cache"
     catalog = PresetCatalog.load(first_start_presets)
@@ -162,7 +162,7 @@ def partial_bytes(cache: Path) -> int:
 
 
 async def test_a_fetch_killed_halfway_resumes_where_it_stopped(
-    store: JobStore, hub: FakeHub, first_start_presets: Path, tmp_path: Path
+    store: Store, hub: FakeHub, first_start_presets: Path, tmp_path: Path
 ) -> None:
     cache = tmp_path / "hf-cache"
     hub.bytes_per_second = 60_000  # the VAE's 430 kB take about 7 s
@@ -190,7 +190,7 @@ async def test_a_fetch_killed_halfway_resumes_where_it_stopped(
 
 
 async def test_offline_the_worker_says_in_one_line_what_to_run_and_members_hear_it_is_starting(
-    store: JobStore, hub: FakeHub, first_start_presets: Path, tmp_path: Path
+    store: Store, hub: FakeHub, first_start_presets: Path, tmp_path: Path
 ) -> None:
     cache = tmp_path / "hf-cache"
     env = hub_env(hub, cache, HF_HUB_OFFLINE="1")
@@ -212,7 +212,7 @@ async def test_offline_the_worker_says_in_one_line_what_to_run_and_members_hear_
             "worker starts once they are there"
         ]
         assert "Traceback" not in worker.log()
-        workers = await store.live_workers()
+        workers = await store.workers.live_workers()
         assert workers_note(workers, "en-US") == (
             "\nA GPU worker is starting; your clip begins as soon as it is ready."
         )

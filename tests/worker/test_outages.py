@@ -13,7 +13,7 @@ import pytest
 
 from db.presets import PresetCatalog
 from db.spec import JobSpec
-from db.store import CapExceeded, JobStore, open_store, store_unavailable
+from db.store import CapExceeded, Store, open_store, store_unavailable
 from tests.processes import WorkerProcess
 from tests.tmpfs import fill, small_disk
 from tests.worker.conftest import PausableCluster
@@ -23,16 +23,16 @@ OUTAGE_S = 6.0
 
 
 @pytest.fixture
-async def store(pg_url: str) -> AsyncIterator[JobStore]:
+async def store(pg_url: str) -> AsyncIterator[Store]:
     opened = await open_store(pg_url)
     yield opened
     await opened.close()
 
 
-async def wait_ready(store: JobStore, worker: WorkerProcess, timeout: float = 120) -> None:
+async def wait_ready(store: Store, worker: WorkerProcess, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(w.state == "ready" for w in await store.live_workers()):
+        if any(w.state == "ready" for w in await store.workers.live_workers()):
             return
         assert worker.process is not None and worker.process.poll() is None, worker.log()
         await asyncio.sleep(0.1)
@@ -51,7 +51,7 @@ def said_once(log: str) -> None:
 
 
 async def test_an_idle_worker_waits_out_an_outage_and_serves_the_next_job(
-    store: JobStore, pg_url: str, pausable_pg: PausableCluster, catalog: PresetCatalog, presets_file: Path
+    store: Store, pg_url: str, pausable_pg: PausableCluster, catalog: PresetCatalog, presets_file: Path
 ) -> None:
     worker = WorkerProcess(pg_url, presets_file)
     worker.start()
@@ -68,7 +68,7 @@ async def test_an_idle_worker_waits_out_an_outage_and_serves_the_next_job(
 
 
 async def test_a_render_finished_during_an_outage_is_stored_once_it_is_over(
-    store: JobStore,
+    store: Store,
     pg_url: str,
     pausable_pg: PausableCluster,
     catalog: PresetCatalog,
@@ -84,7 +84,7 @@ async def test_a_render_finished_during_an_outage_is_stored_once_it_is_over(
         done = await wait_for(store, job.id, lambda j: j.state in ("done", "failed", "queued"), timeout=90)
         assert done.state == "done", (done, worker.log())
         assert (done.attempts, done.started_at, done.worker_id) == (0, running.started_at, running.worker_id)
-        media = await store.get_media(job.id)
+        media = await store.jobs.get_media(job.id)
         assert media is not None and media.video[4:8] == b"ftyp"
         assert worker.process is not None and worker.process.poll() is None, worker.log()
         said_once(worker.log())
@@ -112,7 +112,7 @@ async def test_a_clip_that_meets_a_full_disk_is_kept_and_stored_once_there_is_ro
             await asyncio.to_thread(fill, filler)
             # the render (about a second) ends while the disk is full, for less than a lease
             await asyncio.sleep(OUTAGE_S)
-            held = await store.get(job.id)
+            held = await store.jobs.get(job.id)
             assert held is not None and held.state == "running", (held, worker.log())
             filler.unlink()
             done = await wait_for(
@@ -120,7 +120,7 @@ async def test_a_clip_that_meets_a_full_disk_is_kept_and_stored_once_there_is_ro
             )
             assert done.state == "done", (done, worker.log())
             assert (done.attempts, done.started_at) == (0, running.started_at)
-            media = await store.get_media(job.id)
+            media = await store.jobs.get_media(job.id)
             assert media is not None and media.video[4:8] == b"ftyp"
             assert not [p.name for p in (disk / "media").iterdir() if p.name.endswith(".tmp")]
             assert worker.process is not None and worker.process.poll() is None, worker.log()
@@ -131,11 +131,11 @@ async def test_a_clip_that_meets_a_full_disk_is_kept_and_stored_once_there_is_ro
 
 
 async def test_while_postgres_is_away_every_member_call_fails_as_unavailable_and_refusals_do_not(
-    store: JobStore, pausable_pg: PausableCluster, catalog: PresetCatalog
+    store: Store, pausable_pg: PausableCluster, catalog: PresetCatalog
 ) -> None:
     """What /video and the other commands meet during an outage is recognised as one (the member is
     told to try again in a minute), and a refusal of the store is not mistaken for one."""
-    await store.update_settings(GUILD, max_queued_per_user=1)
+    await store.settings.update_settings(GUILD, max_queued_per_user=1)
     await submit(store, catalog, JobSpec("the one clip allowed", model="tiny-ltx"))
     with pytest.raises(CapExceeded) as refused:
         await submit(store, catalog, JobSpec("one too many", model="tiny-ltx"))
@@ -143,11 +143,11 @@ async def test_while_postgres_is_away_every_member_call_fails_as_unavailable_and
     await asyncio.to_thread(pausable_pg.pause)
     try:
         calls = {
-            "settings": lambda: store.get_settings(GUILD),
-            "workers": lambda: store.live_workers(),
+            "settings": lambda: store.settings.get_settings(GUILD),
+            "workers": lambda: store.workers.live_workers(),
             "enqueue": lambda: submit(store, catalog, JobSpec("during", model="tiny-ltx"), user=USER + 1),
-            "position": lambda: store.queue_position(1),
-            "vote": lambda: store.vote(1, USER + 2, 1),
+            "position": lambda: store.jobs.queue_position(1),
+            "vote": lambda: store.votes.vote(1, USER + 2, 1),
         }
         for name, call in calls.items():
             with pytest.raises(Exception) as raised:  # whichever the backend raises
@@ -155,11 +155,11 @@ async def test_while_postgres_is_away_every_member_call_fails_as_unavailable_and
             assert store_unavailable(raised.value), (name, repr(raised.value))
     finally:
         await asyncio.to_thread(pausable_pg.resume)
-    assert (await store.get_settings(GUILD)).max_queued_per_user == 1  # and it works again
+    assert (await store.settings.get_settings(GUILD)).max_queued_per_user == 1  # and it works again
 
 
 async def test_an_outage_is_logged_once_and_no_wake_up_is_missed_before_listening_again(
-    store: JobStore, pg_url: str, pausable_pg: PausableCluster, catalog: PresetCatalog,
+    store: Store, pg_url: str, pausable_pg: PausableCluster, catalog: PresetCatalog,
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     """A worker waiting for work during and right after an outage: its process log says once that the
@@ -172,7 +172,7 @@ async def test_an_outage_is_logged_once_and_no_wake_up_is_missed_before_listenin
         assert store._db._listener is None  # type: ignore[attr-defined]  # still backing off
         await submit(other, catalog, JobSpec("a job right after the outage", model="tiny-ltx"))
         started = time.monotonic()
-        assert await store.wait_for_work(5.0)
+        assert await store.jobs.wait_for_work(5.0)
         assert time.monotonic() - started < 2.0
     finally:
         await other.close()

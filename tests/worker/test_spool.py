@@ -14,7 +14,7 @@ import numpy as np
 
 from db.presets import PresetCatalog
 from db.spec import JobSpec, resolve_spec
-from db.store import JobStore
+from db.store import Store
 from generator import spool
 from generator.loader import PipelineCache
 from tests.worker.test_worker import make_worker, submit
@@ -62,32 +62,32 @@ def test_at_start_partial_files_of_dead_writers_and_day_old_renders_go(tmp_path:
 
 
 async def test_a_render_left_by_a_dead_worker_is_encoded_by_the_next_without_rendering_again(
-    store: JobStore, catalog: PresetCatalog, cache: PipelineCache, tmp_path: Path
+    store: Store, catalog: PresetCatalog, cache: PipelineCache, tmp_path: Path
 ) -> None:
     kept_in = tmp_path / "rendered"
     job = await submit(store, catalog, JobSpec("a lighthouse at dusk", model="tiny-ltx", seed=3))
     first = make_worker(store, catalog, cache, worker_id="w1", spool_dir=str(kept_in))
-    claimed = await store.claim_next("w1", ["tiny-ltx"], 10.0)
+    claimed = await store.jobs.claim_next("w1", ["tiny-ltx"], 10.0)
     assert claimed is not None
     output = await first.render_job(claimed, asyncio.Event())
     assert output is not None
     await first.keep_render(claimed, output)  # what deliver does alongside the encode …
-    await store.heartbeat(claimed.id, "w1", step=1, total_steps=1, lease_s=10.0, rendered=True)
-    assert await store.release_dead_worker("w1") == [job.id]  # … when the worker is killed right then
+    await store.jobs.heartbeat(claimed.id, "w1", step=1, total_steps=1, lease_s=10.0, rendered=True)
+    assert await store.jobs.release_dead_worker("w1") == [job.id]  # … when the worker is killed right then
 
     second = make_worker(store, catalog, cache, worker_id="w2", spool_dir=str(kept_in))
     await second.run(asyncio.Event(), max_jobs=1)
-    done = await store.get(job.id)
+    done = await store.jobs.get(job.id)
     assert done is not None and done.state == "done" and done.attempts == 0, done
     assert second.renders_kept == 1 and second.render_seconds < output.seconds / 2
     assert done.gpu_seconds == output.seconds  # the member's GPU time is the render's, counted once
-    media = await store.get_media(job.id)
+    media = await store.jobs.get_media(job.id)
     assert media is not None and media.video[4:8] == b"ftyp"
     assert list(kept_in.iterdir()) == []  # stored: the kept render is gone
 
 
 async def test_renders_kept_for_jobs_that_ended_elsewhere_are_removed_at_start(
-    store: JobStore, catalog: PresetCatalog, cache: PipelineCache, tmp_path: Path
+    store: Store, catalog: PresetCatalog, cache: PipelineCache, tmp_path: Path
 ) -> None:
     tmp_path = tmp_path / "rendered"
     job = await submit(store, catalog, JobSpec("a boat", model="tiny-ltx"))
@@ -95,7 +95,7 @@ async def test_renders_kept_for_jobs_that_ended_elsewhere_are_removed_at_start(
     key = spool.job_key(job.spec.to_json(), job.guild_id, job.created_at)
     spool.keep(tmp_path, job.id, key, np.zeros((2, plan.height, plan.width, 3), np.uint8), 1.0)
     spool.keep(tmp_path, 999, key, np.zeros((2, plan.height, plan.width, 3), np.uint8), 1.0)  # not ours
-    await store.cancel(job.id, job.user_id)
+    await store.jobs.cancel(job.id, job.user_id)
     worker = make_worker(store, catalog, cache, spool_dir=str(tmp_path))
     await worker.run(asyncio.Event(), max_jobs=0)
     assert [p.name for p in tmp_path.iterdir()] == [f"999-{key}.npz"]

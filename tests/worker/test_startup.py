@@ -9,7 +9,7 @@ from pathlib import Path
 
 from db.presets import PresetCatalog
 from db.spec import JobSpec
-from db.store import JobStore, WorkerInfo
+from db.store import Store, WorkerInfo
 from tests.processes import WorkerProcess
 from tests.worker.test_worker import submit, wait_for
 
@@ -43,11 +43,11 @@ sys.meta_path.insert(0, HoldTorch())
 """
 
 
-async def first_registration(store: JobStore, worker: WorkerProcess, timeout: float = 30) -> WorkerInfo:
+async def first_registration(store: Store, worker: WorkerProcess, timeout: float = 30) -> WorkerInfo:
     """The first worker row the store lists, as soon as there is one."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        workers = await store.live_workers()
+        workers = await store.workers.live_workers()
         if workers:
             return workers[0]
         await asyncio.sleep(0.05)
@@ -55,7 +55,7 @@ async def first_registration(store: JobStore, worker: WorkerProcess, timeout: fl
 
 
 async def test_a_worker_is_listed_as_starting_while_torch_loads_and_ready_once_it_claims(
-    store: JobStore, catalog: PresetCatalog, presets_file: Path, tmp_path: Path
+    store: Store, catalog: PresetCatalog, presets_file: Path, tmp_path: Path
 ) -> None:
     hook = tmp_path / "hook"
     hook.mkdir()
@@ -82,7 +82,7 @@ async def test_a_worker_is_listed_as_starting_while_torch_loads_and_ready_once_i
         gate.touch()
         job = await submit(store, catalog, JobSpec("a kite over the sea", model="tiny-ltx"))
         await wait_for(store, job.id, lambda j: j.state == "done", timeout=120)
-        ready = await store.live_workers()
+        ready = await store.workers.live_workers()
         assert [(w.worker_id, w.state) for w in ready] == [(starting.worker_id, "ready")]
         assert ready[0].started_at == starting.started_at  # the same row, not a second registration
     finally:

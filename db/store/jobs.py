@@ -1,11 +1,10 @@
-"""The job store: every rule about jobs, written once over a :class:`Connector`."""
+"""The store's part for jobs, ``store.jobs``: every rule about a job from queued to posted, written once
+over a :class:`Connector`. Its queries are in ``db/sql/jobs.sql``; a claim and a finish are
+:mod:`db.store.claims`."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any, overload
 
 from db import fairness
@@ -13,11 +12,7 @@ from db.failures import failure_message, params_to_json
 from db.media import Media, MediaStore
 from db.spec import JobSpec
 from db.store import claims
-from db.store.challenges import ChallengeStore
-from db.store.connector import EVENTS, WORK, Connector, SyncTransaction, Transaction, load_migrations
-from db.store.gallery import GalleryStore
-from db.store.halloffame import HallOfFameStore
-from db.store.metrics import MetricsStore
+from db.store.connector import EVENTS, WORK, Connector, SyncTransaction, Transaction
 from db.store.models import (
     JOB_KINDS,
     JOB_STATES,
@@ -29,26 +24,14 @@ from db.store.models import (
     JobResult,
     JobState,
     QueuePosition,
-    RankedClip,
-    SchemaTooNew,
-    VoteCounts,
-    VoteRefused,
     WorkerInfo,
-    WorkerState,
-    validated_settings_changes,
 )
-from db.store.profiles import ProfileStore
-from db.store.retention import RetentionStore
-from db.store.shards import ShardStore
-from db.store.stats import StatsStore
-from db.store.stories import StoryStore
-
-Clock = Callable[[], float]
+from db.store.part import Clock, Part
+from db.store.settings import read_settings
+from db.store.workers import STALE_WORKER_S, WORKER_MAX_AGE_S
 
 DAY_S = 86_400.0
 DEFAULT_LEASE_S = 10.0  # workers renew every second: a dead one's job is claimable again within seconds
-WORKER_MAX_AGE_S = 60.0
-STALE_WORKER_S = 600.0  # a registry row not seen this long belongs to a host that went away: claims drop it
 HOUSEKEEPING_S = 1.0  # claims prune the registry at most this often (per store), not on every claim
 LEASE_RENEW_S = 3.0  # a heartbeat writes the lease when it is this much older than a fresh one
 PROGRESS_EVERY_S = 2.0  # and a new step when the last one written is this old (the bot shows every 3 s)
@@ -115,51 +98,13 @@ def remaining_s(row: dict[str, Any], expected_s: float, now: float) -> float:
     return max(0.0, expected_s - elapsed)
 
 
-class JobStore(
-    HallOfFameStore,
-    ChallengeStore,
-    StoryStore,
-    StatsStore,
-    GalleryStore,
-    ProfileStore,
-    MetricsStore,
-    RetentionStore,
-    ShardStore,
-):
-    """Durable, fair job queue shared by the bot and the GPU workers. Open it with
-    :func:`db.store.open_store`; the module docstring of :mod:`db.store` lists the whole API. The
-    community features' parts are mixins, each in a module of its own."""
+class JobQueue(Part):
+    """The jobs: queued by the bot, claimed, rendered and finished by the workers, posted by the bot;
+    their lineage, their media and the wake-ups that tell the other side something changed."""
 
-    def __init__(self, connector: Connector, media: MediaStore, clock: Clock = time.time) -> None:
-        self._db = connector
-        self._media = media
-        self.clock = clock
+    def __init__(self, connector: Connector, media: MediaStore, clock: Clock) -> None:
+        super().__init__(connector, media, clock)
         self._prune_due = 0.0  # when a claim next prunes the worker registry
-
-    @property
-    def backend(self) -> str:
-        return self._db.dialect
-
-    async def migrate(self) -> list[int]:
-        """Apply the migrations not applied yet; raises :class:`SchemaTooNew` when the database was
-        migrated by a newer videobot than this one (its queries may no longer fit)."""
-        migrations = load_migrations(self._db.dialect)
-        applied = await self._db.migrate(migrations, self.clock())
-        async with self._db.transaction(write=False) as tx:
-            row = await tx.fetch_one("schema_version")
-        found, known = int(row["version"]) if row else 0, migrations[-1].version if migrations else 0
-        if found > known:
-            raise SchemaTooNew(found, known)
-        return applied
-
-    async def close(self) -> None:
-        await self._db.close()
-
-    async def __aenter__(self) -> JobStore:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     # ---- submitting ------------------------------------------------------------------------------
 
@@ -186,7 +131,7 @@ class JobStore(
             raise ValueError("weight must be positive and cost_estimate_s not negative")
         now = self.clock()
         async with self._db.transaction() as tx:
-            settings = await self._settings(tx, guild_id)
+            settings = await read_settings(tx, guild_id)
             await tx.execute("ensure_fair_guild", guild_id=guild_id)
             await tx.execute("ensure_fair_user", guild_id=guild_id, user_id=user_id)
             await tx.fetch_one("lock_fair_guild", guild_id=guild_id)
@@ -586,113 +531,6 @@ class JobStore(
         )
         return estimate_positions(queued, running, state, speed, workers, now)
 
-    # ---- workers ---------------------------------------------------------------------------------
-
-    async def register_worker(
-        self,
-        worker_id: str,
-        host: str,
-        gpu: str,
-        models: Sequence[str],
-        *,
-        state: WorkerState = "ready",
-        note: str = "",
-        pid: int | None = None,
-        pid_space: str | None = None,
-    ) -> WorkerInfo:
-        """Enter a worker in the registry: ``starting`` (loading; the bot tells members one is on its
-        way), ``ready`` (claiming) or ``paused``; ``note`` says why it serves what it serves; ``pid``
-        is its process on ``host`` and ``pid_space`` the process namespace it is from (a successor in
-        the same namespace releases its jobs once that process is gone)."""
-        now = self.clock()
-        await self._db.write_one(
-            "upsert_worker",
-            worker_id=worker_id,
-            host=host,
-            gpu=gpu,
-            models=json.dumps(list(models)),
-            now=now,
-            state=state,
-            note=note,
-            pid=pid,
-            pid_space=pid_space,
-        )
-        return WorkerInfo(worker_id, host, gpu, tuple(models), now, now, state, note, pid, pid_space)
-
-    async def set_worker_state(self, worker_id: str, state: WorkerState, note: str = "") -> bool:
-        """False when the worker is not registered (register again)."""
-        changed = await self._db.write_one(
-            "set_worker_state", worker_id=worker_id, state=state, note=note, now=self.clock()
-        )
-        return changed == 1
-
-    async def worker_heartbeat(self, worker_id: str) -> bool:
-        """False when the worker is not registered (register again)."""
-        return await self._db.write_one("worker_heartbeat", worker_id=worker_id, now=self.clock()) == 1
-
-    async def unregister_worker(self, worker_id: str) -> bool:
-        return await self._db.write_one("delete_worker", worker_id=worker_id) == 1
-
-    async def workers_on_host(self, host: str) -> list[WorkerInfo]:
-        """Every registered worker of ``host``, however long ago it was seen."""
-        async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetch_all("workers_on_host", host=host)
-        return [WorkerInfo.from_row(r) for r in rows]
-
-    async def prune_workers(self, max_age_s: float = STALE_WORKER_S) -> int:
-        """Forget workers not seen for ``max_age_s`` (claims do it too); how many went."""
-        return await self._db.write_one("prune_workers", since=self.clock() - max_age_s)
-
-    async def live_workers(self, max_age_s: float = WORKER_MAX_AGE_S) -> list[WorkerInfo]:
-        async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetch_all("live_workers", since=self.clock() - max_age_s)
-        return [WorkerInfo.from_row(r) for r in rows]
-
-    async def served_models(self, max_age_s: float = WORKER_MAX_AGE_S) -> list[str]:
-        """Models some live worker serves or is starting to serve: the only ones the bot should offer."""
-        workers = await self.live_workers(max_age_s)
-        return sorted({m for w in workers if w.state != "paused" for m in w.models})
-
-    # ---- community -------------------------------------------------------------------------------
-
-    async def vote(self, job_id: int, user_id: int, value: int, *, toggle: bool = False) -> VoteCounts:
-        """Vote +1 or -1 on a finished clip (again to change it, 0 to withdraw); the new counts. With
-        ``toggle``, the same vote a second time withdraws it, as a second click on a button does.
-        Raises :class:`VoteRefused` for your own clip or a job that is not a finished clip."""
-        if value not in (-1, 0, 1):
-            raise VoteRefused("bad_value", value=value)
-        async with self._db.transaction() as tx:
-            row = await tx.fetch_one("lock_job_for_vote", id=job_id)
-            if row is None or row["state"] != "done":
-                raise VoteRefused("not_a_clip")
-            if row["user_id"] == user_id:
-                raise VoteRefused("own_clip")
-            if toggle and value != 0:
-                mine = await tx.fetch_one("get_vote", job_id=job_id, user_id=user_id)
-                if mine is not None and mine["value"] == value:
-                    value = 0
-            if value == 0:
-                await tx.execute("delete_vote", job_id=job_id, user_id=user_id)
-            else:
-                await tx.execute("upsert_vote", job_id=job_id, user_id=user_id, value=value, now=self.clock())
-            return await self._vote_counts(tx, job_id)
-
-    async def vote_counts(self, job_id: int) -> VoteCounts:
-        async with self._db.transaction(write=False) as tx:
-            return await self._vote_counts(tx, job_id)
-
-    @staticmethod
-    async def _vote_counts(tx: Transaction, job_id: int) -> VoteCounts:
-        row = await tx.fetch_one("vote_counts", job_id=job_id)
-        assert row is not None
-        return VoteCounts(int(row["up"]), int(row["down"]))
-
-    async def top(self, guild_id: int, since: float, limit: int = 10) -> list[RankedClip]:
-        """A guild's clips finished since ``since`` with the best score (up - down), best first."""
-        async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetch_all("top_clips", guild_id=guild_id, since=since, limit=limit)
-        return [RankedClip(Job.from_row(r), VoteCounts(int(r["vote_up"]), int(r["vote_down"]))) for r in rows]
-
     async def lineage(self, job_id: int) -> list[Job]:
         """The clip and the clips it was made from, the original first."""
         chain: list[Job] = []
@@ -717,26 +555,6 @@ class JobStore(
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetch_all("children", id=job_id)
         return [Job.from_row(r) for r in rows]
-
-    # ---- guild settings --------------------------------------------------------------------------
-
-    async def get_settings(self, guild_id: int) -> GuildSettings:
-        async with self._db.transaction(write=False) as tx:
-            return await self._settings(tx, guild_id)
-
-    async def update_settings(self, guild_id: int, **changes: Any) -> GuildSettings:
-        """Change some settings (``max_queued_per_user=5``, ``role_weights={role: 2.0}`` …); the result.
-        Raises :class:`SettingsError` naming a bad field."""
-        clean = validated_settings_changes(changes)
-        async with self._db.transaction() as tx:
-            settings = replace(await self._settings(tx, guild_id), **clean)
-            await tx.execute("upsert_settings", now=self.clock(), **settings.to_row())
-        return settings
-
-    @staticmethod
-    async def _settings(tx: Transaction, guild_id: int) -> GuildSettings:
-        row = await tx.fetch_one("get_settings", guild_id=guild_id)
-        return GuildSettings(guild_id) if row is None else GuildSettings.from_row(row)
 
     # ---- media -----------------------------------------------------------------------------------
 

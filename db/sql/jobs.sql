@@ -1,4 +1,4 @@
--- Named queries shared by both backends. Parameters are written :name; the PostgreSQL connector
+-- The jobs' queries (db/store/jobs.py, db/store/claims.py), shared by both backends. Parameters are written :name; the PostgreSQL connector
 -- turns them into $1, $2 …. A query of the same name in postgresql.sql or sqlite.sql replaces these.
 
 -- name: insert_job
@@ -190,86 +190,11 @@ GROUP BY model;
 -- Rerolls, remixes and extensions made from a clip.
 SELECT * FROM jobs WHERE parent_id = :id ORDER BY id;
 
--- name: upsert_worker
--- Register a GPU worker (or re-register it after a restart).
-INSERT INTO workers (worker_id, host, gpu, models, started_at, last_seen, state, note, pid, pid_space)
-VALUES (:worker_id, :host, :gpu, :models, :now, :now, :state, :note, :pid, :pid_space)
-ON CONFLICT (worker_id) DO UPDATE
-SET host = excluded.host, gpu = excluded.gpu, models = excluded.models,
-    started_at = excluded.started_at, last_seen = excluded.last_seen, state = excluded.state,
-    note = excluded.note, pid = excluded.pid, pid_space = excluded.pid_space;
-
--- name: set_worker_state
--- A worker says it is starting, serving or paused (and why), which also counts as a sign of life.
-UPDATE workers SET state = :state, note = :note, last_seen = :now WHERE worker_id = :worker_id;
-
--- name: worker_heartbeat
--- A worker says it is alive.
-UPDATE workers SET last_seen = :now WHERE worker_id = :worker_id;
-
--- name: delete_worker
--- A worker leaves the registry when it shuts down.
-DELETE FROM workers WHERE worker_id = :worker_id;
-
--- name: workers_on_host
--- Every registered worker of one host (a starting worker looks for predecessors that died).
-SELECT * FROM workers WHERE host = :host ORDER BY worker_id;
-
--- name: prune_workers
--- Forget workers not seen for a long time (their host went away without a word).
-DELETE FROM workers WHERE last_seen < :since;
-
 -- name: worker_running_jobs
 -- The running jobs one worker holds (it died: they go back to the queue).
 SELECT id, guild_id, user_id, weight, charged_s, attempts, model, rendered_at FROM jobs
 WHERE state = 'running' AND worker_id = :worker_id
 ORDER BY id;
-
--- name: live_workers
--- Workers seen recently.
-SELECT * FROM workers WHERE last_seen >= :since ORDER BY worker_id;
-
--- name: upsert_vote
--- Record or change a member's vote on a clip.
-INSERT INTO votes (job_id, user_id, value, voted_at) VALUES (:job_id, :user_id, :value, :now)
-ON CONFLICT (job_id, user_id) DO UPDATE SET value = excluded.value, voted_at = excluded.voted_at;
-
--- name: get_vote
--- A member's vote on a clip, if any.
-SELECT value FROM votes WHERE job_id = :job_id AND user_id = :user_id;
-
--- name: delete_vote
--- Withdraw a member's vote on a clip.
-DELETE FROM votes WHERE job_id = :job_id AND user_id = :user_id;
-
--- name: vote_counts
--- Up and down votes on a clip.
-SELECT coalesce(sum(CASE WHEN value > 0 THEN 1 ELSE 0 END), 0) AS up,
-       coalesce(sum(CASE WHEN value < 0 THEN 1 ELSE 0 END), 0) AS down
-FROM votes WHERE job_id = :job_id;
-
--- name: top_clips
--- A guild's best-voted clips finished since a moment.
-SELECT j.*, v.up AS vote_up, v.down AS vote_down FROM jobs j
-JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
-             sum(CASE WHEN value < 0 THEN 1 ELSE 0 END) AS down
-      FROM votes GROUP BY job_id) v ON v.job_id = j.id
-WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.deleted_at IS NULL AND j.finished_at >= :since
-ORDER BY v.up - v.down DESC, v.up DESC, j.id
-LIMIT :limit;
-
--- name: get_settings
--- A guild's settings row.
-SELECT * FROM guild_settings WHERE guild_id = :guild_id;
-
--- name: upsert_settings
--- Store a guild's settings.
-INSERT INTO guild_settings (guild_id, max_queued, max_running, daily_limit, nsfw_allowed, data, updated_at)
-VALUES (:guild_id, :max_queued, :max_running, :daily_limit, :nsfw_allowed, :data, :now)
-ON CONFLICT (guild_id) DO UPDATE
-SET max_queued = excluded.max_queued, max_running = excluded.max_running,
-    daily_limit = excluded.daily_limit, nsfw_allowed = excluded.nsfw_allowed, data = excluded.data,
-    updated_at = excluded.updated_at;
 
 -- name: fail_delivery
 -- A finished clip that cannot be posted (its file is gone, unreadable or corrupt) ends as failed.
