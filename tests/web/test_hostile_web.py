@@ -192,7 +192,7 @@ async def test_a_failing_page_is_the_short_error_page_with_a_reference_and_one_l
     async def broken() -> None:
         raise RuntimeError("cannot read table jobs on db.internal as admin")
 
-    monkeypatch.setattr(store, "gallery_guilds", broken)
+    monkeypatch.setattr(store.gallery, "gallery_guilds", broken)
     status, body, headers = await fetch(session, f"{base}/")
     assert status == 500
     assert headers["Content-Type"].startswith("text/html")
