@@ -226,6 +226,10 @@ CATALOG: dict[str, dict[str, str]] = {
         DE: "Die Knöpfe von Clip #{job} funktionieren nur unter Clip #{job}.",
     },
     "error.not_done": {EN: "Clip #{job} is not finished.", DE: "Clip #{job} ist nicht fertig."},
+    "show.age_restricted": {
+        EN: "Clip #{job} was made in an age-restricted channel, so it can be shown only in an age-restricted channel.",
+        DE: "Clip #{job} wurde in einem altersbeschränkten Kanal erstellt und kann deshalb nur in einem altersbeschränkten Kanal gezeigt werden.",
+    },
     "error.media_gone": {
         EN: "The video of clip #{job} is no longer stored.",
         DE: "Das Video von Clip #{job} ist nicht mehr gespeichert.",

@@ -5,12 +5,13 @@ time, ``?period=day|week|all``, or its newest, ``?sort=new``; 24 a page, ``&page
 ``/g/<guild>/clip/<job>`` (one clip, its chain and its Discord message), and the bytes:
 ``/media/<job>.mp4`` (with HTTP Range, which browsers seek with), ``/media/<job>.png`` (the poster) and
 ``/g/<guild>/icon.png`` (the server's icon). Only servers whose ``gallery_public`` setting is on are
-shown; any other server, clip or file answers the same 404 as one that never existed, and so does an
-id that is not ASCII digits without a leading zero or that no store's integer can hold (one clip, one
-address). Every text a member wrote goes through Jinja2's autoescape, and every answer (a page, the
-bytes, a 403, 405 or 500 alike) carries a Content-Security-Policy that runs no script and loads
-nothing from elsewhere. A bug answers a short page with a reference to quote, its traceback logged
-once; what a visitor sends (an id, a page number, a Range of any length) never logs one.
+shown, and never a clip made in an age-restricted channel (:mod:`db.store.gallery`); any other server,
+clip or file answers the same 404 as one that never existed, and so does an id that is not ASCII digits
+without a leading zero or that no store's integer can hold (one clip, one address). Every text a
+member wrote goes through Jinja2's autoescape, and every answer (a page, the bytes, a 403, 405 or 500
+alike) carries a Content-Security-Policy that runs no script and loads nothing from elsewhere. A bug
+answers a short page with a reference to quote, its traceback logged once; what a visitor sends (an
+id, a page number, a Range of any length) never logs one.
 
 Nothing is used from a browser's cache without asking (``Cache-Control: no-cache``, with an ETag, so
 an unchanged page or clip is a 304): a server that opts out is hidden at once, even from a browser

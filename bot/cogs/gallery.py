@@ -1,5 +1,8 @@
 """/top (the best-voted clips) and /show (post a clip again, with working buttons; a clip older than
-the media retention period is reposted from its original message)."""
+the media retention period is reposted from its original message).
+
+A clip made in an age-restricted channel (``Job.age_restricted``) is shown only in an age-restricted
+channel: /show of it elsewhere is answered privately, and /top elsewhere leaves it out."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from bot.app import VideoBot
 from bot.clips import clip_message
 from bot.i18n import t
 from bot.replies import answer
+from bot.submit import is_age_restricted
 from bot.text import quoted_prompt
 from db.store import Job
 from db.store.retention import media_pruned
@@ -45,7 +49,8 @@ class GalleryCog(commands.Cog):
         assert interaction.guild_id is not None
         span = PERIODS.get(period, PERIODS["week"])
         since = 0.0 if span is None else time.time() - span
-        ranked = await self.bot.store.votes.top(interaction.guild_id, since, 10)
+        here = is_age_restricted(interaction.channel)  # the list is posted in this channel
+        ranked = await self.bot.store.votes.top(interaction.guild_id, since, 10, with_age_restricted=here)
         if not ranked:
             await answer(interaction, t(locale, "top.empty"))
             return
@@ -81,6 +86,9 @@ class GalleryCog(commands.Cog):
             return
         if found.state != "done":
             await answer(interaction, t(locale, "error.not_done", job=job))
+            return
+        if found.age_restricted and not is_age_restricted(interaction.channel):
+            await answer(interaction, t(locale, "show.age_restricted", job=job))
             return
         media = await store.jobs.get_media(found.id)
         if media is None:  # removed after the retention period: the original message still has it

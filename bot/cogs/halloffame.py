@@ -11,6 +11,8 @@ How it behaves, starboard-style:
   arrive meanwhile. A clip that falls below the threshold keeps its post, with its count kept current.
 - The post goes when the clip is deleted (its 🗑️ button, by its author or a moderator). A hall message
   someone deleted by hand is not posted again.
+- A clip made in an age-restricted channel (``Job.age_restricted``) enters the hall only when the hall
+  channel is age-restricted too: its prompt and poster are never posted into an ordinary channel.
 - Exactly once, across restarts and races: a row per clip is claimed in the store *before* the post is
   sent (its key is the clip), the send carries a nonce Discord enforces, and the message id is recorded
   after. A claim never recorded (the bot stopped between send and record) is finished at the next
@@ -40,6 +42,7 @@ from discord.ext import commands
 
 from bot.app import VideoBot
 from bot.i18n import t
+from bot.submit import is_age_restricted
 from bot.text import quoted_prompt
 from db.store import Job, VoteCounts
 from db.store.halloffame import HallPost
@@ -164,9 +167,19 @@ class HallOfFameCog(commands.Cog):
             votes = await store.votes.vote_counts(job_id)
             if channel_id is None or votes.score < settings.hall_of_fame_threshold:
                 return
+            if job.age_restricted and not await self.age_restricted_hall(channel_id):
+                return
             claimed = await store.hall.claim_hall_post(job.guild_id, job_id, channel_id, votes)
             if claimed is not None:
                 await self.publish(claimed)
+
+    async def age_restricted_hall(self, channel_id: int) -> bool:
+        """Whether the hall channel is age-restricted, where clips made in one may be posted; False
+        when the bot cannot see it."""
+        try:
+            return is_age_restricted(await self.bot.messageable(channel_id))
+        except discord.HTTPException:
+            return False
 
     def locale_of(self, job: Job) -> str:
         """The hall is the server's: its posts are in the server's language."""
@@ -283,8 +296,13 @@ class HallOfFameCog(commands.Cog):
         if settings.hall_of_fame_channel_id is None:
             return
         since = store.clock() - RECONCILE_WINDOW_S
+        age_restricted = await self.age_restricted_hall(settings.hall_of_fame_channel_id)
         for job in await store.hall.hall_candidates(
-            guild_id, settings.hall_of_fame_threshold, since, RECONCILE_BATCH
+            guild_id,
+            settings.hall_of_fame_threshold,
+            since,
+            RECONCILE_BATCH,
+            with_age_restricted=age_restricted,
         ):
             await self.guarded(f"posting #{job.id}", self.consider(job.id))
 

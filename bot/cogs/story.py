@@ -37,7 +37,7 @@ from bot.film import FilmError, fit_film
 from bot.i18n import t
 from bot.replies import Interaction, RefusedError, answer, is_moderator, report_error, think
 from bot.status import post_status
-from bot.submit import check_rules, default_model, role_ids
+from bot.submit import check_rules, default_model, is_age_restricted, role_ids
 from bot.text import quoted_prompt, short, where_in_queue
 from db.cost import estimate_gpu_seconds
 from db.spec import PROMPT_MAX_CHARS, JobSpec, SpecError, resolve_spec
@@ -422,6 +422,7 @@ class StoryCog(commands.Cog):
                 weight=settings.weight_for_roles(role_ids(interaction.user)),
                 kind="new",
                 locale=locale,
+                age_restricted=is_age_restricted(channel),
             )
         except CapExceeded as exc:
             await thread.send(t(locale, "story.not_started"))

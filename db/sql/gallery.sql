@@ -1,5 +1,6 @@
--- The web gallery's queries (db/store/gallery.py). Only servers whose settings say gallery_public. A
--- clip's author is named (author_name) only if they agreed (member_profiles.show_name); never by id.
+-- The web gallery's queries (db/store/gallery.py). Only servers whose settings say gallery_public, and
+-- never a clip made in an age-restricted channel (jobs.age_restricted). A clip's author is named
+-- (author_name) only if they agreed (member_profiles.show_name); never by id.
 
 -- name: gallery_settings_candidates
 -- Settings rows that may have opted in to the public gallery (the caller reads the JSON to be sure),
@@ -15,7 +16,8 @@ FROM guild_settings s LEFT JOIN guild_profiles p ON p.guild_id = s.guild_id
 WHERE s.guild_id = :guild_id;
 
 -- name: gallery_best
--- A guild's finished, undeleted clips since a moment, best net votes first (clips without votes too).
+-- A guild's finished, undeleted clips since a moment, best net votes first (clips without votes too),
+-- none of an age-restricted channel.
 SELECT j.*, coalesce(v.up, 0) AS vote_up, coalesce(v.down, 0) AS vote_down, m.display_name AS author_name
 FROM jobs j
 LEFT JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
@@ -23,12 +25,13 @@ LEFT JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
            FROM votes GROUP BY job_id) v ON v.job_id = j.id
 LEFT JOIN member_profiles m ON m.guild_id = j.guild_id AND m.user_id = j.user_id AND m.show_name
 WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.deleted_at IS NULL AND j.media_ref IS NOT NULL
+  AND NOT j.age_restricted
   AND j.finished_at >= :since
 ORDER BY coalesce(v.up, 0) - coalesce(v.down, 0) DESC, coalesce(v.up, 0) DESC, j.finished_at DESC, j.id DESC
 LIMIT :limit OFFSET :offset;
 
 -- name: gallery_newest
--- A guild's finished, undeleted clips, the newest first, with their votes.
+-- A guild's finished, undeleted clips, the newest first, with their votes; none of an age-restricted channel.
 SELECT j.*, coalesce(v.up, 0) AS vote_up, coalesce(v.down, 0) AS vote_down, m.display_name AS author_name
 FROM jobs j
 LEFT JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
@@ -36,13 +39,15 @@ LEFT JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
            FROM votes GROUP BY job_id) v ON v.job_id = j.id
 LEFT JOIN member_profiles m ON m.guild_id = j.guild_id AND m.user_id = j.user_id AND m.show_name
 WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.deleted_at IS NULL AND j.media_ref IS NOT NULL
+  AND NOT j.age_restricted
 ORDER BY j.finished_at DESC, j.id DESC
 LIMIT :limit OFFSET :offset;
 
 -- name: gallery_guild_clip_count
--- How many clips a guild's gallery holds in all.
+-- How many clips a guild's gallery holds in all (none of an age-restricted channel).
 SELECT count(*) AS n FROM jobs
-WHERE guild_id = :guild_id AND state = 'done' AND deleted_at IS NULL AND media_ref IS NOT NULL;
+WHERE guild_id = :guild_id AND state = 'done' AND deleted_at IS NULL AND media_ref IS NOT NULL
+  AND NOT age_restricted;
 
 -- name: gallery_author_name
 -- The name a clip's author agreed to be shown by in the gallery, if they did.

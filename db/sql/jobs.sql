@@ -2,11 +2,13 @@
 -- turns them into $1, $2 …. A query of the same name in postgresql.sql or sqlite.sql replaces these.
 
 -- name: insert_job
--- Store a new queued job and return it.
+-- Store a new queued job and return it. It is age-restricted when asked for in an age-restricted
+-- channel, or when the clip it builds on (its parent's row) is.
 INSERT INTO jobs (guild_id, channel_id, user_id, kind, parent_id, locale, model, spec,
-                  cost_estimate_s, weight, created_at)
+                  cost_estimate_s, weight, created_at, age_restricted)
 VALUES (:guild_id, :channel_id, :user_id, :kind, :parent_id, :locale, :model, :spec,
-        :cost_estimate_s, :weight, :now)
+        :cost_estimate_s, :weight, :now,
+        :age_restricted OR EXISTS (SELECT 1 FROM jobs p WHERE p.id = :parent_id AND p.age_restricted))
 RETURNING *;
 
 -- name: ensure_fair_guild

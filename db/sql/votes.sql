@@ -20,11 +20,12 @@ SELECT coalesce(sum(CASE WHEN value > 0 THEN 1 ELSE 0 END), 0) AS up,
 FROM votes WHERE job_id = :job_id;
 
 -- name: top_clips
--- A guild's best-voted clips finished since a moment.
+-- A guild's best-voted clips finished since a moment (age-restricted ones only with :age_restricted).
 SELECT j.*, v.up AS vote_up, v.down AS vote_down FROM jobs j
 JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
              sum(CASE WHEN value < 0 THEN 1 ELSE 0 END) AS down
       FROM votes GROUP BY job_id) v ON v.job_id = j.id
 WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.deleted_at IS NULL AND j.finished_at >= :since
+  AND (:age_restricted OR NOT j.age_restricted)
 ORDER BY v.up - v.down DESC, v.up DESC, j.id
 LIMIT :limit;

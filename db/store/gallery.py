@@ -6,7 +6,9 @@ agreed to be named (:mod:`db.store.profiles`), never an id to show instead.
 queries in ``db/sql/gallery.sql``.
 
 Nothing here hands out anything of a server whose ``gallery_public`` setting is off: every method
-answers None or an empty list then, exactly as for a server or clip that does not exist.
+answers None or an empty list then, exactly as for a server or clip that does not exist. Nor anything
+of a clip made in an age-restricted channel (``Job.age_restricted``): it is in no list, count or chain,
+and its clip, page and media answer None, as for a clip that does not exist.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ def period_start(period: GalleryPeriod, now: float) -> float:
 
 
 def shown_in_gallery(job: Job) -> bool:
-    """A clip the gallery may show (once its server opted in): finished, stored, not deleted."""
-    return job.state == "done" and not job.deleted and job.media_ref is not None
+    """A clip the gallery may show (once its server opted in): finished, stored, not deleted, and not
+    made in an age-restricted channel (nor built on a clip that was)."""
+    return job.state == "done" and not job.deleted and job.media_ref is not None and not job.age_restricted
 
 
 @dataclass(frozen=True)

@@ -136,13 +136,25 @@ class HallOfFameStore(Part):
         return [(HallPost.from_row(r), VoteCounts(int(r["up"]), int(r["down"]))) for r in rows]
 
     async def hall_candidates(
-        self, guild_id: int, threshold: int, since: float, limit: int = 10
+        self,
+        guild_id: int,
+        threshold: int,
+        since: float,
+        limit: int = 10,
+        *,
+        with_age_restricted: bool = False,
     ) -> list[Job]:
         """Posted, undeleted clips finished since ``since`` with at least ``threshold`` net 👍 and no
-        hall-of-fame row yet (a threshold an admin lowered), oldest first."""
+        hall-of-fame row yet (a threshold an admin lowered), oldest first; clips made in an
+        age-restricted channel only ``with_age_restricted`` (the hall channel is one too)."""
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetch_all(
-                "hof_candidates", guild_id=guild_id, threshold=threshold, since=since, limit=limit
+                "hof_candidates",
+                guild_id=guild_id,
+                threshold=threshold,
+                since=since,
+                limit=limit,
+                age_restricted=bool(with_age_restricted),
             )
         return [Job.from_row(r) for r in rows]
 

@@ -128,6 +128,9 @@ class Job:
     error_code: str | None = None  # why it failed or was cancelled (db.failures), for the member's language
     error_params: Mapping[str, Any] = field(default_factory=dict)
     deleted_at: float | None = None  # deleted by its author or a moderator
+    # made in an age-restricted channel, or built on a clip that was (migration V14; False before it):
+    # shown again only in age-restricted channels, never in the web gallery
+    age_restricted: bool = False
 
     @property
     def deleted(self) -> bool:
@@ -158,6 +161,7 @@ class Job:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Job:
         values = {f.name: row[f.name] for f in fields(cls) if f.name not in ("spec", "error_params")}
+        values["age_restricted"] = bool(values["age_restricted"])  # SQLite keeps it as 0 or 1
         return cls(
             spec=JobSpec.from_json(row["spec"]), error_params=params_from_json(row["error_params"]), **values
         )

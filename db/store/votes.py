@@ -43,8 +43,17 @@ class VoteStore(Part):
         assert row is not None
         return VoteCounts(int(row["up"]), int(row["down"]))
 
-    async def top(self, guild_id: int, since: float, limit: int = 10) -> list[RankedClip]:
-        """A guild's clips finished since ``since`` with the best score (up - down), best first."""
+    async def top(
+        self, guild_id: int, since: float, limit: int = 10, *, with_age_restricted: bool = False
+    ) -> list[RankedClip]:
+        """A guild's clips finished since ``since`` with the best score (up - down), best first; clips
+        made in an age-restricted channel only ``with_age_restricted`` (a list for such a channel)."""
         async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetch_all("top_clips", guild_id=guild_id, since=since, limit=limit)
+            rows = await tx.fetch_all(
+                "top_clips",
+                guild_id=guild_id,
+                since=since,
+                limit=limit,
+                age_restricted=bool(with_age_restricted),
+            )
         return [RankedClip(Job.from_row(r), VoteCounts(int(r["vote_up"]), int(r["vote_down"]))) for r in rows]

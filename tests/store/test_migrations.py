@@ -18,7 +18,7 @@ from db.sqlite import SQLiteConnector
 from db.store import Store
 from db.store.connector import Connector, Migration, load_migrations
 from tests.store.conftest import PostgresCluster, UrlFactory, need_backend
-from tests.store.helpers import MODEL, OTHER_MODEL, generous_caps, submit
+from tests.store.helpers import MODEL, OTHER_MODEL, generous_caps, spec
 
 OpenConnector = Callable[[], Awaitable[Connector]]
 _empty = itertools.count()
@@ -73,6 +73,28 @@ async def _has_table(connector: Connector, name: str) -> bool:
         return bool(await tx.fetch_all(query, name=name))
 
 
+async def _enqueued_before(connector: Connector, guild: int, user: int, cost: float, model: str) -> int:
+    """A job queued by an older bot, as its enqueue stored it (the columns of V1-V13)."""
+    async with connector.migration_transaction() as tx:
+        await tx.execute("INSERT INTO fair_guilds (guild_id) VALUES (:g) ON CONFLICT DO NOTHING", g=guild)
+        await tx.execute(
+            "INSERT INTO fair_users (guild_id, user_id) VALUES (:g, :u) ON CONFLICT DO NOTHING",
+            g=guild,
+            u=user,
+        )
+        rows = await tx.fetch_all(
+            "INSERT INTO jobs (guild_id, channel_id, user_id, kind, locale, model, spec, cost_estimate_s,"
+            " weight, created_at) VALUES (:g, 10, :u, 'new', 'en-US', :model, :spec, :cost, 1.0, 0.0)"
+            " RETURNING id",
+            g=guild,
+            u=user,
+            model=model,
+            spec=spec(model=model).to_json(),
+            cost=cost,
+        )
+    return int(rows[0]["id"])
+
+
 async def test_hosts_starting_at_once_on_an_empty_database_apply_each_migration_once(
     open_connector: OpenConnector,
 ) -> None:
@@ -109,14 +131,14 @@ async def test_a_queue_stored_before_the_claim_walk_is_claimed_in_fair_order_aft
     walk = next(m.version for m in migrations if m.name == "claim_walk")
     await connector.migrate([m for m in migrations if m.version < walk], 0.0)
     media = DatabaseMedia(connector) if connector.dialect == "postgresql" else FileMedia(tmp_path / "media")
-    store = Store(connector, media)  # the store's queries before V12 are the enqueue's: unchanged
+    store = Store(connector, media)
     reference: list[QueuedJob] = []
     for guild in (1, 2):
         await generous_caps(store, guild)
     for i in range(12):
         guild, user, cost = 1 + i % 2, 1 + i % 3, float(10 + 7 * i)
-        job = await submit(store, user, cost, guild_id=guild, model=OTHER_MODEL if i == 5 else MODEL)
-        reference.append(QueuedJob(job.id, guild, user, cost))
+        job_id = await _enqueued_before(connector, guild, user, cost, OTHER_MODEL if i == 5 else MODEL)
+        reference.append(QueuedJob(job_id, guild, user, cost))
     assert await connector.migrate(migrations, 0.0) == [m.version for m in migrations if m.version >= walk]
     state, left = FairState(), [job for job in reference if job.id != reference[5].id]
     while left:
@@ -129,3 +151,22 @@ async def test_a_queue_stored_before_the_claim_walk_is_claimed_in_fair_order_aft
     assert await store.jobs.claim_next("w1", [MODEL], 10_000) is None
     other = await store.jobs.claim_next("w2", [OTHER_MODEL], 10_000)  # the other model's job waited
     assert other is not None and other.id == reference[5].id
+
+
+async def test_clips_made_before_v14_are_not_age_restricted_and_neither_is_what_builds_on_them(
+    open_connector: OpenConnector, tmp_path: Path
+) -> None:
+    """V14 records where a clip was made; nothing tells it for the clips before (the channel's flag
+    then is not known): they count as made in an ordinary channel, and so do their rerolls."""
+    connector = await open_connector()
+    migrations = load_migrations(connector.dialect)
+    flag = next(m.version for m in migrations if m.name == "age_restricted")
+    await connector.migrate([m for m in migrations if m.version < flag], 0.0)
+    old = await _enqueued_before(connector, 1, 1, 30.0, MODEL)
+    assert await connector.migrate(migrations, 0.0) == [m.version for m in migrations if m.version >= flag]
+    media = DatabaseMedia(connector) if connector.dialect == "postgresql" else FileMedia(tmp_path / "media")
+    store = Store(connector, media)
+    before = await store.jobs.get(old)
+    assert before is not None and before.age_restricted is False
+    reroll = await store.jobs.enqueue(1, 10, 2, spec(), 30.0, parent_id=old, kind="reroll")
+    assert reroll.age_restricted is False

@@ -105,10 +105,14 @@ async def clip(
     parent: Job | None = None,
     kind: JobKind = "new",
     votes: int = 0,
+    age_restricted: bool = False,
 ) -> Job:
-    """A clip a worker rendered and stored, with ``votes`` 👍 from other members."""
+    """A clip a worker rendered and stored, with ``votes`` 👍 from other members; ``age_restricted``:
+    asked for in an age-restricted channel."""
     parent_id = None if parent is None else parent.id
-    job = await store.jobs.enqueue(guild, CHANNEL, user, spec(prompt), 1.0, parent_id=parent_id, kind=kind)
+    job = await store.jobs.enqueue(
+        guild, CHANNEL, user, spec(prompt), 1.0, parent_id=parent_id, kind=kind, age_restricted=age_restricted
+    )
     assert await store.jobs.claim_next("w1", [job.model]) is not None
     ref = await store.jobs.put_media(job.id, media.video, media.poster)
     clock.advance(1.0)

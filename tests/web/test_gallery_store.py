@@ -307,6 +307,60 @@ async def test_an_opt_out_hides_the_gallery_at_once(
         assert (await get(session, url))[0] == 404
 
 
+async def test_a_clip_from_an_age_restricted_channel_is_nowhere_in_the_gallery(
+    http: tuple[str, aiohttp.ClientSession], store: Store, clock: FakeClock, media: Media, gallery: Gallery
+) -> None:
+    """Clips made in an age-restricted channel, and what was built on them anywhere: in no list, no
+    count, no chain; their pages, videos and posters are the 404 of a clip that never existed."""
+    base, session = http
+    g = gallery
+    nsfw = await clip(
+        store,
+        clock,
+        media,
+        PUBLIC,
+        member(9),
+        "a clip from the age-restricted channel",
+        votes=8,
+        age_restricted=True,
+    )
+    built_on = await clip(  # asked for in an ordinary channel: age-restricted all the same
+        store, clock, media, PUBLIC, member(9), "a reroll made elsewhere", parent=nsfw, kind="reroll", votes=7
+    )
+    remix = await clip(  # a remix of a public clip, asked for in an age-restricted channel
+        store,
+        clock,
+        media,
+        PUBLIC,
+        member(9),
+        "a remix made there",
+        parent=g.original,
+        kind="remix",
+        age_restricted=True,
+    )
+    hidden = (nsfw, built_on, remix)
+    assert all(job.age_restricted for job in hidden)
+    prompts = [job.spec.prompt.encode() for job in hidden]
+    for path in (f"/g/{PUBLIC}?period=day", f"/g/{PUBLIC}?period=all", f"/g/{PUBLIC}?sort=new", "/"):
+        status, body, _ = await get(session, base + path)
+        assert status == 200 and not any(prompt in body for prompt in prompts), path
+    status, body, _ = await get(session, f"{base}/g/{PUBLIC}/clip/{g.original.id}")
+    assert status == 200 and f"/clip/{remix.id}".encode() not in body  # not among what was made from it
+    assert b"a remix made there" not in body
+    _, absent, _ = await get(session, f"{base}/g/{PUBLIC}/clip/987654")
+    for job in hidden:
+        for path in (f"/g/{PUBLIC}/clip/{job.id}", f"/media/{job.id}.mp4", f"/media/{job.id}.png"):
+            status, body, _ = await get(session, base + path)
+            assert status == 404, path
+            if "/clip/" in path:
+                assert body == absent  # the very page of a clip that does not exist
+    assert await store.gallery.gallery_guild(PUBLIC) == GalleryGuild(PUBLIC, PUBLIC_NAME, True, 6)
+    for job in hidden:
+        assert await store.gallery.gallery_clip(PUBLIC, job.id) is None
+        assert await store.gallery.gallery_job(job.id) is None
+        assert await store.gallery.gallery_media(job.id) is None
+
+
 # ---- the command -----------------------------------------------------------------------------------------
 
 
