@@ -4,6 +4,8 @@ traceback goes to the log; while the job store is away, "try again in a minute" 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -43,6 +45,44 @@ async def think(interaction: Interaction) -> None:
     the 3-second deadline never depends on how busy the job store is."""
     if not interaction.response.is_done():
         await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+ACK_WITHIN_S = 1.0  # an answer not ready by then is preceded by "thinking…" (Discord waits 3 s)
+
+
+class PromptAck:
+    """One response instead of two when the answer comes soon: the answer itself, if it is ready
+    within ``within_s``; otherwise "thinking…" at ``within_s`` (:func:`think`), then the answer in
+    its place. ``async with PromptAck(interaction) as ack: … await ack.answer(text)``; an error
+    raised inside leaves the interaction to :func:`answer` or :func:`report_error` as usual."""
+
+    def __init__(self, interaction: Interaction, within_s: float = ACK_WITHIN_S) -> None:
+        self.interaction = interaction
+        self.within_s = within_s
+        self._lock = asyncio.Lock()  # the timer's "thinking…" and the answer never cross
+        self._timer: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> PromptAck:
+        self._timer = asyncio.create_task(self._think_later())
+        return self
+
+    async def _think_later(self) -> None:
+        await asyncio.sleep(self.within_s)
+        async with self._lock:
+            with contextlib.suppress(discord.HTTPException):  # the answer will say what went wrong
+                await think(self.interaction)
+
+    async def _settle(self) -> None:
+        async with self._lock:  # a "thinking…" on its way is sent first: then the answer replaces it
+            if self._timer is not None:
+                self._timer.cancel()
+
+    async def answer(self, text: str | None = None, *, embed: discord.Embed | None = None) -> None:
+        await self._settle()
+        await answer(self.interaction, text, embed=embed)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._settle()
 
 
 async def answer(

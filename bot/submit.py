@@ -12,13 +12,15 @@ import discord
 
 from bot.i18n import t
 from bot.pictures import PictureRefused, check_picture, check_size
-from bot.replies import Interaction, RefusedError, answer, think
+from bot.replies import Interaction, PromptAck, RefusedError, answer
 from bot.status import post_status
 from bot.text import where_in_queue
 from db.cost import estimate_gpu_seconds
 from db.spec import JobSpec, SpecError, clean_prompt, resolve_spec
 from db.store import CapExceeded, Job, JobKind
+from db.store.jobs import Submission
 from db.store.retention import media_pruned
+from db.store.workers import WORKER_MAX_AGE_S
 
 if TYPE_CHECKING:
     from db.presets import PresetCatalog
@@ -27,6 +29,13 @@ if TYPE_CHECKING:
 
 def role_ids(member: discord.abc.User) -> list[int]:
     return [role.id for role in getattr(member, "roles", [])]
+
+
+def is_age_restricted(channel: object) -> bool:
+    """Discord's age-restricted (NSFW) flag of a channel; a thread's is its parent channel's. False
+    for a channel the bot cannot tell about (not cached, not a guild channel)."""
+    is_nsfw = getattr(channel, "is_nsfw", None)
+    return bool(is_nsfw is not None and is_nsfw())
 
 
 def check_rules(interaction: Interaction, settings: GuildSettings, spec: JobSpec, *, in_thread: bool) -> None:
@@ -40,10 +49,21 @@ def check_rules(interaction: Interaction, settings: GuildSettings, spec: JobSpec
         raise RefusedError(t(locale, "error.channel", channels=channels))
     # the words as they will be rendered: a zero-width space inside a word does not hide it
     word = settings.blocked_word_in(f"{clean_prompt(spec.prompt)}\n{clean_prompt(spec.negative_prompt)}")
-    channel = interaction.channel
-    age_restricted = bool(channel is not None and getattr(channel, "is_nsfw", lambda: False)())
-    if word is not None and not (settings.nsfw_allowed and age_restricted):
+    if word is not None and not (settings.nsfw_allowed and is_age_restricted(interaction.channel)):
         raise RefusedError(t(locale, "error.blocked_word", word=word))
+
+
+def posted_in(interaction: Interaction, parent: Job | None, age_restricted: bool) -> int:
+    """Where a new clip is posted: where it was asked for; one built on a clip, in that clip's thread
+    (or channel), except one asked for in an age-restricted channel on a clip of an ordinary channel
+    shown there again (/show): it stays where it was asked, so it never lands in an ordinary channel."""
+    assert interaction.channel_id is not None
+    if parent is None:
+        return interaction.channel_id
+    at_home = interaction.channel_id in (parent.channel_id, parent.thread_id)
+    if at_home or parent.age_restricted or not age_restricted:
+        return parent.thread_id or parent.channel_id
+    return interaction.channel_id
 
 
 RECONNECT_WINDOW_S = 300.0  # a worker silent this long may still be one waiting out a store outage
@@ -112,8 +132,8 @@ async def submit(
     """Check and queue a clip, answer the member, post the status message. ``picture`` becomes the
     clip's first frame; an extend (``kind``) continues ``parent``.
 
-    Acknowledges the interaction first, so the 3-second deadline never waits for the job store.
-    Raises RefusedError (nothing queued, nothing stored) with the reason in the member's language."""
+    Answers within a second or acknowledges first, so the 3-second deadline never waits for the job
+    store. Raises RefusedError (nothing queued, nothing stored) with the reason in the member's language."""
     bot = interaction.client
     locale = interaction.locale.value
     if interaction.guild_id is None or interaction.channel_id is None:
@@ -128,7 +148,25 @@ async def submit(
         except PictureRefused as refused:
             raise refused_picture(locale, refused) from refused
         spec = replace(spec, start_image=True)
-    await think(interaction)
+    # the member's answer as the interaction's one response when it is ready within a second, as it
+    # is unless the job store is slow; "thinking…" first otherwise, so Discord's 3-s deadline is kept
+    async with PromptAck(interaction) as ack:
+        return await queue_and_answer(interaction, ack, spec, kind=kind, parent=parent, picture=picture)
+
+
+async def queue_and_answer(
+    interaction: Interaction,
+    ack: PromptAck,
+    spec: JobSpec,
+    *,
+    kind: JobKind,
+    parent: Job | None,
+    picture: discord.Attachment | None,
+) -> Job:
+    """The rest of :func:`submit`, once the interaction is in ``ack``'s hands."""
+    bot = interaction.client
+    locale = interaction.locale.value
+    assert interaction.guild_id is not None and interaction.channel_id is not None
     settings = await bot.store.settings.get_settings(interaction.guild_id)
     check_rules(interaction, settings, spec, in_thread=parent is not None)
     if not settings.sound:
@@ -137,10 +175,11 @@ async def submit(
         refusal = await extend_refusal(interaction, parent, settings)
         if refusal is not None:
             raise RefusedError(refusal)
-    channel_id = interaction.channel_id
-    if parent is not None:
-        channel_id = parent.thread_id or parent.channel_id
-    workers = await bot.store.workers.live_workers()
+    age_restricted = is_age_restricted(interaction.channel)
+    channel_id = posted_in(interaction, parent, age_restricted)
+    # one read: the live workers, and those silent a moment ago (perhaps waiting out a store outage)
+    seen = await bot.store.workers.live_workers(max_age_s=RECONNECT_WINDOW_S)
+    workers = [w for w in seen if w.last_seen >= bot.store.clock() - WORKER_MAX_AGE_S]
     served = sorted({m for w in workers if w.state != "paused" for m in w.models})
     if spec.model is None:  # "the default": the installation's, else the first preset a worker serves
         spec = replace(spec, model=default_model(bot.catalog, served, spec))
@@ -161,30 +200,27 @@ async def submit(
     if picture is not None:
         job_spec = replace(job_spec, image_ref=await store_picture(interaction, picture))
     try:
-        job = await bot.store.jobs.enqueue(
-            interaction.guild_id,
-            channel_id,
-            interaction.user.id,
-            job_spec,
-            estimate_gpu_seconds(plan),
-            weight=settings.weight_for_roles(role_ids(interaction.user)),
-            parent_id=parent.id if parent else None,
-            kind=kind,
-            locale=locale,
+        # stored and committed before the member hears of it; a burst shares transactions
+        job, position = await bot.store.jobs.enqueue_and_place(
+            Submission(
+                interaction.guild_id,
+                channel_id,
+                interaction.user.id,
+                job_spec,
+                estimate_gpu_seconds(plan),
+                weight=settings.weight_for_roles(role_ids(interaction.user)),
+                parent_id=parent.id if parent else None,
+                kind=kind,
+                locale=locale,
+                age_restricted=age_restricted,
+            )
         )
     except CapExceeded as exc:
         raise RefusedError(t(locale, f"cap.{exc.code}", **exc.params)) from exc
-    position = await bot.store.jobs.queue_position(job.id)
     where = where_in_queue(position.position, position.eta_s, locale)
-    recent: list[WorkerInfo] = []
-    if not any(w.state in ("ready", "starting") for w in workers):  # any silent a moment ago?
-        live = {w.worker_id for w in workers}
-        seen = await bot.store.workers.live_workers(max_age_s=RECONNECT_WINDOW_S)
-        recent = [w for w in seen if w.worker_id not in live and w.state != "paused"]
-    await answer(
-        interaction,
-        t(locale, "queued.ack", job=job.id, where=where) + workers_note(workers, locale, recent),
-    )
+    live = {w.worker_id for w in workers}
+    recent = [w for w in seen if w.worker_id not in live and w.state != "paused"]
+    await ack.answer(t(locale, "queued.ack", job=job.id, where=where) + workers_note(workers, locale, recent))
     await post_status(bot, job, channel_id, position)
     return job
 

@@ -27,9 +27,11 @@ from db.store.connector import (
     Connector,
     Migration,
     MigrationTransaction,
+    Script,
     SyncTransaction,
     Transaction,
     load_queries,
+    run_script,
     run_to_end,
 )
 from db.waiting import wait_event
@@ -100,12 +102,15 @@ class _ThreadTransaction(SyncTransaction):
 
 
 def _in_transaction(
-    db: sqlite3.Connection, queries: dict[str, str], fn: Callable[[SyncTransaction], T]
+    db: sqlite3.Connection,
+    queries: dict[str, str],
+    fn: Callable[[SyncTransaction], T],
+    begin: str = "BEGIN IMMEDIATE",
 ) -> tuple[T, dict[str, int]]:
-    """``fn`` between BEGIN IMMEDIATE and COMMIT, in the database's thread: what it returns and the
+    """``fn`` between ``begin`` and COMMIT, in the database's thread: what it returns and the
     wake-up counts of the channels it notified."""
     tx = _ThreadTransaction(db, queries)
-    db.execute("BEGIN IMMEDIATE")
+    db.execute(begin)
     try:
         result = fn(tx)
         db.execute("COMMIT")
@@ -275,13 +280,21 @@ class SQLiteConnector(Connector):
 
         return await self.run_in_transaction(write_and_wake)
 
+    async def run(self, script: Callable[[], Script[T]], *, write: bool = True) -> T:
+        if write:
+            return await self.run_in_transaction(lambda tx: run_script(tx, script()))
+        return await self._in_thread(lambda tx: run_script(tx, script()), "BEGIN")
+
     async def run_in_transaction(self, fn: Callable[[SyncTransaction], T]) -> T:
+        return await self._in_thread(fn, "BEGIN IMMEDIATE")
+
+    async def _in_thread(self, fn: Callable[[SyncTransaction], T], begin: str) -> T:
         # all in the database's thread: the write lock is held only while SQLite works, never across
         # a hop of this process's event loop
         queries = self._queries
         async with self._lock:  # not inside another task's transaction on this connection
             result, notified = await run_to_end(
-                self._in_db_thread(lambda db: _in_transaction(db, queries, fn))
+                self._in_db_thread(lambda db: _in_transaction(db, queries, fn, begin))
             )
         for channel, seq in notified.items():
             self._woke_here(channel, seq)

@@ -16,8 +16,14 @@ SQLite file (default ``./videobot.db``), clips in a ``media/`` directory next to
 
 Submitting (bot): ``store.jobs``
     ``enqueue(guild_id, channel_id, user_id, spec, cost_estimate_s, *, weight=1.0, parent_id=None,
-    kind="new", locale="en-US") -> Job`` — raises :class:`CapExceeded` (``code`` "too_many_queued" or
-    "daily_limit", ``params``, English ``str``); nothing is stored then.
+    kind="new", locale="en-US", age_restricted=False) -> Job`` — raises :class:`CapExceeded` (``code``
+    "too_many_queued" or "daily_limit", ``params``, English ``str``); nothing is stored then.
+    ``age_restricted``: asked for in an age-restricted channel; a job whose parent is age-restricted
+    is too, whatever it is given (``Job.age_restricted``, migration V14; False for jobs made before).
+    ``enqueue_and_place(Submission) -> (Job, QueuePosition)`` — the same and the job's place, in one
+    transaction committed before it returns (the bot's answer to a member). On SQLite the requests
+    that arrive while one transaction runs go together in the next (:mod:`db.store.batching`); a
+    refused request is refused alone.
     ``cancel(job_id, user_id | None) -> bool`` — by the author, or None for a moderator.
 
 Rendering (workers): ``store.jobs``, the registry ``store.workers``
@@ -51,8 +57,9 @@ Reading: ``store.jobs`` (``live_workers``, ``served_models``: ``store.workers``)
 
 Community
     ``store.votes``: ``vote(job_id, user_id, +1 | -1 | 0) -> VoteCounts`` (raises
-    :class:`VoteRefused` on your own clip), ``vote_counts(job_id)``, ``top(guild_id, since, limit) ->
-    list[RankedClip]``.
+    :class:`VoteRefused` on your own clip), ``vote_counts(job_id)``, ``top(guild_id, since, limit, *,
+    with_age_restricted=False) -> list[RankedClip]`` (age-restricted clips only when asked: a list for
+    an age-restricted channel).
     ``store.jobs``: ``lineage(job_id)``, ``children(job_id)``, ``delete_clip(job_id)``.
     ``store.settings``: ``get_settings(guild_id) -> GuildSettings``,
     ``update_settings(guild_id, **changes) -> GuildSettings``.
@@ -68,7 +75,8 @@ Community
     ``record_hall_post(job_id, message_id, shown) -> bool``, ``hall_post(job_id)``,
     ``set_hall_shown(job_id, shown)``, ``remove_hall_post(job_id) -> HallPost | None`` (for good),
     ``unfinished_hall_posts(guild_id)``, ``stale_hall_posts(guild_id)``,
-    ``hall_candidates(guild_id, threshold, since, limit)``, ``standing(guild_id, user_id, since) ->
+    ``hall_candidates(guild_id, threshold, since, limit, *, with_age_restricted=False)``,
+    ``standing(guild_id, user_id, since) ->
     Standing`` (clips, votes received, every member's GPU-seconds and weight since ``since``).
     ``store.stories`` (:mod:`db.store.stories`, raising ``StoryRefused``): ``create_story(guild_id,
     channel_id, thread_id, starter_id, title, first_job_id, first_prompt, *, locale) -> Story``,
@@ -91,7 +99,8 @@ Web gallery: ``store.gallery`` (:mod:`db.store.gallery`, read by ``videobot web`
     ``gallery_newest(guild_id, limit, offset) -> list[GalleryEntry] | None`` (each with
     ``author_name`` only if the author agreed to be named), ``gallery_clip(guild_id, job_id)``,
     ``gallery_job(job_id)``, ``gallery_media(job_id)``, ``gallery_icon(guild_id)``. None for a server
-    that did not opt in, exactly as for one that does not exist.
+    that did not opt in, exactly as for one that does not exist. A clip made in an age-restricted
+    channel is never in the gallery: in no list, count or chain, and None as if it did not exist.
     Names kept by the bot, ``store.profiles`` (:mod:`db.store.profiles`): ``record_guild(guild_id, name)``,
     ``record_guild_icon(guild_id, icon_hash, png)``, ``guild_profile(guild_id)``,
     ``set_gallery_name(guild_id, user_id, show, display_name)`` (``/me gallery-name``; withdrawing

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -152,6 +152,81 @@ class SyncTransaction(ABC):
     def notify(self, channel: str, payload: str = "") -> None: ...
 
 
+@dataclass(frozen=True)
+class Step:
+    """One statement of a :data:`Script`: ``kind`` "rows" (the rows), "one" (the first row or None),
+    "execute" (rows changed) or "notify" (wake ``query``'s waiters once the transaction commits)."""
+
+    kind: Literal["rows", "one", "execute", "notify"]
+    query: str
+    params: dict[str, Any]
+
+
+def rows(query: str, **params: Any) -> Step:
+    return Step("rows", query, params)
+
+
+def one(query: str, **params: Any) -> Step:
+    return Step("one", query, params)
+
+
+def execute(query: str, **params: Any) -> Step:
+    return Step("execute", query, params)
+
+
+def notify(channel: str, payload: str = "") -> Step:
+    return Step("notify", channel, {"payload": payload})
+
+
+# A transaction written once for both backends: a generator that yields each statement and is sent
+# its result (``row = yield one("get_job", id=1)``), and returns the transaction's outcome. SQLite runs
+# the whole of it in the database's thread (one hop of the event loop, however many statements);
+# PostgreSQL awaits each statement. What it raises rolls the transaction back.
+Script = Generator[Step, Any, T]
+
+
+def run_script(tx: SyncTransaction, script: Script[T]) -> T:
+    """Run ``script`` in a transaction of the database's thread."""
+    result: Any = None
+    while True:
+        try:
+            step = script.send(result)
+        except StopIteration as done:
+            return cast(T, done.value)
+        if step.kind == "rows":
+            result = list(tx.rows(step.query, **step.params))
+        elif step.kind == "one":
+            result = tx.fetch_one(step.query, **step.params)
+        elif step.kind == "execute":
+            result = tx.execute(step.query, **step.params)
+        else:
+            tx.notify(step.query, step.params["payload"])
+            result = None
+
+
+def _just(step: Step) -> Script[Any]:
+    return (yield step)
+
+
+async def await_script(tx: Transaction, script: Script[T]) -> T:
+    """Run ``script`` statement by statement in an async transaction."""
+    result: Any = None
+    while True:
+        try:
+            step = script.send(result)
+        except StopIteration as done:
+            return cast(T, done.value)
+        if step.kind == "rows":
+            result = await tx.fetch_all(step.query, **step.params)
+        elif step.kind == "one":
+            result = await tx.fetch_one(step.query, **step.params)
+        elif step.kind == "execute":
+            result = await tx.execute(step.query, **step.params)
+        else:
+            await tx.notify(step.query, step.params["payload"])
+            result = None
+
+
 # the migration runner's bookkeeping, in SQL both dialects read (DOUBLE PRECISION is REAL to SQLite)
 _CREATE_SCHEMA_MIGRATIONS = (
     "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -197,6 +272,23 @@ class Connector(ABC):
         runs it on its own, in one round trip (PostgreSQL: a claim, a heartbeat)."""
         async with self.transaction() as tx:
             return await tx.fetch_all(query, **params)
+
+    async def run(self, script: Callable[[], Script[T]], *, write: bool = True) -> T:
+        """The :data:`Script` that ``script()`` makes, as one transaction (``write=False``: it only
+        reads). SQLite runs all of it in the database's thread, so a transaction of many statements
+        costs one hop of this process's event loop, not one per statement."""
+        async with self.transaction(write=write) as tx:
+            return await await_script(tx, script())
+
+    async def read_all(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        """One read on its own: its rows (SQLite: one hop of the event loop)."""
+        rows_read: list[dict[str, Any]] = await self.run(lambda: _just(rows(query, **params)), write=False)
+        return rows_read
+
+    async def read_one(self, query: str, **params: Any) -> dict[str, Any] | None:
+        """One read on its own: its first row, or None."""
+        row: dict[str, Any] | None = await self.run(lambda: _just(one(query, **params)), write=False)
+        return row
 
     async def run_in_transaction(self, fn: Callable[[SyncTransaction], T]) -> T:
         """``fn`` in one write transaction, all of it in the database's thread (SQLite: a claim or a

@@ -5,6 +5,7 @@ over a :class:`Connector`. Its queries are in ``db/sql/jobs.sql``; a claim and a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, overload
 
 from db import fairness
@@ -12,7 +13,19 @@ from db.failures import failure_message, params_to_json
 from db.media import Media, MediaStore
 from db.spec import JobSpec
 from db.store import claims
-from db.store.connector import EVENTS, WORK, Connector, SyncTransaction, Transaction
+from db.store.batching import Batcher
+from db.store.connector import (
+    EVENTS,
+    WORK,
+    Connector,
+    Script,
+    SyncTransaction,
+    Transaction,
+    execute,
+    notify,
+    one,
+    rows,
+)
 from db.store.models import (
     JOB_KINDS,
     JOB_STATES,
@@ -98,6 +111,99 @@ def remaining_s(row: dict[str, Any], expected_s: float, now: float) -> float:
     return max(0.0, expected_s - elapsed)
 
 
+@dataclass(frozen=True)
+class Submission:
+    """A member's request for a clip, as :meth:`JobQueue.enqueue` stores it."""
+
+    guild_id: int
+    channel_id: int
+    user_id: int
+    spec: JobSpec
+    cost_estimate_s: float
+    weight: float = 1.0
+    parent_id: int | None = None
+    kind: JobKind = "new"
+    locale: str = "en-US"
+    age_restricted: bool = False
+    place: bool = False  # also read its place in the queue, in the same transaction
+
+    def checked(self) -> Submission:
+        """Itself, or ValueError for a request no member can make (a bug of the caller)."""
+        if self.spec.model is None:
+            raise ValueError("enqueue needs a resolved spec (model is None)")
+        if self.kind not in JOB_KINDS:
+            raise ValueError(f"unknown job kind {self.kind!r}")
+        if not self.weight > 0 or not self.cost_estimate_s >= 0:
+            raise ValueError("weight must be positive and cost_estimate_s not negative")
+        return self
+
+
+def enqueue_script(request: Submission, now: float) -> Script[Job]:
+    """Store ``request`` as a queued job; raises :class:`CapExceeded` (before writing the job) when
+    the member is over the guild's queued or daily cap."""
+    guild_id, user_id, spec = request.guild_id, request.user_id, request.spec
+    settings = yield from read_settings(guild_id)
+    yield execute("ensure_fair_guild", guild_id=guild_id)
+    yield execute("ensure_fair_user", guild_id=guild_id, user_id=user_id)
+    yield one("lock_fair_guild", guild_id=guild_id)
+    yield one("lock_fair_user", guild_id=guild_id, user_id=user_id)
+    queued = yield one("count_queued_for_user", guild_id=guild_id, user_id=user_id)
+    count = int(queued["n"]) if queued else 0
+    if count >= settings.max_queued_per_user:
+        raise CapExceeded("too_many_queued", count=count, limit=settings.max_queued_per_user)
+    today = yield rows("daily_jobs_for_user", guild_id=guild_id, user_id=user_id, since=now - DAY_S)
+    if len(today) >= settings.daily_clips_per_user:
+        # the oldest clip that still counts leaves the 24-hour window first
+        oldest = today[len(today) - settings.daily_clips_per_user]["created_at"]
+        retry_after = max(0.0, oldest + DAY_S - now)
+        raise CapExceeded(
+            "daily_limit",
+            limit=settings.daily_clips_per_user,
+            retry_after_s=retry_after,
+            retry_after_min=max(1, round(retry_after / 60)),
+        )
+    row = yield one(
+        "insert_job",
+        guild_id=guild_id,
+        channel_id=request.channel_id,
+        user_id=user_id,
+        kind=request.kind,
+        parent_id=request.parent_id,
+        locale=request.locale,
+        model=spec.model,
+        spec=spec.to_json(),
+        cost_estimate_s=float(request.cost_estimate_s),
+        weight=float(request.weight),
+        now=now,
+        age_restricted=bool(request.age_restricted),
+    )
+    yield notify(WORK, str(spec.model))
+    assert row is not None
+    return Job.from_row(row)
+
+
+def positions_script(now: float, worker_max_age_s: float) -> Script[dict[int, QueuePosition]]:
+    """Place and ETA of every queued and running job, from one read of the queue
+    (:func:`estimate_positions`)."""
+    queued = yield rows("queued_for_fairness")
+    running = yield rows("running_jobs")
+    clock = yield one("fair_clock")
+    guilds = yield rows("fair_guild_tags")
+    users = yield rows("fair_user_tags_queued")
+    speed = {r["model"]: float(r["ratio"]) for r in (yield rows("model_speed"))}
+    workers = [WorkerInfo.from_row(r) for r in (yield rows("live_workers", since=now - worker_max_age_s))]
+    state = fairness.FairState(
+        vtime=float(clock["vtime"]) if clock else 0.0,
+        guild_finish={g["guild_id"]: g["finish_tag"] for g in guilds},
+        guild_vtime={g["guild_id"]: g["vtime"] for g in guilds},
+        user_finish={(u["guild_id"], u["user_id"]): u["finish_tag"] for u in users},
+    )
+    return estimate_positions(queued, running, state, speed, workers, now)
+
+
+SUBMISSIONS_PER_TRANSACTION = 200  # SQLite: a burst of commands, a few transactions
+
+
 class JobQueue(Part):
     """The jobs: queued by the bot, claimed, rendered and finished by the workers, posted by the bot;
     their lineage, their media and the wake-ups that tell the other side something changed."""
@@ -105,6 +211,10 @@ class JobQueue(Part):
     def __init__(self, connector: Connector, media: MediaStore, clock: Clock) -> None:
         super().__init__(connector, media, clock)
         self._prune_due = 0.0  # when a claim next prunes the worker registry
+        # PostgreSQL runs concurrent enqueues side by side (they lock one member's rows each); SQLite
+        # has one writer, so the requests waiting for it go together
+        limit = 1 if connector.dialect == "postgresql" else SUBMISSIONS_PER_TRANSACTION
+        self._submissions = Batcher(self._store_submissions, limit)
 
     # ---- submitting ------------------------------------------------------------------------------
 
@@ -120,56 +230,56 @@ class JobQueue(Part):
         parent_id: int | None = None,
         kind: JobKind = "new",
         locale: str = "en-US",
+        age_restricted: bool = False,
     ) -> Job:
         """Store a resolved spec as a queued job. Raises :class:`CapExceeded` (storing nothing) when
-        the member is over the guild's queued or daily cap."""
-        if spec.model is None:
-            raise ValueError("enqueue needs a resolved spec (model is None)")
-        if kind not in JOB_KINDS:
-            raise ValueError(f"unknown job kind {kind!r}")
-        if not weight > 0 or not cost_estimate_s >= 0:
-            raise ValueError("weight must be positive and cost_estimate_s not negative")
+        the member is over the guild's queued or daily cap. ``age_restricted``: asked for in an
+        age-restricted channel; a job built on an age-restricted clip (``parent_id``) is one too."""
+        request = Submission(
+            guild_id,
+            channel_id,
+            user_id,
+            spec,
+            cost_estimate_s,
+            weight,
+            parent_id,
+            kind,
+            locale,
+            age_restricted,
+        )
+        job, _ = await self._submissions.submit(request.checked())
+        return job
+
+    async def enqueue_and_place(self, request: Submission) -> tuple[Job, QueuePosition]:
+        """:meth:`enqueue` and :meth:`queue_position` of the job in one transaction, as the bot answers
+        a member: committed before it returns, so every job a member was told of is stored. Requests
+        that arrive together share a transaction and one reading of the queue."""
+        job, position = await self._submissions.submit(replace(request.checked(), place=True))
+        assert position is not None
+        return job, position
+
+    async def _store_submissions(
+        self, requests: Sequence[Submission]
+    ) -> list[tuple[Job, QueuePosition | None] | BaseException]:
         now = self.clock()
-        async with self._db.transaction() as tx:
-            settings = await read_settings(tx, guild_id)
-            await tx.execute("ensure_fair_guild", guild_id=guild_id)
-            await tx.execute("ensure_fair_user", guild_id=guild_id, user_id=user_id)
-            await tx.fetch_one("lock_fair_guild", guild_id=guild_id)
-            await tx.fetch_one("lock_fair_user", guild_id=guild_id, user_id=user_id)
-            queued = await tx.fetch_one("count_queued_for_user", guild_id=guild_id, user_id=user_id)
-            count = int(queued["n"]) if queued else 0
-            if count >= settings.max_queued_per_user:
-                raise CapExceeded("too_many_queued", count=count, limit=settings.max_queued_per_user)
-            today = await tx.fetch_all(
-                "daily_jobs_for_user", guild_id=guild_id, user_id=user_id, since=now - DAY_S
-            )
-            if len(today) >= settings.daily_clips_per_user:
-                # the oldest clip that still counts leaves the 24-hour window first
-                oldest = today[len(today) - settings.daily_clips_per_user]["created_at"]
-                retry_after = max(0.0, oldest + DAY_S - now)
-                raise CapExceeded(
-                    "daily_limit",
-                    limit=settings.daily_clips_per_user,
-                    retry_after_s=retry_after,
-                    retry_after_min=max(1, round(retry_after / 60)),
-                )
-            row = await tx.fetch_one(
-                "insert_job",
-                guild_id=guild_id,
-                channel_id=channel_id,
-                user_id=user_id,
-                kind=kind,
-                parent_id=parent_id,
-                locale=locale,
-                model=spec.model,
-                spec=spec.to_json(),
-                cost_estimate_s=float(cost_estimate_s),
-                weight=float(weight),
-                now=now,
-            )
-            await tx.notify(WORK, spec.model)
-        assert row is not None
-        return Job.from_row(row)
+        return await self._db.run(lambda: self._submit_script(requests, now))
+
+    def _submit_script(
+        self, requests: Sequence[Submission], now: float
+    ) -> Script[list[tuple[Job, QueuePosition | None] | BaseException]]:
+        stored: list[Job | CapExceeded] = []
+        for request in requests:
+            try:
+                stored.append((yield from enqueue_script(request, now)))
+            except CapExceeded as refused:  # this member's request alone: the others are stored
+                stored.append(refused)
+        placed: dict[int, QueuePosition] = {}
+        if any(r.place for r in requests) and any(isinstance(s, Job) for s in stored):
+            placed = yield from positions_script(now, WORKER_MAX_AGE_S)
+        return [
+            s if isinstance(s, CapExceeded) else (s, placed.get(s.id) if r.place else None)
+            for r, s in zip(requests, stored, strict=True)
+        ]
 
     # ---- the worker side ---------------------------------------------------------------------------
 
@@ -456,8 +566,7 @@ class JobQueue(Part):
     # ---- reading jobs ----------------------------------------------------------------------------
 
     async def get(self, job_id: int) -> Job | None:
-        async with self._db.transaction(write=False) as tx:
-            row = await tx.fetch_one("get_job", id=job_id)
+        row = await self._db.read_one("get_job", id=job_id)
         return None if row is None else Job.from_row(row)
 
     async def jobs_for_user(
@@ -493,14 +602,16 @@ class JobQueue(Part):
         should be ready, from the fair order, the real GPU time recent jobs of each model took, and
         the live workers serving its model. Running-job caps are ignored in this estimate."""
         now = self.clock()
-        async with self._db.transaction(write=False) as tx:
-            job_row = await tx.fetch_one("get_job", id=job_id)
+
+        def read() -> Script[QueuePosition]:
+            job_row = yield one("get_job", id=job_id)
             if job_row is None:
                 raise KeyError(job_id)
             if Job.from_row(job_row).ended:
                 return QueuePosition(0, 0.0)
-            positions = await self._queue_positions(tx, now, worker_max_age_s)
-        return positions[job_id]
+            return (yield from positions_script(now, worker_max_age_s))[job_id]
+
+        return await self._db.run(read, write=False)
 
     async def queue_positions(
         self, *, worker_max_age_s: float = WORKER_MAX_AGE_S
@@ -508,28 +619,7 @@ class JobQueue(Part):
         """:meth:`queue_position` of every queued and running job from one read of the queue, as the
         bot's status refresh needs them: one fair order for all, not one per job."""
         now = self.clock()
-        async with self._db.transaction(write=False) as tx:
-            return await self._queue_positions(tx, now, worker_max_age_s)
-
-    async def _queue_positions(
-        self, tx: Transaction, now: float, worker_max_age_s: float
-    ) -> dict[int, QueuePosition]:
-        queued = await tx.fetch_all("queued_for_fairness")
-        running = await tx.fetch_all("running_jobs")
-        clock = await tx.fetch_one("fair_clock")
-        guilds = await tx.fetch_all("fair_guild_tags")
-        users = await tx.fetch_all("fair_user_tags_queued")
-        speed = {r["model"]: float(r["ratio"]) for r in await tx.fetch_all("model_speed")}
-        workers = [
-            WorkerInfo.from_row(r) for r in await tx.fetch_all("live_workers", since=now - worker_max_age_s)
-        ]
-        state = fairness.FairState(
-            vtime=float(clock["vtime"]) if clock else 0.0,
-            guild_finish={g["guild_id"]: g["finish_tag"] for g in guilds},
-            guild_vtime={g["guild_id"]: g["vtime"] for g in guilds},
-            user_finish={(u["guild_id"], u["user_id"]): u["finish_tag"] for u in users},
-        )
-        return estimate_positions(queued, running, state, speed, workers, now)
+        return await self._db.run(lambda: positions_script(now, worker_max_age_s), write=False)
 
     async def lineage(self, job_id: int) -> list[Job]:
         """The clip and the clips it was made from, the original first."""

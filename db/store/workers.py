@@ -74,8 +74,7 @@ class WorkerStore(Part):
         return await self._db.write_one("prune_workers", since=self.clock() - max_age_s)
 
     async def live_workers(self, max_age_s: float = WORKER_MAX_AGE_S) -> list[WorkerInfo]:
-        async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetch_all("live_workers", since=self.clock() - max_age_s)
+        rows = await self._db.read_all("live_workers", since=self.clock() - max_age_s)
         return [WorkerInfo.from_row(r) for r in rows]
 
     async def served_models(self, max_age_s: float = WORKER_MAX_AGE_S) -> list[str]:

@@ -18,6 +18,7 @@ from db.store import (
     VoteRefused,
     open_store,
 )
+from db.store.jobs import Submission
 from tests.store.conftest import FakeClock
 from tests.store.helpers import CHANNEL, GUILD, MODEL, OTHER_MODEL, generous_caps, result, spec, submit
 
@@ -271,6 +272,25 @@ async def test_too_many_queued_is_refused_and_nothing_is_stored(store: Store) ->
     await submit(store, 2)  # other members are not affected
     assert await store.jobs.claim_next("w1", [MODEL], 60) is not None  # once one starts, there is room
     await submit(store, 1)
+
+
+async def test_a_burst_of_submissions_each_gets_its_job_and_place_or_its_own_refusal(store: Store) -> None:
+    """Thirty members' requests at once (SQLite stores those that arrive together in one transaction):
+    each over-the-cap request is refused alone, every other one is stored with its own place."""
+    await store.settings.update_settings(GUILD, max_queued_per_user=4)
+    requests = [Submission(GUILD, CHANNEL, 1 + i % 5, spec(f"clip {i}"), 30.0) for i in range(30)]
+    outcomes = await asyncio.gather(
+        *(store.jobs.enqueue_and_place(r) for r in requests), return_exceptions=True
+    )
+    placed = [o for o in outcomes if isinstance(o, tuple)]
+    refused = [o for o in outcomes if isinstance(o, CapExceeded)]
+    assert len(placed) == 20 and len(refused) == 10  # four each for five members
+    assert {r.code for r in refused} == {"too_many_queued"}
+    stored = {j.id for m in range(1, 6) for j in await store.jobs.jobs_for_user(GUILD, m, ["queued"])}
+    assert stored == {job.id for job, _ in placed}
+    assert all(1 <= position.position <= 20 for _, position in placed)
+    now = [await store.jobs.queue_position(job.id) for job, _ in placed]
+    assert sorted(p.position for p in now) == list(range(1, 21))
 
 
 async def test_daily_limit_counts_the_last_24_hours(store: Store, clock: FakeClock) -> None:
