@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -83,6 +84,19 @@ def worker(db_path: Path, presets_file: Path) -> Iterator[WorkerProcess]:
     yield proc
     print(f"--- the worker's log ---\n{proc.log()}")
     proc.stop()
+
+
+async def run_sql(db_path: Path, *statements: str, timeout: float = 60.0) -> None:
+    """``statements`` on the SQLite store from a connection of their own, in a thread: the test's event
+    loop, where the bot runs, keeps turning while they wait for the database's lock (run in the loop,
+    they would wait for a bot transaction that cannot end until the loop turns)."""
+
+    def run() -> None:
+        with sqlite3.connect(db_path, timeout=timeout) as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    await asyncio.to_thread(run)
 
 
 async def wait_until(check: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:

@@ -5,7 +5,6 @@ often a load balancer asks. Through the real bot's metrics server over HTTP."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import asyncpg
 import pytest
 
 from db.presets import PresetCatalog
-from tests.bot.conftest import wait_until
+from tests.bot.conftest import run_sql, wait_until
 from tests.bot.test_metrics_e2e import MeteredBot, metered_bot
 from tests.discord_fake import DiscordFake
 from tests.store.conftest import PostgresCluster, pg_cluster
@@ -43,13 +42,11 @@ async def test_healthz_names_the_store_not_its_error_and_logs_the_error_once_per
     async with metered_bot(discord_fake, catalog, str(db_path)) as metered:
         assert await metered.get("/healthz") == (200, "ok\n")
         for outage in (1, 2):
-            with sqlite3.connect(db_path, timeout=30) as db:
-                db.execute("ALTER TABLE jobs RENAME TO jobs_away")
+            await run_sql(db_path, "ALTER TABLE jobs RENAME TO jobs_away")
             answers = [await metered.get("/healthz") for _ in range(4)]
             assert answers == [(503, "job store unavailable\n")] * 4
             assert len(logged(caplog, "no such table: jobs")) == outage, caplog.text
-            with sqlite3.connect(db_path, timeout=30) as db:
-                db.execute("ALTER TABLE jobs_away RENAME TO jobs")
+            await run_sql(db_path, "ALTER TABLE jobs_away RENAME TO jobs")
             await wait_until(lambda: healthy(metered), what="/healthz to be 200 again")
         assert len(logged(caplog, "no such table: jobs")) == 2
         await metered.bot.close()  # the gateway goes; the metrics server is still up to say so

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from bot.metrics import serve_bot_metrics
 from db.presets import PresetCatalog
 from db.spec import JobSpec
 from db.store import Store
-from tests.bot.conftest import job_in_state, wait_until
+from tests.bot.conftest import job_in_state, run_sql, wait_until
 from tests.discord_fake import DiscordFake
 from tests.test_metrics import value
 from videobot.metrics import MetricsServer
@@ -134,13 +133,11 @@ async def test_the_bots_healthz_is_503_while_the_store_is_away_and_when_the_gate
     metered: MeteredBot, db_path: Path
 ) -> None:
     assert await metered.get("/healthz") == (200, "ok\n")
-    with sqlite3.connect(db_path, timeout=30) as db:
-        db.execute("ALTER TABLE jobs RENAME TO jobs_away")
+    await run_sql(db_path, "ALTER TABLE jobs RENAME TO jobs_away")
     status, reason = await metered.get("/healthz")
     assert status == 503 and "job store" in reason, reason
     assert value(await metered.metrics(), "videobot_store_up") == 0  # /metrics still answers
-    with sqlite3.connect(db_path, timeout=30) as db:
-        db.execute("ALTER TABLE jobs_away RENAME TO jobs")
+    await run_sql(db_path, "ALTER TABLE jobs_away RENAME TO jobs")
 
     async def healthy() -> bool:
         return await metered.get("/healthz") == (200, "ok\n")

@@ -3,22 +3,26 @@ exact, a starting worker is announced, and one message per clip stays in the cha
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from bot.app import VideoBot
 from bot.cogs.video import seconds_range
-from db.store import Store
-from tests.bot.conftest import WorkerProcess, job_in_state, wait_until
+from db.store import Job, Store
+from tests.bot.conftest import WorkerProcess, job_in_state, run_sql, wait_until
 from tests.bot.test_video_e2e import clip_messages, make_clip
 from tests.discord_fake import DiscordFake
 from tests.store.helpers import spec
 
 
-def break_table(db_path: Path, table: str) -> None:
+async def posted_job(store: Store, job_id: int) -> Job | None:
+    """The job once the bot recorded where its clip was posted (that comes after the post itself)."""
+    job = await store.jobs.get(job_id)
+    return job if job is not None and job.posted_at is not None else None
+
+
+async def break_table(db_path: Path, table: str) -> None:
     """A real fault in the job store: the table the next call needs is gone."""
-    with sqlite3.connect(db_path) as conn:
-        conn.execute(f"ALTER TABLE {table} RENAME TO {table}_gone")
+    await run_sql(db_path, f"ALTER TABLE {table} RENAME TO {table}_gone")
 
 
 async def test_a_failing_button_answers_with_an_apology_and_a_reference_in_german(
@@ -28,7 +32,7 @@ async def test_a_failing_button_answers_with_an_apology_and_a_reference_in_germa
     fake.add_user("jonas", locale="de")
     worker.start()
     clip = await make_clip(fake, store, "a kite", model="tiny-ltx")
-    break_table(db_path, "votes")
+    await break_table(db_path, "votes")
     click = await fake.click(clip, "vb:vote:1:up", user="jonas", locale="de")
     reply = await click.wait_reply()
     assert click.ephemeral and reply["content"].startswith("Bei uns ist etwas schiefgegangen (Fehler ")
@@ -44,7 +48,7 @@ async def test_a_failing_modal_answers_with_an_apology_and_a_reference(
     await opened.wait_ack()
     assert opened.modal is not None
     field = opened.modal["components"][0]["components"][0]["custom_id"]
-    break_table(db_path, "jobs")
+    await break_table(db_path, "jobs")
     submitted = await fake.submit_modal(opened, {field: "a kite at night"})
     reply = await submitted.wait_reply()
     assert submitted.ephemeral and "Something went wrong on our side (error " in reply["content"]
@@ -119,9 +123,8 @@ async def test_a_clip_whose_status_message_was_deleted_is_posted_once_as_a_messa
     await job_in_state(store, 1, "done")
     clip = await wait_until(lambda: next(iter(clip_messages(fake, "general")), None), what="the clip")
     assert clip["id"] != status["id"] and "#1" in clip["content"]
-    await wait_until(lambda: store.jobs.get(1), what="job")
-    job = await store.jobs.get(1)
-    assert job is not None and job.message_id == int(clip["id"])
+    job = await wait_until(lambda: posted_job(store, 1), what="the clip recorded as posted")
+    assert job.message_id == int(clip["id"])
     assert len(clip_messages(fake, "general")) == 1
 
 

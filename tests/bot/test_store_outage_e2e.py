@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from bot.app import VideoBot
 from db.presets import PresetCatalog
 from db.store import Store
-from tests.bot.conftest import BotRunner, wait_until
+from tests.bot.conftest import BotRunner, run_sql, wait_until
 from tests.bot.test_delivery_faults_e2e import finished_clip, mp4, untouched
 from tests.bot.test_video_e2e import clip_messages
 from tests.discord_fake import DiscordFake
@@ -31,19 +30,18 @@ async def test_delivery_survives_an_outage_logs_it_once_and_posts_when_the_store
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot")
-    with sqlite3.connect(db_path, timeout=60) as conn:  # the jobs table is gone: every store call fails
-        conn.execute("ALTER TABLE jobs RENAME TO jobs_away")
-    await asyncio.sleep(4)  # several passes fail meanwhile
-    with sqlite3.connect(db_path, timeout=60) as conn:
-        conn.execute("ALTER TABLE jobs_away RENAME TO jobs")
-    job = await finished_clip(store, discord_fake, mp4, 1, "en-US", untouched, db_path.parent / "media")
-    posted = await wait_until(lambda: clip_messages(discord_fake, "general"), timeout=45, what="the clip")
-    assert f"#{job.id}" in posted[0]["content"]
-    assert not bot.is_closed()
 
     def said(words: str) -> list[str]:
         return [r.getMessage() for r in caplog.records if words in r.getMessage()]
 
+    await run_sql(db_path, "ALTER TABLE jobs RENAME TO jobs_away")  # every store call fails
+    await wait_until(lambda: said("delivery paused"), timeout=60, what="a delivery pass to fail")
+    await asyncio.sleep(2)  # and more passes after it, which must not say so again
+    await run_sql(db_path, "ALTER TABLE jobs_away RENAME TO jobs")
+    job = await finished_clip(store, discord_fake, mp4, 1, "en-US", untouched, db_path.parent / "media")
+    posted = await wait_until(lambda: clip_messages(discord_fake, "general"), timeout=45, what="the clip")
+    assert f"#{job.id}" in posted[0]["content"]
+    assert not bot.is_closed()
     await wait_until(
         lambda: said("delivery going again"), timeout=10, what="the bot to say the store is back"
     )
@@ -85,8 +83,7 @@ async def test_a_waiting_members_status_message_says_the_queue_is_away_and_recov
     await handle.wait_reply()
     status = await wait_until(lambda: next(iter(fake.messages_in("general")), None), what="the status")
     await wait_until(lambda: "Wartet" in fake.message(status["id"])["content"], what="the waiting status")
-    with sqlite3.connect(db_path, timeout=60) as conn:  # the store is away
-        conn.execute("ALTER TABLE jobs RENAME TO jobs_away")
+    await run_sql(db_path, "ALTER TABLE jobs RENAME TO jobs_away")  # the store is away
     try:
         told = await wait_until(
             lambda: "nicht erreichbar" in fake.message(status["id"])["content"] or None,
@@ -95,8 +92,7 @@ async def test_a_waiting_members_status_message_says_the_queue_is_away_and_recov
         )
         assert told and "Dein Clip ist sicher" in fake.message(status["id"])["content"]
     finally:
-        with sqlite3.connect(db_path, timeout=60) as conn:
-            conn.execute("ALTER TABLE jobs_away RENAME TO jobs")
+        await run_sql(db_path, "ALTER TABLE jobs_away RENAME TO jobs")
     await wait_until(
         lambda: "nicht erreichbar" not in fake.message(status["id"])["content"] or None,
         timeout=45,

@@ -15,6 +15,10 @@ from tests.hosts.conftest import ONLY_ON, Hosts, HostWorker, NetLab, NetnsCluste
 
 LEASE_S = 10.0
 
+# the longest a wait for a job's state may take: it ends the moment the state is reached, so only a
+# slow machine comes near it (two workers and the bot on two busy cores render several times slower)
+WAIT_S = 300.0
+
 
 async def video(fake: DiscordFake, prompt: str, model: str) -> int:
     """/video in #general; the job's number from the private reply."""
@@ -42,13 +46,21 @@ async def posted_clip(fake: DiscordFake, store: Store, job_id: int, timeout: flo
 
 
 async def rendering(store: Store, job_id: int) -> Job:
-    return await job_where(store, job_id, lambda j: j.state == "running" and j.step >= 1, 60, "mid-render")
+    return await job_where(
+        store, job_id, lambda j: j.state == "running" and j.step >= 1, WAIT_S, "mid-render"
+    )
 
 
 async def served_by(store: Store, hosts: Hosts, worker: HostWorker, prompt: str, fake: DiscordFake) -> Job:
-    """A clip of the model only ``worker``'s host serves: queued, rendered there, posted."""
+    """A clip of the model only ``worker``'s host serves: queued, rendered there, posted (once that
+    worker is live in the registry again: a host whose link was down beats again only once it is back)."""
+
+    async def live() -> bool:
+        return worker in (await hosts.worker_ids(store)).values()
+
+    await poll(live, WAIT_S, f"the worker of {worker.host} to be live")
     job_id = await video(fake, prompt, ONLY_ON[worker.host])
-    done = await job_where(store, job_id, lambda j: j.state in ("done", "failed"), 90, "to end")
+    done = await job_where(store, job_id, lambda j: j.state in ("done", "failed"), WAIT_S, "to end")
     assert done.state == "done", (done, hosts.logs())
     assert (await hosts.worker_ids(store)).get(done.worker_id or "") is worker, (done, hosts.logs())
     await posted_clip(fake, store, job_id)
@@ -67,7 +79,7 @@ async def test_a_host_cut_off_mid_render_loses_its_lease_and_the_other_host_post
     netlab.link_down(cut.host)  # the cable is pulled: no error, just silence
     cut_at = time.monotonic()
     try:
-        done = await job_where(store, job_id, lambda j: j.state in ("done", "failed"), 90, "to end")
+        done = await job_where(store, job_id, lambda j: j.state in ("done", "failed"), WAIT_S, "to end")
         assert done.state == "done", (done, worker_hosts.logs())
         assert by_id.get(done.worker_id or "") is other, (done, worker_hosts.logs())
         assert done.attempts == 1 and done.started_at != running.started_at  # one lease ran out
@@ -97,7 +109,7 @@ async def test_postgres_restarted_mid_render_workers_and_bot_reconnect_and_nothi
     running = await rendering(store, job_id)
     status = await poll(lambda: next(iter(messages_about(fake, job_id)), None), 15, "the status message")
     await asyncio.to_thread(db_host.restart)  # every connection, the bot's and the workers', drops
-    done = await job_where(store, job_id, lambda j: j.state in ("done", "failed", "queued"), 90, "to end")
+    done = await job_where(store, job_id, lambda j: j.state in ("done", "failed", "queued"), WAIT_S, "to end")
     assert done.state == "done", (done, worker_hosts.logs())
     # the same render, finished and stored by the same worker: nothing was rendered twice
     assert (done.attempts, done.worker_id, done.started_at) == (0, running.worker_id, running.started_at)
