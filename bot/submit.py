@@ -191,7 +191,8 @@ async def queue_and_answer(
         raise RefusedError(
             t(locale, "error.model_offline", model=plan.preset.title, choices=", ".join(served))
         )
-    job_spec = plan.spec
+    # fitted to this server's upload limit (Discord sends it with the interaction; boosts raise it)
+    job_spec = replace(plan.spec, upload_limit=interaction.filesize_limit)
     inherited = job_spec.image_ref if picture is None and parent is not None else None
     # a reroll or remix of a clip that started from a picture: retention may have removed it
     if inherited is not None and parent is not None and await bot.store.jobs.get_input(inherited) is None:

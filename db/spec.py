@@ -77,6 +77,9 @@ class JobSpec:
     image_ref: str | None = None  # the member's picture in the media store (Store.put_input)
     continues: int | None = None  # the job id of the clip whose last frames it continues (Extend)
     audio: bool = True  # keep the sound of a model that makes it (a server or the CLI may mute it)
+    # the bytes the posted clip may have: the upload limit of the server it was asked on (a boosted
+    # server's is 50 or 100 MiB); None: Discord's floor of 10 MiB (a job stored before this field)
+    upload_limit: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)

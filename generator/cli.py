@@ -436,7 +436,11 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database", help="job store URL (default: $VIDEOBOT_DATABASE_URL, else ./videobot.db)"
     )
-    parser.add_argument("--max-bytes", type=parse_size, default="10MiB", help="upload limit for clips")
+    parser.add_argument(
+        "--max-bytes",
+        type=parse_size,
+        help="a ceiling on a clip's size (default: the asking server's upload limit, 10 MiB unboosted)",
+    )
     from videobot.metrics import add_metrics_arguments
 
     add_metrics_arguments(parser)

@@ -38,7 +38,7 @@ from PIL import Image
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
 from db.presets import PresetCatalog
-from db.spec import RenderPlan, SpecError, resolve_spec
+from db.spec import JobSpec, RenderPlan, SpecError, resolve_spec
 from db.store import Job, JobResult, Store
 from db.waiting import wait_event
 from generator import spool
@@ -65,6 +65,13 @@ HOST_FAULT_CODES = frozenset({"model_unavailable", "store_failed", "encode_faile
 _BUGS = (TypeError, ValueError, KeyError, AttributeError, AssertionError, NotImplementedError)
 
 
+def clip_limit(spec: JobSpec, ceiling: int | None) -> int:
+    """The bytes a job's clip may have: the upload limit of the server it was asked on (recorded by the
+    bot), else Discord's floor; never more than the operator's ``ceiling`` (``--max-bytes``)."""
+    limit = spec.upload_limit or DISCORD_DEFAULT_LIMIT
+    return limit if ceiling is None else min(limit, ceiling)
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
     worker_id: str
@@ -72,7 +79,7 @@ class WorkerConfig:
     lease_s: float = 10.0  # renewed every progress_interval_s: a dead worker's job is free within seconds
     progress_interval_s: float = 1.0
     idle_wait_s: float = 5.0
-    max_bytes: int = DISCORD_DEFAULT_LIMIT
+    max_bytes: int | None = None  # the operator's ceiling on a clip's size; None: each server's limit
     overlap: bool = True  # encode and store a clip while the next one renders
     note: str = ""  # why it serves what it serves, for the registry (generator.availability)
     retry_first_s: float = 0.2  # back-off of store calls while the database is away …
@@ -446,7 +453,7 @@ class Worker:
             return None
         except EncodeError as exc:
             log.warning("job %s could not be encoded", job.id, exc_info=True)
-            await self._fail(job, "encode_failed", params=self._limit(), host_fault=_caused_by_host(exc))
+            await self._fail(job, "encode_failed", params=self._limit(job), host_fault=_caused_by_host(exc))
             return None
         except RenderCancelled:
             if stop.is_set():
@@ -477,8 +484,8 @@ class Worker:
             self.render_seconds += time.perf_counter() - started
             await beat.stop()
 
-    def _limit(self) -> dict[str, str]:
-        return {"limit_mib": f"{self.config.max_bytes / 1024**2:g}"}
+    def _limit(self, job: Job) -> dict[str, str]:
+        return {"limit_mib": f"{clip_limit(job.spec, self.config.max_bytes) / 1024**2:g}"}
 
     async def conditioning_for(self, plan: RenderPlan) -> Conditioning | None:
         """The member's picture, when the clip starts from one."""
@@ -508,7 +515,7 @@ class Worker:
                 parent_path,
                 plan,
                 out_path,
-                self.config.max_bytes,
+                clip_limit(job.spec, self.config.max_bytes),
                 cache=self.cache,
                 catalog=self.catalog,
                 on_progress=progress.update,
@@ -581,7 +588,9 @@ class Worker:
                 clip, video, poster = await self._encode(job, output)
             except (EncodeError, OSError) as exc:
                 log.warning("job %s could not be encoded", job.id, exc_info=True)
-                await self._fail(job, "encode_failed", params=self._limit(), host_fault=_caused_by_host(exc))
+                await self._fail(
+                    job, "encode_failed", params=self._limit(job), host_fault=_caused_by_host(exc)
+                )
                 ended = True
                 return
             media_ref = await self._store_clip(job, video, poster)
@@ -614,7 +623,7 @@ class Worker:
                     output.frames,
                     output.fps,
                     video_path,
-                    cfg.max_bytes,
+                    clip_limit(job.spec, cfg.max_bytes),
                     audio=output.audio,
                     sample_rate=output.sample_rate,
                 )
