@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.app import VideoBot
@@ -76,8 +77,9 @@ async def generous(store_url: str, fake: DiscordFake) -> None:
         )
 
 
-async def burst_in_process(tmp: Path, catalog: PresetCatalog) -> Figures:
-    db = tmp / "videobot.db"
+@contextlib.asynccontextmanager
+async def bot_in_process(db: Path, catalog: PresetCatalog) -> AsyncIterator[DiscordFake]:
+    """The fake Discord and the bot in this event loop, both ready."""
     fake = DiscordFake()
     await fake.start()
     restore = point_discord_py_at(fake.api_url, fake.gateway_url)
@@ -87,14 +89,20 @@ async def burst_in_process(tmp: Path, catalog: PresetCatalog) -> Figures:
     try:
         await fake.wait_until_ready()
         await bot.wait_until_ready()
-        await generous(str(db), fake)
-        await asyncio.sleep(0.5)
-        return await burst(fake)
+        yield fake
     finally:
         await bot.close()
         await task
         restore()
         await fake.stop()
+
+
+async def burst_in_process(tmp: Path, catalog: PresetCatalog) -> Figures:
+    db = tmp / "videobot.db"
+    async with bot_in_process(db, catalog) as fake:
+        await generous(str(db), fake)
+        await asyncio.sleep(0.5)
+        return await burst(fake)
 
 
 async def burst_bot_process(tmp: Path, presets: Path) -> Figures:
@@ -136,16 +144,7 @@ def latency_table(runs: list[Figures], layout: str) -> None:
 async def clips_end_to_end(tmp: Path, catalog: PresetCatalog, presets: Path) -> None:
     """A few clips timed end to end with a real worker process."""
     db = tmp / "videobot.db"
-    store = await open_store(str(db))
-    fake = DiscordFake()
-    await fake.start()
-    restore = point_discord_py_at(fake.api_url, fake.gateway_url)
-    config = BotConfig(token=fake.token, database_url=str(db))
-    bot = VideoBot(config, catalog, guild_ready_timeout=0.1)
-    task = asyncio.create_task(bot.start(config.token))
-    try:
-        await fake.wait_until_ready()
-        await bot.wait_until_ready()
+    async with await open_store(str(db)) as store, bot_in_process(db, catalog) as fake:
         member = fake.add_user("member0")
         env = {**os.environ, "VIDEOBOT_PRESETS": str(presets)}
         worker = subprocess.Popen(
@@ -183,12 +182,6 @@ async def clips_end_to_end(tmp: Path, catalog: PresetCatalog, presets: Path) -> 
         print(
             f"| command → clip posted, minus GPU time | {statistics.median(spine):.2f} | {max(spine):.2f} |"
         )
-    finally:
-        await bot.close()
-        await task
-        restore()
-        await fake.stop()
-        await store.close()
 
 
 async def run(tmp: Path, *, runs: int, in_process: bool, clips: bool) -> None:
