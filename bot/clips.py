@@ -184,18 +184,58 @@ class PromptModal(discord.ui.Modal):
         self.add_item(self.prompt)
 
     async def on_submit(self, interaction: Interaction) -> None:
-        parent = await interaction.client.store.jobs.get(
-            self.parent.id
-        )  # it may be gone since the form opened
-        if parent is None or parent.deleted or parent.guild_id != interaction.guild_id:
-            await answer(interaction, t(interaction.locale, "error.unknown_job", job=self.parent.id))
-            return
-        prompt = self.prompt.value
-        spec = extend_spec(parent, prompt) if self.kind == "extend" else replace(parent.spec, prompt=prompt)
-        await submit_or_explain(interaction, spec, kind=self.kind, parent=parent)
+        await submit_form(interaction, self.kind, self.parent.id, self.prompt.value)
 
     async def on_error(self, interaction: Interaction, error: Exception) -> None:
         await report_error(interaction, error)
+
+
+FORM_ID = re.compile(r"vb:(?P<kind>remix|extend)modal:(?P<job>\d+):[0-9a-f]+")
+
+
+async def submit_form(
+    interaction: Interaction, kind: Literal["remix", "extend"], parent_id: int, prompt: str
+) -> None:
+    """A Remix or Extend form sent: the clip it was opened on may be gone since."""
+    parent = await interaction.client.store.jobs.get(parent_id)
+    if parent is None or parent.deleted or parent.guild_id != interaction.guild_id:
+        await answer(interaction, t(interaction.locale, "error.unknown_job", job=parent_id))
+        return
+    spec = extend_spec(parent, prompt) if kind == "extend" else replace(parent.spec, prompt=prompt)
+    await submit_or_explain(interaction, spec, kind=kind, parent=parent)
+
+
+def form_prompt(data: Any) -> str | None:
+    """The text a member wrote in a sent form (its one text input), from the interaction's data."""
+    for row in (data or {}).get("components", []):
+        for component in row.get("components", [row]):
+            if isinstance(component.get("value"), str):
+                return str(component["value"])
+    return None
+
+
+async def answer_forgotten_form(interaction: Interaction) -> bool:
+    """A Remix or Extend form sent after discord.py forgot it (the bot restarted, or the form was
+    open for more than an hour) is answered all the same, from its id and its text: the member's
+    words are not lost to "This interaction failed". True when it was such a form."""
+    if interaction.type is not discord.InteractionType.modal_submit or interaction.data is None:
+        return False
+    found = FORM_ID.fullmatch(str(interaction.data.get("custom_id", "")))
+    if found is None:
+        return False
+    # discord.py answers the forms it still holds (PromptModal.on_submit); it has no public way to ask
+    held = getattr(getattr(interaction.client._connection, "_view_store", None), "_modals", {})
+    if found[0] in held:
+        return False
+    prompt = form_prompt(interaction.data)
+    if not prompt:  # Discord sends the text a form requires: anything else is not one of ours
+        return False
+    kind: Literal["remix", "extend"] = "extend" if found["kind"] == "extend" else "remix"
+    try:
+        await submit_form(interaction, kind, int(found["job"]), prompt[:PROMPT_MAX_CHARS])
+    except Exception as error:
+        await report_error(interaction, error)
+    return True
 
 
 class RemixButton(ClipButton, template=r"vb:remix:(?P<job>\d+)"):

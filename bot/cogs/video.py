@@ -11,7 +11,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.app import VideoBot
-from bot.clips import CLIP_BUTTONS
+from bot.clips import CLIP_BUTTONS, answer_forgotten_form
 from bot.i18n import EN, t
 from bot.submit import submit_or_explain
 from db.presets import ASPECTS
@@ -91,6 +91,11 @@ class VideoCog(commands.Cog):
             if current.lower() in name.lower() or current.lower() in title.lower():
                 choices.append(app_commands.Choice(name=f"{title} ({name})"[:100], value=name))
         return choices[:25]
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[VideoBot]) -> None:
+        """A Remix/Extend form discord.py no longer holds (a restart, or its hour ran out)."""
+        await answer_forgotten_form(interaction)
 
 
 def seconds_range(bot: VideoBot) -> tuple[float, float]:

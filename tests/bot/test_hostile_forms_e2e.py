@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.app import VideoBot
 from db.store import Store
-from tests.bot.conftest import WorkerProcess, job_posted, wait_until
+from tests.bot.conftest import BotRunner, WorkerProcess, job_posted, wait_until
 from tests.bot.test_build_on_clips_e2e import text_input
 from tests.bot.test_video_e2e import make_clip
 from tests.discord_fake import DiscordFake
@@ -151,3 +151,31 @@ async def test_the_buttons_under_a_show_of_a_clip_still_work(
     info = await fake.click(shown, "vb:info:1", user="bob")
     details = await info.wait_reply()
     assert info.ephemeral and details["embeds"]
+
+
+async def test_a_form_sent_after_the_bot_restarted_is_answered_and_queued(
+    discord_fake: DiscordFake, bot: VideoBot, bot_runner: BotRunner, worker: WorkerProcess, store: Store
+) -> None:
+    """discord.py keeps open forms in memory only: one sent after a restart (a deploy while the
+    member was writing) used to fail ("This interaction failed") and lose the member's words."""
+    fake = discord_fake
+    bob = fake.add_user("bob")
+    worker.start()
+    clip = await make_clip(fake, store, "a harbour at dawn", model="tiny-ltx")
+    worker.stop()  # the form's clip only needs to be queued
+    for kind, words in (("remix", "the harbour at dusk"), ("extend", "the boats sail out")):
+        opened = await fake.click(clip, f"vb:{kind}:1", user="bob")
+        await opened.wait_ack()
+        assert opened.modal is not None
+        await bot_runner.stop()  # the bot restarts while bob writes
+        await bot_runner.start()
+        sent = await fake.submit_modal(opened, {text_input(opened.modal): words})
+        reply = await sent.wait_reply()
+        assert sent.ephemeral and "Queued as #" in reply["content"], reply["content"]
+    made = sorted(
+        (j.kind, j.spec.prompt, j.user_id) for j in await store.jobs.active_jobs() if j.parent_id == 1
+    )
+    assert made == [
+        ("extend", "the boats sail out", int(bob.id)),
+        ("remix", "the harbour at dusk", int(bob.id)),
+    ]
