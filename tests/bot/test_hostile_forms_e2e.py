@@ -15,6 +15,17 @@ from tests.discord_fake import DiscordFake
 from tests.discord_fake.interactions import MESSAGE_COMPONENT
 
 
+async def finished_clip(
+    fake: DiscordFake, store: Store, worker: WorkerProcess, prompt: str
+) -> dict[str, Any]:
+    """A clip rendered and posted, its worker stopped again: what the test makes from it only needs
+    to be queued."""
+    worker.start()
+    clip = await make_clip(fake, store, prompt, model="tiny-ltx")
+    worker.stop()
+    return clip
+
+
 async def test_two_members_submitting_the_same_clips_forms_are_each_queued(
     discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:
@@ -22,9 +33,7 @@ async def test_two_members_submitting_the_same_clips_forms_are_each_queued(
     fake.add_user("bob")
     fake.add_user("carol")
     await (await fake.slash_command("settings extends", {"times": 3})).wait_reply()
-    worker.start()
-    clip = await make_clip(fake, store, "a lighthouse at night", model="tiny-ltx")
-    worker.stop()  # the forms' clips only need to be queued
+    clip = await finished_clip(fake, store, worker, "a lighthouse at night")
 
     for kind in ("remix", "extend"):
         bob = await fake.click(clip, f"vb:{kind}:1", user="bob")
@@ -120,9 +129,7 @@ async def test_a_forged_delete_of_a_queued_job_is_refused_and_it_stays_queued(
 ) -> None:
     fake = discord_fake
     fake.add_user("bob")
-    worker.start()
-    clip = await make_clip(fake, store, "the owner's clip", model="tiny-ltx")
-    worker.stop()
+    clip = await finished_clip(fake, store, worker, "the owner's clip")
     queued = await fake.slash_command("video", {"prompt": "bob's clip", "model": "tiny-ltx"}, user="bob")
     assert "Queued as #2" in (await queued.wait_reply())["content"]
 
@@ -160,9 +167,7 @@ async def test_a_form_sent_after_the_bot_restarted_is_answered_and_queued(
     member was writing) used to fail ("This interaction failed") and lose the member's words."""
     fake = discord_fake
     bob = fake.add_user("bob")
-    worker.start()
-    clip = await make_clip(fake, store, "a harbour at dawn", model="tiny-ltx")
-    worker.stop()  # the form's clip only needs to be queued
+    clip = await finished_clip(fake, store, worker, "a harbour at dawn")
     for kind, words in (("remix", "the harbour at dusk"), ("extend", "the boats sail out")):
         opened = await fake.click(clip, f"vb:{kind}:1", user="bob")
         await opened.wait_ack()
