@@ -80,6 +80,35 @@ class Preset:
     # a transformer in its original single-file layout that replaces the source's: "Org/Repo/file.safetensors"
     # on the hub, or a local file; loaded with diffusers' from_single_file and the source's config
     transformer_file: str = ""
+    # a latent upsampler (LTX's two-stage recipe: draft at half size, upsample the latents 2x, refine in
+    # a few steps): a hub repository ("Org/Repo", or "Org/Repo/subfolder"), a local folder, or a subfolder
+    # of the source ("latent_upsampler"). A preset with one renders drafts at half its sizes and offers HD
+    upsampler: str = ""
+    # the refine (second stage) call's keyword arguments over call_kwargs, e.g. the distilled recipe's
+    # {"sigmas": [0.909375, 0.725, 0.421875], "noise_scale": 0.909375}
+    refine_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    # the hub repository is gated: its license must be accepted on the hub and HF_TOKEN set
+    gated: bool = False
+
+    @property
+    def has_hd(self) -> bool:
+        """Whether clips of this preset are drafts that can be finished in HD."""
+        return bool(self.upsampler)
+
+    @property
+    def refine_steps(self) -> int:
+        """The refine stage's steps: its sigmas, else its own step count, else 3 (LTX's recipe)."""
+        sigmas = self.refine_kwargs.get("sigmas")
+        if isinstance(sigmas, list | tuple) and sigmas:
+            return len(sigmas)
+        steps = self.refine_kwargs.get("num_inference_steps")
+        return int(steps) if isinstance(steps, int) and steps > 0 else 3
+
+    def draft_size(self, aspect: str) -> tuple[int, int]:
+        """The size a clip of ``aspect`` is rendered at: half the preset's size when it has an upsampler
+        (the HD size is then the preset's), else the preset's."""
+        width, height = self.sizes[aspect]
+        return (width // 2, height // 2) if self.upsampler else (width, height)
 
     @property
     def transformer_hub_file(self) -> tuple[str, str] | None:
@@ -225,6 +254,12 @@ def _check_preset(preset: Preset, where: str) -> None:
         raise PresetError(f"{where}: GPU memory figures cannot be negative")
     if preset.transformer_file and not preset.transformer_file.endswith(".safetensors"):
         raise PresetError(f"{where}: transformer_file must be a .safetensors file (nothing else is loaded)")
+    if preset.upsampler:
+        odd = [f"{w}x{h}" for w, h in preset.sizes.values() if w % 64 or h % 64]
+        if odd:
+            # the half-size draft must land on the VAE's 32-pixel grid
+            sizes = ", ".join(odd)
+            raise PresetError(f"{where}: with an upsampler every size must be a multiple of 64 ({sizes})")
     if preset.gpu_memory_gb and preset.gpu_memory_offload_gb > preset.gpu_memory_gb:
         raise PresetError(f"{where}: gpu_memory_offload_gb cannot exceed gpu_memory_gb")
 
