@@ -23,6 +23,7 @@ FOLDER_PRESET_FILE = "videobot.json"
 ASPECTS = ("16:9", "9:16", "1:1", "3:2", "2:3")
 MODES = ("text", "image", "continue")
 OFFLOAD_KINDS = ("auto", "none", "model", "group")
+UPSAMPLER_SUBFOLDER = "latent_upsampler"  # where an LTX repository keeps its latent upsampler
 DEFAULT_SPEEDUPS: Mapping[str, Any] = {"attention_backend": "auto", "compile": True}
 
 
@@ -94,6 +95,24 @@ class Preset:
     def has_hd(self) -> bool:
         """Whether clips of this preset are drafts that can be finished in HD."""
         return bool(self.upsampler)
+
+    @property
+    def upsampler_location(self) -> tuple[str, str | None] | None:
+        """Where ``from_pretrained`` reads the upsampler: (hub id or folder, subfolder or None); None
+        without one. A bare name is a subfolder of the source; "Org/Repo" is a hub repository of an
+        upsample pipeline (its ``latent_upsampler`` subfolder); "Org/Repo/sub" names the subfolder; a
+        local folder is read as it is, or its ``latent_upsampler`` subfolder when it has one."""
+        name = self.upsampler
+        if not name:
+            return None
+        folder = Path(name)
+        if folder.is_dir():
+            return (name, None) if (folder / "config.json").is_file() else (name, UPSAMPLER_SUBFOLDER)
+        if "/" not in name:
+            return (self.source, name)
+        org, _, rest = name.partition("/")
+        repo, _, sub = rest.partition("/")
+        return (f"{org}/{repo}", sub or UPSAMPLER_SUBFOLDER)
 
     @property
     def refine_steps(self) -> int:
