@@ -404,6 +404,7 @@ SPEC_ERRORS_DE: dict[str, str] = {
     "no_image": "{model} kann nicht von einem Bild ausgehen. Diese Modelle können es: {choices}.",
     "no_continue": "{model} kann keinen Clip fortsetzen. Diese Modelle können es: {choices}.",
     "image_and_continue": "Ein Clip beginnt entweder mit einem Bild oder setzt einen Clip fort, nicht beides.",
+    "no_hd": "{model} macht keine HD-Fassungen. Diese Modelle können es: {choices}.",
     "prompt_not_utf8": "Die Beschreibung ist kein gültiger UTF-8-Text; tippe sie neu oder prüfe die Kodierung.",
     "negative_not_utf8": "„ohne“ ist kein gültiger UTF-8-Text; tippe es neu oder prüfe es.",
     "not_text": "{field} muss Text sein; du hast {value} angegeben.",
@@ -418,6 +419,7 @@ CATALOG.update(
 CAP_ERRORS_DE: dict[str, str] = {
     "too_many_queued": "Du hast schon {count} wartende Clips (erlaubt sind {limit}); warte, bis einer startet, oder brich einen ab.",
     "daily_limit": "Du hast in den letzten 24 Stunden {limit} Clips erstellt, das Tageslimit; der nächste geht in {retry_after_min} Minuten.",
+    "hd_exists": "Clip #{parent} hat schon seine HD-Fassung: #{job}.",
 }
 CATALOG.update(
     {f"cap.{code}": {EN: english, DE: CAP_ERRORS_DE[code]} for code, english in CapExceeded.MESSAGES.items()}

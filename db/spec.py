@@ -47,6 +47,7 @@ class SpecError(ValueError):
         "no_image": "{model} cannot start from a picture. Models that can: {choices}.",
         "no_continue": "{model} cannot continue a clip. Models that can: {choices}.",
         "image_and_continue": "A clip either starts from a picture or continues a clip, not both.",
+        "no_hd": "{model} makes no HD versions. Models that do: {choices}.",
         "prompt_not_utf8": "The prompt is not valid UTF-8 text; type it again or check its encoding.",
         "negative_not_utf8": "The negative prompt is not valid UTF-8 text; type it again or check it.",
         "not_text": "{field} must be text; you gave {value}.",
@@ -76,6 +77,8 @@ class JobSpec:
     start_image: bool = False  # a picture is the first frame (for a job: the one ``image_ref`` names)
     image_ref: str | None = None  # the member's picture in the media store (Store.put_input)
     continues: int | None = None  # the job id of the clip whose last frames it continues (Extend)
+    # the job id of the draft it finishes in HD (upsampled and refined, same seed and prompt)
+    upscales: int | None = None
     audio: bool = True  # keep the sound of a model that makes it (a server or the CLI may mute it)
     # the bytes the posted clip may have: the upload limit of the server it was asked on (a boosted
     # server's is 50 or 100 MiB); None: Discord's floor of 10 MiB (a job stored before this field)
@@ -199,7 +202,7 @@ def _check_types(spec: JobSpec) -> None:
         value = getattr(spec, name)
         if not isinstance(value, str) and not (value is None and name not in ("prompt", "negative_prompt")):
             raise SpecError("not_text", field=name, value=_shown(value))
-    for name in ("seed", "steps", "fps", "continues"):
+    for name in ("seed", "steps", "fps", "continues", "upscales"):
         value = getattr(spec, name)
         if value is not None and not (isinstance(value, int) and not isinstance(value, bool)):
             raise SpecError("not_whole_number", field=name, value=_shown(value))
@@ -282,9 +285,15 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
             value=_fmt(seconds),
         )
 
+    if spec.upscales is not None and not preset.has_hd:
+        able = [p.name for p in catalog if p.has_hd]
+        raise SpecError("no_hd", model=title, choices=", ".join(able) or "–")
+
     steps = preset.default_steps if spec.steps is None else spec.steps
     if not 1 <= steps <= preset.max_steps:
         raise SpecError("steps_out_of_range", model=title, high=preset.max_steps, value=steps)
+    if spec.upscales is not None:
+        steps = preset.refine_steps  # HD refines the draft in the preset's own few steps
 
     guidance = preset.default_guidance if spec.guidance is None else spec.guidance
     _check_number(guidance, *GUIDANCE_RANGE, "guidance_out_of_range")
@@ -310,7 +319,8 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
         guidance=guidance,
         fps=fps,
     )
-    width, height = preset.sizes[aspect]
+    # a preset with an upsampler renders drafts at half its size; its HD versions at its size
+    width, height = preset.sizes[aspect] if spec.upscales is not None else preset.draft_size(aspect)
     return RenderPlan(
         spec=resolved,
         preset=preset,

@@ -1,4 +1,4 @@
-"""``videobot generate``, ``videobot extend`` and ``videobot models``: clips with no Discord at all."""
+"""``videobot generate``, ``extend``, ``hd`` and ``models``: clips with no Discord at all."""
 
 from __future__ import annotations
 
@@ -110,6 +110,88 @@ def add_extend_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-audio", action="store_true", help="no sound from the model (the clip's own sound is kept)"
     )
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
+
+
+def add_hd_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("clip", type=Path, help="the clip to finish in HD: any mp4, mov or webm")
+    parser.add_argument("-o", "--output", required=True, type=Path, help="the mp4 to write")
+    parser.add_argument(
+        "--model",
+        help="a preset with a latent upsampler, or a pipeline folder (default: the first such preset)",
+    )
+    parser.add_argument("--prompt", default=CLI_HD_PROMPT, help="what the clip shows: guides the refining")
+    parser.add_argument("--seed", type=int, help="the same seed gives the same HD clip (default: random)")
+    parser.add_argument(
+        "--max-bytes", type=parse_size, default="10MiB", help="the file never exceeds this (default 10MiB)"
+    )
+    parser.add_argument("--no-audio", action="store_true", help="drop the clip's sound")
+    parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
+
+
+CLI_HD_PROMPT = "a sharp, detailed, high-quality video"
+
+
+def hd_model(catalog: PresetCatalog, asked: str | None) -> str | None:
+    """The model ``videobot hd`` uses: the one asked for, else the default preset when it makes HD
+    versions, else the first preset that does (None: asked for nothing and none does)."""
+    if asked is not None:
+        return asked
+    default = catalog.get(catalog.default)
+    if default is not None and default.has_hd:
+        return default.name
+    return next((p.name for p in catalog if p.has_hd), None)
+
+
+def run_hd(args: argparse.Namespace) -> int:
+    """Validate the clip and the model, upsample and refine, encode. The exit status."""
+    from generator.clipio import ClipError, probe
+    from generator.extend import check_parent
+    from generator.hd import check_length, plan_hd
+
+    catalog = load_catalog()
+    try:
+        draft = probe(args.clip)
+        check_parent(draft, args.clip.name)
+    except ClipError as exc:
+        raise UsageError(str(exc)) from exc
+    model = hd_model(catalog, args.model)
+    if model is None:
+        raise UsageError("no model preset has a latent upsampler; give --model")
+    spec = JobSpec(prompt=args.prompt, model=model, seed=args.seed, audio=not args.no_audio)
+    try:
+        plan = plan_hd(spec, draft, catalog)
+        if not plan.preset.has_hd:
+            able = ", ".join(p.name for p in catalog if p.has_hd) or "none"
+            raise UsageError(f"{plan.preset.title} makes no HD versions; models that do: {able}")
+        check_length(draft, plan)
+    except SpecError as exc:
+        raise UsageError(str(exc)) from exc
+    _check_output(args.output)
+    _check_device(args.device)
+
+    from generator.encode import EncodeError
+    from generator.hd import hd_clip
+    from generator.loader import PipelineCache
+    from generator.render import RenderCancelled, RenderFailed
+
+    cache = PipelineCache(device=args.device)
+    print(f"Loading {plan.preset.title} on {cache.device}…", file=sys.stderr)
+    close_bar, on_progress = _progress(plan)
+    try:
+        result = hd_clip(args.clip, plan, args.output, args.max_bytes, cache=cache, on_progress=on_progress)
+        close_bar()
+    except (RenderFailed, EncodeError, ClipError) as exc:
+        close_bar()
+        print(f"videobot: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, RenderCancelled):
+        close_bar()
+        print("videobot: cancelled", file=sys.stderr)
+        return 130
+    clip = result.clip
+    length = f"{draft.width}x{draft.height} → HD, {clip.duration:.1f} s"
+    print(wrote(clip, plan.spec, length, result.render_seconds))
+    return 0
 
 
 def read_picture(path: Path) -> np.ndarray:

@@ -242,20 +242,69 @@ def _keeping_dtypes(cls: type[Any]) -> type[Any]:
     return derivable
 
 
-def derive_pipeline(parent: Any, class_name: str) -> Any:
+def derive_pipeline(parent: Any, class_name: str, **components: Any) -> Any:
     """A ``class_name`` pipeline (a diffusers class) sharing every component of ``parent``, by
-    ``from_pipe``: no weight is copied or cast."""
-    if type(parent).__name__ == class_name:
+    ``from_pipe``: no weight is copied or cast. ``components`` add or replace some (an upsampler, a
+    scheduler)."""
+    if type(parent).__name__ == class_name and not components:
         return parent
     cls = getattr(diffusers, class_name, None)
     if cls is None:
         raise ModelUnavailable(f"diffusers {diffusers.__version__} has no pipeline {class_name}")
     try:
-        derived = _keeping_dtypes(cls).from_pipe(parent)
+        derived = _keeping_dtypes(cls).from_pipe(parent, **components)
     except Exception as exc:  # components the class cannot take
         raise ModelUnavailable(f"cannot build {class_name} from {type(parent).__name__}: {exc}") from exc
     derived.set_progress_bar_config(disable=True)
     return derived
+
+
+# LTX's two stages (generator/hd.py): the pipeline that upsamples a draft's latents, and its model, by the
+# text-to-video pipeline's class
+UPSAMPLE_PIPELINES: dict[str, tuple[str, str]] = {
+    "LTX2Pipeline": ("LTX2LatentUpsamplePipeline", "LTX2LatentUpsamplerModel"),
+    "LTX2ConditionPipeline": ("LTX2LatentUpsamplePipeline", "LTX2LatentUpsamplerModel"),
+}
+UPSAMPLE = "upsample"  # PipelineCache.get variants: the upsample pipeline,
+REFINE = "refine"  # and the text-to-video pipeline with the refine stage's scheduler
+
+
+def load_upsampler(preset: Preset, model_class: str, device: torch.device) -> Any:
+    """The preset's latent upsampler (``from_pretrained``, safetensors only), in the preset's dtype, on
+    ``device`` (computing in float32 on a CPU that does not multiply half precision)."""
+    from diffusers.pipelines import ltx2
+
+    location = preset.upsampler_location
+    if location is None:
+        raise ModelUnavailable(f"{preset.title} names no upsampler")
+    where, subfolder = location
+    cls = getattr(ltx2, model_class)
+    dtype = getattr(torch, preset.dtype)
+    try:
+        model = cls.from_pretrained(where, subfolder=subfolder, torch_dtype=dtype, use_safetensors=True)
+    except Exception as exc:  # missing files, no hub access, weights of another model
+        shown = f"{where}/{subfolder}" if subfolder else where
+        raise ModelUnavailable(f"cannot load the upsampler of {preset.title} from {shown}: {exc}") from exc
+    model.eval()
+    if device.type == "cpu" and not (preset.dtype == "bfloat16" and cpu_computes_bfloat16()):
+        compute_in_float32(_Components({"latent_upsampler": model}))
+    return model
+
+
+@dataclass
+class _Components:
+    """What :func:`compute_in_float32` reads of a pipeline: its components."""
+
+    components: dict[str, Any]
+
+
+def exact_sigmas_scheduler(scheduler: Any) -> Any:
+    """``scheduler`` taking a distilled schedule's sigmas as they are: a flow-matching scheduler with
+    dynamic shifting (LTX-2's dev repositories) would shift the given sigmas by the clip's length."""
+    config = dict(scheduler.config)
+    if not config.get("use_dynamic_shifting") and not config.get("shift_terminal"):
+        return scheduler
+    return scheduler.__class__.from_config(scheduler.config, use_dynamic_shifting=False, shift_terminal=None)
 
 
 def pipeline_class(preset: Preset) -> type[Any]:
@@ -276,7 +325,8 @@ class _Entry:
     bytes: int
     load_seconds: float
     offload: str = "none"
-    # conditioning pipelines built from ``pipe`` by from_pipe, by class name (they share its weights)
+    # conditioning pipelines built from ``pipe`` by from_pipe, by class name (they share its weights),
+    # and the two HD stages (UPSAMPLE, REFINE)
     derived: dict[str, Any] = field(default_factory=dict)
     # with model CPU offload the shared components carry one pipeline's hooks: the one that ran last
     hooked: Any = None
@@ -370,12 +420,30 @@ class PipelineCache:
             if variant is not None and variant != type(pipe).__name__:
                 pipe = entry.derived.get(variant)
                 if pipe is None:
-                    pipe = entry.derived[variant] = derive_pipeline(entry.pipe, variant)
+                    pipe = entry.derived[variant] = self._derive(entry, preset, variant)
             if entry.offload == "model" and entry.hooked is not pipe:
                 # the components move to the GPU on the hooks of the pipeline that calls them
                 pipe.enable_model_cpu_offload(device=self.device)
             entry.hooked = pipe
             return pipe
+
+    def _derive(self, entry: _Entry, preset: Preset, variant: str) -> Any:
+        """A pipeline built from the entry's by ``from_pipe``: a conditioning class, or an HD stage."""
+        parent = entry.pipe
+        if variant not in (UPSAMPLE, REFINE):
+            return derive_pipeline(parent, variant)
+        stages = UPSAMPLE_PIPELINES.get(type(parent).__name__)
+        if stages is None or not preset.upsampler:
+            raise ModelUnavailable(f"{preset.title} has no HD stage ({type(parent).__name__})")
+        if variant == REFINE:
+            return derive_pipeline(
+                parent, type(parent).__name__, scheduler=exact_sigmas_scheduler(parent.scheduler)
+            )
+        upsampler = load_upsampler(preset, stages[1], self.device)
+        if entry.offload != "model":
+            upsampler.to(self.device)  # small beside the transformer: kept on the GPU with group offload too
+        entry.bytes += _component_bytes(upsampler)
+        return derive_pipeline(parent, stages[0], latent_upsampler=upsampler)
 
     def derived(self, preset: Preset) -> dict[str, Any]:
         """The conditioning pipelines built so far from the preset's warm pipeline, by class name."""

@@ -25,7 +25,8 @@ import importlib.util
 import inspect
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,20 @@ class Conditioning:
 
 
 @dataclass(frozen=True)
+class DraftLatents:
+    """A draft's latents, kept on the CPU for its HD version (generator/hd.py): the video's
+    un-normalised latents (1, channels, frames, h, w) and its sound's (1, channels, length, mel bins)."""
+
+    video: torch.Tensor
+    audio: torch.Tensor | None
+
+    @property
+    def nbytes(self) -> int:
+        tensors = [self.video] + ([self.audio] if self.audio is not None else [])
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+
+@dataclass(frozen=True)
 class RenderOutput:
     # uint8, (frames, height, width, 3) at the plan's size. For a continuation only the frames after the
     # parent's last one: the plan's frames less one (the continuation starts at the parent's last frame)
@@ -86,6 +101,7 @@ class RenderOutput:
     # that makes none, or a spec with audio=False)
     audio: np.ndarray | None = None
     sample_rate: int | None = None
+    latents: DraftLatents | None = None  # a draft's, for its HD version
 
     @property
     def fps(self) -> int:
@@ -224,6 +240,40 @@ def _sound(
     return np.clip(wave, -1.0, 1.0), rate
 
 
+def keeps_latents(pipe: Any, plan: RenderPlan) -> bool:
+    """Whether this render is a draft whose latents are kept for its HD version: a preset with an
+    upsampler, on an LTX-2 pipeline whose VAE decodes without a timestep (the draft is then decoded
+    here, exactly as the pipeline would)."""
+    from generator.loader import UPSAMPLE_PIPELINES
+
+    vae = getattr(pipe, "vae", None)
+    return (
+        plan.preset.has_hd
+        and plan.spec.upscales is None
+        and type(pipe).__name__ in UPSAMPLE_PIPELINES
+        and vae is not None
+        and not vae.config.get("timestep_conditioning", False)
+    )
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    frames: Any
+    audio: Any
+
+
+def decode_latents(pipe: Any, video: torch.Tensor, audio: torch.Tensor | None) -> _Decoded:
+    """What an LTX-2 pipeline returns for ``output_type="np"``, from what it returned for "latent": the
+    video VAE's frames, and the audio VAE's mel spectrogram through the vocoder."""
+    frames = pipe.vae.decode(video.to(pipe.vae.dtype), None, return_dict=False)[0]
+    frames = pipe.video_processor.postprocess_video(frames, output_type="np")
+    wave = None
+    if audio is not None:
+        mel = pipe.audio_vae.decode(audio.to(pipe.audio_vae.dtype), return_dict=False)[0]
+        wave = pipe.vocoder(mel)
+    return _Decoded(frames, wave)
+
+
 def pipeline_kwargs(pipe: Any, plan: RenderPlan) -> dict[str, Any]:
     """The call's keyword arguments, keeping only those this pipeline's ``__call__`` accepts."""
     spec = plan.spec
@@ -249,6 +299,24 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, torch.OutOfMemoryError | MemoryError) or any(
         words in text for words in ("out of memory", "can't allocate memory")
     )
+
+
+@contextmanager
+def pipeline_errors(plan: RenderPlan) -> Iterator[None]:
+    """A pipeline's failure as the member reads it: RenderFailed "out_of_memory" (the GPU's cache is
+    emptied for the next job) or "pipeline_error"; a cancel goes through."""
+    try:
+        yield
+    except RenderCancelled:
+        raise
+    except Exception as exc:
+        if _is_out_of_memory(exc):
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            log.warning("out of memory rendering %s", plan.spec.model)
+            raise RenderFailed("out_of_memory") from exc
+        log.exception("pipeline %s failed", plan.preset.pipeline)
+        raise RenderFailed("pipeline_error", error=type(exc).__name__) from exc
 
 
 def render(
@@ -313,21 +381,22 @@ def render(
         on_progress(0, total)
     # a CPU generator gives the same noise for a seed on every device
     generator = torch.Generator(device="cpu").manual_seed(int(plan.spec.seed or 0))
+    draft = skip == 0 and keeps_latents(pipe, plan)
+    if draft:
+        kwargs["output_type"] = "latent"
+    latents: DraftLatents | None = None
     started = time.perf_counter()
-    try:
-        with torch.inference_mode():
-            output = pipe(**kwargs, generator=generator, callback_on_step_end=step_end)
-    except RenderCancelled:
-        raise
-    except Exception as exc:
-        if _is_out_of_memory(exc):
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            log.warning("out of memory rendering %s", plan.spec.model)
-            raise RenderFailed("out_of_memory") from exc
-        log.exception("pipeline %s failed", plan.preset.pipeline)
-        raise RenderFailed("pipeline_error", error=type(exc).__name__) from exc
+    with pipeline_errors(plan), torch.inference_mode():
+        output = pipe(**kwargs, generator=generator, callback_on_step_end=step_end)
+        if draft:  # the latents are kept for the HD version; the clip is decoded from them
+            latents = DraftLatents(
+                output.frames.detach().cpu(),
+                output.audio.detach().cpu() if isinstance(output.audio, torch.Tensor) else None,
+            )
+            output = decode_latents(pipe, output.frames, getattr(output, "audio", None))
     elapsed = time.perf_counter() - started
     frames = to_uint8(np.asarray(output.frames))[skip:]
     audio, sample_rate = _sound(output, pipe, plan, skip, len(frames))
-    return RenderOutput(frames=frames, plan=plan, seconds=elapsed, audio=audio, sample_rate=sample_rate)
+    return RenderOutput(
+        frames=frames, plan=plan, seconds=elapsed, audio=audio, sample_rate=sample_rate, latents=latents
+    )

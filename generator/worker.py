@@ -28,6 +28,7 @@ import socket
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,15 +46,25 @@ from generator import spool
 from generator.clipio import ClipError
 from generator.encode import DISCORD_DEFAULT_LIMIT, EncodedClip, EncodeError, encode_mp4, write_poster
 from generator.extend import extend_clip
+from generator.hd import hd_clip
 from generator.loader import PipelineCache
 from generator.metrics import WorkerMetrics
 from generator.processes import pid_alive, pid_space
-from generator.render import Conditioning, RenderCancelled, RenderFailed, RenderOutput, render
+from generator.render import (
+    Conditioning,
+    DraftLatents,
+    RenderCancelled,
+    RenderFailed,
+    RenderOutput,
+    render,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# drafts whose latents a worker keeps for their HD versions (a 10-s LTX-2 draft's are about 2 MB)
+DRAFTS_KEPT = 32
 TEMP_PREFIX = "videobot-"  # + "<pid>-<job>-": a successor removes the folders of a dead worker
 _TEMP_DIR = re.compile(r"^videobot-(\d+)-\d+-")
 # an OSError with one of these is this host's fault (disk full, no permission, a path that is a
@@ -206,6 +217,7 @@ class Worker:
         self._stop: asyncio.Event | None = None
         self.spool = Path(config.spool_dir) if config.spool_dir else spool.spool_dir()
         self.renders_kept = 0  # jobs whose render a dead worker left on disk: encoded, not rendered again
+        self.drafts: OrderedDict[int, DraftLatents] = OrderedDict()  # by job id, for their HD versions
         self.metrics: WorkerMetrics | None = None  # Prometheus counters (`--metrics-port`), if served
 
     # ---- the store, waited for --------------------------------------------------------------------
@@ -434,6 +446,9 @@ class Worker:
             if plan.spec.continues is not None:
                 await self.extend_job(job, plan, progress)
                 return None
+            if plan.spec.upscales is not None:
+                await self.hd_job(job, plan, progress)
+                return None
             kept = await asyncio.to_thread(spool.take, self.spool, job.id, _key(job), plan)
             if kept is not None:
                 self.renders_kept += 1
@@ -441,9 +456,15 @@ class Worker:
                 return RenderOutput(kept.frames, plan, kept.seconds, kept.audio, kept.sample_rate)
             condition = await self.conditioning_for(plan)
             log.info("job %s: rendering %s", job.id, plan.preset.name)
-            return await asyncio.to_thread(
+            output = await asyncio.to_thread(
                 render, plan, progress.update, progress.cancel.is_set, cache=self.cache, condition=condition
             )
+            if output.latents is not None:
+                self.keep_draft(job.id, output.latents)
+            return output
+        except SpecError as exc:  # a draft too long for HD
+            await self._fail(job, exc.code, params=exc.params)
+            return None
         except InputMissing as exc:
             await self._fail(job, exc.code, params=exc.params)
             return None
@@ -503,6 +524,63 @@ class Worker:
         frames, which are released as soon as it is stored."""
         parent_id = plan.spec.continues
         assert parent_id is not None
+
+        def extend(parent: Path, out: Path) -> tuple[EncodedClip, float]:
+            done = extend_clip(
+                parent,
+                plan,
+                out,
+                clip_limit(job.spec, self.config.max_bytes),
+                cache=self.cache,
+                catalog=self.catalog,
+                on_progress=progress.update,
+                should_cancel=progress.cancel.is_set,
+            )
+            return done.clip, done.render_seconds
+
+        await self._from_parent(job, parent_id, progress, extend)
+
+    async def hd_job(self, job: Job, plan: RenderPlan, progress: _Progress) -> None:
+        """Finish the draft in HD (generator/hd.py): from its latents when this worker rendered it and
+        still keeps them, else from its frames; store and finish."""
+        draft_id = plan.spec.upscales
+        assert draft_id is not None
+        latents = self.drafts.get(draft_id)
+        log.info("job %s: HD of #%s from its %s", job.id, draft_id, "latents" if latents else "frames")
+
+        def finish_in_hd(draft: Path, out: Path) -> tuple[EncodedClip, float]:
+            done = hd_clip(
+                draft,
+                plan,
+                out,
+                clip_limit(job.spec, self.config.max_bytes),
+                latents=latents,
+                cache=self.cache,
+                catalog=self.catalog,
+                on_progress=progress.update,
+                should_cancel=progress.cancel.is_set,
+            )
+            return done.clip, done.render_seconds
+
+        await self._from_parent(job, draft_id, progress, finish_in_hd)
+
+    def keep_draft(self, job_id: int, latents: DraftLatents) -> None:
+        """Keep a draft's latents for its HD version, the last :data:`DRAFTS_KEPT` drafts."""
+        self.drafts[job_id] = latents
+        self.drafts.move_to_end(job_id)
+        while len(self.drafts) > DRAFTS_KEPT:
+            self.drafts.popitem(last=False)
+
+    async def _from_parent(
+        self,
+        job: Job,
+        parent_id: int,
+        progress: _Progress,
+        make: Callable[[Path, Path], tuple[EncodedClip, float]],
+    ) -> None:
+        """A clip made from a stored one (an extend, an HD version): the parent's mp4 to a file,
+        ``make(parent, out)`` in a thread, the result stored and the job finished. Not overlapped with
+        the next render: it holds the parent's frames, released as soon as it is stored."""
         media = await self._persist("get_media", lambda: self.store.jobs.get_media(parent_id))
         if media is None:
             raise InputMissing("parent_missing", job=parent_id)
@@ -510,24 +588,14 @@ class Worker:
             parent_path, out_path = Path(tmp) / "parent.mp4", Path(tmp) / "clip.mp4"
             await asyncio.to_thread(parent_path.write_bytes, media.video)
             del media
-            extended = await asyncio.to_thread(
-                extend_clip,
-                parent_path,
-                plan,
-                out_path,
-                clip_limit(job.spec, self.config.max_bytes),
-                cache=self.cache,
-                catalog=self.catalog,
-                on_progress=progress.update,
-                should_cancel=progress.cancel.is_set,
-            )
+            clip, seconds = await asyncio.to_thread(make, parent_path, out_path)
             progress.update(progress.total, progress.total)  # rendered: the status says "encoding"
             progress.rendered = True
             video = await asyncio.to_thread(out_path.read_bytes)
         media_ref = await self._store_clip(job, video, b"")
         if media_ref is None:
             return
-        await self._finish(job, media_ref, extended.clip, extended.render_seconds)
+        await self._finish(job, media_ref, clip, seconds)
 
     async def _store_clip(self, job: Job, video: bytes, poster: bytes) -> str | None:
         """The clip stored while this worker still holds the job; None when it no longer does (its

@@ -48,6 +48,13 @@ def tiny_ltx2(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_ltx2_hd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tiny_models import build_tiny_ltx2_hd
+
+    return build_tiny_ltx2_hd(tmp_path_factory.mktemp("models") / "tiny-ltx2-hd")
+
+
+@pytest.fixture(scope="session")
 def tiny_wan22(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.tiny_models import build_tiny_wan22
 
@@ -60,11 +67,13 @@ def presets_file(
     tiny_wan: Path,
     tiny_ltx2: Path,
     tiny_wan22: Path,
+    tiny_ltx2_hd: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
     """A presets file, as an operator writes one, naming the tiny pipelines: `tiny-ltx` (the default),
     `tiny-wan`, `tiny-slow` (100,000 steps: a render that lasts until it is cancelled), `tiny-ltx2`
-    (LTX-2: picture, continuation and sound) and `tiny-wan22` (Wan 2.2 TI2V: picture and continuation)."""
+    (LTX-2: picture, continuation and sound), `tiny-wan22` (Wan 2.2 TI2V: picture and continuation) and
+    `tiny-hd` (LTX-2 in two stages: drafts, and HD versions by its latent upsampler)."""
 
     from tests.tiny_models import preset_entry as preset
 
@@ -77,6 +86,7 @@ def presets_file(
         ),
         "tiny-ltx2": preset("ltx-2", tiny_ltx2),
         "tiny-wan22": preset("wan-2.2-5b", tiny_wan22),
+        "tiny-hd": preset("ltx-2", tiny_ltx2_hd),
     }
     path = tmp_path_factory.mktemp("config") / "presets.json"
     path.write_text(json.dumps(presets, indent=2))

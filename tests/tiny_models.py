@@ -389,6 +389,65 @@ def build_tiny_ltx2(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+# LTX-2's distilled recipe (diffusers.pipelines.ltx2.utils): the draft's 8 sigmas, then 3 to refine the 2x
+# upsampled latents, every kind of guidance off (a distilled model needs none)
+DISTILLED_SIGMAS = [1.0, 0.99375, 0.9875, 0.98125, 0.975, 0.909375, 0.725, 0.421875]
+REFINE_SIGMAS = [0.909375, 0.725, 0.421875]
+UNGUIDED = {
+    "guidance_scale": 1.0,
+    "audio_guidance_scale": 1.0,
+    "stg_scale": 0.0,
+    "audio_stg_scale": 0.0,
+    "modality_scale": 1.0,
+    "audio_modality_scale": 1.0,
+    "guidance_rescale": 0.0,
+    "audio_guidance_rescale": 0.0,
+}
+
+
+def build_tiny_ltx2_hd(folder: Path, seed: int = 0) -> Path:
+    """The tiny LTX-2 as a two-stage preset: a tiny latent upsampler (LTX-2.3's layout: a convolution and
+    a 2x pixel shuffle, no rational resampler) in ``latent_upsampler/``, where LTX repositories keep it,
+    distilled sigmas, and sizes that are multiples of 64 (the drafts render at half)."""
+    from diffusers.pipelines.ltx2 import LTX2LatentUpsamplerModel
+
+    build_tiny_ltx2(folder, seed)
+    torch.manual_seed(seed + 1)
+    upsampler = LTX2LatentUpsamplerModel(
+        in_channels=8,  # the tiny VAE's latent channels
+        mid_channels=32,  # the least its GroupNorm(32, ·) takes
+        num_blocks_per_stage=1,
+        dims=3,
+        spatial_upsample=True,
+        temporal_upsample=False,
+        rational_spatial_scale=2.0,
+        use_rational_resampler=False,
+    )
+    upsampler.save_pretrained(folder / "latent_upsampler")
+    _write_preset(
+        folder,
+        {
+            "base": "ltx-2",
+            "title": "Tiny LTX-2 HD",
+            "sizes": {"16:9": [256, 128], "9:16": [128, 256], "1:1": [128, 128]},
+            "default_steps": 8,
+            "max_steps": 8,
+            "default_frames": 25,
+            "default_guidance": 1.0,
+            "call_kwargs": {
+                "sigmas": DISTILLED_SIGMAS,
+                **UNGUIDED,
+                "use_cross_timestep": False,
+                "max_sequence_length": 16,
+            },
+            "upsampler": "latent_upsampler",
+            "refine_kwargs": {"sigmas": REFINE_SIGMAS, "noise_scale": REFINE_SIGMAS[0]},
+            "dtype": "float32",
+        },
+    )
+    return folder
+
+
 def build_tiny_wan22(folder: Path, seed: int = 0) -> Path:
     """Wan 2.2 TI2V: one transformer (no second expert), ``expand_timesteps``, the Wan 2.2 VAE layout
     (patch 2, 48 latent channels, 16x spatial and 4x temporal compression) and UniPC."""

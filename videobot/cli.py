@@ -38,6 +38,7 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 EXAMPLES = {
     "generate": 'videobot generate "a red fox running through snow, golden hour" -o fox.mp4 --seconds 4',
     "extend": 'videobot extend fox.mp4 "the fox jumps into a snowdrift" -o fox-longer.mp4',
+    "hd": "videobot hd fox.mp4 -o fox-hd.mp4 --model ltx-2.3-distilled",
     "models": "videobot models",
     "download": "videobot download ltx-video",
     "worker": "videobot worker --database postgresql://videobot:secret@10.0.0.5/videobot --models ltx-video",
@@ -71,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     extend = _command(sub, "extend", "continue a clip (any mp4) and write the longer clip")
     add_extend_arguments(extend)
     extend.set_defaults(handler="generator.cli:run_extend")
+
+    from generator.cli import add_hd_arguments
+
+    hd = _command(sub, "hd", "finish a clip (any mp4) in HD: upsampled 2x and refined")
+    add_hd_arguments(hd)
+    hd.set_defaults(handler="generator.cli:run_hd")
 
     models = _command(sub, "models", "list the model presets")
     models.set_defaults(handler="generator.cli:run_models")

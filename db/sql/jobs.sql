@@ -188,6 +188,11 @@ SELECT model, avg(ratio) AS ratio, count(*) AS n FROM (
 WHERE rn <= 20
 GROUP BY model;
 
+-- name: hd_of
+-- A clip's HD version: queued, running or done, and not deleted (at most one: index jobs_one_hd).
+SELECT * FROM jobs
+WHERE parent_id = :id AND kind = 'hd' AND state IN ('queued', 'running', 'done') AND deleted_at IS NULL;
+
 -- name: children
 -- Rerolls, remixes and extensions made from a clip.
 SELECT * FROM jobs WHERE parent_id = :id ORDER BY id;

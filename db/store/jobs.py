@@ -162,6 +162,11 @@ def enqueue_script(request: Submission, now: float) -> Script[Job]:
             retry_after_s=retry_after,
             retry_after_min=max(1, round(retry_after / 60)),
         )
+    if request.kind == "hd" and request.parent_id is not None:
+        # one HD per clip: the index jobs_one_hd guards it too, this says which one it is
+        existing = yield one("hd_of", id=request.parent_id)
+        if existing is not None:
+            raise CapExceeded("hd_exists", parent=request.parent_id, job=existing["id"])
     row = yield one(
         "insert_job",
         guild_id=guild_id,
@@ -639,6 +644,11 @@ class JobQueue(Part):
     async def extends_in_chain(self, job_id: int) -> int:
         """How many extends led to this clip (0 for a clip that extends nothing)."""
         return sum(1 for job in await self.lineage(job_id) if job.kind == "extend")
+
+    async def hd_of(self, job_id: int) -> Job | None:
+        """The clip's HD version (queued, running or done, not deleted), or None."""
+        row = await self._db.read_one("hd_of", id=job_id)
+        return Job.from_row(row) if row is not None else None
 
     async def children(self, job_id: int) -> list[Job]:
         """Rerolls, remixes and extensions made from a clip, oldest first."""

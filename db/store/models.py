@@ -12,9 +12,9 @@ from db.failures import failure_message, params_from_json
 from db.spec import JobSpec
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
-JobKind = Literal["new", "reroll", "remix", "extend"]
+JobKind = Literal["new", "reroll", "remix", "extend", "hd"]
 JOB_STATES: tuple[JobState, ...] = ("queued", "running", "done", "failed", "cancelled")
-JOB_KINDS: tuple[JobKind, ...] = ("new", "reroll", "remix", "extend")
+JOB_KINDS: tuple[JobKind, ...] = ("new", "reroll", "remix", "extend", "hd")
 WorkerState = Literal["starting", "ready", "paused"]
 WORKER_STATES: tuple[WorkerState, ...] = ("starting", "ready", "paused")
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
@@ -53,6 +53,7 @@ class CapExceeded(StoreError):
         "wait for one to start or cancel one.",
         "daily_limit": "You have made {limit} clips in the last 24 hours, the daily limit; "
         "you can make another in {retry_after_min} minutes.",
+        "hd_exists": "Clip #{parent} already has its HD version: #{job}.",
     }
 
 

@@ -73,7 +73,14 @@ async def test_a_worker_is_listed_as_starting_while_torch_loads_and_ready_once_i
     try:
         starting = await first_registration(store, worker)
         assert starting.state == "starting"
-        assert set(starting.models) == {"tiny-ltx", "tiny-wan", "tiny-slow", "tiny-ltx2", "tiny-wan22"}
+        assert set(starting.models) == {
+            "tiny-ltx",
+            "tiny-wan",
+            "tiny-slow",
+            "tiny-ltx2",
+            "tiny-wan22",
+            "tiny-hd",
+        }
         assert "tiny-ltx" in starting.note and "wan-14b" in starting.note
         announced = [line for line in worker.log().splitlines() if " serves: " in line]
         assert len(announced) == 1 and "local folder" in announced[0], worker.log()
