@@ -138,19 +138,25 @@ def _is_hub_id(source: str) -> bool:
 
 
 def find_weights(preset: Preset) -> Weights:
-    """Whether ``preset``'s pipeline (and its single-file transformer, if it names one) can be loaded
-    from this machine's disk, and from where."""
+    """Whether ``preset``'s pipeline (and its single-file transformer and its latent upsampler in another
+    hub repository, if it names them) can be loaded from this machine's disk, and from where."""
     weights = _find_pipeline(preset)
-    if not weights.found or not preset.transformer_file or Path(preset.transformer_file).is_file():
+    if not weights.found:
         return weights
-    hub_file = preset.transformer_hub_file
-    if hub_file is None:
-        return Weights(False, f"no file {preset.transformer_file}")
-    from huggingface_hub import try_to_load_from_cache
+    if preset.transformer_file and not Path(preset.transformer_file).is_file():
+        hub_file = preset.transformer_hub_file
+        if hub_file is None:
+            return Weights(False, f"no file {preset.transformer_file}")
+        from huggingface_hub import try_to_load_from_cache
 
-    if isinstance(try_to_load_from_cache(hub_file[0], hub_file[1], cache_dir=hub_cache_dir()), str):
-        return weights
-    return Weights(False, "its transformer file is not on this machine", downloadable=True)
+        if not isinstance(try_to_load_from_cache(hub_file[0], hub_file[1], cache_dir=hub_cache_dir()), str):
+            return Weights(False, "its transformer file is not on this machine", downloadable=True)
+    if preset.upsampler:
+        from generator.weights import missing_upsampler
+
+        if missing_upsampler(preset):
+            return Weights(False, "its latent upsampler is not on this machine", downloadable=True)
+    return weights
 
 
 def _find_pipeline(preset: Preset) -> Weights:

@@ -431,19 +431,22 @@ def models_table(catalog: PresetCatalog, here: Callable[[Preset], str]) -> list[
         ("NAME", "MODEL", "STARTS FROM", "SOUND", "LONGEST", "DEFAULT CLIP", "GPU MEMORY", "WEIGHTS HERE")
     ]
     for p in catalog:
-        width, height = p.sizes[p.default_aspect]
+        width, height = p.draft_size(p.default_aspect)
+        size = f"{width}×{height}"
+        if p.has_hd:  # a draft, and its HD version on ⬆️ (`videobot hd`)
+            size += " → HD {}×{}".format(*p.sizes[p.default_aspect])
         plain, offloaded = p.gpu_memory_gb, p.gpu_memory_offload_gb
         memory = (
             f"{plain:g} / {offloaded:g} GiB" if plain and offloaded else f"{plain:g} GiB" if plain else "?"
         )
         rows.append(
             (
-                p.name + (" *" if p.name == catalog.default else ""),
+                p.name + (" *" if p.name == catalog.default else "") + (" (gated)" if p.gated else ""),
                 p.title,
                 ", ".join(STARTS_FROM[mode] for mode in p.modes),
                 "yes" if p.audio else "–",
                 f"{p.max_seconds:.1f} s",
-                f"{width}×{height}, {p.default_seconds:g} s at {p.fps} fps",
+                f"{size}, {p.default_seconds:g} s at {p.fps} fps",
                 memory,
                 here(p),
             )
@@ -459,7 +462,9 @@ def run_models(_args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     print(
         "\n* the default. GPU memory: all on the GPU / with offloading. `videobot download NAME` fetches a "
-        "preset's weights;\na presets file named by VIDEOBOT_PRESETS points presets at local folders."
+        "preset's weights;\na presets file named by VIDEOBOT_PRESETS points presets at local folders. "
+        "A gated preset needs its license\naccepted on huggingface.co and HF_TOKEN set. "
+        "→ HD: drafts, finished in HD on ⬆️ or with `videobot hd`."
     )
     return 0
 

@@ -360,6 +360,8 @@ def load_pipeline(preset: Preset, device: torch.device) -> tuple[Any, str]:
     shift = options.get("flow_shift")
     if shift is not None and "flow_shift" in pipe.scheduler.config:
         pipe.scheduler = pipe.scheduler.__class__.from_config(pipe.scheduler.config, flow_shift=shift)
+    if "sigmas" in preset.call_kwargs and hasattr(pipe, "scheduler"):
+        pipe.scheduler = exact_sigmas_scheduler(pipe.scheduler)  # a distilled schedule, run as it is
     if options.get("vae_tiling") and hasattr(getattr(pipe, "vae", None), "enable_tiling"):
         pipe.vae.enable_tiling()  # decodes long HD clips tile by tile instead of all at once
     if device.type == "cpu" and not (preset.dtype == "bfloat16" and cpu_computes_bfloat16()):

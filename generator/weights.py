@@ -4,7 +4,9 @@ A hub repository often holds far more than the diffusers pipeline reads (``Light
 every single-file checkpoint of each release at its root). :func:`pipeline_files` picks, from the
 repository's file list and its ``model_index.json``, the files ``from_pretrained`` needs: each
 component folder's configs, tokenizer files and safetensors weights (never pickled ``.bin`` files,
-never a variant beside the plain weights), and the small files at the root.
+never a variant beside the plain weights), and the small files at the root. A preset's latent
+upsampler is no pipeline component (``model_index.json`` does not name it) and may live in another
+repository: :func:`upsampler_files` picks its ``config.json`` and safetensors.
 
 :func:`fetch_weights` says the size first, shows one progress bar, and downloads into the Hugging Face
 cache through ``huggingface_hub`` (an interrupted file resumes where it stopped). The file list of the
@@ -39,6 +41,7 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".msgpack", "
 VARIANT = re.compile(r"\.[A-Za-z0-9_]+(-\d{5}-of-\d{5})?\.safetensors$")
 PLAIN = re.compile(r"^[^.]+(-\d{5}-of-\d{5})?\.safetensors(\.index\.json)?$")
 DEFAULT_ENDPOINT = "https://huggingface.co"
+LICENSE_SITE = "https://huggingface.co"  # where a gated repository's license is accepted
 PARALLEL_FILES = 4
 T = TypeVar("T")
 CHUNK_BYTES = 1024 * 1024
@@ -102,6 +105,22 @@ def pipeline_files(
     return sorted(set(chosen))
 
 
+def upsampler_files(repo_files: Iterable[str], subfolder: str | None) -> list[str]:
+    """The files of a repository that ``from_pretrained`` loads for a latent upsampler in ``subfolder``
+    (None: the root): its ``config.json`` and its plain safetensors weights, nothing else (never a
+    pickled file). Raises FetchError when either is missing."""
+    prefix = f"{subfolder}/" if subfolder else ""
+    inside = sorted(f for f in set(repo_files) if f.startswith(prefix) and "/" not in f[len(prefix) :])
+    where = prefix or "the repository's root"
+    config = prefix + "config.json"
+    if config not in inside:
+        raise FetchError(f"{where} has no config.json: no latent upsampler there", retry=False)
+    weights = [f for f in inside if PLAIN.match(f[len(prefix) :])]
+    if not any(f.endswith(".safetensors") for f in weights):
+        raise FetchError(f"{where} has no safetensors weights; only those are loaded", retry=False)
+    return [config, *weights]
+
+
 def format_bytes(count: float) -> str:
     """'9.4 GB', '512 MB', '12 kB': decimal units, as download sizes are read."""
     for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
@@ -126,6 +145,9 @@ class RepoFiles:
     files: Mapping[str, int]  # path -> bytes
     repo_bytes: int  # the whole repository at that commit
     present: frozenset[str]  # files already complete in the cache
+    # small files fetched to make the plan (a pipeline's model_index.json, an upsampler's config.json):
+    # present, yet no sign of an earlier fetch
+    planned: frozenset[str] = frozenset()
 
     @property
     def total_bytes(self) -> int:
@@ -138,8 +160,9 @@ class RepoFiles:
 
 @dataclass(frozen=True)
 class FetchPlan:
-    """What fetching a preset's weights means: the pipeline's repository, and the repository of a
-    single-file transformer that replaces the pipeline's own, if the preset names one."""
+    """What fetching a preset's weights means: the pipeline's repository (with its latent upsampler,
+    when that is a folder of it), the repository of a single-file transformer that replaces the
+    pipeline's own, and the repository of a latent upsampler kept elsewhere, where the preset names them."""
 
     parts: tuple[RepoFiles, ...]
 
@@ -159,8 +182,15 @@ class FetchPlan:
     def file_count(self) -> int:
         return sum(len(part.files) for part in self.parts)
 
+    @property
+    def planned_bytes(self) -> int:
+        """The bytes of the files fetched to make the plan."""
+        return sum(part.files.get(path, 0) for part in self.parts for path in part.planned)
+
     def repos(self) -> str:
-        return " and ".join(part.repo_id for part in self.parts)
+        """'A', 'A and B', 'A, B and C': each repository once."""
+        names = list(dict.fromkeys(part.repo_id for part in self.parts))
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _snapshot(repo_id: str, commit: str) -> Path:
@@ -172,33 +202,59 @@ def _replaced(preset: Preset) -> tuple[str, ...]:
     return ("transformer",) if preset.transformer_file else ()
 
 
+def _hub_upsampler(preset: Preset) -> tuple[str, str | None] | None:
+    """(repository, subfolder) of the preset's latent upsampler on the hub; None for none, or for one in
+    a local folder (the subfolder of a local source included)."""
+    location = preset.upsampler_location
+    if location is None or Path(location[0]).is_dir():
+        return None
+    return location
+
+
+def _other_repo_upsampler(preset: Preset) -> tuple[str, str | None] | None:
+    """The hub upsampler of a preset when it is in another repository than its source."""
+    hub = _hub_upsampler(preset)
+    return None if hub is None or hub[0] == preset.source else hub
+
+
+def gated_words(repo: str) -> str:
+    """What to do about a gated repository, for a line to an operator."""
+    return (
+        f"{repo} is gated: accept its license at {LICENSE_SITE}/{repo} "
+        "and set HF_TOKEN to a token of that account"
+    )
+
+
 @contextlib.contextmanager
-def _said_as_fetch_error(preset: Preset) -> Iterator[None]:
-    """Any failure of huggingface_hub or the network inside, as the one-line FetchError it means."""
+def _said_as_fetch_error(preset: Preset, repo: str) -> Iterator[None]:
+    """Any failure of huggingface_hub or the network inside, while it reads ``repo``, as the
+    one-line FetchError it means."""
     try:
         yield
     except FetchError:
         raise
     except Exception as exc:
-        raise _fetch_error(exc, preset) from exc
+        raise _fetch_error(exc, preset, repo) from exc
 
 
-def _fetch_error(exc: Exception, preset: Preset) -> FetchError:
-    """What an exception from huggingface_hub means for the operator, in one line."""
+def _fetch_error(exc: Exception, preset: Preset, repo: str) -> FetchError:
+    """What an exception from huggingface_hub about ``repo`` means for the operator, in one line."""
     from huggingface_hub.errors import (
         GatedRepoError,
+        HfHubHTTPError,
         LocalEntryNotFoundError,
         OfflineModeIsEnabled,
         RepositoryNotFoundError,
     )
 
-    repo = preset.source
-    if isinstance(exc, GatedRepoError):
-        return FetchError(
-            f"{preset.name}: {repo} is gated: accept its license at https://huggingface.co/{repo} "
-            "and set HF_TOKEN to a token of that account",
-            retry=False,
-        )
+    refused = (
+        isinstance(exc, HfHubHTTPError)
+        and not isinstance(exc, RepositoryNotFoundError)
+        and getattr(exc.response, "status_code", None) in (401, 403)
+    )
+    # a preset known to be gated: a refusal without the hub's gated code means the same
+    if isinstance(exc, GatedRepoError) or (refused and preset.gated and repo == preset.source):
+        return FetchError(f"{preset.name}: {gated_words(repo)}", retry=False)
     if isinstance(exc, RepositoryNotFoundError):
         return FetchError(
             f"{preset.name}: the hub has no repository {repo} (or it is private: set HF_TOKEN)", retry=False
@@ -214,45 +270,82 @@ def _fetch_error(exc: Exception, preset: Preset) -> FetchError:
 
 
 def plan_fetch(preset: Preset) -> FetchPlan:
-    """Ask the hub for the preset's repositories: their commits and files (the pipeline's file list is
-    kept in the cache for :func:`missing_files`), the pipeline's ``model_index.json``. Raises FetchError."""
-    from huggingface_hub import get_cached_repo_tree, snapshot_download
+    """Ask the hub for the preset's repositories: their commits and files (the file lists of the
+    pipeline's and of an upsampler's repository are kept in the cache for :func:`missing_files`), the
+    pipeline's ``model_index.json``, the upsampler's ``config.json``. Raises FetchError."""
     from huggingface_hub.utils import disable_progress_bars
 
-    repo_id = preset.source
-    cache = hub_cache_dir()
     disable_progress_bars()  # huggingface_hub's own bars; fetch_weights draws one for the whole pipeline
-    if Path(repo_id).is_dir():  # a local pipeline folder: only its single-file transformer comes from the hub
-        with _said_as_fetch_error(preset):
-            single = _single_file_part(preset)
-        return FetchPlan(() if single is None else (single,))
-    with _said_as_fetch_error(preset):
-        folder = Path(
-            str(
-                snapshot_download(
-                    repo_id, allow_patterns=[INDEX_FILE], cache_dir=cache, endpoint=hub_endpoint()
-                )
-            )
-        )
-        tree = {f.path: int(f.size or 0) for f in get_cached_repo_tree(repo_id, cache_dir=cache)}
-        index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
-        single = _single_file_part(preset)
-    wanted = pipeline_files(index, tree, replaced=_replaced(preset))
-    present = frozenset(p for p in wanted if (folder / p).is_file())
-    pipeline = RepoFiles(repo_id, folder.name, {p: tree[p] for p in wanted}, sum(tree.values()), present)
-    return FetchPlan((pipeline,) if single is None else (pipeline, single))
-
-
-def _single_file_part(preset: Preset) -> RepoFiles | None:
-    """The repository and file of the preset's single-file transformer on the hub, if it names one;
-    the commit is noted in the cache's refs/main, as huggingface_hub does, so the file is found later."""
+    parts: list[RepoFiles] = []
+    if not Path(preset.source).is_dir():  # a local pipeline folder: nothing of it comes from the hub
+        with _said_as_fetch_error(preset, preset.source):
+            parts.append(_pipeline_part(preset))
     hub_file = preset.transformer_hub_file
-    if hub_file is None:
-        return None
+    if hub_file is not None:
+        with _said_as_fetch_error(preset, hub_file[0]):
+            parts.append(_single_file_part(preset, *hub_file))
+    upsampler = _other_repo_upsampler(preset)
+    if upsampler is not None:
+        with _said_as_fetch_error(preset, upsampler[0]):
+            parts.append(_upsampler_part(preset, *upsampler))
+    return FetchPlan(tuple(parts))
+
+
+def _listed(repo_id: str, first: str) -> tuple[Path, dict[str, int]]:
+    """The snapshot folder of ``repo_id`` with ``first`` in it (when the repository has that file),
+    and the repository's files and sizes; the file list stays cached for :func:`missing_files`."""
+    from huggingface_hub import get_cached_repo_tree, snapshot_download
+
+    cache = hub_cache_dir()
+    folder = Path(
+        str(snapshot_download(repo_id, allow_patterns=[first], cache_dir=cache, endpoint=hub_endpoint()))
+    )
+    tree = {f.path: int(f.size or 0) for f in get_cached_repo_tree(repo_id, cache_dir=cache)}
+    return folder, tree
+
+
+def _pipeline_part(preset: Preset) -> RepoFiles:
+    """The files of the pipeline's repository to fetch, its upsampler's among them when that is a
+    folder of the same repository."""
+    repo_id = preset.source
+    folder, tree = _listed(repo_id, INDEX_FILE)
+    if INDEX_FILE not in tree:
+        raise FetchError(f"{preset.name}: {repo_id} has no {INDEX_FILE}: no diffusers pipeline", retry=False)
+    index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
+    wanted = pipeline_files(index, tree, replaced=_replaced(preset))
+    hub = _hub_upsampler(preset)
+    if hub is not None and hub[0] == repo_id:
+        wanted = sorted({*wanted, *_upsampler_files_of(preset, repo_id, hub[1], tree)})
+    present = frozenset(p for p in wanted if (folder / p).is_file())
+    files = {p: tree[p] for p in wanted}
+    return RepoFiles(repo_id, folder.name, files, sum(tree.values()), present, frozenset({INDEX_FILE}))
+
+
+def _upsampler_files_of(
+    preset: Preset, repo_id: str, subfolder: str | None, tree: Iterable[str]
+) -> list[str]:
+    try:
+        return upsampler_files(tree, subfolder)
+    except FetchError as exc:
+        raise FetchError(f"{preset.name}: its upsampler in {repo_id}: {exc}", retry=False) from exc
+
+
+def _upsampler_part(preset: Preset, repo_id: str, subfolder: str | None) -> RepoFiles:
+    """The latent upsampler's files in a repository of its own: its config.json and safetensors."""
+    config = f"{subfolder}/config.json" if subfolder else "config.json"
+    folder, tree = _listed(repo_id, config)
+    wanted = _upsampler_files_of(preset, repo_id, subfolder, tree)
+    present = frozenset(p for p in wanted if (folder / p).is_file())
+    files = {p: tree[p] for p in wanted}
+    return RepoFiles(repo_id, folder.name, files, sum(tree.values()), present, frozenset({config}))
+
+
+def _single_file_part(preset: Preset, repo_id: str, filename: str) -> RepoFiles:
+    """The repository and file of the preset's single-file transformer on the hub; the commit is noted
+    in the cache's refs/main, as huggingface_hub does, so the file is found later."""
     from huggingface_hub import HfApi
     from huggingface_hub.hf_api import RepoFile
 
-    repo_id, filename = hub_file
     api = HfApi(endpoint=hub_endpoint())
     commit = api.repo_info(repo_id).sha
     if not commit:
@@ -274,7 +367,9 @@ def _single_file_part(preset: Preset) -> RepoFiles | None:
 def fetching_now(preset: Preset, within_s: float = 30.0) -> bool:
     """Whether a fetch of ``preset`` is writing now: a partial file changed in the last ``within_s``."""
     now = time.time()
-    repos = [preset.source] + [hub[0] for hub in [preset.transformer_hub_file] if hub is not None]
+    repos = [preset.source] + [
+        hub[0] for hub in (preset.transformer_hub_file, _other_repo_upsampler(preset)) if hub is not None
+    ]
     try:
         return any(
             now - f.stat().st_mtime < within_s
@@ -288,7 +383,9 @@ def fetching_now(preset: Preset, within_s: float = 30.0) -> bool:
 def missing_files(preset: Preset) -> list[str] | None:
     """The files of a hub preset that the cache still lacks (an interrupted fetch), from the file list
     cached when the fetch began; [] when complete; None when no file list is cached (weights put there
-    by other means, which are taken as they are). A single-file transformer on the hub must be there."""
+    by other means, which are taken as they are). A single-file transformer on the hub must be there; a
+    latent upsampler in a folder of the repository is among its files (one kept in another repository:
+    :func:`missing_upsampler`)."""
     from huggingface_hub import get_cached_repo_tree, try_to_load_from_cache
     from huggingface_hub.errors import CachedRepoTreeNotFoundError
 
@@ -306,10 +403,40 @@ def missing_files(preset: Preset) -> list[str] | None:
     try:
         folder = _snapshot(preset.source, refs.read_text(encoding="utf-8").strip())
         index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
-        wanted = pipeline_files(index, (f.path for f in tree), replaced=_replaced(preset))
+        paths = [f.path for f in tree]
+        wanted = pipeline_files(index, paths, replaced=_replaced(preset))
     except (OSError, ValueError, FetchError):
         return lacking or None
+    hub = _hub_upsampler(preset)
+    if hub is not None and hub[0] == preset.source:
+        with contextlib.suppress(FetchError):  # no upsampler in the repository: the fetch says so
+            wanted += upsampler_files(paths, hub[1])
     return [p for p in wanted if not (folder / p).is_file()] + lacking
+
+
+def missing_upsampler(preset: Preset) -> list[str]:
+    """The files of a preset's latent upsampler kept in another hub repository than its source that
+    the cache lacks ("Org/Repo/latent_upsampler/config.json"), from that repository's file list cached
+    when it was fetched; without a cached list, its config.json alone says whether it is here. [] for
+    no such upsampler."""
+    from huggingface_hub import get_cached_repo_tree, try_to_load_from_cache
+    from huggingface_hub.errors import CachedRepoTreeNotFoundError
+
+    hub = _other_repo_upsampler(preset)
+    if hub is None:
+        return []
+    repo_id, subfolder = hub
+    try:
+        tree = get_cached_repo_tree(repo_id, cache_dir=hub_cache_dir())
+        folder = _snapshot(
+            repo_id, (_repo_dir(repo_id) / "refs" / "main").read_text(encoding="utf-8").strip()
+        )
+        wanted = upsampler_files((f.path for f in tree), subfolder)
+    except (CachedRepoTreeNotFoundError, OSError, ValueError, FetchError):
+        config = f"{subfolder}/config.json" if subfolder else "config.json"
+        here = isinstance(try_to_load_from_cache(repo_id, config, cache_dir=hub_cache_dir()), str)
+        return [] if here else [f"{repo_id}/{config}"]
+    return [f"{repo_id}/{p}" for p in wanted if not (folder / p).is_file()]
 
 
 def _repo_dir(repo_id: str) -> Path:
@@ -399,8 +526,9 @@ def fetch_weights(
     if not plan.missing_bytes:
         return plan
     have = plan.total_bytes - plan.missing_bytes
-    # the pipeline's index came with the plan: "here already" is for files an earlier fetch left
-    earlier = have - (plan.parts[0].files.get(INDEX_FILE, 0) if plan.parts else 0)
+    # the pipeline's index and the upsampler's config came with the plan: "here already" is for files
+    # an earlier fetch left
+    earlier = have - plan.planned_bytes
     resumed = f", {format_bytes(earlier)} of it here already" if earlier > 0 else ""
     holds = "the repository holds" if len(plan.parts) == 1 else "the repositories hold"
     print(
@@ -421,11 +549,15 @@ def fetch_weights(
             if on_progress is not None:
                 on_progress(done, plan.total_bytes)
 
+    def fetch(item: tuple[RepoFiles, str]) -> None:
+        part, path = item
+        with _said_as_fetch_error(preset, part.repo_id):
+            _fetch_file(part, path, count)
+
     started = time.monotonic()
     todo = [(part, path) for part in plan.parts for path in part.files if path not in part.present]
     try:
-        with _said_as_fetch_error(preset):
-            in_daemon_threads(lambda item: _fetch_file(item[0], item[1], count), todo, PARALLEL_FILES)
+        in_daemon_threads(fetch, todo, PARALLEL_FILES)
     finally:
         bar.close()
     print(
@@ -472,11 +604,14 @@ def fetch_command(preset: Preset) -> str:
 
 
 def missing_weights_line(preset: Preset, why: str) -> str:
-    """One line for an operator whose worker cannot fetch ``preset``: why, the command, how big."""
+    """One line for an operator whose worker cannot fetch ``preset``: why, the command, how big, and
+    for a gated repository what to do first."""
     size = f"about {preset.download_gb:g} GB" if preset.download_gb else "size said once the hub answers"
+    gated = f"; first, {gated_words(preset.source)}" if preset.gated else ""
     return (
         f"{preset.name} ({preset.title}) has no weights here and {why}: fetch them with "
-        f"`{fetch_command(preset)}` ({size}, into {hub_cache_dir()}); this worker starts once they are there"
+        f"`{fetch_command(preset)}` ({size}, into {hub_cache_dir()}){gated}; this worker starts once "
+        "they are there"
     )
 
 

@@ -4,7 +4,9 @@ GET of ``resolve`` with HTTP Range), and records every request so a test can say
 
 It runs in a thread of its own with its own event loop, so sync code (``huggingface_hub``) and async
 tests can both use it. ``bytes_per_second`` slows file bodies down, so a test can kill a download
-halfway; ``gated`` repositories answer 401 with the hub's ``GatedRepo`` error code.
+halfway. A ``gated`` repository is what the hub makes of one whose license the caller has not accepted: its
+description and file list are public (``"gated": "manual"``), and each of its files is answered 401 with
+the hub's ``GatedRepo`` error code.
 """
 
 from __future__ import annotations
@@ -84,11 +86,13 @@ class FakeHub:
 
     # routes
 
-    def _repo(self, request: web.Request) -> str:
+    def _repo(self, request: web.Request, *, file: bool = False) -> str:
+        """The repository a request names; a file of a gated one is refused as the hub refuses it."""
         repo_id = f"{request.match_info['org']}/{request.match_info['name']}"
         if repo_id not in self.repos:
             raise web.HTTPNotFound(headers={"X-Error-Code": "RepoNotFound"}, text="Repository not found")
-        if repo_id in self.gated:
+        if file and repo_id in self.gated:
+            self._record(Request("GATED", f"{repo_id}:{request.match_info.get('path', '')}", 0, 0))
             raise web.HTTPUnauthorized(
                 headers={"X-Error-Code": "GatedRepo"},
                 text=f"Access to model {repo_id} is restricted. You must be authenticated to access it.",
@@ -105,7 +109,7 @@ class FakeHub:
                 "modelId": repo_id,
                 "sha": self.commit(repo_id),
                 "private": False,
-                "gated": False,
+                "gated": "manual" if repo_id in self.gated else False,
                 "disabled": False,
                 "tags": ["diffusers"],
                 "siblings": [{"rfilename": path} for path in self.files(repo_id)],
@@ -124,7 +128,7 @@ class FakeHub:
         return web.json_response(entries)
 
     async def _resolve(self, request: web.Request) -> web.StreamResponse:
-        repo_id = self._repo(request)
+        repo_id = self._repo(request, file=True)
         path = request.match_info["path"]
         file = self.files(repo_id).get(path)
         if file is None:

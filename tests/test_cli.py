@@ -194,16 +194,19 @@ def test_models_is_a_table_that_says_what_each_preset_does_and_whether_its_weigh
     assert re.split(r"\s{2,}", lines[0].strip()) == [
         "NAME", "MODEL", "STARTS FROM", "SOUND", "LONGEST", "DEFAULT CLIP", "GPU MEMORY", "WEIGHTS HERE",
     ]  # fmt: skip
-    rows = {line.split()[0]: line for line in lines[1:] if line and not line.startswith(("*", "a "))}
+    table = lines[1 : lines.index("")]  # the rows, then a blank line and the notes
+    rows = {line.split()[0]: line for line in table}
     assert set(rows) == {
         "ltx-video", "ltx-video-distilled", "ltx-video-cpu", "wan-1.3b", "wan-14b", "cogvideox-2b",
-        "cogvideox-5b", "ltx-2", "ltx-2-distilled", "wan-2.2-5b",
+        "cogvideox-5b", "ltx-2", "ltx-2-distilled", "ltx-2.3", "ltx-2.3-distilled", "ltx-2.5", "wan-2.2-5b",
     }  # fmt: skip
     assert rows["ltx-video"].startswith("ltx-video *")  # the default
     assert "text, picture, clip" in rows["ltx-video"] and "768×512, 5 s at 24 fps" in rows["ltx-video"]
     assert "no (28.4 GB to fetch)" in rows["ltx-video"] and "20 / 8 GiB" in rows["ltx-video"]
     assert rows["wan-1.3b"].rstrip().endswith("yes")  # in the cache
     assert "  yes  " in rows["ltx-2"]  # sound
+    assert "768×512 → HD 1536×1024, 5 s at 24 fps" in rows["ltx-2.5"]  # a draft, finished in HD
+    assert rows["ltx-2.5"].startswith("ltx-2.5 (gated)") and "gated" not in rows["ltx-2.3-distilled"]
     assert "6.1-6.1" not in result.stdout
 
 

@@ -130,3 +130,22 @@ def test_a_preset_with_an_upsampler_needs_sizes_on_the_64_pixel_grid(
     # the half-size draft (48x32) would be off the VAE's 32-pixel grid: the operator hears it at load
     with pytest.raises(PresetError, match="multiple of 64"):
         PresetCatalog.load(odd)
+
+
+def test_a_distilled_schedule_runs_exactly_as_its_sigmas_say() -> None:
+    """LTX-2's dev repositories shift sigmas by the clip's length (dynamic shifting, a terminal
+    shift); a distilled draft's 8 sigmas and the refine stage's 3 must be taken as they are."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    from generator.loader import exact_sigmas_scheduler
+    from tests.tiny_models import DISTILLED_SIGMAS, REFINE_SIGMAS
+
+    shifting = FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True, shift_terminal=0.1)
+    exact = exact_sigmas_scheduler(shifting)
+    for sigmas in (DISTILLED_SIGMAS, REFINE_SIGMAS):
+        shifting.set_timesteps(sigmas=sigmas, mu=2.0)
+        exact.set_timesteps(sigmas=sigmas, mu=2.0)
+        assert shifting.sigmas[:-1].tolist() != pytest.approx(sigmas)  # what went wrong before
+        assert exact.sigmas[:-1].tolist() == pytest.approx(sigmas) and float(exact.sigmas[-1]) == 0.0
+    plain = FlowMatchEulerDiscreteScheduler()
+    assert exact_sigmas_scheduler(plain) is plain  # nothing to change: the same object

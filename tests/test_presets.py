@@ -31,6 +31,28 @@ _LTX2_DISTILLED_CALL = {
     "audio_guidance_scale": 1.0,  # LTX2Pipeline defaults it to 7.0, which would keep CFG on
     "use_cross_timestep": False,
 }
+# LTX-2.3 and 2.5 (diffusers' docs, Lightricks' reference): the full model's guidance stack, STG on block 28
+# of its 48, and the cross-modal timestep; their distilled models take the same 8 sigmas with all of it off
+_LTX23_CALL = {
+    "stg_scale": 1.0,
+    "spatio_temporal_guidance_blocks": [28],
+    "modality_scale": 3.0,
+    "guidance_rescale": 0.7,
+    "audio_guidance_scale": 7.0,
+    "audio_stg_scale": 1.0,
+    "audio_modality_scale": 3.0,
+    "audio_guidance_rescale": 0.7,
+    "use_cross_timestep": True,
+}
+_LTX23_DISTILLED_CALL = {**_LTX2_DISTILLED_CALL, "use_cross_timestep": True}
+# multiples of 64: the drafts render at half, on the VAE's 32-pixel grid
+_LTX_HD_SIZES = {
+    "16:9": (1344, 768),
+    "9:16": (768, 1344),
+    "1:1": (1024, 1024),
+    "3:2": (1536, 1024),
+    "2:3": (1024, 1536),
+}
 
 # (pipeline, source, sizes, fps, (min, default, max) frames, (default, max) steps, guidance, dtype,
 #  call_kwargs, load_options, seconds_per_unit) as each built-in preset had them when they were code
@@ -75,6 +97,18 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
         "LTX2Pipeline", "rootonchair/LTX-2-19b-distilled", _LTX2_SIZES, 24, (25, 121, 241), (8, 8), 1.0,
         "bfloat16", _LTX2_DISTILLED_CALL, {"vae_tiling": True}, 5.0e-8,
     ),
+    "ltx-2.3": (
+        "LTX2Pipeline", "diffusers/LTX-2.3-Diffusers", _LTX2_SIZES, 24, (25, 121, 241), (30, 60), 3.0,
+        "bfloat16", _LTX23_CALL, {"vae_tiling": True}, 2.3e-7,
+    ),
+    "ltx-2.3-distilled": (
+        "LTX2Pipeline", "diffusers/LTX-2.3-Distilled-Diffusers", _LTX_HD_SIZES, 24, (25, 121, 241), (8, 8),
+        1.0, "bfloat16", _LTX23_DISTILLED_CALL, {"vae_tiling": True}, 6.0e-8,
+    ),
+    "ltx-2.5": (
+        "LTX2Pipeline", "Lightricks/LTX-2.5-Diffusers", _LTX_HD_SIZES, 24, (25, 121, 241), (8, 8), 1.0,
+        "bfloat16", _LTX23_DISTILLED_CALL, {"vae_tiling": True}, 6.0e-8,
+    ),
     "wan-2.2-5b": (
         "WanPipeline", "Wan-AI/Wan2.2-TI2V-5B-Diffusers", _HD, 24, (25, 121, 121), (50, 100), 5.0,
         "bfloat16", {}, {"vae_dtype": "float32"}, 4.0e-8,
@@ -91,6 +125,10 @@ CONDITIONING: dict[str, tuple[Any, ...]] = {
     "cogvideox-5b": (("text",), False, 1, 26.0, 5.0),
     "ltx-2": (("text", "image", "continue"), True, 17, 72.0, 16.0),
     "ltx-2-distilled": (("text", "image", "continue"), True, 17, 68.0, 14.0),
+    # 22B transformers in bf16 with a 12B Gemma text encoder (LTX-2.3: Gemma 3, LTX-2.5: Gemma 4): estimates
+    "ltx-2.3": (("text", "image", "continue"), True, 17, 80.0, 18.0),
+    "ltx-2.3-distilled": (("text", "image", "continue"), True, 17, 74.0, 16.0),
+    "ltx-2.5": (("text", "image", "continue"), True, 17, 72.0, 16.0),
     "wan-2.2-5b": (("text", "image", "continue"), False, 1, 36.0, 22.0),
 }
 
@@ -107,6 +145,10 @@ ESTIMATES = {
     # modality guidance), its distilled model with one; Wan 2.2 5B from its public 4090 timing
     "ltx-2": (875.28416, 21.0224),
     "ltx-2-distilled": (46.614208, 7.5056),
+    # LTX-2.3 and 2.5: 22B against LTX-2's 19B; the distilled ones' default clip is a 768×512 draft
+    "ltx-2.3": (755.345088, 23.72576),
+    "ltx-2.3-distilled": (25.83798528, 5.359296),
+    "ltx-2.5": (25.83798528, 5.359296),
     "wan-2.2-5b": (221.07104, 6.60448),
 }
 
@@ -173,6 +215,60 @@ def test_ltx2_makes_hd_clips_of_ten_seconds_with_sound_in_one_go() -> None:
         resolve_spec(JobSpec("cat", model="ltx-2", seconds=12), BUILTIN)
 
 
+def test_the_newest_ltx_drafts_at_768x512_and_finishes_in_hd_at_twice_that() -> None:
+    for name in ("ltx-2.3-distilled", "ltx-2.5"):
+        preset = BUILTIN.get(name)
+        assert preset is not None and preset.has_hd
+        assert preset.default_aspect == "3:2"
+        assert (preset.draft_size("3:2"), preset.sizes["3:2"]) == ((768, 512), (1536, 1024))
+        assert all(w % 64 == 0 and h % 64 == 0 for w, h in preset.sizes.values())
+        draft = resolve_spec(JobSpec("a drummer on a rooftop", model=name, seconds=10, seed=1), BUILTIN)
+        assert (draft.width, draft.height, draft.num_frames, draft.spec.steps) == (768, 512, 241, 8)
+        # the refine stage: LTX's last 3 distilled sigmas, the upsampled latents noised to the first
+        assert dict(preset.refine_kwargs) == {"sigmas": [0.909375, 0.725, 0.421875], "noise_scale": 0.909375}
+        assert preset.refine_steps == 3
+    without = [p.name for p in BUILTIN if not p.has_hd]
+    assert "ltx-2.3" in without and "ltx-2" in without  # a full model's HD step needs a LoRA: none yet
+
+
+def test_each_hd_preset_names_where_its_upsampler_is() -> None:
+    where = {p.name: p.upsampler_location for p in BUILTIN if p.upsampler}
+    assert where == {
+        # no diffusers-format LTX-2.3 upsampler is published by Lightricks or diffusers: dg845's conversion
+        "ltx-2.3-distilled": ("dg845/LTX-2.3-Spatial-Upsampler-Diffusers", "latent_upsampler"),
+        "ltx-2.5": ("Lightricks/LTX-2.5-Diffusers", "latent_upsampler"),  # a folder of its own repository
+    }
+
+
+def test_only_ltx_2_5_is_marked_gated() -> None:
+    assert [p.name for p in BUILTIN if p.gated] == ["ltx-2.5"]
+
+
+def test_the_distilled_ltx_presets_run_one_transformer_pass_a_step_and_the_full_one_four() -> None:
+    """LTX2Pipeline's defaults are the full model's guidance stack (CFG, STG, modality isolation, for
+    video and for sound): a distilled preset must switch every one of them off, or it runs 3x slower."""
+    import diffusers
+
+    from bench import gpu
+
+    flops = gpu.transformer_flops(gpu.FULL["ltx-2"], 14080, 126)
+    pipe = type("LTX2Pipeline", (), {"__call__": diffusers.LTX2Pipeline.__call__})()
+    passes = {}
+    for name in ("ltx-2", "ltx-2-distilled", "ltx-2.3", "ltx-2.3-distilled", "ltx-2.5"):
+        preset = BUILTIN.get(name)
+        assert preset is not None
+        kwargs = {"guidance_scale": preset.default_guidance, **preset.call_kwargs}
+        passes[name] = gpu.forward_passes(pipe, kwargs, flops)[1]
+    full = "CFG x2 + STG x1 + modality isolation x1"
+    assert passes == {
+        "ltx-2": full,
+        "ltx-2-distilled": "x1",
+        "ltx-2.3": full,
+        "ltx-2.3-distilled": "x1",
+        "ltx-2.5": "x1",
+    }
+
+
 @pytest.mark.parametrize(
     ("settings", "words"),
     [
@@ -235,6 +331,9 @@ def test_larger_builtin_models_give_only_what_differs_from_their_base() -> None:
         "cogvideox-5b": "cogvideox-2b",
         "ltx-2": None,
         "ltx-2-distilled": "ltx-2",
+        "ltx-2.3": "ltx-2",
+        "ltx-2.3-distilled": "ltx-2.3",
+        "ltx-2.5": "ltx-2.3-distilled",
         "wan-2.2-5b": None,
     }
     assert "fps" not in data["wan-14b"] and "sizes" not in data["ltx-video-distilled"]

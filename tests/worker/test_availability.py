@@ -140,7 +140,7 @@ def test_the_summary_says_what_is_served_and_skipped_in_one_short_line(
     assert summary == (
         f"serves: wan-1.3b (in the Hugging Face cache), mine, mine-slow (local folder {folder}); "
         "skipped: ltx-video, ltx-video-distilled, ltx-video-cpu, wan-14b, cogvideox-2b, cogvideox-5b, ltx-2, "
-        "ltx-2-distilled, wan-2.2-5b "
+        "ltx-2-distilled, ltx-2.3, ltx-2.3-distilled, ltx-2.5, wan-2.2-5b "
         "(no weights on this machine)"
     )
 
