@@ -21,9 +21,10 @@ import discord
 from bot.i18n import t
 from bot.replies import Interaction, answer, is_moderator, report_error
 from bot.submit import extend_refusal, submit_or_explain
-from bot.text import clip_embed, details_embed, header
+from bot.text import clip_embed, details_embed, header, jump_url, where_in_queue
 from db.spec import PROMPT_MAX_CHARS, JobSpec
 from db.store import Job, VoteCounts, VoteRefused
+from db.store.retention import media_pruned
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -145,7 +146,7 @@ class VoteButton(ClipButton, template=r"vb:vote:(?P<job>\d+):(?P<dir>up|down)"):
         except VoteRefused as refused:
             await answer(interaction, t(interaction.locale, f"vote.{refused.code}", **refused.params))
             return
-        await interaction.response.edit_message(view=clip_view(job.id, votes))
+        await interaction.response.edit_message(view=view_of(interaction.client, job, votes))
         interaction.client.dispatch("clip_votes", job, votes)
 
 
@@ -154,7 +155,9 @@ class RerollButton(ClipButton, template=r"vb:reroll:(?P<job>\d+)"):
     emoji = "🔁"
 
     async def pressed(self, interaction: Interaction, job: Job) -> None:
-        await submit_or_explain(interaction, replace(job.spec, seed=None), kind="reroll", parent=job)
+        # the same prompt, as the model enhanced it for the clip (not enhanced again), and a new seed
+        spec = replace(job.spec.reusing(job.enhanced_prompt), seed=None)
+        await submit_or_explain(interaction, spec, kind="reroll", parent=job)
 
 
 FORM_TIMEOUT_S = 3600.0  # an abandoned form is forgotten after an hour
@@ -257,7 +260,61 @@ def extend_spec(parent: Job, prompt: str) -> JobSpec:
         start_image=False,
         image_ref=None,
         continues=parent.id,
+        upscales=None,
     )
+
+
+def hd_spec(draft: Job) -> JobSpec:
+    """The HD version of ``draft``: its model, prompt, seed and aspect, at the preset's full size; made
+    from the draft itself (its latents or frames), not from its picture or its parent again."""
+    spec = draft.spec.reusing(draft.enhanced_prompt)  # refined with the text the draft was rendered from
+    return replace(spec, upscales=draft.id, continues=None, start_image=False, image_ref=None)
+
+
+def offers_hd(bot: VideoBot, job: Job) -> bool:
+    """Whether a clip shows ⬆️ HD: a draft of a preset with an upsampler (not an HD version itself)."""
+    preset = bot.catalog.get(job.model)
+    return job.kind != "hd" and preset is not None and preset.has_hd
+
+
+async def hd_exists(bot: VideoBot, parent: Job, hd: Job, locale: str) -> str:
+    """What a member who asks for an HD version that exists is told: where it is, or where it stands."""
+    if hd.state == "done":
+        if hd.message_id is None:
+            return t(locale, "hd.exists_unposted", parent=parent.id, job=hd.id)
+        return t(locale, "hd.exists_done", parent=parent.id, link=jump_url(hd))
+    if hd.state == "running":
+        return t(locale, "hd.exists_running", parent=parent.id, job=hd.id)
+    position = await bot.store.jobs.queue_position(hd.id)
+    where = where_in_queue(position.position, position.eta_s, locale)
+    return t(locale, "hd.exists_queued", parent=parent.id, job=hd.id, where=where)
+
+
+class HDButton(ClipButton, template=r"vb:hd:(?P<job>\d+)"):
+    """Anyone may ask for a draft's HD version; it is queued fairly and charged to whoever asked. One
+    per clip: a second press shows the one there is."""
+
+    action = "hd"
+    emoji = "⬆️"
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(job_id, label="HD")
+
+    async def pressed(self, interaction: Interaction, job: Job) -> None:
+        bot = interaction.client
+        locale = interaction.locale.value
+        if not offers_hd(bot, job):  # a button left from an older preset file, or a forged one
+            await answer(interaction, t(locale, "hd.unavailable", model=bot.model_title(job.model)))
+            return
+        existing = await bot.store.jobs.hd_of(job.id)
+        if existing is not None:
+            await answer(interaction, await hd_exists(bot, job, existing, locale))
+            return
+        if media_pruned(job):  # retention removed the draft's video: there is nothing to finish
+            days = f"{bot.config.media_days:g}"
+            await answer(interaction, t(locale, "retention.hd_gone", job=job.id, days=days))
+            return
+        await submit_or_explain(interaction, hd_spec(job), kind="hd", parent=job)
 
 
 class ExtendButton(ClipButton, template=r"vb:extend:(?P<job>\d+)"):
@@ -306,19 +363,30 @@ CLIP_BUTTONS: tuple[type[ClipButton], ...] = (
     RerollButton,
     RemixButton,
     ExtendButton,
+    HDButton,
     InfoButton,
     DeleteButton,
 )
 
 
-def clip_view(job_id: int, votes: VoteCounts) -> discord.ui.View:
-    """The buttons under a clip; the vote buttons show the counts."""
+def clip_view(job_id: int, votes: VoteCounts, *, hd: bool = False, is_hd: bool = False) -> discord.ui.View:
+    """The buttons under a clip; the vote buttons show the counts. ``hd``: a draft that offers ⬆️ HD;
+    ``is_hd``: an HD version, which is voted on, extended, explained and deleted, not rerolled or
+    remixed (those are the draft's)."""
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton(job_id, "up", votes.up))
     view.add_item(VoteButton(job_id, "down", votes.down))
-    for button in (RerollButton, RemixButton, ExtendButton, InfoButton, DeleteButton):
+    buttons: list[type[ClipButton]] = [ExtendButton] if is_hd else [RerollButton, RemixButton, ExtendButton]
+    if hd:
+        buttons.append(HDButton)
+    for button in (*buttons, InfoButton, DeleteButton):
         view.add_item(button(job_id))
     return view
+
+
+def view_of(bot: VideoBot, job: Job, votes: VoteCounts) -> discord.ui.View:
+    """:func:`clip_view` for ``job``, with the buttons its kind and model call for."""
+    return clip_view(job.id, votes, hd=offers_hd(bot, job), is_hd=job.kind == "hd")
 
 
 def clip_message(
@@ -328,5 +396,5 @@ def clip_message(
     return (
         header(job, job.locale),
         clip_embed(job, votes, job.locale, bot.model_title(job.model), lineage),
-        clip_view(job.id, votes),
+        view_of(bot, job, votes),
     )

@@ -216,6 +216,32 @@ CATALOG: dict[str, dict[str, str]] = {
     "credit.reroll": {EN: "🔁 #{job} by {author}", DE: "🔁 #{job} von {author}"},
     "credit.remix": {EN: "✏️ #{job} by {author}", DE: "✏️ #{job} von {author}"},
     "credit.extend": {EN: "➕ #{job} by {author}", DE: "➕ #{job} von {author}"},
+    "credit.hd": {EN: "⬆️ HD #{job} by {author}", DE: "⬆️ HD #{job} von {author}"},
+    "kind.hd": {EN: "⬆️ HD of #{parent}: ", DE: "⬆️ HD-Fassung von #{parent}: "},
+    "hd.unavailable": {
+        EN: "{model} makes no HD versions: only clips of a model with an upsampler have one.",
+        DE: "{model} macht keine HD-Fassungen: nur Clips eines Modells mit Upsampler haben eine.",
+    },
+    "hd.exists_done": {
+        EN: "Clip #{parent} already has its HD version: {link}",
+        DE: "Clip #{parent} hat schon seine HD-Fassung: {link}",
+    },
+    "hd.exists_queued": {
+        EN: "The HD version of #{parent} is already queued as #{job}: {where}.",
+        DE: "Die HD-Fassung von #{parent} wartet schon als #{job}: {where}.",
+    },
+    "hd.exists_running": {
+        EN: "The HD version of #{parent} is being rendered now as #{job}.",
+        DE: "Die HD-Fassung von #{parent} wird gerade als #{job} gerendert.",
+    },
+    "hd.exists_unposted": {
+        EN: "The HD version of #{parent} is done as #{job} and about to be posted in its thread.",
+        DE: "Die HD-Fassung von #{parent} ist als #{job} fertig und wird gleich im Thread gepostet.",
+    },
+    "retention.hd_gone": {
+        EN: "Clip #{job} is older than {days} days: its video is no longer stored, so it has no HD version.",
+        DE: "Clip #{job} ist älter als {days} Tage: sein Video ist nicht mehr gespeichert, also gibt es keine HD-Fassung.",
+    },
     "opt.image": {EN: "image", DE: "bild"},
     "opt.image.desc": {
         EN: "A picture to animate (PNG, JPEG or WebP): the clip starts from it",
@@ -476,6 +502,25 @@ CATALOG.update(
     }
 )
 
+# prompt enhancement (the model rewrites a prompt in more detail): /settings enhance-prompts, the details
+CATALOG.update(
+    {
+        "cmd.settings.enhance": {EN: "enhance-prompts", DE: "prompts-verbessern"},
+        "cmd.settings.enhance.desc": {
+            EN: "Let the model rewrite prompts in more detail",
+            DE: "Das Modell Prompts ausführlicher umschreiben lassen",
+        },
+        "opt.enhance_enabled.desc": {
+            EN: "Rewrite prompts before rendering (models that can)",
+            DE: "Prompts vor dem Rendern umschreiben (Modelle, die das können)",
+        },
+        "settings.enhance": {
+            EN: "Prompts enhanced by the model: {enabled}",
+            DE: "Prompts vom Modell verbessert: {enabled}",
+        },
+        "embed.enhanced": {EN: "Enhanced prompt", DE: "Verbesserter Prompt"},
+    }
+)
 
 for _part in (_halloffame_texts, _challenge_texts, _story_texts, _me_texts, _stats_texts):
     _twice = set(_part.TEXTS) & set(CATALOG)

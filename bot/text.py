@@ -97,6 +97,11 @@ def where_in_queue(position: int, eta_s: float | None, locale: str) -> str:
     return t(locale, "queued.where", position=max(position, 1), eta=eta)
 
 
+def jump_url(job: Job) -> str:
+    """The link to a posted clip's message (in its channel or thread)."""
+    return f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
+
+
 def thread_name(job: Job, locale: str) -> str:
     return short(t(locale, "thread.name", job=job.id, prompt=short(job.spec.prompt, 80)), THREAD_NAME_MAX)
 
@@ -144,6 +149,11 @@ def details_embed(
     """Everything about a clip (the ℹ️ button): enough to make it again, and who made its chain."""
     spec = job.spec
     embed = clip_embed(job, votes, locale, model_title, lineage)
+    if job.enhanced_prompt:  # what the model made of the member's prompt (the description)
+        enhanced = quoted_prompt(job.enhanced_prompt, 1000)
+        if len(enhanced) > 1024:  # Discord's limit for a field, escapes counted
+            enhanced = quoted_prompt(job.enhanced_prompt, 500)
+        embed.add_field(name=t(locale, "embed.enhanced"), value=enhanced, inline=False)
     embed.add_field(name=t(locale, "embed.steps"), value=str(spec.steps))
     embed.add_field(name=t(locale, "embed.guidance"), value=f"{spec.guidance:g}" if spec.guidance else "–")
     if job.width and job.height:

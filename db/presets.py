@@ -90,6 +90,9 @@ class Preset:
     refine_kwargs: Mapping[str, Any] = field(default_factory=dict)
     # the hub repository is gated: its license must be accepted on the hub and HF_TOKEN set
     gated: bool = False
+    # the pipeline has a duration head (LTX-2.5's ``duration_head``): a clip asked for without a length
+    # gets the one it predicts from the prompt, within min_frames..max_frames (charged at max_frames)
+    duration_head: bool = False
 
     @property
     def has_hd(self) -> bool:

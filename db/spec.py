@@ -83,6 +83,20 @@ class JobSpec:
     # the bytes the posted clip may have: the upload limit of the server it was asked on (a boosted
     # server's is 50 or 100 MiB); None: Discord's floor of 10 MiB (a job stored before this field)
     upload_limit: int | None = None
+    # the model's prompt enhancer rewrites the prompt before the render (a server's setting, recorded
+    # when the job is queued); a model that has none renders the prompt as it is
+    enhance: bool = False
+    # the enhanced prompt to render with instead of ``prompt``, and the prompt it was made from: a reroll
+    # of an enhanced clip reuses its text, not enhanced again. A spec whose prompt is no longer that one
+    # (a remix of it) renders its own prompt
+    enhanced_prompt: str | None = None
+    enhanced_from: str | None = None
+
+    def reusing(self, enhanced_prompt: str | None) -> JobSpec:
+        """This spec rendered with ``enhanced_prompt`` (a clip's stored enhancement), or as it is for None."""
+        if enhanced_prompt is None:
+            return self
+        return replace(self, enhanced_prompt=enhanced_prompt, enhanced_from=self.prompt)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -102,8 +116,11 @@ class RenderPlan:
     preset: Preset
     width: int
     height: int
-    num_frames: int
+    num_frames: int  # with auto_length the most the model may choose (the cost is estimated at that)
     fps: int
+    # the model's duration head chooses the length within the preset's bounds (no seconds were given):
+    # ``spec.seconds`` stays None and the clip has as many frames as the pipeline returns
+    auto_length: bool = False
 
     @property
     def duration(self) -> float:
@@ -198,7 +215,15 @@ def _check_types(spec: JobSpec) -> None:
     def number(value: object) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
 
-    for name in ("prompt", "negative_prompt", "aspect", "model", "image_ref"):
+    for name in (
+        "prompt",
+        "negative_prompt",
+        "aspect",
+        "model",
+        "image_ref",
+        "enhanced_prompt",
+        "enhanced_from",
+    ):
         value = getattr(spec, name)
         if not isinstance(value, str) and not (value is None and name not in ("prompt", "negative_prompt")):
             raise SpecError("not_text", field=name, value=_shown(value))
@@ -271,6 +296,14 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
     fps = preset.fps if spec.fps is None else spec.fps
     _check_number(fps, *FPS_RANGE, "fps_out_of_range")
 
+    # no length given: a model with a duration head chooses it (not for an extend or an HD version)
+    auto_length = (
+        spec.seconds is None
+        and preset.duration_head
+        and spec.continues is None
+        and spec.upscales is None
+        and preset.min_frames < preset.max_frames
+    )
     seconds = preset.default_frames / fps if spec.seconds is None else spec.seconds
     low, high = preset.min_frames / fps, preset.max_frames / fps
     # the pipeline takes k * frame_multiple + 1 frames: accept what snaps into range ("1 s" for 17 frames)
@@ -307,17 +340,20 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
     if not 0 <= chosen_seed <= SEED_MAX:
         raise SpecError("seed_out_of_range", high=SEED_MAX, value=chosen_seed)
 
+    enhanced = _enhanced_prompt(spec, prompt)
     resolved = replace(
         spec,
         prompt=prompt,
         negative_prompt=negative,
-        seconds=seconds,
+        seconds=None if auto_length else seconds,
         aspect=aspect,
         model=spec.model or catalog.default,
         seed=chosen_seed,
         steps=steps,
         guidance=guidance,
         fps=fps,
+        enhanced_prompt=enhanced,
+        enhanced_from=prompt if enhanced is not None else None,
     )
     # a preset with an upsampler renders drafts at half its size; its HD versions at its size
     width, height = preset.sizes[aspect] if spec.upscales is not None else preset.draft_size(aspect)
@@ -326,6 +362,19 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
         preset=preset,
         width=width,
         height=height,
-        num_frames=preset.frames_for(seconds, fps),
+        num_frames=preset.max_frames if auto_length else preset.frames_for(seconds, fps),
         fps=fps,
+        auto_length=auto_length,
     )
+
+
+def _enhanced_prompt(spec: JobSpec, prompt: str) -> str | None:
+    """The spec's enhanced prompt, cleaned, while it is still the enhancement of ``prompt`` (the
+    cleaned prompt); None when there is none or it was made from another prompt."""
+    text, source = spec.enhanced_prompt, spec.enhanced_from
+    if text is None or source is None or not _is_utf8(text) or not _is_utf8(source):
+        return None
+    if clean_prompt(source) != prompt:
+        return None
+    text = clean_prompt(text)
+    return text if has_visible_text(text) else None

@@ -37,6 +37,7 @@ from PIL import Image
 from db.failures import failure_message
 from db.presets import Preset, PresetCatalog
 from db.spec import JobSpec, RenderPlan, resolve_spec
+from generator.assist import enhanced_plan, length_kwargs
 from generator.encode import to_uint8
 from generator.loader import ModelUnavailable, PipelineCache
 
@@ -278,7 +279,7 @@ def pipeline_kwargs(pipe: Any, plan: RenderPlan) -> dict[str, Any]:
     """The call's keyword arguments, keeping only those this pipeline's ``__call__`` accepts."""
     spec = plan.spec
     wanted: dict[str, Any] = {
-        "prompt": spec.prompt,
+        "prompt": spec.enhanced_prompt or spec.prompt,  # the model's enhancement, when it made one
         "negative_prompt": spec.negative_prompt or None,
         "width": plan.width,
         "height": plan.height,
@@ -288,6 +289,7 @@ def pipeline_kwargs(pipe: Any, plan: RenderPlan) -> dict[str, Any]:
         "guidance_scale": spec.guidance,
         "output_type": "np",
         **plan.preset.call_kwargs,
+        **length_kwargs(pipe, plan),  # the model's duration head chooses the length, when it may
     }
     accepted = inspect.signature(pipe.__call__).parameters
     return {k: v for k, v in wanted.items() if k in accepted}
@@ -359,6 +361,10 @@ def render(
             # the continuation starts with the parent's last frames again: render those on top
             skip = len(conditioned)
             kwargs["num_frames"] = plan.num_frames + skip - 1
+    enhancing = time.perf_counter()  # the model's prompt enhancer, when asked: the text is known before
+    with pipeline_errors(plan), torch.inference_mode():
+        plan = enhanced_plan(pipe, plan, mode, should_cancel)
+    enhancing = time.perf_counter() - enhancing
     kwargs = {**pipeline_kwargs(pipe, plan), **kwargs}
     total = plan.spec.steps or 0
     sigmas = kwargs.get("sigmas")
@@ -394,7 +400,7 @@ def render(
                 output.audio.detach().cpu() if isinstance(output.audio, torch.Tensor) else None,
             )
             output = decode_latents(pipe, output.frames, getattr(output, "audio", None))
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started + enhancing
     frames = to_uint8(np.asarray(output.frames))[skip:]
     audio, sample_rate = _sound(output, pipe, plan, skip, len(frames))
     return RenderOutput(

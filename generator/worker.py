@@ -609,7 +609,9 @@ class Worker:
             log.warning("job %s is no longer this worker's; its clip is not stored", job.id)
         return ref
 
-    async def _finish(self, job: Job, media_ref: str, clip: EncodedClip, gpu_seconds: float) -> None:
+    async def _finish(
+        self, job: Job, media_ref: str, clip: EncodedClip, gpu_seconds: float, enhanced: str | None = None
+    ) -> None:
         result = JobResult(
             media_ref=media_ref,
             video_bytes=clip.bytes,
@@ -618,6 +620,7 @@ class Worker:
             frames=clip.frames,
             fps=float(clip.fps),
             gpu_seconds=gpu_seconds,
+            enhanced_prompt=enhanced,  # the prompt as the model's enhancer rewrote it and it was rendered
         )
         if await self._persist(
             "finish", lambda: self.store.jobs.finish(job.id, self.config.worker_id, result)
@@ -665,7 +668,7 @@ class Worker:
             if media_ref is None:
                 ended = True  # another worker's (or cancelled): nothing of this render is needed
                 return
-            await self._finish(job, media_ref, clip, output.seconds)
+            await self._finish(job, media_ref, clip, output.seconds, output.plan.spec.enhanced_prompt)
             ended = True
         except Exception as exc:
             log.exception("delivering job %s failed", job.id)

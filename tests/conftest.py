@@ -55,6 +55,13 @@ def tiny_ltx2_hd(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_ltx25(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tiny_models import build_tiny_ltx25
+
+    return build_tiny_ltx25(tmp_path_factory.mktemp("models") / "tiny-ltx25")
+
+
+@pytest.fixture(scope="session")
 def tiny_wan22(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.tiny_models import build_tiny_wan22
 

@@ -148,7 +148,8 @@ ESTIMATES = {
     # LTX-2.3 and 2.5: 22B against LTX-2's 19B; the distilled ones' default clip is a 768×512 draft
     "ltx-2.3": (755.345088, 23.72576),
     "ltx-2.3-distilled": (25.83798528, 5.359296),
-    "ltx-2.5": (25.83798528, 5.359296),
+    # ltx-2.5's duration head picks the length of a clip asked for without one: costed at the longest, 10 s
+    "ltx-2.5": (48.48722688, 5.359296),
     "wan-2.2-5b": (221.07104, 6.60448),
 }
 

@@ -448,6 +448,67 @@ def build_tiny_ltx2_hd(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+# the tiny duration head's answer for every prompt: its output layer has no weights, only this bias (log s)
+HEAD_SECONDS = 1.5
+# a chat template in Gemma's turn format: what the processor renders the enhancer's messages with
+_GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<start_of_turn>{{ m['role'] }}\n{{ m['content'] }}<end_of_turn>\n"
+    "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+
+
+def build_tiny_ltx25(folder: Path, seed: int = 0) -> Path:
+    """The tiny LTX-2 with LTX-2.5's helpers: a tiny duration head that says :data:`HEAD_SECONDS` for
+    any prompt (the pipeline snaps it to 8k + 1 frames), and a ``Gemma3Processor`` (the tiny tokenizer
+    with a chat template, a 8x8 image processor), so that ``enhance_prompt`` runs on the Gemma 3 text
+    encoder, as LTX-2.0/2.3 enhance (random weights: the enhanced text is gibberish, but text). Loaded
+    back through ``from_pretrained``; sizes as the tiny LTX-2's, 9 to 49 frames, 17 by default."""
+    import math
+
+    from diffusers.pipelines.ltx2 import LTX2DurationHead
+    from transformers import Gemma3ImageProcessorPil, Gemma3Processor
+
+    build_tiny_ltx2(folder, seed)
+    pipe = LTX2Pipeline.from_pretrained(folder, use_safetensors=True)
+    torch.manual_seed(seed + 2)
+    head = LTX2DurationHead(
+        video_cross_attention_dim=TEXT_DIM,
+        audio_cross_attention_dim=TEXT_DIM,
+        pooler_hidden_dim=16,
+        num_pooler_heads=2,
+        mlp_hidden_dim=16,
+    )
+    with torch.no_grad():
+        head.mlp_out.weight.zero_()
+        head.mlp_out.bias.fill_(math.log(HEAD_SECONDS))
+    # the text encoder's image tokens (boi 3, image and eoi 4) are the tokenizer's <unk> and <mask>
+    tokenizer = GemmaTokenizer.from_pretrained(
+        folder,
+        subfolder="tokenizer",
+        extra_special_tokens={"boi_token": "<unk>", "eoi_token": "<mask>", "image_token": "<mask>"},
+    )
+    tokenizer.chat_template = _GEMMA_CHAT_TEMPLATE
+    processor = Gemma3Processor(
+        image_processor=Gemma3ImageProcessorPil(size={"height": 8, "width": 8}),
+        tokenizer=tokenizer,
+        chat_template=_GEMMA_CHAT_TEMPLATE,
+        image_seq_length=4,
+    )
+    LTX2Pipeline(**{**pipe.components, "duration_head": head, "processor": processor}).save_pretrained(folder)
+    preset = json.loads((folder / "videobot.json").read_text())
+    preset.update(
+        title="Tiny LTX-2.5",
+        duration_head=True,
+        min_frames=9,
+        default_frames=17,
+        max_frames=49,
+        # the enhancer writes a short text: a few tokens are enough to tell it from the member's
+        call_kwargs={**preset["call_kwargs"], "prompt_max_new_tokens": 24},
+    )
+    _write_preset(folder, preset)
+    return folder
+
+
 def build_tiny_wan22(folder: Path, seed: int = 0) -> Path:
     """Wan 2.2 TI2V: one transformer (no second expert), ``expand_timesteps``, the Wan 2.2 VAE layout
     (patch 2, 48 latent channels, 16x spatial and 4x temporal compression) and UniPC."""

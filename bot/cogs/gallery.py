@@ -20,7 +20,7 @@ from bot.clips import clip_message
 from bot.i18n import t
 from bot.replies import answer
 from bot.submit import is_age_restricted
-from bot.text import quoted_prompt
+from bot.text import jump_url, quoted_prompt
 from db.store import Job
 from db.store.retention import media_pruned
 
@@ -57,11 +57,7 @@ class GalleryCog(commands.Cog):
         lines = []
         for place, clip in enumerate(ranked, 1):
             job = clip.job
-            where = (
-                f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
-                if job.message_id
-                else f"#{job.id}"
-            )
+            where = jump_url(job) if job.message_id else f"#{job.id}"
             votes = f"👍 {clip.votes.up} · 👎 {clip.votes.down}"
             lines.append(
                 f"**{place}.** {where} — {quoted_prompt(job.spec.prompt, 80)} · {votes} · <@{job.user_id}>"

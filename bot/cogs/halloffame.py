@@ -43,7 +43,7 @@ from discord.ext import commands
 from bot.app import VideoBot
 from bot.i18n import t
 from bot.submit import is_age_restricted
-from bot.text import quoted_prompt
+from bot.text import jump_url, quoted_prompt
 from db.store import Job, VoteCounts
 from db.store.halloffame import HallPost
 
@@ -55,10 +55,6 @@ RECONCILE_WINDOW_S = 7 * 86_400.0  # a lowered threshold brings in clips of the 
 RECONCILE_BATCH = 10  # clips a reconciling pass posts per server at most
 HISTORY_LOOKBACK = 50  # hall messages looked through for a post whose record was lost
 GOLD = discord.Colour.gold()
-
-
-def jump_url(job: Job) -> str:
-    return f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
 
 
 def poster_name(job: Job) -> str:

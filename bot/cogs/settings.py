@@ -40,6 +40,7 @@ def summary(settings: GuildSettings, locale: str) -> str:
         minutes=settings.story_round_minutes,
         gallery=t(locale, "yes" if settings.gallery_public else "no"),
     )
+    enhance = t(locale, "settings.enhance", enabled=t(locale, "yes" if settings.enhance_prompts else "no"))
     core = t(
         locale,
         "settings.summary",
@@ -53,7 +54,7 @@ def summary(settings: GuildSettings, locale: str) -> str:
         extends=settings.max_extends,
         sound=t(locale, "yes" if settings.sound else "no"),
     )
-    return f"{core}\n{community}"
+    return f"{core}\n{enhance}\n{community}"
 
 
 @app_commands.guild_only()
@@ -206,6 +207,17 @@ class SettingsGroup(app_commands.Group):
     @app_commands.describe(enabled=_("Sound on (or muted)", key="opt.enabled.desc"))
     async def sound(self, interaction: Interaction, enabled: bool) -> None:
         await self._save(interaction, sound=enabled)
+
+    @app_commands.command(
+        name=_("enhance-prompts", key="cmd.settings.enhance"),
+        description=_("Let the model rewrite prompts in more detail", key="cmd.settings.enhance.desc"),
+    )
+    @app_commands.rename(enabled=_("enabled", key="opt.enabled"))
+    @app_commands.describe(
+        enabled=_("Rewrite prompts before rendering (models that can)", key="opt.enhance_enabled.desc")
+    )
+    async def enhance_prompts(self, interaction: Interaction, enabled: bool) -> None:
+        await self._save(interaction, enhance_prompts=enabled)
 
     @app_commands.command(
         name=_("hall-of-fame", key="cmd.settings.hall_of_fame"),

@@ -111,6 +111,10 @@ SET state = 'done', finished_at = :now, lease_expires_at = NULL, media_ref = :me
 WHERE id = :id AND worker_id = :worker_id AND state = 'running'
 RETURNING guild_id, user_id, weight, charged_s;
 
+-- name: set_enhanced_prompt
+-- The prompt as the model's prompt enhancer rewrote it, written just before finish_job by the same holder.
+UPDATE jobs SET enhanced_prompt = :text WHERE id = :id AND worker_id = :worker_id AND state = 'running';
+
 -- name: set_charged
 -- Remember what a job is charged in the fairness tags.
 UPDATE jobs SET charged_s = :charged_s WHERE id = :id;

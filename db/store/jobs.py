@@ -143,6 +143,8 @@ def enqueue_script(request: Submission, now: float) -> Script[Job]:
     the member is over the guild's queued or daily cap."""
     guild_id, user_id, spec = request.guild_id, request.user_id, request.spec
     settings = yield from read_settings(guild_id)
+    if spec.enhance != settings.enhance_prompts:  # the server's setting when the clip was asked for
+        spec = replace(spec, enhance=settings.enhance_prompts)
     yield execute("ensure_fair_guild", guild_id=guild_id)
     yield execute("ensure_fair_user", guild_id=guild_id, user_id=user_id)
     yield one("lock_fair_guild", guild_id=guild_id)
@@ -398,6 +400,12 @@ class JobQueue(Part):
 
     async def finish(self, job_id: int, worker_id: str, result: JobResult) -> bool:
         """Record the clip. False (nothing recorded) when the worker no longer holds the job."""
+        if result.enhanced_prompt is not None:  # kept while the job is still running: the clip has it
+            held = await self._db.write_one(
+                "set_enhanced_prompt", id=job_id, worker_id=worker_id, text=result.enhanced_prompt
+            )
+            if held != 1:
+                return False
         now = self.clock()
         params: dict[str, Any] = {
             "id": job_id,

@@ -88,6 +88,7 @@ class JobResult:
     frames: int
     fps: float
     gpu_seconds: float
+    enhanced_prompt: str | None = None  # what the model's prompt enhancer made of the prompt, if it ran
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,9 @@ class Job:
     # made in an age-restricted channel, or built on a clip that was (migration V14; False before it):
     # shown again only in age-restricted channels, never in the web gallery
     age_restricted: bool = False
+    # the prompt as the model's prompt enhancer rewrote it and the clip was rendered from (migration V16;
+    # None when it was not enhanced)
+    enhanced_prompt: str | None = None
 
     @property
     def deleted(self) -> bool:
@@ -238,6 +242,7 @@ class GuildSettings:
     challenge_winner_role_id: int | None = None  # given to a challenge's winner, if set
     story_round_minutes: int = 60  # how long a story's round of proposals stays open
     gallery_public: bool = False  # the web gallery shows this server's best clips (opt-in)
+    enhance_prompts: bool = False  # the model's prompt enhancer rewrites prompts (models that have one)
 
     def weight_for_roles(self, role_ids: Iterable[int]) -> float:
         """A member's weight: the best of their roles' weights, 1 without any."""
@@ -268,6 +273,7 @@ class GuildSettings:
             "challenge_winner_role_id": self.challenge_winner_role_id,
             "story_round_minutes": self.story_round_minutes,
             "gallery_public": self.gallery_public,
+            "enhance_prompts": self.enhance_prompts,
         }
         return {
             "guild_id": self.guild_id,
@@ -300,6 +306,7 @@ class GuildSettings:
             challenge_winner_role_id=_id_or_none(data.get("challenge_winner_role_id")),
             story_round_minutes=int(data.get("story_round_minutes", cls.story_round_minutes)),
             gallery_public=bool(data.get("gallery_public", cls.gallery_public)),
+            enhance_prompts=bool(data.get("enhance_prompts", cls.enhance_prompts)),
         )
 
 
@@ -343,7 +350,7 @@ def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
             if any(not 0.1 <= w <= 100 for w in weights.values()):
                 raise SettingsError("bad_weight")
             out[name] = weights
-        elif name in ("nsfw_allowed", "sound", "gallery_public"):
+        elif name in ("nsfw_allowed", "sound", "gallery_public", "enhance_prompts"):
             out[name] = bool(value)
         elif name == "blocked_words":
             if isinstance(value, str):
