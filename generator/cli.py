@@ -8,7 +8,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from db.presets import Preset, PresetCatalog, PresetError
 from db.spec import JobSpec, SpecError, resolve_spec
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
     from db.spec import RenderPlan
     from generator.encode import EncodedClip
+    from generator.loader import PipelineCache
+
+T = TypeVar("T")
 
 # the picture a clip may start from (--image)
 PICTURE_FORMATS = frozenset({"PNG", "JPEG", "WEBP"})
@@ -169,25 +172,17 @@ def run_hd(args: argparse.Namespace) -> int:
     _check_output(args.output)
     _check_device(args.device)
 
-    from generator.encode import EncodeError
     from generator.hd import hd_clip
-    from generator.loader import PipelineCache
-    from generator.render import RenderCancelled, RenderFailed
 
-    cache = PipelineCache(device=args.device)
-    print(f"Loading {plan.preset.title} on {cache.device}…", file=sys.stderr)
-    close_bar, on_progress = _progress(plan)
-    try:
-        result = hd_clip(args.clip, plan, args.output, args.max_bytes, cache=cache, on_progress=on_progress)
-        close_bar()
-    except (RenderFailed, EncodeError, ClipError) as exc:
-        close_bar()
-        print(f"videobot: {exc}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, RenderCancelled):
-        close_bar()
-        print("videobot: cancelled", file=sys.stderr)
-        return 130
+    result = rendering(
+        plan,
+        args.device,
+        lambda cache, on_progress: hd_clip(
+            args.clip, plan, args.output, args.max_bytes, cache=cache, on_progress=on_progress
+        ),
+    )
+    if isinstance(result, int):
+        return result
     clip = result.clip
     length = f"{draft.width}x{draft.height} → HD, {clip.duration:.1f} s"
     print(wrote(clip, plan.spec, length, result.render_seconds))
@@ -274,6 +269,31 @@ def _progress(plan: RenderPlan) -> tuple[Callable[[], None], Callable[[int, int]
     return bar.close, on_progress
 
 
+def rendering(
+    plan: RenderPlan, device: str | None, work: Callable[[PipelineCache, Callable[[int, int], None]], T]
+) -> T | int:
+    """``work(cache, on_progress)`` on ``device`` with a progress bar on stderr: what it returned, or
+    the exit status when it failed (1, the reason on stderr) or was cancelled (130)."""
+    from generator.clipio import ClipError
+    from generator.encode import EncodeError
+    from generator.loader import PipelineCache
+    from generator.render import RenderCancelled, RenderFailed
+
+    cache = PipelineCache(device=device)
+    print(f"Loading {plan.preset.title} on {cache.device}…", file=sys.stderr)
+    close_bar, on_progress = _progress(plan)
+    try:
+        return work(cache, on_progress)
+    except (RenderFailed, EncodeError, ClipError) as exc:
+        print(f"videobot: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, RenderCancelled):
+        print("videobot: cancelled", file=sys.stderr)
+        return 130
+    finally:
+        close_bar()
+
+
 def load_catalog() -> PresetCatalog:
     """The presets, or a UsageError naming what is wrong with the operator's presets file."""
     try:
@@ -319,31 +339,24 @@ def run_generate(args: argparse.Namespace) -> int:
     _check_device(args.device)
 
     # torch and diffusers load only once the input is known to be good: bad input answers at once
-    from generator.encode import EncodeError, encode_mp4, write_poster
-    from generator.loader import PipelineCache
-    from generator.render import Conditioning, RenderCancelled, RenderFailed, render
+    from generator.encode import encode_mp4, write_poster
+    from generator.render import Conditioning, ProgressFn, RenderOutput, render
 
-    cache = PipelineCache(device=args.device)
-    print(f"Loading {plan.preset.title} on {cache.device}…", file=sys.stderr)
-    close_bar, on_progress = _progress(plan)
-    condition = None if picture is None else Conditioning(image=picture)
-    try:
+    def make(cache: PipelineCache, on_progress: ProgressFn) -> tuple[RenderOutput, EncodedClip]:
+        condition = None if picture is None else Conditioning(image=picture)
         output = render(plan, on_progress, cache=cache, condition=condition)
-        close_bar()
         audio = output.audio if plan.spec.audio else None
         clip = encode_mp4(
             output.frames, plan.fps, args.output, args.max_bytes, audio=audio, sample_rate=output.sample_rate
         )
         if args.poster is not None:
             write_poster(output.frames, args.poster)
-    except (RenderFailed, EncodeError) as exc:
-        close_bar()
-        print(f"videobot: {exc}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, RenderCancelled):
-        close_bar()
-        print("videobot: cancelled", file=sys.stderr)
-        return 130
+        return output, clip
+
+    made = rendering(plan, args.device, make)
+    if isinstance(made, int):
+        return made
+    output, clip = made
     print(wrote(clip, plan.spec, f"{clip.duration:.1f} s", output.seconds))
     return 0
 
@@ -377,27 +390,17 @@ def run_extend(args: argparse.Namespace) -> int:
     _check_output(args.output)
     _check_device(args.device)
 
-    from generator.encode import EncodeError
     from generator.extend import extend_clip
-    from generator.loader import PipelineCache
-    from generator.render import RenderCancelled, RenderFailed
 
-    cache = PipelineCache(device=args.device)
-    print(f"Loading {plan.preset.title} on {cache.device}…", file=sys.stderr)
-    close_bar, on_progress = _progress(plan)
-    try:
-        result = extend_clip(
+    result = rendering(
+        plan,
+        args.device,
+        lambda cache, on_progress: extend_clip(
             args.clip, plan, args.output, args.max_bytes, cache=cache, on_progress=on_progress
-        )
-        close_bar()
-    except (RenderFailed, EncodeError, ClipError) as exc:
-        close_bar()
-        print(f"videobot: {exc}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, RenderCancelled):
-        close_bar()
-        print("videobot: cancelled", file=sys.stderr)
-        return 130
+        ),
+    )
+    if isinstance(result, int):
+        return result
     clip = result.clip
     length = f"{result.parent_seconds:.1f} s + {result.new_seconds:.1f} s = {clip.duration:.1f} s"
     print(wrote(clip, plan.spec, length, result.render_seconds))
@@ -558,14 +561,10 @@ def run_worker(args: argparse.Namespace) -> int:
     import os
     import signal
     import socket
-    from typing import TYPE_CHECKING
 
     from db.store import open_store
     from generator.availability import check_presets, heartbeat_while_starting, hub_offline, renders_on_cpu
     from generator.processes import pid_space
-
-    if TYPE_CHECKING:
-        from generator.loader import PipelineCache
 
     try:
         catalog = PresetCatalog.load()
