@@ -1,7 +1,8 @@
 """Seconds per clip on the GPU: each preset's default clip, stock diffusers against the project's path.
 
     python -m bench.gpu [--presets ltx-video wan-1.3b ltx-2 ltx-2-distilled wan-2.2-5b] [--steps N]
-                        [--small] [--write-results]
+                        [--small] [--write-results] [--results FILE]
+    python -m bench.gpu --smoke [--small] [--results FILE] [--budget-s 480]
 
 Full size, on the preset's default clip: LTX-Video 2B, Wan 2.1 1.3B, LTX-2 19B (audio-video transformer
 18.9 B, Gemma 3 12B text encoder 12.2 B, connectors 1.4 B, video VAE 1.2 B, audio VAE and vocoder; 1280x704,
@@ -37,12 +38,27 @@ steps (``--cache-fraction``, 50 % by default), computed from the measured step t
 
 ``--small`` runs the same code on scaled-down configs on the CPU in seconds (float32, compile backend
 "eager", matmul rate in float32): tests/test_gpu_bench.py keeps this file from rotting.
+
+``--smoke`` is the first thing to run on a GPU that was never tried: one short clip per preset family
+(LTX-Video, Wan 2.1, Wan 2.2 TI2V, CogVideoX, LTX-2 with its sound; the preset's smallest frame count at its
+default size, 2 steps) through the worker's own path: ``generator.render.render`` with the worker's warm
+cache (``BuiltPipelineCache``, a ``generator.loader.PipelineCache`` whose load builds the full-size
+random-weight pipeline, placed with the loader's offload choice and sped up with the preset's speed-ups,
+inductor included). Each row says whether the frames (and the sound) are finite, before the worker rounds
+them to 8 bits, and whether the peak GPU memory (``torch.cuda.max_memory_allocated``, reset per preset,
+build included) stayed within the preset's ``gpu_memory_gb``; a family that fails is a row with its error.
+The table is appended to ``bench/RESULTS.md`` (``--results``; with ``--small`` only when given); the exit
+status is 1 when a family failed. ``--smoke --small`` runs on the CPU in half a minute
+(tests/test_gpu_bench.py).
+The architectures of CogVideoX, Wan 2.1 14B and LTX-2.3 are here too: the smoke runs CogVideoX-2B, and
+tests/test_gpu_path.py reads their full-size component sizes for the offload choice.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import gc
 import importlib.util
 import math
@@ -70,7 +86,10 @@ from transformers import (
     UMT5EncoderModel,
 )
 
-from db.presets import BUILTIN_PRESETS, Preset
+from db.presets import BUILTIN_PRESETS, Preset, PresetCatalog
+from db.spec import JobSpec, resolve_spec
+from generator.loader import PipelineCache, _Entry, apply_offload, choose_offload, module_bytes
+from generator.render import render
 from generator.speedups import apply_speedups
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -427,6 +446,96 @@ WAN22_VAE: dict[str, Any] = {
 # original repo's sample_shift for ti2v-5B; the preset sets none).
 WAN22_SCHEDULER: dict[str, Any] = {**WAN_SCHEDULER, "flow_shift": 5.0}
 
+# ---- Wan 2.1 T2V 14B (Wan-AI/Wan2.1-T2V-14B-Diffusers; the original repo's wan/configs/wan_t2v_14B.py:
+# dim 5120, ffn_dim 13824, num_heads 40, num_layers 40). 14.3 B. Same VAE and text encoder as 1.3B.
+WAN14_TRANSFORMER: dict[str, Any] = {
+    **WAN_TRANSFORMER,
+    "num_attention_heads": 40,  # dim 5120
+    "ffn_dim": 13824,
+    "num_layers": 40,
+}
+WAN14_SCHEDULER: dict[str, Any] = {**WAN_SCHEDULER, "flow_shift": 5.0}  # 720p, as the preset's load_options
+
+# ---- CogVideoX (THUDM/CogVideoX-2b and -5b), as diffusers' scripts/convert_cogvideox_to_diffusers.py
+# writes them: the 2B transformer is CogVideoXTransformer3DModel's defaults (30 heads x 64 = 1920 wide,
+# 30 layers, FFN 4x GELU, text 4096 wide (T5-XXL) over 226 tokens joined to the video tokens in one
+# attention, 2x2 patches, sinusoidal positions); 1.69 B. The 5B: 48 heads (3072 wide), 42 layers, RoPE;
+# 5.57 B. The VAE (AutoencoderKLCogVideoX's defaults: 8x spatial, 4x temporal to 16 channels) scales
+# latents by 1.15258426 (2B) or 0.7 (5B). The scheduler is the script's CogVideoXDDIMScheduler (v-prediction,
+# zero-SNR, trailing); the 5B repository's scheduler was not checked (it changes no weight and no FLOP).
+COGVIDEOX_TRANSFORMER: dict[str, Any] = {
+    "num_attention_heads": 30,
+    "attention_head_dim": 64,
+    "in_channels": 16,
+    "out_channels": 16,
+    "time_embed_dim": 512,
+    "text_embed_dim": 4096,
+    "num_layers": 30,
+    "sample_width": 90,  # latent size of the 720x480, 49-frame clip it was trained on
+    "sample_height": 60,
+    "sample_frames": 49,
+    "patch_size": 2,
+    "temporal_compression_ratio": 4,
+    "max_text_seq_length": 226,
+    "activation_fn": "gelu-approximate",
+    "use_rotary_positional_embeddings": False,
+}
+COGVIDEOX5_TRANSFORMER: dict[str, Any] = {
+    **COGVIDEOX_TRANSFORMER,
+    "num_attention_heads": 48,
+    "num_layers": 42,
+    "use_rotary_positional_embeddings": True,
+}
+COGVIDEOX_VAE: dict[str, Any] = {
+    "block_out_channels": (128, 256, 256, 512),
+    "latent_channels": 16,
+    "layers_per_block": 3,
+    "temporal_compression_ratio": 4,
+    "scaling_factor": 1.15258426,
+}
+COGVIDEOX_SCHEDULER: dict[str, Any] = {
+    "snr_shift_scale": 3.0,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "beta_start": 0.00085,
+    "clip_sample": False,
+    "num_train_timesteps": 1000,
+    "prediction_type": "v_prediction",
+    "rescale_betas_zero_snr": True,
+    "set_alpha_to_one": True,
+    "timestep_spacing": "trailing",
+}
+
+# ---- LTX-2.3 (diffusers/LTX-2.3-Diffusers and -Distilled-Diffusers): get_ltx2_transformer_config("2.3") and
+# get_ltx2_connectors_config("2.3") of diffusers' LTX-2 conversion recipe: the LTX-2 transformer with gated
+# attention and cross-attention modulation (video and audio), no prompt embeddings in the transformer,
+# perturbed attention for STG (19.0 B); connectors of 8 layers a modality with their own projections
+# (3.2 B). Its video VAE and its vocoder (LTX2VocoderWithBWE) are LTX-2.0's here: their 2.3 configs were
+# not checked (the VAE is 1.2 B of 25, the vocoder under 0.1 B).
+LTX23_TRANSFORMER: dict[str, Any] = {
+    **LTX2_TRANSFORMER,
+    "gated_attn": True,
+    "cross_attn_mod": True,
+    "audio_gated_attn": True,
+    "audio_cross_attn_mod": True,
+    "use_prompt_embeddings": False,
+    "perturbed_attn": True,
+}
+LTX23_CONNECTORS: dict[str, Any] = {
+    **LTX2_CONNECTORS,
+    "video_connector_num_attention_heads": 32,
+    "video_connector_num_layers": 8,
+    "video_gated_attn": True,
+    "audio_connector_num_attention_heads": 32,
+    "audio_connector_attention_head_dim": 64,
+    "audio_connector_num_layers": 8,
+    "audio_gated_attn": True,
+    "per_modality_projections": True,
+    "video_hidden_dim": 4096,
+    "audio_hidden_dim": 2048,
+    "proj_bias": True,
+}
+
 # Scaled-down versions for --small: the same classes and code paths (timestep-conditioned LTX decoder,
 # CFG, both text encoder kinds) with a few layers and small dims.
 _SMALL_TEXT: dict[str, Any] = {
@@ -559,6 +668,24 @@ _SMALL_WAN22_TRANSFORMER: dict[str, Any] = {
     "in_channels": 48,
     "out_channels": 48,
 }
+_SMALL_COGVIDEOX_TRANSFORMER: dict[str, Any] = {
+    **COGVIDEOX_TRANSFORMER,
+    "num_attention_heads": 2,
+    "attention_head_dim": 16,
+    "time_embed_dim": 32,
+    "text_embed_dim": 32,
+    "num_layers": 2,
+    "sample_width": 8,  # the small clip's latent size: 64x32, 9 frames
+    "sample_height": 4,
+    "sample_frames": 9,
+    "max_text_seq_length": 16,
+}
+_SMALL_COGVIDEOX_VAE: dict[str, Any] = {
+    **COGVIDEOX_VAE,
+    "block_out_channels": (8, 8, 16, 16),
+    "layers_per_block": 1,
+    "norm_num_groups": 4,
+}
 _SMALL_WAN22_VAE: dict[str, Any] = {
     **WAN22_VAE,
     "base_dim": 8,
@@ -669,6 +796,43 @@ FULL: dict[str, Arch] = {
 }
 # the distilled checkpoint is the same architecture: its preset differs in steps, sigmas and guidance only
 FULL["ltx-2-distilled"] = replace(FULL["ltx-2"], preset="ltx-2-distilled")
+FULL["cogvideox-2b"] = Arch(
+    preset="cogvideox-2b",
+    pipeline="CogVideoXPipeline",
+    transformer_class="CogVideoXTransformer3DModel",
+    transformer=COGVIDEOX_TRANSFORMER,
+    vae_class="AutoencoderKLCogVideoX",
+    vae=COGVIDEOX_VAE,
+    text_class=T5EncoderModel,
+    text_config_class=T5Config,
+    text=T5_XXL,
+    scheduler_class="CogVideoXDDIMScheduler",
+    scheduler=COGVIDEOX_SCHEDULER,
+    spatial_ratio=8,
+    temporal_ratio=4,
+    text_tokens=226,  # CogVideoXPipeline's max_sequence_length, the transformer's max_text_seq_length
+)
+# the presets below are here for their sizes (the offload choice, tests/test_gpu_path.py) and can be timed
+FULL["cogvideox-5b"] = replace(
+    FULL["cogvideox-2b"],
+    preset="cogvideox-5b",
+    transformer=COGVIDEOX5_TRANSFORMER,
+    vae={**COGVIDEOX_VAE, "scaling_factor": 0.7},
+)
+FULL["wan-14b"] = replace(
+    FULL["wan-1.3b"], preset="wan-14b", transformer=WAN14_TRANSFORMER, scheduler=WAN14_SCHEDULER
+)
+# LTX-Video 2B distilled (0.9.6) in the 0.9.5 pipeline: the 2B architecture
+FULL["ltx-video-cpu"] = replace(FULL["ltx-video"], preset="ltx-video-cpu")
+FULL["ltx-2.3"] = replace(
+    FULL["ltx-2"],
+    preset="ltx-2.3",
+    transformer=LTX23_TRANSFORMER,
+    components={**FULL["ltx-2"].components, "connectors": (LTX2TextConnectors, LTX23_CONNECTORS)},
+)
+FULL["ltx-2.3-distilled"] = replace(FULL["ltx-2.3"], preset="ltx-2.3-distilled")
+# what a plain `python -m bench.gpu` times: one preset of each family but CogVideoX, and LTX-2's distilled one
+SPEED_PRESETS = ["ltx-video", "wan-1.3b", "ltx-2", "ltx-2-distilled", "wan-2.2-5b"]
 
 SMALL: dict[str, Arch] = {
     "ltx-video": replace(
@@ -710,6 +874,14 @@ SMALL: dict[str, Arch] = {
     ),
 }
 SMALL["ltx-2-distilled"] = replace(SMALL["ltx-2"], preset="ltx-2-distilled")
+SMALL["cogvideox-2b"] = replace(
+    FULL["cogvideox-2b"],
+    transformer=_SMALL_COGVIDEOX_TRANSFORMER,
+    vae=_SMALL_COGVIDEOX_VAE,
+    text=_SMALL_TEXT,
+    text_tokens=16,
+    clip={"width": 64, "height": 32, "frames": 9, "steps": 3},
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -746,7 +918,7 @@ def video_tokens(arch: Arch, width: int, height: int, frames: int) -> int:
     if isinstance(cfg.get("patch_size"), tuple | list):
         pt, ph, pw = cfg["patch_size"]
     else:
-        pt, ph, pw = cfg.get("patch_size_t", 1), cfg["patch_size"], cfg["patch_size"]
+        pt, ph, pw = cfg.get("patch_size_t") or 1, cfg["patch_size"], cfg["patch_size"]
     latent_frames = (frames - 1) // arch.temporal_ratio + 1
     return (latent_frames // pt) * (height // arch.spatial_ratio // ph) * (width // arch.spatial_ratio // pw)
 
@@ -777,12 +949,27 @@ def transformer_flops(arch: Arch, tokens: int, audio: int = 0) -> Flops:
     (two layers, c -> d -> d) 2L(cd + d²). Norms, modulation, RoPE, softmax and the timestep embedding are
     below 1 % and left out. A CFG step runs two samples (LTX as a batch of 2, Wan as two calls).
     Wan 2.2 TI2V-5B is the Wan formula with its own config (d 3072, f 14336, 30 layers, C 48).
+
+    CogVideoX has no cross-attention: the L text tokens join the N video tokens in one sequence of
+    S = N + L that every layer's attention and FFN (4d, GELU) see: linear 4 x 2Sd² + 2 x 2S·d·4d,
+    attention 4S²d (counted as self-attention); io 2N·C·p²·d in, 2N·d·C·p² out and 2L·c·d for the text
+    projection.
     """
     if arch.transformer_class == "LTX2VideoTransformer3DModel":
         return ltx2_flops(arch, tokens, audio)
     cfg = arch.transformer
     d = cfg["num_attention_heads"] * cfg["attention_head_dim"]
     layers = cfg["num_layers"]
+    if arch.transformer_class == "CogVideoXTransformer3DModel":
+        s, n, length = float(tokens + arch.text_tokens), float(tokens), float(arch.text_tokens)
+        patch = cfg["patch_size"] ** 2 * (cfg.get("patch_size_t") or 1)
+        io = 2 * n * cfg["in_channels"] * patch * d + 2 * n * d * cfg["out_channels"] * patch
+        return Flops(
+            linear=layers * (4 * 2 * s * d * d + 2 * 2 * s * d * 4 * d),
+            self_attention=layers * 4 * s * s * d,
+            cross_attention=0.0,
+            io=io + 2 * length * cfg["text_embed_dim"] * d,
+        )
     if arch.transformer_class == "LTXVideoTransformer3DModel":
         ffn, text_width = 4 * d, cfg["caption_channels"]
         patch = cfg["patch_size"] ** 2 * cfg["patch_size_t"]
@@ -883,11 +1070,17 @@ def forward_passes(pipe: Any, kwargs: Mapping[str, Any], flops: Flops) -> tuple[
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _keep_fp32(model: torch.nn.Module, name: str) -> bool:
+def _keep_fp32(model: torch.nn.Module, name: str, dtype: torch.dtype) -> bool:
     # diffusers' from_pretrained keeps these in float32 whatever the dtype (Wan: rope, time_embedder,
-    # scale_shift_table, norm1..3); transformers only for float16, which is not used here
-    keep = getattr(model, "_keep_in_fp32_modules", None) if isinstance(model, diffusers.ModelMixin) else None
-    return any(part in name.split(".") for part in keep or ())
+    # scale_shift_table, norm1..3); transformers' keeps ``_keep_in_fp32_modules`` in float32 for float16
+    # (T5's "wo": CogVideoX-2B runs in float16) and ``_keep_in_fp32_modules_strict`` for bf16 too
+    if isinstance(model, diffusers.ModelMixin):
+        keep = set(getattr(model, "_keep_in_fp32_modules", None) or ())
+    else:
+        keep = set(getattr(model, "_keep_in_fp32_modules", None) or ()) if dtype == torch.float16 else set()
+        if dtype in (torch.float16, torch.bfloat16):
+            keep |= set(getattr(model, "_keep_in_fp32_modules_strict", None) or ())
+    return any(part in name.split(".") for part in keep)
 
 
 def _is_norm(module: torch.nn.Module) -> bool:
@@ -909,18 +1102,15 @@ def init_weights(model: torch.nn.Module, std: float = INIT_STD) -> None:
                 param.normal_(0.0, std)
 
 
-def materialize(
-    build: Callable[[], torch.nn.Module], device: torch.device, dtype: torch.dtype
-) -> torch.nn.Module:
-    """Build on the meta device (buffers real: RoPE tables, latent statistics), cast there, allocate on
-    ``device`` with ``to_empty``, restore the buffers and fill the parameters with ``init_weights``. The
-    full-size weights never exist in CPU memory."""
+def on_meta(build: Callable[[], torch.nn.Module], dtype: torch.dtype) -> torch.nn.Module:
+    """``build()`` on the meta device (buffers real: RoPE tables, latent statistics), its parameters and
+    buffers in the dtypes ``from_pretrained`` would give them: no memory for the weights, their real sizes."""
     with init_empty_weights(include_buffers=False):
         model = build()
     for module_name, module in model.named_modules():
         for name, param in list(module.named_parameters(recurse=False)):
             full = f"{module_name}.{name}" if module_name else name
-            if param.is_floating_point() and not _keep_fp32(model, full):
+            if param.is_floating_point() and not _keep_fp32(model, full, dtype):
                 module._parameters[name] = torch.nn.Parameter(param.to(dtype), requires_grad=False)
     if not getattr(model, "_keep_in_fp32_modules", None) or not isinstance(model, diffusers.ModelMixin):
         # as from_pretrained: model.to(dtype) casts the buffers too unless some modules stay float32
@@ -928,6 +1118,16 @@ def materialize(
             for name, buf in list(module.named_buffers(recurse=False)):
                 if buf is not None and buf.is_floating_point():
                     module._buffers[name] = buf.to(dtype)
+    return model
+
+
+def materialize(
+    build: Callable[[], torch.nn.Module], device: torch.device, dtype: torch.dtype
+) -> torch.nn.Module:
+    """Build on the meta device (:func:`on_meta`), allocate on ``device`` with ``to_empty``, restore the
+    buffers and fill the parameters with ``init_weights``. The full-size weights never exist in CPU memory
+    unless ``device`` is the CPU."""
+    model = on_meta(build, dtype)
     buffers = {name: buf.detach().clone() for name, buf in model.named_buffers()}
     model.to_empty(device=device)
     with torch.no_grad():
@@ -1374,6 +1574,326 @@ def run(
     return report
 
 
+# ---------------------------------------------------------------------------------------------------------
+# --smoke: one short clip per family through the worker's own path
+# ---------------------------------------------------------------------------------------------------------
+
+# one preset per family, the biggest last: a slow one leaves the others' rows in the table
+SMOKE_FAMILIES: dict[str, str] = {
+    "LTX-Video": "ltx-video",
+    "Wan 2.1": "wan-1.3b",
+    "Wan 2.2 TI2V": "wan-2.2-5b",
+    "CogVideoX": "cogvideox-2b",
+    "LTX-2 (with sound)": "ltx-2",
+}
+SMOKE_STEPS = 2
+SMOKE_BUDGET_S = 480.0  # 8 minutes of a lent GPU: a family not started by then is a row that says so
+
+
+def meta_components(
+    arch: Arch,
+    dtype: torch.dtype,
+    vae_dtype: torch.dtype,
+    memo: dict[tuple[Any, ...], torch.nn.Module] | None = None,
+) -> dict[str, torch.nn.Module]:
+    """``arch``'s pipeline components on the meta device, in the dtypes the loader gives them: their real
+    sizes, no memory (what the loader's offload choice reads). ``memo`` keeps components built before
+    (the same class, config and dtype) for the next call."""
+    built = memo if memo is not None else {}
+
+    def component(cls: Any, config: Mapping[str, Any], as_dtype: torch.dtype) -> torch.nn.Module:
+        key = (cls, id(config), as_dtype)
+        if key not in built:
+            if isinstance(cls, type) and issubclass(cls, PreTrainedModel):
+                text: Any = on_meta(lambda: cls(arch.text_config_class(**config)), as_dtype)
+                text.tie_weights()  # one embedding, as from_pretrained leaves it
+                built[key] = text
+            else:
+                built[key] = on_meta(_component(cls, config), as_dtype)
+        return built[key]
+
+    return {
+        "transformer": component(getattr(diffusers, arch.transformer_class), arch.transformer, dtype),
+        "vae": component(getattr(diffusers, arch.vae_class), arch.vae, vae_dtype),
+        "text_encoder": component(arch.text_class, arch.text, dtype),
+        **{name: component(cls, cfg, dtype) for name, (cls, cfg) in arch.components.items()},
+    }
+
+
+@dataclass
+class _Components:
+    """A pipeline as the loader's offload choice sees it: its components."""
+
+    components: dict[str, torch.nn.Module]
+
+
+def loader_offload(
+    preset: Preset, arch: Arch, device: torch.device, dtype: torch.dtype, vae_dtype: torch.dtype
+) -> str:
+    """How the worker's loader places ``preset`` on ``device`` (``generator.loader.choose_offload`` on the
+    architecture's real component sizes and the GPU's memory): "none", "model" or "group"."""
+    if device.type != "cuda":
+        return "none"
+    return choose_offload(preset, _Components(meta_components(arch, dtype, vae_dtype)), device)
+
+
+def _recording(pipe: Any, outputs: list[Any]) -> Any:
+    """``pipe``, its calls' outputs appended to ``outputs``: the frames before the worker rounds them to
+    8 bits (NaN would become black), and the sound. Its call signature stays the pipeline's (the render
+    passes only the arguments the pipeline takes)."""
+    cls = type(pipe)
+    call = cls.__call__
+
+    @functools.wraps(call)
+    def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        output = call(self, *args, **kwargs)
+        outputs.append(output)
+        return output
+
+    pipe.__class__ = type(cls.__name__, (cls,), {"__call__": recorded, "__module__": cls.__module__})
+    return pipe
+
+
+class BuiltPipelineCache(PipelineCache):
+    """The worker's warm cache (``generator.loader.PipelineCache``) whose load builds the bench's
+    random-weight pipeline instead of ``from_pretrained`` (full-size weights cannot be downloaded here nor
+    saved to disk), placed on the device and sped up as ``generator.loader.load_pipeline`` does."""
+
+    def __init__(self, device: torch.device, build: Callable[[Preset], tuple[Any, str]]) -> None:
+        super().__init__(device=device, budget_bytes=2**62)
+        self._build = build
+
+    def _load(self, key: tuple[str, str, str, str], preset: Preset) -> _Entry:
+        started = time.perf_counter()
+        pipe, offload = self._build(preset)
+        self.loads += 1
+        entry = _Entry(pipe, module_bytes(pipe), time.perf_counter() - started, offload, hooked=pipe)
+        self._entries[key] = entry
+        return entry
+
+
+@dataclass
+class SmokeRow:
+    family: str
+    preset: str
+    clip: str = ""  # "768×512, 25 frames, 2 steps"
+    offload: str = ""  # the loader's placement: "none", "model" or "group"
+    speedups: str = ""  # what apply_speedups applied
+    build_s: float | None = None
+    render_s: float | None = None  # the pipeline call (the first: compilation included)
+    peak_gib: float | None = None  # torch.cuda.max_memory_allocated over build and render; None on a CPU
+    stated_gib: float = 0.0  # the preset's gpu_memory_gb
+    finite: bool | None = None  # the frames (and the sound) hold no NaN or inf
+    sound: bool | None = None  # a sound track came back; None for a preset that makes none
+    error: str = ""
+
+    @property
+    def within_memory(self) -> bool | None:
+        if self.peak_gib is None or not self.stated_gib:
+            return None
+        return self.peak_gib <= self.stated_gib
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.error
+            and self.finite is True
+            and self.within_memory is not False
+            and self.sound is not False
+        )
+
+
+@dataclass
+class SmokeReport:
+    card: str
+    device: str
+    rows: list[SmokeRow]
+    seconds: float
+
+
+def smoke_preset_for(preset: Preset, arch: Arch, small: bool) -> Preset:
+    """The preset the smoke clip renders: the built-in one; with ``--small`` its scaled-down clip's size,
+    frames and text length."""
+    if not small:
+        return preset
+    clip = arch.clip
+    return replace(
+        preset,
+        sizes={preset.default_aspect: (clip["width"], clip["height"])},
+        min_frames=clip["frames"],
+        default_frames=clip["frames"],
+        call_kwargs={**preset.call_kwargs, "max_sequence_length": arch.text_tokens},
+    )
+
+
+def _failure(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc
+    return f"{type(cause).__name__}: {cause}".splitlines()[0][:300]
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return bool(torch.isfinite(value.float()).all())
+    return bool(np.isfinite(np.asarray(value, dtype=np.float32)).all())
+
+
+def smoke_preset(
+    family: str,
+    name: str,
+    device: torch.device,
+    *,
+    small: bool = False,
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> SmokeRow:
+    """One short clip of preset ``name`` (the preset's smallest frame count, its default size, 2 steps)
+    through ``generator.render.render`` and the worker's warm cache, with the preset's speed-ups; a row
+    with what went wrong instead of an exception."""
+    preset = next(p for p in BUILTIN_PRESETS if p.name == name)
+    row = SmokeRow(family, name, stated_gib=preset.gpu_memory_gb)
+    outputs: list[Any] = []
+    try:
+        arch = (SMALL if small else FULL)[name]
+        dtype = getattr(torch, preset.dtype) if device.type == "cuda" else torch.float32
+        vae_name = preset.load_options.get("vae_dtype")
+        vae_dtype = getattr(torch, str(vae_name)) if vae_name and dtype != torch.float32 else dtype
+        serving = smoke_preset_for(preset, arch, small)
+        spec = JobSpec(
+            PROMPT,
+            negative_prompt=NEGATIVE,
+            model=name,
+            seconds=serving.min_frames / serving.fps,
+            steps=SMOKE_STEPS,
+            seed=seed,
+        )
+        plan = resolve_spec(spec, PresetCatalog([serving], default=name))
+        row.clip = f"{plan.width}×{plan.height}, {plan.num_frames} frames, {SMOKE_STEPS} steps"
+
+        def build(loaded: Preset) -> tuple[Any, str]:
+            started = time.perf_counter()
+            offload = loader_offload(loaded, arch, device, dtype, vae_dtype)
+            where = device if offload == "none" else torch.device("cpu")  # the loader loads, then places
+            log(f"{name}: building {arch.transformer_class} on {where} ({offload} offload)")
+            pipe = build_pipeline(arch, where, dtype, vae_dtype, loaded.load_options)
+            apply_offload(pipe, offload, device)
+            speedups = dict(loaded.speedups)
+            if device.type != "cuda":
+                speedups["compile_backend"] = "eager"  # inductor on a CPU compiles for long
+            if offload == "group":
+                speedups["compile"] = False  # as the loader: the offload hooks run inside each layer
+            applied = apply_speedups(pipe, speedups, device, allow_cpu=True)
+            row.offload, row.speedups = offload, ", ".join(applied) or "none"
+            sync(device)
+            row.build_s = time.perf_counter() - started
+            return _recording(pipe, outputs), offload
+
+        free_memory(device)
+        reset_peak(device)
+        out = render(plan, cache=BuiltPipelineCache(device, build))
+        row.render_s = out.seconds
+        expected = (plan.num_frames, plan.height, plan.width, 3)
+        if out.frames.shape != expected:
+            row.error = f"frames {out.frames.shape}, asked for {expected}"
+        raw = outputs[-1]
+        row.finite = _finite(raw.frames)
+        if preset.audio:
+            sound = getattr(raw, "audio", None)
+            row.sound = out.audio is not None and sound is not None
+            row.finite = row.finite and (sound is None or _finite(sound))
+        log(f"{name}: {row.clip} in {row.render_s:.1f} s, finite: {row.finite}")
+    except Exception as exc:  # one family's failure is its row, not the end of the run
+        row.error = _failure(exc)
+        log(f"{name}: FAILED: {row.error}")
+    finally:
+        row.peak_gib = peak_gib(device)
+        outputs.clear()
+        torch._dynamo.reset()  # drop the compiled blocks with the pipeline
+        free_memory(device)
+    return row
+
+
+def run_smoke(
+    families: Mapping[str, str] | None = None,
+    *,
+    small: bool = False,
+    device: torch.device | None = None,
+    budget_s: float = SMOKE_BUDGET_S,
+    log: Callable[[str], None] = print,
+) -> SmokeReport:
+    """:func:`smoke_preset` for each family (default :data:`SMOKE_FAMILIES`); a family not started within
+    ``budget_s`` is a row that says so."""
+    if device is None:
+        device = torch.device("cuda" if torch.cuda.is_available() and not small else "cpu")
+    started = time.perf_counter()
+    rows: list[SmokeRow] = []
+    for family, name in (families or SMOKE_FAMILIES).items():
+        if time.perf_counter() - started > budget_s:
+            preset = next(p for p in BUILTIN_PRESETS if p.name == name)
+            rows.append(
+                SmokeRow(
+                    family, name, stated_gib=preset.gpu_memory_gb, error=f"not run: past {budget_s:.0f} s"
+                )
+            )
+            continue
+        rows.append(smoke_preset(family, name, device, small=small, log=log))
+    return SmokeReport(card_name(device), device.type, rows, time.perf_counter() - started)
+
+
+def smoke_table(report: SmokeReport) -> str:
+    good = sum(row.ok for row in report.rows)
+    lines = [
+        f"Smoke test (`python -m bench.gpu --smoke`): {report.card}; torch {torch.__version__}, diffusers "
+        f"{diffusers.__version__}; {good} of {len(report.rows)} families passed in {report.seconds:.0f} s.",
+        "",
+        "| family | preset | clip | offload | speed-ups | build s | render s | peak GiB | stated GiB "
+        "| output | result |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report.rows:
+        if r.peak_gib is not None:
+            peak = f"{r.peak_gib:.1f}"
+        else:
+            peak = "n/a on cpu" if report.device != "cuda" else "–"
+        if r.finite is None:
+            output = "–"
+        else:
+            output = "finite" if r.finite else "NaN or inf"
+            output += {None: "", True: " + sound", False: ", NO SOUND"}[r.sound]
+        if r.error:
+            result = f"FAILED: {r.error}".replace("|", "\\|")
+        elif r.within_memory is False:
+            result = f"over memory: {r.peak_gib:.1f} > {r.stated_gib:g} GiB"
+        else:
+            result = "ok" if r.ok else "FAILED"
+        cells = [
+            r.family,
+            r.preset,
+            r.clip or "–",
+            r.offload or "–",
+            r.speedups or "–",
+            _fmt(r.build_s, ".1f"),
+            _fmt(r.render_s, ".1f"),
+            peak,
+            f"{r.stated_gib:g}",
+            output,
+            result,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Random weights (normal init): frames are noise, but finite. Build = the pipeline made and placed "
+        "as the worker's loader would (offload, attention backend, regional compile set up); render = the "
+        "first pipeline call, compilation included; peak = torch.cuda.max_memory_allocated over both.",
+    ]
+    return "\n".join(lines)
+
+
+def write_smoke(report: SmokeReport, path: Path = RESULTS) -> None:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with path.open("a", encoding="utf-8") as out:
+        out.write(f"\n## {stamp} · {report.card} · smoke\n\n{smoke_table(report)}\n")
+
+
 def _fmt(value: float | None, spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
@@ -1454,17 +1974,43 @@ def _quiet_libraries() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--presets", nargs="+", default=list(FULL), choices=list(FULL))
+    parser.add_argument("--presets", nargs="+", default=SPEED_PRESETS, choices=list(FULL))
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default: the preset's)")
     parser.add_argument("--warmup-steps", type=int, default=2, help="steps of the first (compiling) call")
     parser.add_argument("--small", action="store_true", help="scaled-down configs on the CPU, in seconds")
     parser.add_argument("--device", default=None, help="default: cuda if available (cpu with --small)")
     parser.add_argument("--no-fp8", action="store_true", help="skip the FP8 row even if torchao is installed")
     parser.add_argument("--cache-fraction", type=float, default=0.5, help="computed steps for cache rows")
-    parser.add_argument("--write-results", action="store_true", help=f"append the table to {RESULTS}")
+    parser.add_argument("--write-results", action="store_true", help="append the table to --results")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="one short clip per family through the worker's path, speed-ups on: finite output, peak memory "
+        "within the preset's gpu_memory_gb; appends its table to --results (with --small only if given)",
+    )
+    parser.add_argument("--results", type=Path, default=None, help=f"the results file (default {RESULTS})")
+    parser.add_argument(
+        "--budget-s", type=float, default=SMOKE_BUDGET_S, help="--smoke: start no family after"
+    )
     args = parser.parse_args(argv)
     if args.steps is not None and args.steps < 2:
         parser.error("--steps must be at least 2 (a step time needs two step ends)")
+    results = args.results or RESULTS
+    if args.smoke:
+        with _quiet_libraries():
+            smoke = run_smoke(
+                small=args.small,
+                device=torch.device(args.device) if args.device else None,
+                budget_s=args.budget_s,
+            )
+        print()
+        print(smoke_table(smoke))
+        if not args.small or args.results is not None:
+            write_smoke(smoke, results)
+            print(f"\nappended to {results}")
+        if not all(row.ok for row in smoke.rows):
+            raise SystemExit(1)
+        return
     with _quiet_libraries():
         report = run(
             args.presets,
@@ -1478,8 +2024,8 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(markdown_table(report))
     if args.write_results:
-        write_results(report)
-        print(f"\nappended to {RESULTS}")
+        write_results(report, results)
+        print(f"\nappended to {results}")
 
 
 if __name__ == "__main__":
