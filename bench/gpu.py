@@ -3,6 +3,7 @@
     python -m bench.gpu [--presets ltx-video wan-1.3b ltx-2 ltx-2-distilled wan-2.2-5b] [--steps N]
                         [--small] [--write-results] [--results FILE]
     python -m bench.gpu --smoke [--small] [--results FILE] [--budget-s 480]
+    python -m bench.gpu --hd [--presets ltx-2.3-distilled] [--small] [--write-results] [--results FILE]
 
 Full size, on the preset's default clip: LTX-Video 2B, Wan 2.1 1.3B, LTX-2 19B (audio-video transformer
 18.9 B, Gemma 3 12B text encoder 12.2 B, connectors 1.4 B, video VAE 1.2 B, audio VAE and vocoder; 1280x704,
@@ -50,6 +51,21 @@ build included) stayed within the preset's ``gpu_memory_gb``; a family that fail
 The table is appended to ``bench/RESULTS.md`` (``--results``; with ``--small`` only when given); the exit
 status is 1 when a family failed. ``--smoke --small`` runs on the CPU in half a minute
 (tests/test_gpu_bench.py).
+
+``--hd`` times issue 18's two-stage recipe: for each LTX preset with an upsampler (``HD_PRESETS``:
+ltx-2.3-distilled; LTX-2.5 has no architecture here, its configs being unconfirmed), on one built pipeline
+and its latent upsampler (``LTX2LatentUpsamplerModel``, the real config with random weights, which
+``BuiltPipelineCache`` hands the loader's HD stage instead of ``from_pretrained``), the preset's frame count
+nearest 5 s (121 frames at 24 fps) three ways: ``draft`` at the draft size (768x512) through
+``generator.render.render``, which keeps its latents; ``hd``: ``generator.hd.upscale`` of those latents
+(upsampled 2x, refined in the preset's 3 steps) to the preset's size (1536x1024); ``one-shot``: the clip at
+that size straight from noise with the draft's sigmas. Each stage is run ``stock`` (diffusers called as the
+model card shows, no speed-up) and then ``project`` (the preset's speed-ups, the worker's cache and code),
+each path warmed up on all three stages before its timed calls (``torch.cuda.synchronize`` around each);
+the table (seconds, peak GiB, finite output, max difference from stock) ends with whether the goals (a 5-s
+768x512 draft under 6 s, its HD version under 20 s) are met on this device. ``--hd --small`` runs on the
+CPU in seconds (tests/test_gpu_bench.py).
+
 The architectures of CogVideoX, Wan 2.1 14B and LTX-2.3 are here too: the smoke runs CogVideoX-2B, and
 tests/test_gpu_path.py reads their full-size component sizes for the offload choice.
 """
@@ -87,9 +103,18 @@ from transformers import (
 )
 
 from db.presets import BUILTIN_PRESETS, Preset, PresetCatalog
-from db.spec import JobSpec, resolve_spec
-from generator.loader import PipelineCache, _Entry, apply_offload, choose_offload, module_bytes
-from generator.render import render
+from db.spec import JobSpec, RenderPlan, resolve_spec
+from generator.encode import to_uint8
+from generator.hd import CLI_DRAFT_ID, upscale
+from generator.loader import (
+    PipelineCache,
+    _Entry,
+    apply_offload,
+    choose_offload,
+    exact_sigmas_scheduler,
+    module_bytes,
+)
+from generator.render import DraftLatents, decode_latents, render
 from generator.speedups import apply_speedups
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -512,8 +537,7 @@ COGVIDEOX_SCHEDULER: dict[str, Any] = {
 # perturbed attention for STG (19.0 B); connectors of 8 layers a modality with their own projections
 # (3.2 B). Its video VAE and its vocoder (LTX2VocoderWithBWE) are LTX-2.0's here: their 2.3 configs were
 # not checked (the VAE is 1.2 B of 25, the vocoder under 0.1 B).
-LTX23_TRANSFORMER: dict[str, Any] = {
-    **LTX2_TRANSFORMER,
+_LTX23_SWITCHES: dict[str, Any] = {
     "gated_attn": True,
     "cross_attn_mod": True,
     "audio_gated_attn": True,
@@ -521,6 +545,7 @@ LTX23_TRANSFORMER: dict[str, Any] = {
     "use_prompt_embeddings": False,
     "perturbed_attn": True,
 }
+LTX23_TRANSFORMER: dict[str, Any] = {**LTX2_TRANSFORMER, **_LTX23_SWITCHES}
 LTX23_CONNECTORS: dict[str, Any] = {
     **LTX2_CONNECTORS,
     "video_connector_num_attention_heads": 32,
@@ -535,6 +560,23 @@ LTX23_CONNECTORS: dict[str, Any] = {
     "audio_hidden_dim": 2048,
     "proj_bias": True,
 }
+
+# ---- The LTX-2.x latent upsampler (LTX2LatentUpsamplerModel, diffusers.pipelines.ltx2), the HD stage of the
+# presets with an ``upsampler``: the configs of diffusers' LTX-2 conversion recipe
+# (docs/notes/ltx-draft-hd.md §1): 2x in space on the VAE's 128 latent channels, 1024 wide, 4 residual
+# blocks a stage, 0.50 B. LTX-2.0's resamples with the rational resampler, LTX-2.3's (dg845/LTX-2.3-Spatial-
+# Upsampler-Diffusers, what ltx-2.3-distilled names) with a convolution and a 2x pixel shuffle.
+LTX2_UPSAMPLER: dict[str, Any] = {
+    "in_channels": 128,
+    "mid_channels": 1024,
+    "num_blocks_per_stage": 4,
+    "dims": 3,
+    "spatial_upsample": True,
+    "temporal_upsample": False,
+    "rational_spatial_scale": 2.0,
+    "use_rational_resampler": True,
+}
+LTX23_UPSAMPLER: dict[str, Any] = {**LTX2_UPSAMPLER, "use_rational_resampler": False}
 
 # Scaled-down versions for --small: the same classes and code paths (timestep-conditioned LTX decoder,
 # CFG, both text encoder kinds) with a few layers and small dims.
@@ -663,6 +705,24 @@ _SMALL_LTX2_VOCODER: dict[str, Any] = {
     "resnet_dilations": [[1, 3, 5]],
     "output_sampling_rate": 400,  # 100 mel frames a second, upsampled 4x
 }
+_SMALL_LTX23_TRANSFORMER: dict[str, Any] = {**_SMALL_LTX2_TRANSFORMER, **_LTX23_SWITCHES}
+_SMALL_LTX23_CONNECTORS: dict[str, Any] = {
+    **_SMALL_LTX2_CONNECTORS,
+    "video_connector_num_attention_heads": 4,  # 32 wide: the small transformer's video width
+    "video_gated_attn": True,
+    "audio_connector_num_attention_heads": 2,  # 16 wide: its audio width
+    "audio_gated_attn": True,
+    "per_modality_projections": True,
+    "video_hidden_dim": 32,
+    "audio_hidden_dim": 16,
+    "proj_bias": True,
+}
+_SMALL_LTX23_UPSAMPLER: dict[str, Any] = {
+    **LTX23_UPSAMPLER,
+    "in_channels": 16,  # the small VAE's latent channels
+    "mid_channels": 32,  # the least its GroupNorm(32, ·) takes
+    "num_blocks_per_stage": 1,
+}
 _SMALL_WAN22_TRANSFORMER: dict[str, Any] = {
     **_SMALL_WAN_TRANSFORMER,
     "in_channels": 48,
@@ -719,6 +779,8 @@ class Arch:
     # further pipeline components: name -> (class, config); LTX-2's audio VAE, vocoder and connectors
     components: Mapping[str, tuple[type[Any], Mapping[str, Any]]] = field(default_factory=dict)
     pipeline_options: Mapping[str, Any] = field(default_factory=dict)  # e.g. Wan 2.2's expand_timesteps
+    # LTX2LatentUpsamplerModel's config, for a preset with an ``upsampler`` (its HD stage, --hd)
+    upsampler: Mapping[str, Any] = field(default_factory=dict)
 
 
 FULL: dict[str, Arch] = {
@@ -775,6 +837,7 @@ FULL: dict[str, Arch] = {
             "vocoder": (LTX2Vocoder, LTX2_VOCODER),
             "connectors": (LTX2TextConnectors, LTX2_CONNECTORS),
         },
+        upsampler=LTX2_UPSAMPLER,
     ),
     "wan-2.2-5b": Arch(
         preset="wan-2.2-5b",
@@ -829,6 +892,7 @@ FULL["ltx-2.3"] = replace(
     preset="ltx-2.3",
     transformer=LTX23_TRANSFORMER,
     components={**FULL["ltx-2"].components, "connectors": (LTX2TextConnectors, LTX23_CONNECTORS)},
+    upsampler=LTX23_UPSAMPLER,
 )
 FULL["ltx-2.3-distilled"] = replace(FULL["ltx-2.3"], preset="ltx-2.3-distilled")
 # what a plain `python -m bench.gpu` times: one preset of each family but CogVideoX, and LTX-2's distilled one
@@ -862,6 +926,7 @@ SMALL: dict[str, Arch] = {
             "vocoder": (LTX2Vocoder, _SMALL_LTX2_VOCODER),
             "connectors": (LTX2TextConnectors, _SMALL_LTX2_CONNECTORS),
         },
+        upsampler={**_SMALL_LTX23_UPSAMPLER, "use_rational_resampler": True},
         clip={"width": 96, "height": 64, "frames": 17, "steps": 3},
     ),
     "wan-2.2-5b": replace(
@@ -874,6 +939,16 @@ SMALL: dict[str, Arch] = {
     ),
 }
 SMALL["ltx-2-distilled"] = replace(SMALL["ltx-2"], preset="ltx-2-distilled")
+# --hd: the clip is the preset's (HD) size, whose drafts render at half (96x64: 3x2 latents); 3 of its 8
+# distilled sigmas, evenly spaced (as the worker takes fewer steps), for the draft and the one-shot
+SMALL["ltx-2.3-distilled"] = replace(
+    SMALL["ltx-2"],
+    preset="ltx-2.3-distilled",
+    transformer=_SMALL_LTX23_TRANSFORMER,
+    components={**SMALL["ltx-2"].components, "connectors": (LTX2TextConnectors, _SMALL_LTX23_CONNECTORS)},
+    upsampler=_SMALL_LTX23_UPSAMPLER,
+    clip={"width": 192, "height": 128, "frames": 17, "steps": 3},
+)
 SMALL["cogvideox-2b"] = replace(
     FULL["cogvideox-2b"],
     transformer=_SMALL_COGVIDEOX_TRANSFORMER,
@@ -1654,14 +1729,60 @@ def _recording(pipe: Any, outputs: list[Any]) -> Any:
     return pipe
 
 
+def place_pipeline(
+    preset: Preset,
+    arch: Arch,
+    device: torch.device,
+    dtype: torch.dtype,
+    vae_dtype: torch.dtype,
+    log: Callable[[str], None] = print,
+) -> tuple[Any, str]:
+    """``arch``'s random-weight pipeline placed as ``generator.loader.load_pipeline`` places the preset's
+    (the offload its real sizes call for; a distilled schedule's sigmas taken as they are), without its
+    speed-ups (:func:`speedup_options`); the pipeline and its offload."""
+    offload = loader_offload(preset, arch, device, dtype, vae_dtype)
+    where = device if offload == "none" else torch.device("cpu")  # the loader loads, then places
+    log(f"{preset.name}: building {arch.transformer_class} on {where} ({offload} offload)")
+    pipe = build_pipeline(arch, where, dtype, vae_dtype, preset.load_options)
+    if "sigmas" in preset.call_kwargs and hasattr(pipe, "scheduler"):
+        pipe.scheduler = exact_sigmas_scheduler(pipe.scheduler)
+    apply_offload(pipe, offload, device)
+    return pipe, offload
+
+
+def speedup_options(preset: Preset, device: torch.device, offload: str) -> dict[str, Any]:
+    """The preset's speed-ups as the loader applies them; the compile backend "eager" on a CPU."""
+    options = dict(preset.speedups)
+    if device.type != "cuda":
+        options["compile_backend"] = "eager"  # inductor on a CPU compiles for long
+    if offload == "group":
+        options["compile"] = False  # as the loader: the offload hooks run inside each layer
+    return options
+
+
 class BuiltPipelineCache(PipelineCache):
     """The worker's warm cache (``generator.loader.PipelineCache``) whose load builds the bench's
     random-weight pipeline instead of ``from_pretrained`` (full-size weights cannot be downloaded here nor
-    saved to disk), placed on the device and sped up as ``generator.loader.load_pipeline`` does."""
+    saved to disk), placed on the device and sped up as ``generator.loader.load_pipeline`` does.
 
-    def __init__(self, device: torch.device, build: Callable[[Preset], tuple[Any, str]]) -> None:
+    With ``build_upsampler`` the HD stage's latent upsampler is that random-weight model instead of
+    ``from_pretrained`` (``PipelineCache._load_upsampler``); the rest of the loader's ``_derive`` (where
+    the upsampler goes, its bytes, the two pipelines built by ``from_pipe``) runs as it is."""
+
+    def __init__(
+        self,
+        device: torch.device,
+        build: Callable[[Preset], tuple[Any, str]],
+        build_upsampler: Callable[[Preset], torch.nn.Module] | None = None,
+    ) -> None:
         super().__init__(device=device, budget_bytes=2**62)
         self._build = build
+        self._build_upsampler = build_upsampler
+
+    def _load_upsampler(self, preset: Preset, model_class: str) -> Any:
+        if self._build_upsampler is None:
+            return super()._load_upsampler(preset, model_class)
+        return self._build_upsampler(preset)
 
     def _load(self, key: tuple[str, str, str, str], preset: Preset) -> _Entry:
         started = time.perf_counter()
@@ -1712,8 +1833,8 @@ class SmokeReport:
 
 
 def smoke_preset_for(preset: Preset, arch: Arch, small: bool) -> Preset:
-    """The preset the smoke clip renders: the built-in one; with ``--small`` its scaled-down clip's size,
-    frames and text length."""
+    """The preset the smoke clip (and ``--hd``) renders: the built-in one; with ``--small`` its
+    scaled-down clip's size, frames and text length."""
     if not small:
         return preset
     clip = arch.clip
@@ -1771,17 +1892,8 @@ def smoke_preset(
 
         def build(loaded: Preset) -> tuple[Any, str]:
             started = time.perf_counter()
-            offload = loader_offload(loaded, arch, device, dtype, vae_dtype)
-            where = device if offload == "none" else torch.device("cpu")  # the loader loads, then places
-            log(f"{name}: building {arch.transformer_class} on {where} ({offload} offload)")
-            pipe = build_pipeline(arch, where, dtype, vae_dtype, loaded.load_options)
-            apply_offload(pipe, offload, device)
-            speedups = dict(loaded.speedups)
-            if device.type != "cuda":
-                speedups["compile_backend"] = "eager"  # inductor on a CPU compiles for long
-            if offload == "group":
-                speedups["compile"] = False  # as the loader: the offload hooks run inside each layer
-            applied = apply_speedups(pipe, speedups, device, allow_cpu=True)
+            pipe, offload = place_pipeline(loaded, arch, device, dtype, vae_dtype, log)
+            applied = apply_speedups(pipe, speedup_options(loaded, device, offload), device, allow_cpu=True)
             row.offload, row.speedups = offload, ", ".join(applied) or "none"
             sync(device)
             row.build_s = time.perf_counter() - started
@@ -1894,6 +2006,456 @@ def write_smoke(report: SmokeReport, path: Path = RESULTS) -> None:
         out.write(f"\n## {stamp} · {report.card} · smoke\n\n{smoke_table(report)}\n")
 
 
+# ---------------------------------------------------------------------------------------------------------
+# --hd: draft, HD and one-shot HD of each LTX preset with an upsampler, stock diffusers against the project
+# ---------------------------------------------------------------------------------------------------------
+
+# the presets with an upsampler whose architecture is here. ltx-2.5 is not: its transformer, duration head,
+# prompt enhancer and upsampler configs are unconfirmed (no conversion recipe in diffusers to read them from)
+HD_PRESETS = ["ltx-2.3-distilled"]
+HD_SECONDS = 5.0  # the clip: the preset's frame count nearest 5 s
+HD_STAGES = ("draft", "hd", "one-shot")
+# issue 18's goals for the project path on one H100-class GPU: a 5-s 768x512 draft, and its HD version
+HD_GOALS: dict[str, float] = {"draft": 6.0, "hd": 20.0}
+HD_GOAL_DRAFT_SIZE = (768, 512)
+
+
+@dataclass
+class HDRow:
+    preset: str
+    path: str  # "stock" or "project"
+    stage: str  # "draft", "hd" or "one-shot"
+    width: int  # of the frames that came back (the plan's when the stage failed)
+    height: int
+    frames: int
+    steps: int  # denoising steps (hd: the refine's, after the upsample)
+    seconds: float = math.nan  # the timed call, warm
+    warmup_s: float | None = None  # the first call (compilation included), with --warmup-steps steps
+    warmup_steps: int = 0
+    peak_gib: float | None = None  # torch.cuda.max_memory_allocated over the timed call; None on a CPU
+    finite: bool | None = None  # the decoded frames, the sound and the upsampled latents hold no NaN or inf
+    max_diff: float | None = None  # max |frame difference| against stock's same stage (frames in [0, 1])
+    note: str = ""
+    error: str = ""
+
+
+@dataclass
+class HDReport:
+    card: str
+    device: str
+    small: bool
+    rows: list[HDRow]
+    clips: dict[str, str]  # per preset: what the three stages render, in words
+    seconds: float
+
+
+@dataclass
+class _StageOut:
+    frames: np.ndarray  # uint8 (n, h, w, 3)
+    latents: DraftLatents | None = None  # a draft's, for its HD stage
+    finite: bool = True  # what the stage returned besides the watched modules' outputs (a draft's latents)
+
+
+class _FiniteWatch:
+    """Forward hooks on the modules whose outputs make a clip (the VAE's decoder, the vocoder, the latent
+    upsampler): whether every output since :meth:`reset` was finite, whatever path called them. The frames
+    the worker returns are rounded to 8 bits, where NaN no longer shows."""
+
+    def __init__(self, modules: list[torch.nn.Module]) -> None:
+        self.seen = 0
+        self.finite = True
+        self._handles = [m.register_forward_hook(self._check) for m in modules]
+
+    def _check(self, _module: torch.nn.Module, _inputs: Any, output: Any) -> None:
+        tensors = output if isinstance(output, tuple | list) else (output,)
+        for tensor in tensors:
+            if isinstance(tensor, torch.Tensor) and tensor.is_floating_point():
+                self.seen += 1  # checked in its own dtype: no float32 copy of a decoded clip on the GPU
+                self.finite = self.finite and bool(torch.isfinite(tensor).all())
+
+    def reset(self) -> None:
+        self.seen, self.finite = 0, True
+
+    def result(self) -> bool | None:
+        return self.finite if self.seen else None
+
+    def close(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+
+def _thinned(kwargs: Mapping[str, Any], steps: int) -> dict[str, Any]:
+    """``kwargs`` for ``steps`` steps: a distilled schedule's evenly spaced sigmas, as generator/render.py."""
+    sigmas = kwargs.get("sigmas")
+    if sigmas is None or not 0 < steps < len(sigmas):
+        return {**kwargs, "num_inference_steps": steps}
+    picked = [sigmas[i] for i in np.linspace(0, len(sigmas) - 1, steps).round().astype(int)]
+    return {**kwargs, "sigmas": picked, "num_inference_steps": steps}
+
+
+def _run_timed(device: torch.device, call: Callable[[], _StageOut]) -> tuple[float, _StageOut]:
+    sync(device)
+    started = time.perf_counter()
+    out = call()
+    sync(device)
+    return time.perf_counter() - started, out
+
+
+StageCall = Callable[[int, "_StageOut | None"], _StageOut]  # (steps, the draft's output) -> the stage's
+
+
+def _time_stages(
+    name: str,
+    path: str,
+    calls: Mapping[str, StageCall],
+    planned: Mapping[str, tuple[int, int, int, int]],
+    device: torch.device,
+    watch: _FiniteWatch,
+    *,
+    warmup_steps: int,
+    note: str,
+    small: bool,
+    log: Callable[[str], None],
+) -> tuple[list[HDRow], dict[str, _StageOut]]:
+    """The three stages of one path: a warm-up call of each (compilation for each shape: a worker serves
+    drafts and HD versions with the same compiled blocks), then each timed; the HD stage upsamples the
+    draft made just before it. ``planned``: (width, height, frames, steps) by stage. A stage that fails
+    is a row with its error (with ``small``, the error is raised)."""
+    errors: dict[str, str] = {}
+    first: dict[str, float] = {}
+    warm_steps = {stage: min(warmup_steps, planned[stage][3]) for stage in HD_STAGES}
+    warm_steps["hd"] = planned["hd"][3]  # the refine's steps are the preset's
+
+    def attempt(stage: str, steps: int, draft: _StageOut | None) -> tuple[float, _StageOut] | None:
+        if stage == "hd" and draft is None:
+            errors.setdefault(stage, "no draft to upsample")
+            return None
+        try:
+            return _run_timed(device, lambda: calls[stage](steps, draft))
+        except Exception as exc:  # one stage's failure is its row; the others still run
+            if small:
+                raise
+            errors.setdefault(stage, _failure(exc))
+            log(f"{name}/{path}/{stage}: FAILED: {errors[stage]}")
+        free_memory(device)  # what a failed call left (an out-of-memory one)
+        return None
+
+    draft: _StageOut | None = None
+    for stage in HD_STAGES:
+        done = attempt(stage, warm_steps[stage], draft)
+        if done is not None:
+            first[stage] = done[0]
+            draft = done[1] if stage == "draft" else draft
+    draft = None
+    rows: list[HDRow] = []
+    outputs: dict[str, _StageOut] = {}
+    for stage in HD_STAGES:
+        width, height, frames, steps = planned[stage]
+        row = HDRow(name, path, stage, width, height, frames, steps, note=note)
+        row.warmup_s, row.warmup_steps = first.get(stage), warm_steps[stage]
+        if stage not in errors:
+            free_memory(device)
+            reset_peak(device)
+            watch.reset()
+            done = attempt(stage, steps, draft)
+            if done is not None:
+                row.seconds, out = done
+                row.frames, row.height, row.width = (int(n) for n in out.frames.shape[:3])
+                row.finite = bool(out.finite and watch.result() is not False)
+                row.peak_gib = peak_gib(device)
+                outputs[stage] = out
+                draft = out if stage == "draft" else draft
+                size = f"{row.width}×{row.height}, {row.frames} frames"
+                log(f"{name}/{path}/{stage}: {size} in {row.seconds:.3g} s")
+        row.error = errors.get(stage, "")
+        rows.append(row)
+    return rows, outputs
+
+
+def _uint8_diff(a: np.ndarray, b: np.ndarray) -> float | None:
+    if a.shape != b.shape:
+        return None
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).max()) / 255.0
+
+
+def bench_hd_preset(
+    name: str,
+    device: torch.device,
+    *,
+    small: bool = False,
+    warmup_steps: int = 2,
+    seed: int = 0,
+    log: Callable[[str], None] = print,
+) -> tuple[list[HDRow], str]:
+    """Preset ``name``'s 5-s clip three ways, on one built pipeline: ``draft`` at the draft size through
+    ``generator.render.render`` (its latents kept), ``hd``: ``generator.hd.upscale`` of those latents
+    (the latent upsampler, then the refine steps) to the preset's size, and ``one-shot``: the clip
+    rendered at the preset's size directly with the draft's sigmas. Each stage stock (diffusers called as
+    the model card shows, before any speed-up) and then the project's (the preset's speed-ups, the
+    worker's cache and code). The rows and the clip in words."""
+    from diffusers.pipelines.ltx2 import LTX2LatentUpsamplePipeline, LTX2LatentUpsamplerModel
+
+    preset = next(p for p in BUILTIN_PRESETS if p.name == name)
+    arch = (SMALL if small else FULL)[name]
+    if not preset.has_hd or not arch.upsampler:
+        raise ValueError(f"{name} has no HD stage here (an upsampler in the preset and its config)")
+    dtype = getattr(torch, preset.dtype) if device.type == "cuda" else torch.float32
+    vae_name = preset.load_options.get("vae_dtype")
+    vae_dtype = getattr(torch, str(vae_name)) if vae_name and dtype != torch.float32 else dtype
+    serving = smoke_preset_for(preset, arch, small)
+    one_shot = replace(serving, upsampler="", refine_kwargs={})  # the same model, no HD stage: full size
+    seconds = arch.clip["frames"] / serving.fps if small else HD_SECONDS
+    steps = arch.clip["steps"] if small else serving.default_steps
+    spec = JobSpec(PROMPT, negative_prompt=NEGATIVE, model=name, seconds=seconds, steps=steps, seed=seed)
+    draft_plan = resolve_spec(spec, PresetCatalog([serving], default=name))
+    hd_plan = resolve_spec(replace(spec, upscales=CLI_DRAFT_ID), PresetCatalog([serving], default=name))
+    one_plan = resolve_spec(spec, PresetCatalog([one_shot], default=name))
+    plans = {"draft": draft_plan, "hd": hd_plan, "one-shot": one_plan}
+    planned = {s: (p.width, p.height, p.num_frames, p.spec.steps or 0) for s, p in plans.items()}
+    clip = (
+        f"{draft_plan.num_frames} frames ({draft_plan.num_frames / draft_plan.fps:.2f} s at {draft_plan.fps} "
+        f"fps); draft {draft_plan.width}×{draft_plan.height} in {planned['draft'][3]} steps, HD "
+        f"{hd_plan.width}×{hd_plan.height} by the 2x latent upsampler and {planned['hd'][3]} refine steps, "
+        f"one-shot {one_plan.width}×{one_plan.height} in {planned['one-shot'][3]} steps"
+    )
+
+    free_memory(device)
+    reset_peak(device)
+    started = time.perf_counter()
+    pipe, offload = place_pipeline(serving, arch, device, dtype, vae_dtype, log)
+    # the loader leaves the upsampler on the device but with model offload (generator/loader.py _derive)
+    upsampler: Any = materialize(
+        _component(LTX2LatentUpsamplerModel, arch.upsampler),
+        torch.device("cpu") if offload == "model" else device,
+        dtype,
+    )
+    sync(device)
+    clip += f"; {offload} offload, built in {time.perf_counter() - started:.0f} s"
+    log(f"{name}: {clip}")
+    watched = (pipe.vae.decoder, getattr(pipe, "vocoder", None), upsampler)
+    watch = _FiniteWatch([m for m in watched if m is not None])
+
+    # stock: diffusers as the model card shows it (docs/notes/ltx-draft-hd.md §1), before any speed-up
+    stock_upsample = LTX2LatentUpsamplePipeline(vae=pipe.vae, latent_upsampler=upsampler)
+    stock_upsample.set_progress_bar_config(disable=True)
+    hooked: list[Any] = [pipe]
+
+    def use(target: Any) -> Any:
+        if offload == "model" and hooked[0] is not target:  # the shared components follow the caller
+            target.enable_model_cpu_offload(device=device)
+            hooked[0] = target
+        return target
+
+    def stock_kwargs(stage: str, steps: int) -> dict[str, Any]:
+        plan = plans[stage]
+        size = Clip(plan.width, plan.height, plan.num_frames, steps, plan.spec.guidance or 1.0, plan.fps)
+        kwargs = _call_kwargs(pipe, serving, arch, size)
+        if stage == "hd":
+            kwargs.update(serving.refine_kwargs)
+        return _thinned(kwargs, steps)
+
+    @torch.inference_mode()
+    def stock_draft(steps: int, _draft: _StageOut | None) -> _StageOut:
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        kwargs = {**stock_kwargs("draft", steps), "output_type": "latent"}
+        output = use(pipe)(**kwargs, generator=generator)
+        audio = output.audio if isinstance(output.audio, torch.Tensor) else None
+        decoded = decode_latents(pipe, output.frames, audio)  # the pipeline's own decode of its latents
+        latents = DraftLatents(output.frames, audio)
+        return _StageOut(to_uint8(np.asarray(decoded.frames)), latents, _finite(output.frames))
+
+    @torch.inference_mode()
+    def stock_hd(steps: int, draft: _StageOut | None) -> _StageOut:
+        assert draft is not None and draft.latents is not None
+        upsampled = use(stock_upsample)(
+            latents=draft.latents.video, latents_normalized=False, output_type="latent", return_dict=False
+        )[0]
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        kwargs = stock_kwargs("hd", steps)
+        if draft.latents.audio is not None:
+            kwargs["audio_latents"] = draft.latents.audio
+        output = use(pipe)(**kwargs, latents=upsampled, generator=generator)
+        return _StageOut(to_uint8(np.asarray(output.frames)))
+
+    @torch.inference_mode()
+    def stock_one_shot(steps: int, _draft: _StageOut | None) -> _StageOut:
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        output = use(pipe)(**stock_kwargs("one-shot", steps), generator=generator)
+        return _StageOut(to_uint8(np.asarray(output.frames)))
+
+    # the project's: the worker's warm cache holding this pipeline and upsampler, its render and upscale
+    cache: Any = BuiltPipelineCache(device, lambda _preset: (pipe, offload), lambda _preset: upsampler)
+
+    def steps_of(plan: RenderPlan, steps: int) -> RenderPlan:
+        return replace(plan, spec=replace(plan.spec, steps=steps))
+
+    def project_draft(steps: int, _draft: _StageOut | None) -> _StageOut:
+        out = render(steps_of(draft_plan, steps), cache=cache)
+        latents = out.latents
+        finite = latents is not None and _finite(latents.video)
+        return _StageOut(out.frames, latents, finite)
+
+    def project_hd(_steps: int, draft: _StageOut | None) -> _StageOut:
+        assert draft is not None
+        return _StageOut(upscale(hd_plan, fps=draft_plan.fps, latents=draft.latents, cache=cache).frames)
+
+    def project_one_shot(steps: int, _draft: _StageOut | None) -> _StageOut:
+        return _StageOut(render(steps_of(one_plan, steps), cache=cache).frames)
+
+    rows: list[HDRow] = []
+    registry = diffusers.models.attention_dispatch._AttentionBackendRegistry
+    default_backend = registry._active_backend
+    try:
+        stock_calls = {"draft": stock_draft, "hd": stock_hd, "one-shot": stock_one_shot}
+        stock_rows, stock_out = _time_stages(
+            name,
+            "stock",
+            stock_calls,
+            planned,
+            device,
+            watch,
+            warmup_steps=warmup_steps,
+            note="diffusers as the model card calls it",
+            small=small,
+            log=log,
+        )
+        rows += stock_rows
+        use(pipe)
+        applied = apply_speedups(pipe, speedup_options(serving, device, offload), device, allow_cpu=True)
+        note = ", ".join(applied) or "no speed-ups applied"
+        project_calls = {"draft": project_draft, "hd": project_hd, "one-shot": project_one_shot}
+        project_rows, project_out = _time_stages(
+            name,
+            "project",
+            project_calls,
+            planned,
+            device,
+            watch,
+            warmup_steps=warmup_steps,
+            note=note,
+            small=small,
+            log=log,
+        )
+        for row in project_rows:
+            mine, theirs = project_out.get(row.stage), stock_out.get(row.stage)
+            if mine is not None and theirs is not None:
+                row.max_diff = _uint8_diff(mine.frames, theirs.frames)
+        rows += project_rows
+    finally:
+        registry.set_active_backend(default_backend)
+        watch.close()
+        torch._dynamo.reset()  # drop the compiled blocks with the pipeline
+        pipe = upsampler = stock_upsample = cache = None  # the closures hold these: dropped before freeing
+        free_memory(device)
+    return rows, clip
+
+
+def run_hd(
+    presets: list[str] | None = None,
+    *,
+    small: bool = False,
+    device: torch.device | None = None,
+    warmup_steps: int = 2,
+    log: Callable[[str], None] = print,
+) -> HDReport:
+    """:func:`bench_hd_preset` for each preset (default :data:`HD_PRESETS`), in one run."""
+    if device is None:
+        device = torch.device("cuda" if torch.cuda.is_available() and not small else "cpu")
+    started = time.perf_counter()
+    report = HDReport(card_name(device), device.type, small, [], {}, 0.0)
+    for name in presets or HD_PRESETS:
+        rows, clip = bench_hd_preset(name, device, small=small, warmup_steps=warmup_steps, log=log)
+        report.rows += rows
+        report.clips[name] = clip
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def hd_goals(report: HDReport) -> str:
+    """Whether the project path meets issue 18's goals on this device, in one line."""
+    goal = (
+        f"a 5-s {HD_GOAL_DRAFT_SIZE[0]}×{HD_GOAL_DRAFT_SIZE[1]} draft in under {HD_GOALS['draft']:g} s and "
+        f"its HD version in under {HD_GOALS['hd']:g} s on one H100-class GPU"
+    )
+    if report.small or report.device != "cuda":
+        why = "scaled-down models (--small)" if report.small else "no CUDA GPU"
+        return f"Goals ({goal}): not judged here: {why} on {report.card}."
+    parts: list[str] = []
+    met = True
+    for name in report.clips:
+        for stage, limit in HD_GOALS.items():
+            row = next(
+                (r for r in report.rows if (r.preset, r.path, r.stage) == (name, "project", stage)), None
+            )
+            if row is None or row.error or not math.isfinite(row.seconds):
+                met = False
+                parts.append(f"{name} {stage}: no figure")
+                continue
+            size = (row.width, row.height) if stage == "draft" else None
+            ok = row.seconds < limit and (size is None or size == HD_GOAL_DRAFT_SIZE)
+            met = met and ok
+            what = f"{row.width}×{row.height} {stage}"
+            parts.append(f"{name} {what} {row.seconds:.1f} s (< {limit:g} s): {'met' if ok else 'NOT met'}")
+    verdict = "met" if met and parts else "NOT met"
+    return f"Goals ({goal}) on {report.card}, project path: {verdict}. " + "; ".join(parts) + "."
+
+
+def hd_table(report: HDReport) -> str:
+    lines = [
+        f"Draft, HD and one-shot HD (`python -m bench.gpu --hd`): {report.card}; torch {torch.__version__}, "
+        f"diffusers {diffusers.__version__}; {report.seconds:.0f} s in all.",
+        "",
+        *(f"- {name}: {clip}" for name, clip in report.clips.items()),
+        "",
+        "| preset | path | stage | size | frames | steps | s | warm-up s | peak GiB | output "
+        "| max Δ vs stock | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report.rows:
+        if r.peak_gib is not None:
+            peak = f"{r.peak_gib:.1f}"
+        else:
+            peak = "n/a on cpu" if report.device != "cuda" else "–"
+        output = "–" if r.finite is None else ("finite" if r.finite else "NaN or inf")
+        warm = "–" if r.warmup_s is None else f"{r.warmup_s:.3g} ({r.warmup_steps} steps)"
+        steps = f"upsample + {r.steps}" if r.stage == "hd" else str(r.steps)
+        note = f"FAILED: {r.error}" if r.error else r.note
+        cells = [
+            r.preset,
+            r.path,
+            r.stage,
+            f"{r.width}×{r.height}",
+            str(r.frames),
+            steps,
+            f"{r.seconds:.3g}",
+            warm,
+            peak,
+            output,
+            _fmt(r.max_diff, ".2g"),
+            note.replace("|", "\\|"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        hd_goals(report),
+        "",
+        "Random weights (normal init): speeds are real, pictures are not. One built pipeline per preset and "
+        "its latent upsampler (the real config, random weights), each path warmed up on all three stages "
+        "(compilation for each shape) before the timed calls. s = the warm call, start to frames (for the "
+        "project: `render`/`upscale` as the worker calls them, text encoding and VAE decode included); hd = "
+        "the draft's latents upsampled 2x and refined (with its sound); one-shot = the clip at the HD size "
+        "from noise in the draft's steps. Stock: the pipeline called as the model card shows, no speed-up. "
+        "Output: the decoded frames, sound and upsampled latents before rounding to 8 bits.",
+    ]
+    return "\n".join(lines)
+
+
+def write_hd(report: HDReport, path: Path = RESULTS) -> None:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with path.open("a", encoding="utf-8") as out:
+        out.write(f"\n## {stamp} · {report.card} · HD\n\n{hd_table(report)}\n")
+
+
 def _fmt(value: float | None, spec: str) -> str:
     return "–" if value is None else format(value, spec)
 
@@ -1974,7 +2536,13 @@ def _quiet_libraries() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--presets", nargs="+", default=SPEED_PRESETS, choices=list(FULL))
+    parser.add_argument(
+        "--presets",
+        nargs="+",
+        default=None,
+        choices=list(FULL),
+        help=f"default: {' '.join(SPEED_PRESETS)}; with --hd: {' '.join(HD_PRESETS)}",
+    )
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default: the preset's)")
     parser.add_argument("--warmup-steps", type=int, default=2, help="steps of the first (compiling) call")
     parser.add_argument("--small", action="store_true", help="scaled-down configs on the CPU, in seconds")
@@ -1988,6 +2556,12 @@ def main(argv: list[str] | None = None) -> None:
         help="one short clip per family through the worker's path, speed-ups on: finite output, peak memory "
         "within the preset's gpu_memory_gb; appends its table to --results (with --small only if given)",
     )
+    parser.add_argument(
+        "--hd",
+        action="store_true",
+        help="seconds per 5-s clip for the draft, its HD version and the one-shot HD clip of each LTX preset "
+        "with an upsampler, stock against the project's path; --write-results appends the table",
+    )
     parser.add_argument("--results", type=Path, default=None, help=f"the results file (default {RESULTS})")
     parser.add_argument(
         "--budget-s", type=float, default=SMOKE_BUDGET_S, help="--smoke: start no family after"
@@ -1996,6 +2570,34 @@ def main(argv: list[str] | None = None) -> None:
     if args.steps is not None and args.steps < 2:
         parser.error("--steps must be at least 2 (a step time needs two step ends)")
     results = args.results or RESULTS
+    if args.hd:
+        presets = args.presets or HD_PRESETS
+        archs = SMALL if args.small else FULL
+        for name in presets:
+            preset = next(p for p in BUILTIN_PRESETS if p.name == name)
+            if not preset.has_hd or name not in archs or not archs[name].upsampler:
+                able = [n for n in HD_PRESETS if n in archs]
+                parser.error(f"--hd: {name} has no HD stage to time here (one of: {', '.join(able)})")
+        device = torch.device(args.device) if args.device else None
+        on_gpu = device.type == "cuda" if device is not None else torch.cuda.is_available()
+        if not args.small and not on_gpu:
+            parser.error("--hd builds the full-size models: it needs a CUDA GPU (or --small)")
+        with _quiet_libraries():
+            hd = run_hd(
+                presets,
+                small=args.small,
+                device=device,
+                warmup_steps=args.warmup_steps,
+                log=functools.partial(print, flush=True),  # each stage's figure, even if the run is cut off
+            )
+        print()
+        print(hd_table(hd))
+        if args.write_results:
+            write_hd(hd, results)
+            print(f"\nappended to {results}")
+        if any(row.error for row in hd.rows):
+            raise SystemExit(1)
+        return
     if args.smoke:
         with _quiet_libraries():
             smoke = run_smoke(
@@ -2013,7 +2615,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     with _quiet_libraries():
         report = run(
-            args.presets,
+            args.presets or SPEED_PRESETS,
             small=args.small,
             device=torch.device(args.device) if args.device else None,
             steps=args.steps,

@@ -441,11 +441,15 @@ class PipelineCache:
             return derive_pipeline(
                 parent, type(parent).__name__, scheduler=exact_sigmas_scheduler(parent.scheduler)
             )
-        upsampler = load_upsampler(preset, stages[1], self.device)
+        upsampler = self._load_upsampler(preset, stages[1])
         if entry.offload != "model":
             upsampler.to(self.device)  # small beside the transformer: kept on the GPU with group offload too
         entry.bytes += _component_bytes(upsampler)
         return derive_pipeline(parent, stages[0], latent_upsampler=upsampler)
+
+    def _load_upsampler(self, preset: Preset, model_class: str) -> Any:
+        """The preset's latent upsampler for the HD stage (a benchmark builds one of random weights)."""
+        return load_upsampler(preset, model_class, self.device)
 
     def derived(self, preset: Preset) -> dict[str, Any]:
         """The conditioning pipelines built so far from the preset's warm pipeline, by class name."""

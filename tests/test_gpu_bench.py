@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,87 @@ def test_cogvideox_full_config_counts_its_published_size_and_its_joint_attention
     # the text tokens join the video tokens: one attention over 17,776 tokens, no cross-attention
     joint = tokens + 226
     assert f.self_attention == pytest.approx(30 * 4 * joint**2 * 1920) and f.cross_attention == 0
+
+
+def test_hd_times_draft_hd_and_one_shot_stock_and_project_through_the_worker_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m bench.gpu --hd --small`: LTX-2.3 distilled's draft through generator.render.render, its
+    HD version through generator.hd.upscale (the bench's random-weight upsampler in the worker's cache),
+    and the one-shot HD clip, stock and then the project's, on one pipeline; the table as a reader sees it."""
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# header\n")
+    gpu.main(["--hd", "--small", "--write-results", "--results", str(results)])
+    out = capsys.readouterr().out
+    table = out[out.index("Draft, HD and one-shot HD") :]
+    lines = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    cells = {(c[1], c[2]): c for c in (line.strip("| ").split(" | ") for line in lines)}
+    paths = ("stock", "project")
+    assert len(lines) == 6 and set(cells) == {(p, s) for p in paths for s in gpu.HD_STAGES}
+
+    def size(c: list[str]) -> tuple[int, int]:
+        width, height = c[3].split("×")
+        return int(width), int(height)
+
+    clip = gpu.SMALL["ltx-2.3-distilled"].clip
+    for c in cells.values():
+        assert c[0] == "ltx-2.3-distilled"
+        seconds = float(c[6])
+        assert math.isfinite(seconds) and seconds > 0, c
+        assert c[7] != "–" and c[8] == "n/a on cpu" and c[9] == "finite", c
+        assert "FAILED" not in c[11]
+    for path in paths:
+        draft, hd, one_shot = (cells[(path, stage)] for stage in gpu.HD_STAGES)
+        width, height = size(draft)
+        # the draft at half the preset's size; its HD version and the one-shot clip at twice the draft's
+        assert (width, height) == (clip["width"] // 2, clip["height"] // 2)
+        assert size(hd) == size(one_shot) == (2 * width, 2 * height)
+        assert draft[4] == hd[4] == one_shot[4] == str(clip["frames"])
+        # the one-shot clip in the draft's sigmas; HD in the refine's 3
+        assert draft[5] == one_shot[5] == str(clip["steps"]) and hd[5] == "upsample + 3"
+    for stage in gpu.HD_STAGES:
+        project = cells[("project", stage)]
+        assert "compile_repeated_blocks(eager)" in project[11] and "attention=native" in project[11]
+        # same seed, float32, native attention, eager compile: at most one 8-bit level apart
+        assert float(project[10]) <= 1 / 255
+    assert "not judged here: scaled-down models (--small)" in table
+    text = results.read_text()
+    assert text.startswith("# header\n") and "· HD" in text and "| ltx-2.3-distilled | project | hd |" in text
+
+
+def test_hd_goals_are_judged_on_the_project_path_of_a_cuda_card() -> None:
+    def row(path: str, stage: str, seconds: float) -> gpu.HDRow:
+        width, height = (768, 512) if stage == "draft" else (1536, 1024)
+        return gpu.HDRow("ltx-2.3-distilled", path, stage, width, height, 121, 8, seconds=seconds)
+
+    rows = [row("stock", "draft", 9.0), row("stock", "hd", 40.0), row("project", "draft", 4.2)]
+    rows += [row("project", "hd", 21.0), row("project", "one-shot", 30.0)]
+    report = gpu.HDReport(
+        "NVIDIA H100 80GB HBM3", "cuda", False, rows, {"ltx-2.3-distilled": "121 frames"}, 90
+    )
+    line = gpu.hd_goals(report)
+    assert "on NVIDIA H100 80GB HBM3, project path: NOT met." in line
+    assert "768×512 draft 4.2 s (< 6 s): met" in line and "1536×1024 hd 21.0 s (< 20 s): NOT met" in line
+    rows[3].seconds = 19.5
+    assert "project path: met." in gpu.hd_goals(report)
+    rows[3].error, rows[3].seconds = "OutOfMemoryError: CUDA out of memory", math.nan
+    assert "NOT met" in gpu.hd_goals(report) and "hd: no figure" in gpu.hd_goals(report)
+    assert gpu.hd_goals(report) in gpu.hd_table(report)
+
+
+def test_hd_upsampler_configs_are_ltx2s_real_ones() -> None:
+    """LTX-2.3's latent upsampler (what ltx-2.3-distilled names): 0.50 B, a convolution and a pixel shuffle
+    instead of LTX-2.0's rational resampler (docs/notes/ltx-draft-hd.md §1)."""
+    from diffusers.pipelines.ltx2 import LTX2LatentUpsamplerModel
+
+    config = gpu.FULL["ltx-2.3-distilled"].upsampler
+    assert config["use_rational_resampler"] is False and gpu.FULL["ltx-2"].upsampler["use_rational_resampler"]
+    with init_empty_weights(include_buffers=False):
+        upsampler = LTX2LatentUpsamplerModel(**config)
+    assert sum(p.numel() for p in upsampler.parameters()) == pytest.approx(0.498e9, rel=0.01)
+    assert config["in_channels"] == gpu.FULL["ltx-2.3-distilled"].vae["latent_channels"]
+    assert (
+        gpu.SMALL["ltx-2.3-distilled"].upsampler["in_channels"]
+        == gpu.SMALL["ltx-2.3-distilled"].vae["latent_channels"]
+    )
+    assert "ltx-2.5" not in gpu.FULL  # its configs are unconfirmed: --hd leaves it out
