@@ -21,7 +21,9 @@ PRESETS_ENV = "VIDEOBOT_PRESETS"
 FOLDER_PRESET_FILE = "videobot.json"
 
 ASPECTS = ("16:9", "9:16", "1:1", "3:2", "2:3")
-MODES = ("text", "image", "continue")
+# "end": ends on a picture; "loop": ends on its own first frame; "bridge": joins two clips (a transition
+# from the first one's last frames to the second one's first frame)
+MODES = ("text", "image", "continue", "end", "loop", "bridge")
 OFFLOAD_KINDS = ("auto", "none", "model", "group")
 UPSAMPLER_SUBFOLDER = "latent_upsampler"  # where an LTX repository keeps its latent upsampler
 DEFAULT_SPEEDUPS: Mapping[str, Any] = {"attention_backend": "auto", "compile": True}

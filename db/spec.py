@@ -48,6 +48,9 @@ class SpecError(ValueError):
         "no_continue": "{model} cannot continue a clip. Models that can: {choices}.",
         "image_and_continue": "A clip either starts from a picture or continues a clip, not both.",
         "no_hd": "{model} makes no HD versions. Models that do: {choices}.",
+        "no_end": "{model} cannot end on a picture. Models that can: {choices}.",
+        "no_loop": "{model} cannot make a loop. Models that can: {choices}.",
+        "loop_and_end": "A loop ends on its own first frame: it takes no end picture.",
         "prompt_not_utf8": "The prompt is not valid UTF-8 text; type it again or check its encoding.",
         "negative_not_utf8": "The negative prompt is not valid UTF-8 text; type it again or check it.",
         "not_text": "{field} must be text; you gave {value}.",
@@ -79,6 +82,12 @@ class JobSpec:
     continues: int | None = None  # the job id of the clip whose last frames it continues (Extend)
     # the job id of the draft it finishes in HD (upsampled and refined, same seed and prompt)
     upscales: int | None = None
+    # keyframes: a picture is the last frame (for a job: the one ``end_image_ref`` names in the media
+    # store); ``loop``: the clip ends on its own first frame (the picture it starts from, or its first
+    # frame as rendered), so it plays seamlessly on repeat
+    end_image: bool = False
+    end_image_ref: str | None = None
+    loop: bool = False
     audio: bool = True  # keep the sound of a model that makes it (a server or the CLI may mute it)
     # the bytes the posted clip may have: the upload limit of the server it was asked on (a boosted
     # server's is 50 or 100 MiB); None: Discord's floor of 10 MiB (a job stored before this field)
@@ -221,6 +230,7 @@ def _check_types(spec: JobSpec) -> None:
         "aspect",
         "model",
         "image_ref",
+        "end_image_ref",
         "enhanced_prompt",
         "enhanced_from",
     ):
@@ -281,9 +291,13 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
     title = preset.title
     if spec.start_image and spec.continues is not None:
         raise SpecError("image_and_continue")
+    if spec.loop and spec.end_image:
+        raise SpecError("loop_and_end")
     for wanted, mode, code in (
         (spec.start_image, "image", "no_image"),
         (spec.continues is not None, "continue", "no_continue"),  # job 0 is the CLI's parent
+        (spec.end_image, "end", "no_end"),
+        (spec.loop, "loop", "no_loop"),
     ):
         if wanted and mode not in preset.modes:
             able = [p.name for p in catalog if mode in p.modes]
