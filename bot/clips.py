@@ -9,18 +9,25 @@ and who may press it, and its callback gives every failure the same error path a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import re
 import secrets
+import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import discord
+import imageio_ffmpeg
 
+from bot.config import child_env
 from bot.i18n import t
-from bot.replies import Interaction, answer, is_moderator, report_error
-from bot.submit import extend_refusal, submit_or_explain
+from bot.replies import Interaction, RefusedError, answer, is_moderator, report_error
+from bot.submit import StartFrame, extend_refusal, submit_or_explain
 from bot.text import clip_embed, details_embed, header, jump_url, where_in_queue
 from db.spec import PROMPT_MAX_CHARS, JobSpec
 from db.store import Job, VoteCounts, VoteRefused
@@ -261,6 +268,9 @@ def extend_spec(parent: Job, prompt: str) -> JobSpec:
         image_ref=None,
         continues=parent.id,
         upscales=None,
+        end_image=False,  # what is added goes on from the clip: not to the clip's own end picture
+        end_image_ref=None,
+        loop=False,
     )
 
 
@@ -317,6 +327,82 @@ class HDButton(ClipButton, template=r"vb:hd:(?P<job>\d+)"):
         await submit_or_explain(interaction, hd_spec(job), kind="hd", parent=job)
 
 
+def offers_loop(bot: VideoBot, job: Job) -> bool:
+    """Whether a clip shows ♾️ Loop: a clip of a preset that makes loops, not a loop itself and not an
+    HD version (loop its draft, as it is rerolled and remixed)."""
+    preset = bot.catalog.get(job.model)
+    return job.kind != "hd" and not job.spec.loop and preset is not None and "loop" in preset.modes
+
+
+def loop_spec(clip: Job) -> JobSpec:
+    """A looping version of ``clip``: its model, prompt (as rendered), seed, length and size, ending on
+    its own first frame; the picture it started from, if any, is that first frame again."""
+    spec = clip.spec.reusing(clip.enhanced_prompt)
+    return replace(spec, loop=True, end_image=False, end_image_ref=None, continues=None, upscales=None)
+
+
+FRAME_TIMEOUT_S = 60.0
+
+
+def first_frame(video: bytes) -> bytes:
+    """The first frame of an mp4 as a PNG (ffmpeg, the binary bundled by imageio-ffmpeg, as for
+    films). Raises ValueError when there is none to read. Blocking: run it in a thread."""
+    with tempfile.TemporaryDirectory(prefix="videobot-frame-") as folder:
+        source = Path(folder) / "clip.mp4"
+        source.write_bytes(video)
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-v", "error", "-i", str(source)]
+        cmd += ["-map", "0:v:0", "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "pipe:1"]
+        try:
+            done = subprocess.run(
+                cmd, capture_output=True, timeout=FRAME_TIMEOUT_S, check=False, env=child_env()
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ValueError(f"ffmpeg did not run: {exc}") from exc
+    if done.returncode != 0 or not done.stdout.startswith(b"\x89PNG"):
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ValueError(f"no first frame ({lines[-1] if lines else done.returncode})")
+    return done.stdout
+
+
+async def clip_first_frame(bot: VideoBot, clip: Job, locale: str) -> bytes:
+    """``clip``'s first frame as a PNG, for a loop that starts on it; RefusedError when its video cannot
+    be read."""
+    media = await bot.store.jobs.get_media(clip.id)
+    if media is None or not media.video:
+        raise RefusedError(t(locale, "error.media_gone", job=clip.id))
+    try:
+        return await asyncio.to_thread(first_frame, media.video)
+    except ValueError as exc:
+        raise RefusedError(t(locale, "loop.no_frame", job=clip.id)) from exc
+
+
+class LoopButton(ClipButton, template=r"vb:loop:(?P<job>\d+)"):
+    """A looping version of a clip, from its first frame, posted in its thread: anyone may ask, and it
+    is queued fairly and charged to whoever asked. A clip that started from a picture loops that
+    picture; one from text starts on its first frame as posted (a preset that cannot start from a
+    picture renders a loop of its own from the clip's prompt and seed)."""
+
+    action = "loop"
+    emoji = "♾️"
+
+    async def pressed(self, interaction: Interaction, job: Job) -> None:
+        bot = interaction.client
+        locale = interaction.locale.value
+        preset = bot.catalog.get(job.model)
+        if not offers_loop(bot, job) or preset is None:  # left from an older preset file, or forged
+            await answer(interaction, t(locale, "loop.unavailable", model=bot.model_title(job.model)))
+            return
+        spec = loop_spec(job)
+        frame: StartFrame | None = None
+        if not spec.start_image and "image" in preset.modes:
+            if media_pruned(job):  # retention removed the clip's video: there is no first frame to take
+                days = f"{bot.config.media_days:g}"
+                await answer(interaction, t(locale, "retention.loop_gone", job=job.id, days=days))
+                return
+            frame = functools.partial(clip_first_frame, bot, job, locale)  # taken once every check passed
+        await submit_or_explain(interaction, spec, kind="loop", parent=job, start_frame=frame)
+
+
 class ExtendButton(ClipButton, template=r"vb:extend:(?P<job>\d+)"):
     """Anyone may extend anyone's clip; the extend is queued fairly and charged to the extender."""
 
@@ -364,21 +450,26 @@ CLIP_BUTTONS: tuple[type[ClipButton], ...] = (
     RemixButton,
     ExtendButton,
     HDButton,
+    LoopButton,
     InfoButton,
     DeleteButton,
 )
 
 
-def clip_view(job_id: int, votes: VoteCounts, *, hd: bool = False, is_hd: bool = False) -> discord.ui.View:
+def clip_view(
+    job_id: int, votes: VoteCounts, *, hd: bool = False, is_hd: bool = False, loop: bool = False
+) -> discord.ui.View:
     """The buttons under a clip; the vote buttons show the counts. ``hd``: a draft that offers ⬆️ HD;
     ``is_hd``: an HD version, which is voted on, extended, explained and deleted, not rerolled or
-    remixed (those are the draft's)."""
+    remixed (those are the draft's); ``loop``: a clip of a preset that makes loops (♾️ Loop)."""
     view = discord.ui.View(timeout=None)
     view.add_item(VoteButton(job_id, "up", votes.up))
     view.add_item(VoteButton(job_id, "down", votes.down))
     buttons: list[type[ClipButton]] = [ExtendButton] if is_hd else [RerollButton, RemixButton, ExtendButton]
     if hd:
         buttons.append(HDButton)
+    if loop:
+        buttons.append(LoopButton)
     for button in (*buttons, InfoButton, DeleteButton):
         view.add_item(button(job_id))
     return view
@@ -386,7 +477,9 @@ def clip_view(job_id: int, votes: VoteCounts, *, hd: bool = False, is_hd: bool =
 
 def view_of(bot: VideoBot, job: Job, votes: VoteCounts) -> discord.ui.View:
     """:func:`clip_view` for ``job``, with the buttons its kind and model call for."""
-    return clip_view(job.id, votes, hd=offers_hd(bot, job), is_hd=job.kind == "hd")
+    return clip_view(
+        job.id, votes, hd=offers_hd(bot, job), is_hd=job.kind == "hd", loop=offers_loop(bot, job)
+    )
 
 
 def clip_message(

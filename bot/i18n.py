@@ -525,6 +525,41 @@ CATALOG.update(
     }
 )
 
+# keyframes (issue 19): /video end_image and loop, the ♾️ Loop button under a clip
+CATALOG.update(
+    {
+        "opt.end_image": {EN: "end_image", DE: "endbild"},
+        "opt.end_image.desc": {
+            EN: "A picture the clip ends on (PNG, JPEG or WebP)",
+            DE: "Ein Bild, auf dem der Clip endet (PNG, JPEG oder WebP)",
+        },
+        "opt.loop": {EN: "loop", DE: "schleife"},
+        "opt.loop.desc": {
+            EN: "End on the first frame, so the clip plays seamlessly on repeat",
+            DE: "Auf dem ersten Bild enden, damit der Clip nahtlos in Schleife läuft",
+        },
+        "loop.unavailable": {
+            EN: "{model} makes no loops: only clips of a model that can loop have a Loop button.",
+            DE: "{model} macht keine Schleifen: nur Clips eines Modells, das Schleifen kann, haben einen Schleifen-Knopf.",
+        },
+        "loop.no_frame": {
+            EN: "The first frame of clip #{job} could not be read, so it cannot be looped.",
+            DE: "Das erste Bild von Clip #{job} ließ sich nicht lesen, deshalb kann er nicht zur Schleife werden.",
+        },
+        "retention.loop_gone": {
+            EN: "Clip #{job} is older than {days} days: its video is no longer stored, so it cannot be looped.",
+            DE: "Clip #{job} ist älter als {days} Tage: sein Video ist nicht mehr gespeichert, deshalb kann er nicht zur Schleife werden.",
+        },
+        "retention.end_picture_gone": {
+            EN: "The picture clip #{job} ends on is kept only {days} days and is no longer stored. Start a new clip with /video and the picture.",
+            DE: "Das Bild, auf dem Clip #{job} endet, wird nur {days} Tage aufbewahrt und ist nicht mehr gespeichert. Starte einen neuen Clip mit /video und dem Bild.",
+        },
+        # for a job kind "loop" (db.store.JobKind), once the store has one
+        "kind.loop": {EN: "♾️ Loop of #{parent}: ", DE: "♾️ Schleife aus #{parent}: "},
+        "credit.loop": {EN: "♾️ #{job} by {author}", DE: "♾️ #{job} von {author}"},
+    }
+)
+
 for _part in (_halloffame_texts, _challenge_texts, _story_texts, _me_texts, _stats_texts):
     _twice = set(_part.TEXTS) & set(CATALOG)
     assert not _twice, f"catalog keys defined twice: {sorted(_twice)}"

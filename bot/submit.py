@@ -5,6 +5,7 @@ through here (/video, reroll, remix, and the features built on them)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,10 @@ from db.store.workers import WORKER_MAX_AGE_S
 if TYPE_CHECKING:
     from db.presets import PresetCatalog
     from db.store import GuildSettings, WorkerInfo
+
+
+# a first frame the bot makes itself once every check has passed (PNG bytes); raises RefusedError
+StartFrame = Callable[[], Awaitable[bytes]]
 
 
 def role_ids(member: discord.abc.User) -> list[int]:
@@ -82,13 +87,35 @@ def workers_note(workers: list[WorkerInfo], locale: str, recent: list[WorkerInfo
     return "\n" + t(locale, "queued.no_workers")
 
 
+def modes_asked(
+    *, image: bool = False, continues: bool = False, end: bool = False, loop: bool = False
+) -> set[str]:
+    """The preset modes (``db.presets.MODES``) a clip needs: text always, and what it starts from,
+    continues, or ends on."""
+    wanted = {"text"}
+    for mode, asked in (("image", image), ("continue", continues), ("end", end), ("loop", loop)):
+        if asked:
+            wanted.add(mode)
+    return wanted
+
+
+def spec_modes(spec: JobSpec) -> set[str]:
+    """The preset modes ``spec`` needs."""
+    return modes_asked(
+        image=spec.start_image, continues=spec.continues is not None, end=spec.end_image, loop=spec.loop
+    )
+
+
 def default_model(catalog: PresetCatalog, served: list[str], spec: JobSpec) -> str:
-    """The model a member gets without choosing: the installation's default when a worker serves it
-    (or none is online yet), else the first served preset that can do what the spec asks."""
-    if not served or catalog.default in served:
+    """The model a member gets without choosing: the installation's default when it can do what the
+    spec asks and a worker serves it (or none is online yet), else the first preset that can and is
+    served (any that can, with no worker online); the default when none can (resolve_spec then says
+    which models could)."""
+    wanted = spec_modes(spec)
+    default = catalog.get(catalog.default)
+    if (not served or catalog.default in served) and (default is None or wanted <= set(default.modes)):
         return catalog.default
-    mode = "continue" if spec.continues is not None else "image" if spec.start_image else "text"
-    able = [p.name for p in catalog if p.name in served and mode in p.modes]
+    able = [p.name for p in catalog if (not served or p.name in served) and wanted <= set(p.modes)]
     return able[0] if able else catalog.default
 
 
@@ -111,14 +138,30 @@ def refused_picture(locale: str, refused: PictureRefused) -> RefusedError:
     return RefusedError(t(locale, f"picture.{refused.code}", **refused.params))
 
 
-async def store_picture(interaction: Interaction, picture: discord.Attachment) -> str:
-    """Download, check and store a member's picture; its reference. Raises RefusedError."""
+async def read_picture(interaction: Interaction, picture: discord.Attachment) -> tuple[bytes, str]:
+    """Download and check a member's picture: its bytes and stored extension. Raises RefusedError."""
     data = await picture.read()
     try:
         extension = await asyncio.to_thread(check_picture, data)
     except PictureRefused as refused:
         raise refused_picture(interaction.locale.value, refused) from refused
+    return data, extension
+
+
+async def store_picture(interaction: Interaction, picture: discord.Attachment) -> str:
+    """Download, check and store a member's picture; its reference. Raises RefusedError."""
+    data, extension = await read_picture(interaction, picture)
     return await interaction.client.store.jobs.put_input(data, extension)
+
+
+def check_attachment_size(locale: str, picture: discord.Attachment | None) -> None:
+    """Refuse an attached picture that is too big, before downloading anything; raises RefusedError."""
+    if picture is None:
+        return
+    try:
+        check_size(picture.size)
+    except PictureRefused as refused:
+        raise refused_picture(locale, refused) from refused
 
 
 async def submit(
@@ -128,9 +171,13 @@ async def submit(
     kind: JobKind = "new",
     parent: Job | None = None,
     picture: discord.Attachment | None = None,
+    end_picture: discord.Attachment | None = None,
+    start_frame: StartFrame | None = None,
 ) -> Job:
     """Check and queue a clip, answer the member, post the status message. ``picture`` becomes the
-    clip's first frame; an extend (``kind``) continues ``parent``.
+    clip's first frame and ``end_picture`` its last; ``start_frame`` makes the first frame when every
+    check has passed (a loop of a clip starts on the clip's own first frame); an extend (``kind``)
+    continues ``parent``.
 
     Answers within a second or acknowledges first, so the 3-second deadline never waits for the job
     store. Raises RefusedError (nothing queued, nothing stored) with the reason in the member's language."""
@@ -142,16 +189,25 @@ async def submit(
     if spec.model is not None and spec.model not in bot.catalog:
         choices = ", ".join(bot.catalog.names())
         raise RefusedError(t(locale, "spec.unknown_model", model=spec.model[:100], choices=choices))
-    if picture is not None:
-        try:
-            check_size(picture.size)  # before downloading anything
-        except PictureRefused as refused:
-            raise refused_picture(locale, refused) from refused
+    check_attachment_size(locale, picture)  # before downloading anything
+    check_attachment_size(locale, end_picture)
+    if picture is not None or start_frame is not None:
         spec = replace(spec, start_image=True)
+    if end_picture is not None:
+        spec = replace(spec, end_image=True)
     # the member's answer as the interaction's one response when it is ready within a second, as it
     # is unless the job store is slow; "thinking…" first otherwise, so Discord's 3-s deadline is kept
     async with PromptAck(interaction) as ack:
-        return await queue_and_answer(interaction, ack, spec, kind=kind, parent=parent, picture=picture)
+        return await queue_and_answer(
+            interaction,
+            ack,
+            spec,
+            kind=kind,
+            parent=parent,
+            picture=picture,
+            end_picture=end_picture,
+            start_frame=start_frame,
+        )
 
 
 async def queue_and_answer(
@@ -162,6 +218,8 @@ async def queue_and_answer(
     kind: JobKind,
     parent: Job | None,
     picture: discord.Attachment | None,
+    end_picture: discord.Attachment | None = None,
+    start_frame: StartFrame | None = None,
 ) -> Job:
     """The rest of :func:`submit`, once the interaction is in ``ack``'s hands."""
     bot = interaction.client
@@ -193,13 +251,24 @@ async def queue_and_answer(
         )
     # fitted to this server's upload limit (Discord sends it with the interaction; boosts raise it)
     job_spec = replace(plan.spec, upload_limit=interaction.filesize_limit)
-    inherited = job_spec.image_ref if picture is None and parent is not None else None
-    # a reroll or remix of a clip that started from a picture: retention may have removed it
-    if inherited is not None and parent is not None and await bot.store.jobs.get_input(inherited) is None:
+    # a reroll or remix of a clip that started or ended on a picture: retention may have removed it
+    if parent is not None:
         days = f"{bot.config.media_days:g}"
-        raise RefusedError(t(locale, "retention.picture_gone", job=parent.id, days=days))
-    if picture is not None:
-        job_spec = replace(job_spec, image_ref=await store_picture(interaction, picture))
+        inherited = job_spec.image_ref if picture is None and start_frame is None else None
+        if inherited is not None and await bot.store.jobs.get_input(inherited) is None:
+            raise RefusedError(t(locale, "retention.picture_gone", job=parent.id, days=days))
+        inherited = job_spec.end_image_ref if end_picture is None else None
+        if inherited is not None and await bot.store.jobs.get_input(inherited) is None:
+            raise RefusedError(t(locale, "retention.end_picture_gone", job=parent.id, days=days))
+    # both pictures downloaded and checked before either is stored: a refused one leaves nothing behind
+    first = await read_picture(interaction, picture) if picture is not None else None
+    last = await read_picture(interaction, end_picture) if end_picture is not None else None
+    if start_frame is not None:
+        first = (await start_frame(), "png")
+    if first is not None:
+        job_spec = replace(job_spec, image_ref=await bot.store.jobs.put_input(*first))
+    if last is not None:
+        job_spec = replace(job_spec, end_image_ref=await bot.store.jobs.put_input(*last))
     try:
         # stored and committed before the member hears of it; a burst shares transactions
         job, position = await bot.store.jobs.enqueue_and_place(
@@ -233,8 +302,18 @@ async def submit_or_explain(
     kind: JobKind = "new",
     parent: Job | None = None,
     picture: discord.Attachment | None = None,
+    end_picture: discord.Attachment | None = None,
+    start_frame: StartFrame | None = None,
 ) -> None:
     try:
-        await submit(interaction, spec, kind=kind, parent=parent, picture=picture)
+        await submit(
+            interaction,
+            spec,
+            kind=kind,
+            parent=parent,
+            picture=picture,
+            end_picture=end_picture,
+            start_frame=start_frame,
+        )
     except RefusedError as refused:
         await answer(interaction, str(refused))

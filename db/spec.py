@@ -311,11 +311,14 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
     _check_number(fps, *FPS_RANGE, "fps_out_of_range")
 
     # no length given: a model with a duration head chooses it (not for an extend or an HD version)
+    # (nor for a clip that ends on a picture or loops: its last frame's place must be known)
     auto_length = (
         spec.seconds is None
         and preset.duration_head
         and spec.continues is None
         and spec.upscales is None
+        and not spec.end_image
+        and not spec.loop
         and preset.min_frames < preset.max_frames
     )
     seconds = preset.default_frames / fps if spec.seconds is None else spec.seconds

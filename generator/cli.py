@@ -79,6 +79,16 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--poster", type=Path, help="also write the middle frame as a PNG here")
     parser.add_argument("--image", type=Path, help="a PNG, JPEG or WebP picture: the clip's first frame")
+    parser.add_argument(
+        "--end-image",
+        type=Path,
+        help="a PNG, JPEG or WebP picture: the clip's last frame (with --image: first to last)",
+    )
+    parser.add_argument(
+        "--loop",
+        action="store_true",
+        help="the clip ends on its own first frame (the --image picture, if given): it plays on repeat",
+    )
     parser.add_argument("--no-audio", action="store_true", help="no sound, even from a model that makes it")
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
 
@@ -316,6 +326,7 @@ def run_generate(args: argparse.Namespace) -> int:
     """Validate, render with a progress bar on stderr, encode. Returns the exit status."""
     catalog = load_catalog()
     picture = None if args.image is None else read_picture(args.image)
+    last = None if args.end_image is None else read_picture(args.end_image)
     spec = JobSpec(
         prompt=args.prompt,
         negative_prompt=args.negative,
@@ -327,6 +338,8 @@ def run_generate(args: argparse.Namespace) -> int:
         guidance=args.guidance,
         fps=args.fps,
         start_image=args.image is not None,
+        end_image=args.end_image is not None,
+        loop=args.loop,
         audio=not args.no_audio,
     )
     try:
@@ -343,7 +356,7 @@ def run_generate(args: argparse.Namespace) -> int:
     from generator.render import Conditioning, ProgressFn, RenderOutput, render
 
     def make(cache: PipelineCache, on_progress: ProgressFn) -> tuple[RenderOutput, EncodedClip]:
-        condition = None if picture is None else Conditioning(image=picture)
+        condition = Conditioning(image=picture, end_image=last, loop=args.loop)
         output = render(plan, on_progress, cache=cache, condition=condition)
         audio = output.audio if plan.spec.audio else None
         clip = encode_mp4(
@@ -407,7 +420,14 @@ def run_extend(args: argparse.Namespace) -> int:
     return 0
 
 
-STARTS_FROM = {"text": "text", "image": "picture", "continue": "clip"}
+STARTS_FROM = {
+    "text": "text",
+    "image": "picture",
+    "continue": "clip",
+    "end": "end picture",
+    "loop": "loop",
+    "bridge": "bridge",
+}
 
 
 def weights_here(preset: Preset) -> str:

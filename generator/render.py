@@ -3,17 +3,26 @@
 Reads like a diffusers pipeline call, top to bottom. Progress comes from ``callback_on_step_end``; a
 cancel raises out of that callback, so the pipeline stops at the next step and skips the VAE decode.
 
-A clip may start from a picture or continue another clip (:class:`Conditioning`). Then diffusers' own
-conditioning pipeline runs, built by ``from_pipe`` from the warm text-to-video pipeline (one copy of the
-weights, see generator/loader.py):
+A clip may start from a picture or continue another clip, end on a picture, or loop
+(:class:`Conditioning`). Then diffusers' own conditioning pipeline runs, built by ``from_pipe`` from the
+warm text-to-video pipeline (one copy of the weights, see generator/loader.py):
 
 - LTX-Video (``LTXPipeline``): ``LTXConditionPipeline``, the picture, or the parent's last
-  ``continue_frames`` frames (8k + 1), as the condition at frame 0.
+  ``continue_frames`` frames (8k + 1), as the condition at frame 0; an end picture as a keyframe at
+  frame ``num_frames - 1`` (8k: its tokens join the sequence at that frame's position).
 - LTX-2 (``LTX2Pipeline``): ``LTX2ConditionPipeline`` the same way (it takes multi-frame conditions,
-  ``LTX2ImageToVideoPipeline`` only a picture). It makes the sound too.
+  ``LTX2ImageToVideoPipeline`` only a picture). Its index is a latent frame's: an end picture is a
+  keyframe at the last latent frame, ``(num_frames - 1) // 8`` (diffusers' ``index=-1``). It makes the
+  sound too.
 - Wan 2.2 TI2V (``WanPipeline`` with ``expand_timesteps``): ``WanImageToVideoPipeline`` with the
-  picture, or the parent's last frame, as the first frame. Wan 2.1's text-to-video models take no
-  picture (their image-to-video models are other checkpoints with an image encoder).
+  picture, or the parent's last frame, as the first frame. It cannot end on a picture: with
+  ``expand_timesteps`` diffusers conditions the first latent frame alone and ignores ``last_image``
+  (which only Wan 2.1's first-last-frame checkpoints, with their image encoder, take). Wan 2.1's
+  text-to-video models take no picture (their image-to-video models are other checkpoints).
+
+A loop ends on its own first frame: the picture it starts from, or, from text, a first frame the model
+renders first (one frame, the same prompt and seed, by the text-to-video pipeline: a small fraction of
+the clip's work), which the clip then starts from and ends on.
 
 A continuation repeats the frames it is conditioned on at its start; those are dropped, so its frames
 (and sound) are only what follows the parent's last frame.
@@ -25,9 +34,9 @@ import importlib.util
 import inspect
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,7 +44,7 @@ import torch
 from PIL import Image
 
 from db.failures import failure_message
-from db.presets import Preset, PresetCatalog
+from db.presets import Preset, PresetCatalog, PresetError
 from db.spec import JobSpec, RenderPlan, resolve_spec
 from generator.assist import enhanced_plan, length_kwargs
 from generator.encode import to_uint8
@@ -63,18 +72,32 @@ class RenderFailed(Exception):
 
 @dataclass(frozen=True)
 class Conditioning:
-    """What a clip starts from besides its prompt, as uint8 RGB at any size (fitted to the plan's size
-    with :func:`fit_image`: cut to its aspect at the centre, never stretched)."""
+    """What a clip starts from and ends on besides its prompt, pictures as uint8 RGB at any size (fitted
+    to the plan's size with :func:`fit_image`: cut to its aspect at the centre, never stretched)."""
 
     image: np.ndarray | None = None  # (h, w, 3): becomes the first frame
     frames: np.ndarray | None = None  # (n, h, w, 3): the parent clip's last frames, to continue from
+    end_image: np.ndarray | None = None  # (h, w, 3): becomes the last frame
+    # the clip ends on its own first frame: ``image``, or without one a first frame rendered from the prompt
+    loop: bool = False
 
     @property
     def mode(self) -> str:
-        """The preset mode this needs: "text" (nothing given), "image" or "continue"."""
+        """How the clip starts, the preset mode that needs: "text" (from the prompt), "image" or
+        "continue"."""
         if self.frames is not None:
             return "continue"
         return "image" if self.image is not None else "text"
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """Every preset mode this needs besides "text": how it starts, then "end" or "loop"."""
+        modes = [] if self.mode == "text" else [self.mode]
+        if self.end_image is not None:
+            modes.append("end")
+        if self.loop:
+            modes.append("loop")
+        return tuple(modes)
 
 
 @dataclass(frozen=True)
@@ -128,15 +151,34 @@ CONDITION_PIPELINES: dict[str, str] = {
     "LTX2ConditionPipeline": "LTX2ConditionPipeline",
     "WanPipeline": "WanImageToVideoPipeline",
 }
+# the conditioning pipelines that take a picture at any frame (a keyframe): a clip may end on one, or loop
+KEYFRAME_PIPELINES = frozenset({"LTXConditionPipeline", "LTX2ConditionPipeline"})
 UNSUPPORTED_CODES = {"image": "no_image_support", "continue": "no_continue_support"}
+# a loop from text first renders its first frame: one frame, the fewest a video pipeline renders
+STILL_FRAMES = 1
 
 
-def condition_pipeline(pipe: Any) -> str | None:
-    """The class name of the pipeline that conditions ``pipe``'s components on frames, or None."""
+def condition_pipeline(pipe: Any, modes: Collection[str] = ()) -> str | None:
+    """The class name of the pipeline that conditions ``pipe``'s components on frames as ``modes`` (those
+    of :attr:`Conditioning.modes`) ask, or None when diffusers has none that can."""
     target = CONDITION_PIPELINES.get(type(pipe).__name__)
     if target == "WanImageToVideoPipeline" and not pipe.config.get("expand_timesteps"):
         return None  # a Wan 2.1 text-to-video transformer takes no image latents
+    if target not in KEYFRAME_PIPELINES and {"end", "loop"} & set(modes):
+        return None  # Wan 2.2 TI2V: diffusers conditions its first latent frame only (no last_image)
     return target
+
+
+def unsupported(mode: str, plan: RenderPlan, catalog: PresetCatalog | None = None) -> RenderFailed:
+    """The failure for a render that asks ``plan``'s model for ``mode``, which it cannot do."""
+    title = plan.preset.title
+    if mode in UNSUPPORTED_CODES:
+        return RenderFailed(UNSUPPORTED_CODES[mode], model=title)
+    try:  # "no_end" and "no_loop" (db.spec) name the models that can
+        able = [p.name for p in (catalog or PresetCatalog.load()) if mode in p.modes]
+    except (PresetError, OSError, ValueError):
+        able = []
+    return RenderFailed(f"no_{mode}", model=title, choices=", ".join(able) or "–")
 
 
 def _rgb(image: np.ndarray, what: str) -> np.ndarray:
@@ -193,30 +235,65 @@ def conditioning_frames(condition: Conditioning, plan: RenderPlan) -> np.ndarray
     return np.stack([fit_image(_rgb(f, "the clip"), plan.width, plan.height) for f in tail])
 
 
+def end_frame(condition: Conditioning, plan: RenderPlan) -> np.ndarray | None:
+    """The picture a render ends on, uint8 (height, width, 3) at the plan's size: the end picture, or a
+    loop's first picture; None for neither (a loop from text ends on the first frame it renders)."""
+    if condition.end_image is not None:
+        return fit_image(_rgb(condition.end_image, "the end picture"), plan.width, plan.height)
+    if condition.loop and condition.image is not None:
+        return conditioning_frames(condition, plan)[0]
+    return None
+
+
 def _image_crf() -> int | None:
     # LTX-2 re-encodes a picture as H.264 (as in training) with PyAV; without it the picture goes as it is
     return None if importlib.util.find_spec("av") is not None else 0
 
 
-def condition_kwargs(class_name: str, frames: np.ndarray) -> dict[str, Any]:
+def condition_kwargs(
+    class_name: str,
+    frames: np.ndarray | None,
+    end: np.ndarray | None = None,
+    *,
+    num_frames: int | None = None,
+    temporal: int = 8,
+) -> dict[str, Any]:
     """The call arguments that condition a ``class_name`` pipeline on ``frames`` (uint8 (n, h, w, 3) at
-    the output size) from frame 0."""
-    pictures = [Image.fromarray(f) for f in frames]
+    the output size) from frame 0, and on ``end`` (uint8 (h, w, 3)) as the last of the call's
+    ``num_frames`` frames (k * ``temporal`` + 1: ``temporal`` frames make a latent frame)."""
+    if end is not None and (num_frames is None or num_frames < temporal + 1 or (num_frames - 1) % temporal):
+        raise ValueError(f"a last frame needs k * {temporal} + 1 frames (k >= 1), not {num_frames}")
+    last = 0 if num_frames is None else num_frames - 1
     if class_name == "LTXConditionPipeline":
         from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
 
-        media = {"image": pictures[0]} if len(pictures) == 1 else {"video": pictures}
-        return {"conditions": [LTXVideoCondition(**media, frame_index=0, strength=1.0)]}
+        conditions = []
+        if frames is not None:
+            pictures = [Image.fromarray(f) for f in frames]
+            media = {"image": pictures[0]} if len(pictures) == 1 else {"video": pictures}
+            conditions.append(LTXVideoCondition(**media, frame_index=0, strength=1.0))
+        if end is not None:  # a keyframe: its tokens join the sequence at the last frame's position
+            conditions.append(LTXVideoCondition(image=Image.fromarray(end), frame_index=last, strength=1.0))
+        return {"conditions": conditions}
     if class_name == "LTX2ConditionPipeline":
         from diffusers.pipelines.ltx2 import LTX2VideoCondition
 
-        if len(frames) == 1:
-            condition = LTX2VideoCondition(frames=frames[0], index=0, strength=1.0, crf=_image_crf())
-        else:
-            condition = LTX2VideoCondition(frames=frames, index=0, strength=1.0)
-        return {"conditions": [condition]}
+        conditions = []
+        if frames is not None and len(frames) == 1:
+            conditions.append(LTX2VideoCondition(frames=frames[0], index=0, strength=1.0, crf=_image_crf()))
+        elif frames is not None:
+            conditions.append(LTX2VideoCondition(frames=frames, index=0, strength=1.0))
+        if end is not None:  # LTX-2 places a condition by latent frame: the last one
+            index = last // temporal
+            conditions.append(LTX2VideoCondition(frames=end, index=index, strength=1.0, crf=_image_crf()))
+        return {"conditions": conditions}
     if class_name == "WanImageToVideoPipeline":
-        return {"image": pictures[-1]}
+        if frames is None:
+            raise ValueError("Wan's image-to-video pipeline needs a first frame")
+        kwargs: dict[str, Any] = {"image": Image.fromarray(frames[-1])}
+        if end is not None:  # Wan 2.1's first-last-frame models; Wan 2.2 TI2V ignores it
+            kwargs["last_image"] = Image.fromarray(end)
+        return kwargs
     raise ValueError(f"no conditioning for {class_name}")
 
 
@@ -321,6 +398,27 @@ def pipeline_errors(plan: RenderPlan) -> Iterator[None]:
         raise RenderFailed("pipeline_error", error=type(exc).__name__) from exc
 
 
+def _scheduled(kwargs: dict[str, Any], steps: int) -> tuple[dict[str, Any], int]:
+    """``kwargs`` with a distilled model's fixed schedule cut to ``steps`` (evenly spaced sigmas from
+    it), and the steps the call takes."""
+    sigmas = kwargs.get("sigmas")
+    if sigmas is None:
+        return kwargs, steps
+    if 0 < steps < len(sigmas):
+        sigmas = [sigmas[i] for i in np.linspace(0, len(sigmas) - 1, steps).round().astype(int)]
+    return {**kwargs, "sigmas": sigmas}, len(sigmas)
+
+
+def fixed_length(plan: RenderPlan) -> RenderPlan:
+    """``plan`` at its preset's default length when the model was to choose it: a clip that ends on a
+    picture must know where its last frame is."""
+    if not plan.auto_length:
+        return plan
+    preset = plan.preset
+    frames = preset.frames_for(preset.default_frames / plan.fps, plan.fps)
+    return replace(plan, num_frames=frames, auto_length=False)
+
+
 def render(
     spec: JobSpec | RenderPlan,
     on_progress: ProgressFn | None = None,
@@ -337,63 +435,89 @@ def render(
     condition = condition or Conditioning()
     if condition.image is not None and condition.frames is not None:
         raise RenderFailed("image_and_continue")
-    mode = condition.mode
-    if mode != "text" and mode not in plan.preset.modes:
-        raise RenderFailed(UNSUPPORTED_CODES[mode], model=plan.preset.title)
-    conditioned = conditioning_frames(condition, plan) if mode != "text" else None
+    if condition.loop and condition.end_image is not None:
+        raise RenderFailed("loop_and_end")
+    if condition.loop and condition.frames is not None:
+        raise RenderFailed("unusable_input", reason="a continuation cannot loop back to its first frame")
+    modes = condition.modes
+    for mode in modes:
+        if mode not in plan.preset.modes:
+            raise unsupported(mode, plan, catalog)
+    start = conditioning_frames(condition, plan) if condition.mode != "text" else None
+    end = end_frame(condition, plan)
+    if condition.loop or end is not None:
+        plan = fixed_length(plan)
     try:
         pipe = cache.get(plan.preset)
     except ModelUnavailable as exc:
         raise RenderFailed("model_unavailable", model=plan.preset.title) from exc
-    kwargs: dict[str, Any] = {}
-    skip = 0
-    if conditioned is not None:
-        variant = condition_pipeline(pipe)
+    text_pipe = pipe  # a loop from text renders its first frame with it
+    variant: str | None = None
+    if modes:
+        variant = condition_pipeline(pipe, modes)
         try:
             if variant is None:
-                raise ModelUnavailable(f"{type(pipe).__name__} has no conditioning pipeline")
+                raise ModelUnavailable(f"{type(pipe).__name__} has no conditioning pipeline for {modes}")
             pipe = cache.get(plan.preset, variant)
         except ModelUnavailable as exc:  # e.g. a folder preset that claims a mode its model lacks
+            mode = next((m for m in modes if condition_pipeline(text_pipe, (m,)) is None), modes[0])
             log.warning("%s cannot %s: %s", plan.preset.title, mode, exc)
-            raise RenderFailed(UNSUPPORTED_CODES[mode], model=plan.preset.title) from exc
-        kwargs = condition_kwargs(variant, conditioned)
-        if mode == "continue":
-            # the continuation starts with the parent's last frames again: render those on top
-            skip = len(conditioned)
-            kwargs["num_frames"] = plan.num_frames + skip - 1
+            raise unsupported(mode, plan, catalog) from exc
+    # the clip comes from the prompt alone (a loop from text too): the model may enhance the prompt
+    from_text = start is None and end is None
     enhancing = time.perf_counter()  # the model's prompt enhancer, when asked: the text is known before
     with pipeline_errors(plan), torch.inference_mode():
-        plan = enhanced_plan(pipe, plan, mode, should_cancel)
+        plan = enhanced_plan(
+            text_pipe if from_text else pipe, plan, "text" if from_text else modes[0], should_cancel
+        )
     enhancing = time.perf_counter() - enhancing
-    kwargs = {**pipeline_kwargs(pipe, plan), **kwargs}
-    total = plan.spec.steps or 0
-    sigmas = kwargs.get("sigmas")
-    if sigmas is not None:
-        # a distilled model's fixed schedule: fewer steps take evenly spaced sigmas from it
-        if 0 < total < len(sigmas):
-            kwargs["sigmas"] = [sigmas[i] for i in np.linspace(0, len(sigmas) - 1, total).round().astype(int)]
-        total = len(kwargs["sigmas"])
+    steps = plan.spec.steps or 0
+    kwargs, total = _scheduled(pipeline_kwargs(pipe, plan), steps)
+    still: dict[str, Any] | None = None  # a loop from text: the call that renders its first frame
+    done = 0  # steps of that call, before the clip's
+    if condition.loop and start is None:
+        still, done = _scheduled(
+            {**pipeline_kwargs(text_pipe, plan), "num_frames": STILL_FRAMES, "output_type": "np"}, steps
+        )
+    skip = 0
+    if condition.mode == "continue":
+        # the continuation starts with the parent's last frames again: render those on top
+        assert start is not None
+        skip = len(start)
+        kwargs["num_frames"] = plan.num_frames + skip - 1
+    steps_in_all = done + total
 
-    def step_end(_pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-        if should_cancel is not None and should_cancel():
-            raise RenderCancelled()
-        if on_progress is not None:
-            on_progress(step + 1, total)
-        return tensors
+    def step_end_after(before: int) -> Callable[[Any, int, Any, dict[str, Any]], dict[str, Any]]:
+        def step_end(_pipe: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            if should_cancel is not None and should_cancel():
+                raise RenderCancelled()
+            if on_progress is not None:
+                on_progress(before + step + 1, steps_in_all)
+            return tensors
+
+        return step_end
 
     if should_cancel is not None and should_cancel():
         raise RenderCancelled()
     if on_progress is not None:
-        on_progress(0, total)
-    # a CPU generator gives the same noise for a seed on every device
-    generator = torch.Generator(device="cpu").manual_seed(int(plan.spec.seed or 0))
+        on_progress(0, steps_in_all)
+    started = time.perf_counter()
+    if still is not None:
+        with pipeline_errors(plan), torch.inference_mode():
+            first = text_pipe(**still, generator=_noise(plan), callback_on_step_end=step_end_after(0))
+        start = to_uint8(np.asarray(first.frames))[:1]  # (1, height, width, 3)
+        end = start[0]
+    if variant is not None:
+        temporal = int(getattr(pipe, "vae_temporal_compression_ratio", plan.preset.frame_multiple))
+        # the call's frames: where the last is (None: the model chooses the length of a clip from a picture)
+        num_frames = kwargs.get("num_frames")
+        kwargs.update(condition_kwargs(variant, start, end, num_frames=num_frames, temporal=temporal))
     draft = skip == 0 and keeps_latents(pipe, plan)
     if draft:
         kwargs["output_type"] = "latent"
     latents: DraftLatents | None = None
-    started = time.perf_counter()
     with pipeline_errors(plan), torch.inference_mode():
-        output = pipe(**kwargs, generator=generator, callback_on_step_end=step_end)
+        output = pipe(**kwargs, generator=_noise(plan), callback_on_step_end=step_end_after(done))
         if draft:  # the latents are kept for the HD version; the clip is decoded from them
             latents = DraftLatents(
                 output.frames.detach().cpu(),
@@ -406,3 +530,8 @@ def render(
     return RenderOutput(
         frames=frames, plan=plan, seconds=elapsed, audio=audio, sample_rate=sample_rate, latents=latents
     )
+
+
+def _noise(plan: RenderPlan) -> torch.Generator:
+    # a CPU generator gives the same noise for a seed on every device
+    return torch.Generator(device="cpu").manual_seed(int(plan.spec.seed or 0))

@@ -509,14 +509,22 @@ class Worker:
         return {"limit_mib": f"{clip_limit(job.spec, self.config.max_bytes) / 1024**2:g}"}
 
     async def conditioning_for(self, plan: RenderPlan) -> Conditioning | None:
-        """The member's picture, when the clip starts from one."""
-        ref = plan.spec.image_ref
-        if ref is None:
+        """The member's pictures, when the clip starts or ends on one, and whether it loops; None for a
+        clip from text alone. A picture no longer stored fails the job ("input_missing")."""
+        spec = plan.spec
+
+        async def picture(ref: str | None) -> np.ndarray | None:
+            if ref is None:
+                return None
+            data = await self._persist("get_input", lambda: self.store.jobs.get_input(ref))
+            if data is None:
+                raise InputMissing("input_missing")
+            return await asyncio.to_thread(decode_picture, data)
+
+        first, last = await picture(spec.image_ref), await picture(spec.end_image_ref)
+        if first is None and last is None and not spec.loop:
             return None
-        data = await self._persist("get_input", lambda: self.store.jobs.get_input(ref))
-        if data is None:
-            raise InputMissing("input_missing")
-        return Conditioning(image=await asyncio.to_thread(decode_picture, data))
+        return Conditioning(image=first, end_image=last, loop=spec.loop)
 
     async def extend_job(self, job: Job, plan: RenderPlan, progress: _Progress) -> None:
         """Continue the parent clip, stitch parent + continuation (sound too), store and finish. The

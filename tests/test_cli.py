@@ -243,3 +243,59 @@ def test_every_commands_help_shows_its_defaults_and_an_example(command: str) -> 
     assert "\nexample:\n  videobot " in result.stdout or "\nexample:\n  DISCORD_TOKEN=" in result.stdout
     options = [line for line in result.stdout.splitlines() if line.lstrip().startswith("--")]
     assert "(default" in result.stdout or not options, result.stdout
+
+
+def _gradient(path: Path, width: int, height: int, turn: int = 0) -> Path:
+    y, x = np.mgrid[:height, :width]
+    Image.fromarray(np.rot90(np.stack([x, y, x + y], axis=-1).astype(np.uint8), turn).copy()).save(path)
+    return path
+
+
+@pytest.mark.parametrize("how", ["first-to-last", "loop"])
+def test_generate_ends_on_a_picture_or_loops(tiny_ltx: Path, tmp_path: Path, how: str) -> None:
+    start = _gradient(tmp_path / "start.png", 200, 120)
+    end = _gradient(tmp_path / "end.jpg", 90, 160, turn=1)
+    extra = ["--image", str(start), "--end-image", str(end)] if how == "first-to-last" else ["--loop"]
+    out = tmp_path / "clip.mp4"
+    result = videobot(
+        "generate", "a wave rolls in", "-o", str(out), "--model", str(tiny_ltx), *extra,
+        "--aspect", "16:9", "--seconds", "1", "--seed", "5", "--steps", "2",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    last_step = "4/4" if how == "loop" else "2/2"  # a loop from text renders its first frame first
+    assert last_step in result.stderr
+    facts = probe(out)
+    assert (facts.codec, facts.pix_fmt, facts.faststart) == ("h264", "yuv420p", True)
+    assert (facts.width, facts.height, facts.frames) == (128, 64, 25)
+    assert facts.duration == pytest.approx(25 / 24, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--end-image", "missing.png"], "does not exist"),
+        (["--end-image", "end.gif"], "is a GIF file; give a PNG, JPEG or WebP picture"),
+        (["--end-image", "end.png", "--loop"], "A loop ends on its own first frame: it takes no end picture"),
+        (
+            ["--end-image", "end.png", "--model", "wan-2.2-5b"],
+            "cannot end on a picture. Models that can: ltx",
+        ),
+        (["--loop", "--model", "wan-2.2-5b"], "cannot make a loop. Models that can: ltx"),
+    ],
+)
+def test_a_bad_end_picture_or_loop_one_line_exit_2_no_file(
+    tiny_ltx: Path, tmp_path: Path, args: list[str], words: str
+) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    Image.new("RGB", (32, 32), "red").save(inputs / "end.gif", format="GIF")
+    _gradient(inputs / "end.png", 64, 64)
+    outputs = tmp_path / "out"
+    outputs.mkdir()
+    args = [str(inputs / a) if a.startswith(("missing", "end.")) else a for a in args]
+    model = [] if "--model" in args else ["--model", str(tiny_ltx)]
+    result = videobot("generate", "a cat", "-o", str(outputs / "clip.mp4"), *model, *args)
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert list(outputs.iterdir()) == []

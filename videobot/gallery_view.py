@@ -26,7 +26,14 @@ UNNAMED_SERVER = "A Discord server"  # a public server whose name the bot has no
 View = Literal["new", "day", "week", "all"]
 VIEW_NAMES: dict[View, str] = {"new": "Newest", "day": "Today", "week": "This week", "all": "All time"}
 DEFAULT_VIEW: View = "week"
-KIND_WORDS = {"new": "original", "reroll": "reroll of", "remix": "remix of", "extend": "extension of"}
+KIND_WORDS = {
+    "new": "original",
+    "reroll": "reroll of",
+    "remix": "remix of",
+    "extend": "extension of",
+    "hd": "HD version of",
+    "loop": "loop of",
+}
 
 # Discord's mention syntax and anything else shaped like a snowflake (17 to 20 digits: a member's id
 # looks like any other): a prompt can name a member, the page must not
@@ -233,7 +240,14 @@ class ChainLink:
     prompt: str
 
 
-CHILD_WORDS = {"new": "original", "reroll": "reroll", "remix": "remix", "extend": "extension"}
+CHILD_WORDS = {
+    "new": "original",
+    "reroll": "reroll",
+    "remix": "remix",
+    "extend": "extension",
+    "hd": "HD version",
+    "loop": "loop",
+}
 
 
 def chain_link(job: Job, author: str, *, this: bool = False) -> ChainLink:

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.app import VideoBot
 from bot.clips import CLIP_BUTTONS, answer_forgotten_form
 from bot.i18n import EN, t
-from bot.submit import submit_or_explain
+from bot.submit import modes_asked, submit_or_explain
 from db.presets import ASPECTS
 from db.spec import PROMPT_MAX_CHARS, SEED_MAX, JobSpec
 
@@ -43,6 +43,8 @@ class VideoCog(commands.Cog):
         model=_("model", key="opt.model"),
         seed=_("seed", key="opt.seed"),
         image=_("image", key="opt.image"),
+        end_image=_("end_image", key="opt.end_image"),
+        loop=_("loop", key="opt.loop"),
     )
     @app_commands.describe(
         prompt=_("What the clip shows", key="opt.prompt.desc"),
@@ -52,6 +54,8 @@ class VideoCog(commands.Cog):
         model=_("Which model renders it", key="opt.model.desc"),
         seed=_("Same seed, same clip", key="opt.seed.desc"),
         image=_("A picture to animate (PNG, JPEG or WebP): the clip starts from it", key="opt.image.desc"),
+        end_image=_("A picture the clip ends on (PNG, JPEG or WebP)", key="opt.end_image.desc"),
+        loop=_("End on the first frame, so the clip plays seamlessly on repeat", key="opt.loop.desc"),
     )
     @app_commands.choices(
         aspect=[
@@ -69,6 +73,8 @@ class VideoCog(commands.Cog):
         model: str | None = None,
         seed: app_commands.Range[int, 0, SEED_MAX] | None = None,
         image: discord.Attachment | None = None,
+        end_image: discord.Attachment | None = None,
+        loop: bool = False,
     ) -> None:
         spec = JobSpec(
             prompt=prompt,
@@ -77,16 +83,27 @@ class VideoCog(commands.Cog):
             aspect=aspect,
             model=model,
             seed=seed,
+            loop=loop,
         )
-        await submit_or_explain(interaction, spec, picture=image)
+        await submit_or_explain(interaction, spec, picture=image, end_picture=end_image)
 
     @video.autocomplete("model")
     async def model_autocomplete(
         self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
+        # only the models that can do what the member filled in so far (a picture to start or end
+        # on, a loop); Discord sends the other options with the one being typed
+        asked = modes_asked(
+            image=interaction.namespace.image is not None,
+            end=interaction.namespace.end_image is not None,
+            loop=interaction.namespace.loop is True,
+        )
         served = await self.bot.store.workers.served_models() or self.bot.catalog.names()
         choices = []
         for name in served:
+            preset = self.bot.catalog.get(name)
+            if preset is None or not asked <= set(preset.modes):  # members choose among the presets
+                continue
             title = self.bot.model_title(name)
             if current.lower() in name.lower() or current.lower() in title.lower():
                 choices.append(app_commands.Choice(name=f"{title} ({name})"[:100], value=name))

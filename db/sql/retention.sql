@@ -19,10 +19,11 @@ LIMIT :limit;
 UPDATE jobs SET media_ref = NULL WHERE id = :id AND state = 'done' AND media_ref IS NOT NULL;
 
 -- name: retention_pictures_in_use
--- The specs naming a picture of the jobs that may still need it: not posted yet (queued, running,
--- ended but not told) or posted since the cutoff.
+-- The specs naming a picture (a first or a last frame) of the jobs that may still need it: not posted yet
+-- (queued, running, ended but not told) or posted since the cutoff.
 SELECT spec FROM jobs
-WHERE spec LIKE '%"image_ref": "%' AND (posted_at IS NULL OR posted_at >= :cutoff);
+WHERE (spec LIKE '%"image_ref": "%' OR spec LIKE '%"end_image_ref": "%')
+  AND (posted_at IS NULL OR posted_at >= :cutoff);
 
 -- name: retention_old_pictures
 -- Pictures stored in the database (PostgreSQL) and not stored again since the cutoff.

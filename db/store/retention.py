@@ -76,7 +76,8 @@ class RetentionStore(Part):
     async def _prune_pictures(self, older_than: float) -> list[str]:
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetch_all("retention_pictures_in_use", cutoff=older_than)
-        in_use = {ref for r in rows if (ref := JobSpec.from_json(r["spec"]).image_ref) is not None}
+        specs = [JobSpec.from_json(r["spec"]) for r in rows]
+        in_use = {ref for spec in specs for ref in (spec.image_ref, spec.end_image_ref) if ref is not None}
         media = self._media
         if isinstance(media, FileMedia):
             return await asyncio.to_thread(

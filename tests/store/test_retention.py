@@ -162,6 +162,24 @@ async def test_a_picture_goes_once_no_job_that_starts_from_it_still_needs_it(
         assert await store.jobs.get_input(ref) == PICTURE
 
 
+async def test_a_clips_end_picture_is_kept_while_a_job_still_needs_it(store_url: str, backend: str) -> None:
+    clock = FakeClock(time.time() - 30 * DAY_S)
+    async with await open_store(store_url, clock=clock) as store:
+        await generous_caps(store)
+        ref = await store.jobs.put_input(PICTURE, "png")
+        await age_picture(store, store_url, ref, 60 * DAY_S)
+        queued = await store.jobs.enqueue(
+            GUILD, CHANNEL, BOB, replace(spec(), end_image=True, end_image_ref=ref), 30.0
+        )
+        clock.advance(WEEK + 60)
+        assert (await store.retention.prune_media(clock.now - WEEK)).pictures == ()  # it ends on it
+        assert await store.jobs.get_input(ref) == PICTURE
+        await render(store, queued)
+        assert await store.jobs.mark_posted(queued.id, 42, None)
+        clock.advance(WEEK + 60)
+        assert (await store.retention.prune_media(clock.now - WEEK)).pictures == (ref,)
+
+
 async def test_a_picture_sent_again_is_kept_while_its_new_job_is_being_queued(
     store_url: str, backend: str
 ) -> None:

@@ -266,6 +266,20 @@ async def test_the_clip_page_links_its_chain_and_discord(
     assert b"discord.com/channels" not in body  # not posted yet: no link
 
 
+async def test_hd_versions_and_loops_say_what_they_were_made_from(
+    http: tuple[str, aiohttp.ClientSession], store: Store, clock: FakeClock, media: Media, gallery: Gallery
+) -> None:
+    base, session = http
+    original = gallery.original
+    hd = await clip(store, clock, media, PUBLIC, member(1), "a fox", parent=original, kind="hd")
+    loop = await clip(store, clock, media, PUBLIC, member(1), "a fox", parent=original, kind="loop")
+    for job, words in ((hd, "HD version of"), (loop, "loop of")):
+        status, body, _ = await get(session, f"{base}/g/{PUBLIC}/clip/{job.id}")
+        assert status == 200 and f"{words} #{original.id}".encode() in body
+    _, body, _ = await get(session, f"{base}/g/{PUBLIC}/clip/{original.id}")
+    assert b"HD version" in body and b"loop" in body  # the clips made from it
+
+
 async def test_video_bytes_whole_and_by_range(
     http: tuple[str, aiohttp.ClientSession], gallery: Gallery, media: Media
 ) -> None:
