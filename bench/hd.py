@@ -14,23 +14,18 @@ server at boost level 2). Each step is the median of 3 runs.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
+from bench.extend import REPEATS, timed
 from db.presets import PresetCatalog
 from generator.clipio import fit_frames, probe, read_audio, read_frames
 from generator.encode import DEFAULT_SAMPLE_RATE, encode_mp4
 from generator.hd import padded_frames
 from tests.mp4probe import make_clip
 
-T = TypeVar("T")
-REPEATS = 3
 MiB = 1024 * 1024
 
 
@@ -44,16 +39,6 @@ def hd_frames(draft: np.ndarray, height: int, width: int, seed: int = 0) -> np.n
         grain = rng.normal(0.0, 6.0, size=big.shape[:2])[..., None]
         out[t] = np.clip(big + grain, 0, 255).astype(np.uint8)
     return out
-
-
-def timed(step: Callable[[], T], repeats: int = REPEATS) -> tuple[float, T]:
-    times, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = step()
-        times.append(time.perf_counter() - started)
-    assert result is not None
-    return statistics.median(times), result
 
 
 def run(

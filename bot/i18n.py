@@ -467,6 +467,7 @@ FAILURES_DE: dict[str, str] = {
     "media_unreadable": "Der fertige Clip ließ sich zum Posten nicht lesen.",
     "too_large_to_post": "Der Clip ({size}) ist zu groß für diesen Server: Discord hat den Upload abgelehnt.",
     "input_missing": "Das Bild, mit dem dieser Clip beginnt, ist nicht mehr gespeichert.",
+    "end_input_missing": "Das Bild, auf dem dieser Clip endet, ist nicht mehr gespeichert.",
     "parent_missing": "Clip #{job}, den dieser fortsetzt, ist nicht mehr gespeichert.",
     "parent_unreadable": "Der Clip, der fortgesetzt werden soll, lässt sich nicht lesen.",
     "cancelled_by_author": "Von der Person abgebrochen, die ihn erstellt hat.",

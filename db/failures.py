@@ -25,6 +25,7 @@ FAILURE_MESSAGES: dict[str, str] = {
     "media_unreadable": "The finished clip could not be read back for posting.",
     "too_large_to_post": "The clip ({size}) is too large for this server; Discord refused it.",
     "input_missing": "The picture this clip starts from is no longer stored.",
+    "end_input_missing": "The picture this clip ends on is no longer stored.",
     "parent_missing": "Clip #{job}, which this one continues, is no longer stored.",
     "parent_unreadable": "The clip to continue cannot be read.",
     "cancelled_by_author": "Cancelled by its author.",

@@ -510,18 +510,20 @@ class Worker:
 
     async def conditioning_for(self, plan: RenderPlan) -> Conditioning | None:
         """The member's pictures, when the clip starts or ends on one, and whether it loops; None for a
-        clip from text alone. A picture no longer stored fails the job ("input_missing")."""
+        clip from text alone. A picture no longer stored fails the job ("input_missing", or
+        "end_input_missing" for the last frame's)."""
         spec = plan.spec
 
-        async def picture(ref: str | None) -> np.ndarray | None:
+        async def picture(ref: str | None, missing: str) -> np.ndarray | None:
             if ref is None:
                 return None
             data = await self._persist("get_input", lambda: self.store.jobs.get_input(ref))
             if data is None:
-                raise InputMissing("input_missing")
+                raise InputMissing(missing)
             return await asyncio.to_thread(decode_picture, data)
 
-        first, last = await picture(spec.image_ref), await picture(spec.end_image_ref)
+        first = await picture(spec.image_ref, "input_missing")
+        last = await picture(spec.end_image_ref, "end_input_missing")
         if first is None and last is None and not spec.loop:
             return None
         return Conditioning(image=first, end_image=last, loop=spec.loop)

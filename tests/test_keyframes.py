@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bot.text import failure_text
 from db.cost import estimate_gpu_seconds
 from db.presets import PresetCatalog
 from db.spec import JobSpec, RenderPlan, SpecError, resolve_spec
@@ -328,7 +329,8 @@ async def test_the_worker_renders_from_the_stored_first_and_last_pictures(
         done, missing = [await store.jobs.get(job.id) for job in jobs]
         assert done is not None and done.state == "done", done
         assert done.frames == 25
-        assert missing is not None and missing.state == "failed" and missing.error_code == "input_missing"
+        assert missing is not None and missing.state == "failed" and missing.error_code == "end_input_missing"
+        assert "ends on is no longer stored" in failure_text(missing, "en-US")  # what its member reads
         assert len(calls) == 1  # the job whose end picture is gone never reached the pipeline
         got = placed("LTXConditionPipeline", calls[0].kwargs)
         assert [i for i, _ in got] == [0, 24]
