@@ -101,8 +101,8 @@ def upscale(
         RenderCancelled,
         RenderFailed,
         RenderOutput,
-        _sound,
         default_cache,
+        output_sound,
         pipeline_errors,
         pipeline_kwargs,
     )
@@ -138,8 +138,7 @@ def upscale(
     generator = torch.Generator(device="cpu").manual_seed(int(plan.spec.seed or 0))
     started = time.perf_counter()
     try:
-        cache.get(preset)
-        upsampler = cache.get(preset, UPSAMPLE)
+        upsampler = cache.get(preset, UPSAMPLE)  # loads the preset's pipeline first if need be
     except ModelUnavailable as exc:
         raise RenderFailed("model_unavailable", model=preset.title) from exc
     with pipeline_errors(plan), torch.inference_mode():
@@ -184,7 +183,7 @@ def upscale(
     hd = to_uint8(np.asarray(output.frames))[:count]
     audio, sample_rate = (None, None)
     if "audio_latents" in kwargs:  # the sound refined with the picture; else the draft's is kept
-        audio, sample_rate = _sound(output, refine, replace(plan, fps=round(fps)), 0, count)
+        audio, sample_rate = output_sound(output, refine, replace(plan, fps=round(fps)), 0, count)
     return RenderOutput(frames=hd, plan=plan, seconds=elapsed, audio=audio, sample_rate=sample_rate)
 
 

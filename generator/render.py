@@ -48,7 +48,7 @@ from db.presets import Preset, PresetCatalog, PresetError
 from db.spec import JobSpec, RenderPlan, resolve_spec
 from generator.assist import enhanced_plan, length_kwargs
 from generator.encode import to_uint8
-from generator.loader import ModelUnavailable, PipelineCache
+from generator.loader import UPSAMPLE_PIPELINES, ModelUnavailable, PipelineCache
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ def condition_kwargs(
     raise ValueError(f"no conditioning for {class_name}")
 
 
-def _sound(
+def output_sound(
     output: Any, pipe: Any, plan: RenderPlan, skip_frames: int, frames: int
 ) -> tuple[np.ndarray | None, int | None]:
     """The output's sound as float32 (channels, samples) in [-1, 1] for the kept frames (those after the
@@ -322,8 +322,6 @@ def keeps_latents(pipe: Any, plan: RenderPlan) -> bool:
     """Whether this render is a draft whose latents are kept for its HD version: a preset with an
     upsampler, on an LTX-2 pipeline whose VAE decodes without a timestep (the draft is then decoded
     here, exactly as the pipeline would)."""
-    from generator.loader import UPSAMPLE_PIPELINES
-
     vae = getattr(pipe, "vae", None)
     return (
         plan.preset.has_hd
@@ -526,7 +524,7 @@ def render(
             output = decode_latents(pipe, output.frames, getattr(output, "audio", None))
     elapsed = time.perf_counter() - started + enhancing
     frames = to_uint8(np.asarray(output.frames))[skip:]
-    audio, sample_rate = _sound(output, pipe, plan, skip, len(frames))
+    audio, sample_rate = output_sound(output, pipe, plan, skip, len(frames))
     return RenderOutput(
         frames=frames, plan=plan, seconds=elapsed, audio=audio, sample_rate=sample_rate, latents=latents
     )
