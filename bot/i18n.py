@@ -434,6 +434,8 @@ SPEC_ERRORS_DE: dict[str, str] = {
     "no_end": "{model} kann nicht auf einem Bild enden. Diese Modelle können es: {choices}.",
     "no_loop": "{model} kann keine Schleife machen. Diese Modelle können es: {choices}.",
     "loop_and_end": "Eine Schleife endet auf ihrem eigenen ersten Bild: sie nimmt kein Endbild.",
+    "no_bridge": "{model} kann keine zwei Clips verbinden. Diese Modelle können es: {choices}.",
+    "bridge_and_pictures": "Eine Brücke beginnt auf einem Clip und endet auf einem anderen: sie nimmt keine Bilder.",
     "prompt_not_utf8": "Die Beschreibung ist kein gültiger UTF-8-Text; tippe sie neu oder prüfe die Kodierung.",
     "negative_not_utf8": "„ohne“ ist kein gültiger UTF-8-Text; tippe es neu oder prüfe es.",
     "not_text": "{field} muss Text sein; du hast {value} angegeben.",

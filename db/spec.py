@@ -51,6 +51,8 @@ class SpecError(ValueError):
         "no_end": "{model} cannot end on a picture. Models that can: {choices}.",
         "no_loop": "{model} cannot make a loop. Models that can: {choices}.",
         "loop_and_end": "A loop ends on its own first frame: it takes no end picture.",
+        "no_bridge": "{model} cannot bridge two clips. Models that can: {choices}.",
+        "bridge_and_pictures": "A bridge starts on one clip and ends on another: it takes no pictures.",
         "prompt_not_utf8": "The prompt is not valid UTF-8 text; type it again or check its encoding.",
         "negative_not_utf8": "The negative prompt is not valid UTF-8 text; type it again or check it.",
         "not_text": "{field} must be text; you gave {value}.",
@@ -88,6 +90,9 @@ class JobSpec:
     end_image: bool = False
     end_image_ref: str | None = None
     loop: bool = False
+    # a bridge: the job id of the clip it ends on (that clip's first frame), starting on the last frames
+    # of the clip it ``continues``; the whole is posted as first clip + bridge + second clip
+    bridges_to: int | None = None
     audio: bool = True  # keep the sound of a model that makes it (a server or the CLI may mute it)
     # the bytes the posted clip may have: the upload limit of the server it was asked on (a boosted
     # server's is 50 or 100 MiB); None: Discord's floor of 10 MiB (a job stored before this field)
@@ -237,7 +242,7 @@ def _check_types(spec: JobSpec) -> None:
         value = getattr(spec, name)
         if not isinstance(value, str) and not (value is None and name not in ("prompt", "negative_prompt")):
             raise SpecError("not_text", field=name, value=_shown(value))
-    for name in ("seed", "steps", "fps", "continues", "upscales"):
+    for name in ("seed", "steps", "fps", "continues", "upscales", "bridges_to"):
         value = getattr(spec, name)
         if value is not None and not (isinstance(value, int) and not isinstance(value, bool)):
             raise SpecError("not_whole_number", field=name, value=_shown(value))
@@ -289,6 +294,9 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
 
     preset = resolve_preset(spec.model, catalog)
     title = preset.title
+    bridge = spec.bridges_to is not None
+    if bridge and (spec.start_image or spec.end_image or spec.loop or spec.continues is None):
+        raise SpecError("bridge_and_pictures")
     if spec.start_image and spec.continues is not None:
         raise SpecError("image_and_continue")
     if spec.loop and spec.end_image:
@@ -298,6 +306,7 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
         (spec.continues is not None, "continue", "no_continue"),  # job 0 is the CLI's parent
         (spec.end_image, "end", "no_end"),
         (spec.loop, "loop", "no_loop"),
+        (bridge, "bridge", "no_bridge"),
     ):
         if wanted and mode not in preset.modes:
             able = [p.name for p in catalog if mode in p.modes]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from db.presets import Preset, PresetCatalog
 from db.spec import JobSpec, RenderPlan, SpecError, resolve_preset, resolve_spec
 from generator.clipio import ClipError, ClipInfo, probe, read_audio, read_frames, stitch
@@ -98,9 +100,11 @@ def extend_clip(
     catalog: PresetCatalog | None = None,
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
+    end_image: np.ndarray | None = None,
 ) -> ExtendResult:
     """Continue the clip at ``parent_path`` as ``spec`` asks and write parent + continuation to
-    ``out_path``, at most ``max_bytes``, at the parent's size and frame rate.
+    ``out_path``, at most ``max_bytes``, at the parent's size and frame rate. ``end_image`` (uint8 RGB):
+    the continuation ends on it (a story's scene that ends on its proposer's picture).
 
     ``spec`` may be a JobSpec (resolved here with :func:`plan_continuation`) or a plan the caller
     resolved. Raises ClipError (the parent is no readable video), SpecError, the render's RenderCancelled
@@ -118,7 +122,12 @@ def extend_clip(
         plan = plan_continuation(spec, parent, catalog or PresetCatalog.load())
     tail, _ = read_frames(parent_path, last=continue_frames(plan.preset))
     output = render(
-        plan, on_progress, should_cancel, catalog=catalog, cache=cache, condition=Conditioning(frames=tail)
+        plan,
+        on_progress,
+        should_cancel,
+        catalog=catalog,
+        cache=cache,
+        condition=Conditioning(frames=tail, end_image=end_image),
     )
     new_audio = output.audio if plan.spec.audio else None
     sample_rate = (output.sample_rate if new_audio is not None else None) or DEFAULT_SAMPLE_RATE

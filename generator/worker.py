@@ -534,6 +534,8 @@ class Worker:
         frames, which are released as soon as it is stored."""
         parent_id = plan.spec.continues
         assert parent_id is not None
+        condition = await self.conditioning_for(plan)  # a scene that ends on its proposer's picture
+        end_image = condition.end_image if condition is not None else None
 
         def extend(parent: Path, out: Path) -> tuple[EncodedClip, float]:
             done = extend_clip(
@@ -545,6 +547,7 @@ class Worker:
                 catalog=self.catalog,
                 on_progress=progress.update,
                 should_cancel=progress.cancel.is_set,
+                end_image=end_image,
             )
             return done.clip, done.render_seconds
 

@@ -15,7 +15,7 @@ import functools
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +241,19 @@ def test_a_loop_from_text_renders_its_first_frame_then_starts_and_ends_on_it(
     assert np.array_equal(got[0][1], still) and np.array_equal(got[1][1], still)
     # progress runs over both calls' steps, once
     assert seen == [(step, 4) for step in range(5)]
+
+
+def test_a_bridge_needs_a_model_that_bridges_and_takes_no_pictures(catalog: PresetCatalog) -> None:
+    bridge = JobSpec("between", continues=1, bridges_to=2, seconds=1)
+    plan = resolve_spec(replace(bridge, model="tiny-ltx"), catalog)
+    assert plan.spec.bridges_to == 2 and plan.spec.continues == 1 and not plan.auto_length
+    with pytest.raises(SpecError) as refused:
+        resolve_spec(replace(bridge, model="tiny-wan22"), catalog)
+    assert refused.value.code == "no_bridge" and "tiny-ltx" in refused.value.params["choices"]
+    for asked in ({"end_image": True}, {"loop": True}, {"start_image": True}, {"continues": None}):
+        with pytest.raises(SpecError) as refused:
+            resolve_spec(replace(bridge, model="tiny-ltx", **asked), catalog)  # type: ignore[arg-type]
+        assert refused.value.code == "bridge_and_pictures"
 
 
 def test_wan22_neither_ends_on_a_picture_nor_loops(

@@ -117,18 +117,18 @@ EXPECTED: dict[str, tuple[Any, ...]] = {
 
 # (modes, sound, continue_frames, GPU GiB without and with offloading) of each built-in preset
 CONDITIONING: dict[str, tuple[Any, ...]] = {
-    "ltx-video": (("text", "image", "continue", "end", "loop"), False, 17, 20.0, 8.0),
-    "ltx-video-distilled": (("text", "image", "continue", "end", "loop"), False, 17, 42.0, 10.0),
+    "ltx-video": (("text", "image", "continue", "end", "loop", "bridge"), False, 17, 20.0, 8.0),
+    "ltx-video-distilled": (("text", "image", "continue", "end", "loop", "bridge"), False, 17, 42.0, 10.0),
     "wan-1.3b": (("text",), False, 1, 19.0, 8.2),
     "wan-14b": (("text",), False, 1, 52.0, 20.0),
     "cogvideox-2b": (("text",), False, 1, 18.0, 4.0),
     "cogvideox-5b": (("text",), False, 1, 26.0, 5.0),
-    "ltx-2": (("text", "image", "continue", "end", "loop"), True, 17, 72.0, 16.0),
-    "ltx-2-distilled": (("text", "image", "continue", "end", "loop"), True, 17, 68.0, 14.0),
+    "ltx-2": (("text", "image", "continue", "end", "loop", "bridge"), True, 17, 72.0, 16.0),
+    "ltx-2-distilled": (("text", "image", "continue", "end", "loop", "bridge"), True, 17, 68.0, 14.0),
     # 22B transformers in bf16 with a 12B Gemma text encoder (LTX-2.3: Gemma 3, LTX-2.5: Gemma 4): estimates
-    "ltx-2.3": (("text", "image", "continue", "end", "loop"), True, 17, 80.0, 18.0),
-    "ltx-2.3-distilled": (("text", "image", "continue", "end", "loop"), True, 17, 74.0, 16.0),
-    "ltx-2.5": (("text", "image", "continue", "end", "loop"), True, 17, 72.0, 16.0),
+    "ltx-2.3": (("text", "image", "continue", "end", "loop", "bridge"), True, 17, 80.0, 18.0),
+    "ltx-2.3-distilled": (("text", "image", "continue", "end", "loop", "bridge"), True, 17, 74.0, 16.0),
+    "ltx-2.5": (("text", "image", "continue", "end", "loop", "bridge"), True, 17, 72.0, 16.0),
     "wan-2.2-5b": (("text", "image", "continue"), False, 1, 36.0, 22.0),
 }
 

@@ -3,12 +3,13 @@
 
 -- name: insert_job
 -- Store a new queued job and return it. It is age-restricted when asked for in an age-restricted
--- channel, or when the clip it builds on (its parent's row) is.
+-- channel, or when a clip it builds on (its parent's row, or the clip a bridge ends on) is.
 INSERT INTO jobs (guild_id, channel_id, user_id, kind, parent_id, locale, model, spec,
                   cost_estimate_s, weight, created_at, age_restricted)
 VALUES (:guild_id, :channel_id, :user_id, :kind, :parent_id, :locale, :model, :spec,
         :cost_estimate_s, :weight, :now,
-        :age_restricted OR EXISTS (SELECT 1 FROM jobs p WHERE p.id = :parent_id AND p.age_restricted))
+        :age_restricted OR EXISTS (SELECT 1 FROM jobs p
+                                   WHERE p.id IN (:parent_id, :bridges_to) AND p.age_restricted))
 RETURNING *;
 
 -- name: ensure_fair_guild

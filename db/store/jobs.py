@@ -183,6 +183,7 @@ def enqueue_script(request: Submission, now: float) -> Script[Job]:
         weight=float(request.weight),
         now=now,
         age_restricted=bool(request.age_restricted),
+        bridges_to=spec.bridges_to,
     )
     yield notify(WORK, str(spec.model))
     assert row is not None

@@ -12,9 +12,9 @@ from db.failures import failure_message, params_from_json
 from db.spec import JobSpec
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
-JobKind = Literal["new", "reroll", "remix", "extend", "hd", "loop"]
+JobKind = Literal["new", "reroll", "remix", "extend", "hd", "loop", "bridge"]
 JOB_STATES: tuple[JobState, ...] = ("queued", "running", "done", "failed", "cancelled")
-JOB_KINDS: tuple[JobKind, ...] = ("new", "reroll", "remix", "extend", "hd", "loop")
+JOB_KINDS: tuple[JobKind, ...] = ("new", "reroll", "remix", "extend", "hd", "loop", "bridge")
 WorkerState = Literal["starting", "ready", "paused"]
 WORKER_STATES: tuple[WorkerState, ...] = ("starting", "ready", "paused")
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")

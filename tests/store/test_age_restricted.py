@@ -4,6 +4,9 @@ asked for it (the bot asks only when that channel is age-restricted too). On bot
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from db.spec import JobSpec
 from db.store import Job, Store
 from tests.store.conftest import FakeClock
 from tests.store.helpers import CHANNEL, GUILD, MODEL, generous_caps, result, spec
@@ -56,6 +59,28 @@ async def test_whatever_builds_on_an_age_restricted_clip_is_age_restricted_where
         GUILD, NSFW_CHANNEL, 2, spec("d"), 30, parent_id=plain.id, kind="remix", age_restricted=True
     )
     assert (plain.age_restricted, child.age_restricted, asked_there.age_restricted) == (False, False, True)
+
+
+async def test_a_bridge_to_an_age_restricted_clip_is_age_restricted_wherever_it_was_asked(
+    store: Store,
+) -> None:
+    await generous_caps(store)
+    plain = await store.jobs.enqueue(GUILD, CHANNEL, 1, spec("plain"), 30)
+    restricted = await store.jobs.enqueue(GUILD, NSFW_CHANNEL, 1, spec("x"), 30, age_restricted=True)
+    other = await store.jobs.enqueue(GUILD, CHANNEL, 1, spec("other"), 30)
+
+    def bridge(to: int) -> JobSpec:
+        return replace(spec("between"), continues=plain.id, bridges_to=to)
+
+    into_restricted = await store.jobs.enqueue(
+        GUILD, CHANNEL, 2, bridge(restricted.id), 30, parent_id=plain.id, kind="bridge"
+    )
+    between_plain = await store.jobs.enqueue(
+        GUILD, CHANNEL, 2, bridge(other.id), 30, parent_id=plain.id, kind="bridge"
+    )
+    assert (into_restricted.age_restricted, between_plain.age_restricted) == (True, False)
+    stored = await store.jobs.get(into_restricted.id)
+    assert stored is not None and stored.kind == "bridge" and stored.spec.bridges_to == restricted.id
 
 
 async def test_top_and_hall_candidates_leave_age_restricted_clips_out_unless_asked(

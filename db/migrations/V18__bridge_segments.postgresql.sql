@@ -1,0 +1,10 @@
+-- Bridges: a job of kind 'bridge' joins two clips, its parent (the one it starts on) and the clip its
+-- spec's ``bridges_to`` names (the one it ends on); the whole is posted as first + bridge + second.
+--
+-- Segments: where a clip's frames were first encoded, as JSON [[job id, first frame, frame count], ...]
+-- in the clip's order; NULL for a clip whose frames are all its own first encode. A join (extend,
+-- bridge) that must encode its parents again decodes them from there, never from a re-encoded copy.
+ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check;
+ALTER TABLE jobs ADD CONSTRAINT jobs_kind_check
+    CHECK (kind IN ('new', 'reroll', 'remix', 'extend', 'hd', 'loop', 'bridge'));
+ALTER TABLE jobs ADD COLUMN segments TEXT;
