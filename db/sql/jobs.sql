@@ -116,6 +116,10 @@ RETURNING guild_id, user_id, weight, charged_s;
 -- The prompt as the model's prompt enhancer rewrote it, written just before finish_job by the same holder.
 UPDATE jobs SET enhanced_prompt = :text WHERE id = :id AND worker_id = :worker_id AND state = 'running';
 
+-- name: set_segments
+-- Where a joined clip's frames were first encoded, written just before finish_job by the same holder.
+UPDATE jobs SET segments = :segments WHERE id = :id AND worker_id = :worker_id AND state = 'running';
+
 -- name: set_charged
 -- Remember what a job is charged in the fairness tags.
 UPDATE jobs SET charged_s = :charged_s WHERE id = :id;

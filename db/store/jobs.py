@@ -38,6 +38,7 @@ from db.store.models import (
     JobState,
     QueuePosition,
     WorkerInfo,
+    segments_to_json,
 )
 from db.store.part import Clock, Part
 from db.store.settings import read_settings
@@ -404,6 +405,12 @@ class JobQueue(Part):
         if result.enhanced_prompt is not None:  # kept while the job is still running: the clip has it
             held = await self._db.write_one(
                 "set_enhanced_prompt", id=job_id, worker_id=worker_id, text=result.enhanced_prompt
+            )
+            if held != 1:
+                return False
+        if result.segments is not None:  # likewise: where a joined clip's frames were first encoded
+            held = await self._db.write_one(
+                "set_segments", id=job_id, worker_id=worker_id, segments=segments_to_json(result.segments)
             )
             if held != 1:
                 return False

@@ -21,6 +21,26 @@ ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
 ENDED_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
 MAX_ATTEMPTS = 3  # a job whose worker died this many times while rendering it fails
 
+# where a clip's frames were first encoded: (job id, first frame in that job's clip, frame count), in order
+Segment = tuple[int, int, int]
+Segments = tuple[Segment, ...]
+
+
+def segments_to_json(segments: Segments | None) -> str | None:
+    return None if segments is None else json.dumps([list(s) for s in segments])
+
+
+def segments_from_json(text: str | None) -> Segments | None:
+    """The stored segments; None for none, or for text that is not a list of three whole numbers each."""
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+        found = tuple((int(a), int(b), int(c)) for a, b, c in data)
+    except (ValueError, TypeError):
+        return None
+    return found
+
 
 class SchemaTooNew(RuntimeError):
     """The database was migrated by a newer videobot: upgrade this one before it touches the data."""
@@ -89,6 +109,8 @@ class JobResult:
     fps: float
     gpu_seconds: float
     enhanced_prompt: str | None = None  # what the model's prompt enhancer made of the prompt, if it ran
+    # where the clip's frames were first encoded, in its order (Job.segments); None: all its own
+    segments: Segments | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +158,9 @@ class Job:
     # the prompt as the model's prompt enhancer rewrote it and the clip was rendered from (migration V16;
     # None when it was not enhanced)
     enhanced_prompt: str | None = None
+    # where its frames were first encoded (migration V18): (job id, first frame in that job's clip,
+    # frames), in the clip's order; None for a clip whose frames are all its own first encode
+    segments: Segments | None = None
 
     @property
     def deleted(self) -> bool:
@@ -165,8 +190,11 @@ class Job:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Job:
-        values = {f.name: row[f.name] for f in fields(cls) if f.name not in ("spec", "error_params")}
+        values = {
+            f.name: row[f.name] for f in fields(cls) if f.name not in ("spec", "error_params", "segments")
+        }
         values["age_restricted"] = bool(values["age_restricted"])  # SQLite keeps it as 0 or 1
+        values["segments"] = segments_from_json(row.get("segments"))
         return cls(
             spec=JobSpec.from_json(row["spec"]), error_params=params_from_json(row["error_params"]), **values
         )
