@@ -252,7 +252,7 @@ def test_a_bridge_needs_a_model_that_bridges_and_takes_no_pictures(catalog: Pres
     assert refused.value.code == "no_bridge" and "tiny-ltx" in refused.value.params["choices"]
     for asked in ({"end_image": True}, {"loop": True}, {"start_image": True}, {"continues": None}):
         with pytest.raises(SpecError) as refused:
-            resolve_spec(replace(bridge, model="tiny-ltx", **asked), catalog)  # type: ignore[arg-type]
+            resolve_spec(replace(bridge, model="tiny-ltx", **asked), catalog)
         assert refused.value.code == "bridge_and_pictures"
 
 

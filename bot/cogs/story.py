@@ -10,6 +10,12 @@ of the scene before, fairly, charged to its author. ``/story finish`` (the start
 the film: the last scene holds the whole story; it is fitted to the upload limit (:mod:`bot.film`)
 and credits every scene's author.
 
+Keyframes (issue 19): ``/story next prompt end_image`` proposes a scene that ends on a picture (checked
+like /video's before anything is stored, shown under the proposal); when it wins, its extend ends on
+it. ``/story finish loop:true`` first queues a closing scene, an extend of the last that ends on the
+film's first frame, charged to whoever finished; the story waits for it (phase ``closing``), and the
+film is posted once it is rendered (without the loop, and saying so, when it failed).
+
 A story is its own chain: it may have up to ``STORY_MAX_SCENES`` (12) scenes, whatever the server's
 ``max_extends`` for clips. Everything lives in the store; a timer task moves the stories along
 (rounds that end, winners to queue, scenes that were posted or failed), also those whose moment came
@@ -32,23 +38,31 @@ from discord.ext import commands
 
 from bot.app import VideoBot
 from bot.background import one_pass, stop
-from bot.clips import extend_spec
+from bot.clips import clip_first_frame, extend_spec
 from bot.film import FilmError, fit_film
 from bot.i18n import t
 from bot.replies import Interaction, RefusedError, answer, is_moderator, report_error, think
 from bot.status import post_status
-from bot.submit import check_rules, default_model, is_age_restricted, role_ids
+from bot.submit import (
+    check_attachment_size,
+    check_rules,
+    default_model,
+    is_age_restricted,
+    read_picture,
+    role_ids,
+)
 from bot.text import quoted_prompt, short, where_in_queue
 from db.cost import estimate_gpu_seconds
 from db.spec import PROMPT_MAX_CHARS, JobSpec, SpecError, resolve_spec
 from db.store import CapExceeded, Job
-from db.store.stories import STORY_MAX_SCENES, Proposal, Story, StoryRefused
+from db.store.stories import STORY_MAX_SCENES, Proposal, Scene, Story, StoryRefused
 from db.waiting import wait_event
 
 log = logging.getLogger(__name__)
 
 TICK_S = 2.0  # how often the timer looks at the stories (a posted scene wakes it at once)
 TITLE_MAX = 100
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's floor, for a guild the bot has not cached
 
 
 def refused_text(locale: str, refused: StoryRefused) -> str:
@@ -106,6 +120,17 @@ def mention(user_id: int) -> str:
     return f"<@{user_id}>"
 
 
+def spec_refused(locale: str, exc: SpecError) -> RefusedError:
+    return RefusedError(t(locale, f"spec.{exc.code}", **exc.params))
+
+
+def ending_on(spec: JobSpec, end_image_ref: str | None) -> JobSpec:
+    """``spec`` ending on the stored picture ``end_image_ref`` (as it is for None)."""
+    if end_image_ref is None:
+        return spec
+    return replace(spec, end_image=True, end_image_ref=end_image_ref)
+
+
 @app_commands.guild_only()
 class StoryGroup(app_commands.Group):
     def __init__(self, cog: StoryCog) -> None:
@@ -139,13 +164,19 @@ class StoryGroup(app_commands.Group):
         name=_("next", key="cmd.story.next"),
         description=_("Propose the story's next scene", key="cmd.story.next.desc"),
     )
-    @app_commands.rename(prompt=_("prompt", key="opt.prompt"))
-    @app_commands.describe(prompt=_("What happens next", key="opt.next_prompt.desc"))
+    @app_commands.rename(prompt=_("prompt", key="opt.prompt"), end_image=_("end_image", key="opt.end_image"))
+    @app_commands.describe(
+        prompt=_("What happens next", key="opt.next_prompt.desc"),
+        end_image=_("A picture the scene ends on (PNG, JPEG or WebP)", key="opt.scene_end_image.desc"),
+    )
     async def next(
-        self, interaction: Interaction, prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS]
+        self,
+        interaction: Interaction,
+        prompt: app_commands.Range[str, 1, PROMPT_MAX_CHARS],
+        end_image: discord.Attachment | None = None,
     ) -> None:
         try:
-            await self.cog.propose(interaction, prompt)
+            await self.cog.propose(interaction, prompt, end_image)
         except RefusedError as refused:
             await answer(interaction, str(refused))
 
@@ -165,9 +196,16 @@ class StoryGroup(app_commands.Group):
         name=_("finish", key="cmd.story.finish"),
         description=_("Finish the story and post the whole film", key="cmd.story.finish.desc"),
     )
-    async def finish(self, interaction: Interaction) -> None:
+    @app_commands.rename(loop=_("loop", key="opt.loop"))
+    @app_commands.describe(
+        loop=_(
+            "First a last scene back to the first frame, so the film loops",
+            key="opt.story_loop.desc",
+        )
+    )
+    async def finish(self, interaction: Interaction, loop: bool = False) -> None:
         try:
-            await self.cog.finish(interaction)
+            await self.cog.finish(interaction, loop=loop)
         except RefusedError as refused:
             await answer(interaction, str(refused))
 
@@ -220,6 +258,8 @@ class StoryCog(commands.Cog):
                     await self.queue_winner(story)
                 elif story.phase == "rendering":
                     await self.after_render(story)
+                elif story.phase == "closing":
+                    await self.after_closing(story)
             except discord.HTTPException:
                 log.warning("story %s: Discord refused a message; trying again", story.id, exc_info=True)
 
@@ -303,7 +343,7 @@ class StoryCog(commands.Cog):
             log.error("story %s: its winner or its last scene is gone", story.id)
             return
         settings = await store.settings.get_settings(story.guild_id)
-        spec = extend_spec(parent, proposal.prompt)
+        spec = ending_on(extend_spec(parent, proposal.prompt), proposal.end_image_ref)
         if not settings.sound:
             spec = replace(spec, audio=False)
         try:
@@ -442,15 +482,21 @@ class StoryCog(commands.Cog):
         await answer(interaction, t(locale, "story.started", thread=thread.mention, job=job.id, where=where))
         await post_status(bot, job, thread.id, position)
 
-    async def propose(self, interaction: Interaction, prompt: str) -> None:
+    async def propose(
+        self, interaction: Interaction, prompt: str, end_image: discord.Attachment | None = None
+    ) -> None:
         store = self.bot.store
         locale = interaction.locale.value
         story = await self.story_here(interaction)
         if not prompt.strip():
             raise RefusedError(t(locale, "story.empty"))
+        check_attachment_size(locale, end_image)  # before downloading anything
         await think(interaction)
         settings = await store.settings.get_settings(story.guild_id)
         check_rules(interaction, settings, JobSpec(prompt=prompt), in_thread=True)
+        picture = None
+        if end_image is not None:
+            picture = await self.scene_picture(interaction, story, prompt, end_image)
         try:
             proposal = await store.stories.propose(
                 story.id,
@@ -458,22 +504,53 @@ class StoryCog(commands.Cog):
                 prompt,
                 weight=settings.weight_for_roles(role_ids(interaction.user)),
                 round_s=settings.story_round_minutes * 60.0,
+                end_image_ref=picture[0] if picture else None,
             )
         except StoryRefused as refused:
             raise RefusedError(refused_text(locale, refused)) from refused
+        shown: dict[str, Any] = {}
+        if picture is not None:  # those who vote see where the scene would end
+            _, data, extension = picture
+            name = f"scene-{proposal.scene}-end.{extension}"
+            shown["file"] = discord.File(io.BytesIO(data), filename=name)
+        key = "story.proposal" if picture is None else "story.proposal_picture"
         message = await self.say(
             story,
             t(
                 story.locale,
-                "story.proposal",
+                key,
                 scene=proposal.scene,
                 author=mention(proposal.user_id),
                 prompt=quoted_prompt(prompt),
             ),
             view=proposal_view(proposal.id, 0),
+            **shown,
         )
         await store.stories.set_proposal_message(proposal.id, message.id)
         await answer(interaction, t(locale, "story.proposed", scene=proposal.scene))
+
+    async def scene_picture(
+        self, interaction: Interaction, story: Story, prompt: str, picture: discord.Attachment
+    ) -> tuple[str, bytes, str]:
+        """The picture a proposed scene ends on, stored once everything else is known to be fine: the
+        member may propose now, the story's model ends scenes on pictures, and the picture itself
+        passes /video's checks. Its reference, bytes and extension; raises RefusedError."""
+        store = self.bot.store
+        locale = interaction.locale.value
+        try:
+            await store.stories.may_propose(story.id, interaction.user.id)
+        except StoryRefused as refused:
+            raise RefusedError(refused_text(locale, refused)) from refused
+        scenes = await store.stories.story_scenes(story.id)
+        parent = await store.jobs.get(scenes[-1].job_id) if scenes else None
+        if parent is None:
+            raise RefusedError(refused_text(locale, StoryRefused("no_round", scene=len(scenes))))
+        try:  # the scene is an extend of the last one with the story's model, which must end on pictures
+            resolve_spec(replace(extend_spec(parent, prompt), end_image=True), self.bot.catalog)
+        except SpecError as exc:
+            raise spec_refused(locale, exc) from exc
+        data, extension = await read_picture(interaction, picture)
+        return await store.jobs.put_input(data, extension), data, extension
 
     async def close_round(self, interaction: Interaction) -> None:
         locale = interaction.locale.value
@@ -491,25 +568,35 @@ class StoryCog(commands.Cog):
             raise RefusedError(t(locale, "story.no_round_open"))
         await answer(interaction, t(locale, "story.closed", scene=winner.scene))
 
-    async def finish(self, interaction: Interaction) -> None:
+    def phase_refusal(self, locale: str, story: Story, scenes: list[Scene]) -> RefusedError | None:
+        """Why the film cannot be made now (a scene is on its way, or the story is over), or None."""
+        if story.phase in ("finished", "closing"):
+            return RefusedError(refused_text(locale, StoryRefused(story.phase)))
+        if story.phase in ("rendering", "queuing"):
+            scene = len(scenes) + (1 if story.phase == "queuing" else 0)
+            return RefusedError(t(locale, "story.still_rendering", scene=scene))
+        return None
+
+    async def finish(self, interaction: Interaction, *, loop: bool = False) -> None:
         store = self.bot.store
         locale = interaction.locale.value
         story = await self.story_here(interaction)
         if interaction.user.id != story.starter_id and not is_moderator(interaction):
             raise RefusedError(t(locale, "story.starter_only"))
         scenes = await store.stories.story_scenes(story.id)
-        if story.phase == "finished":
-            raise RefusedError(refused_text(locale, StoryRefused("finished")))
-        if story.phase in ("rendering", "queuing"):
-            scene = len(scenes) + (1 if story.phase == "queuing" else 0)
-            raise RefusedError(t(locale, "story.still_rendering", scene=scene))
+        refusal = self.phase_refusal(locale, story, scenes)
+        if refusal is not None:
+            raise refusal
         await think(interaction)
+        if loop:
+            await self.close_into_loop(interaction, story, scenes)
+            return
         last = await store.jobs.get(scenes[-1].job_id)
         media = await store.jobs.get_media(last.id) if last is not None else None
         if last is None or media is None:
             raise RefusedError(t(locale, "error.media_gone", job=scenes[-1].job_id))
         guild = interaction.guild
-        limit = guild.filesize_limit if guild is not None else 10 * 1024 * 1024
+        limit = guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
         try:
             files = await asyncio.to_thread(fit_film, media.video, limit)
         except FilmError as exc:
@@ -517,40 +604,149 @@ class StoryCog(commands.Cog):
             raise RefusedError(t(locale, "story.film_failed")) from exc
         if not await store.stories.finish_story(story.id):
             raise RefusedError(refused_text(locale, StoryRefused("finished")))
-        credits = "\n".join(
+        await self.post_film(story, scenes, files)
+        await answer(interaction, t(locale, "story.finished", parts=len(files)))
+
+    async def close_into_loop(self, interaction: Interaction, story: Story, scenes: list[Scene]) -> None:
+        """``/story finish loop:true``: queue the closing scene, an extend of the last scene that ends on
+        the first scene's first frame, charged to whoever finished (they asked for this render, as for
+        ♾️ Loop under a clip; a moderator who finishes is not the starter). The film follows it."""
+        bot, store = self.bot, self.bot.store
+        locale = interaction.locale.value
+        first = await store.jobs.get(scenes[0].job_id)
+        last = await store.jobs.get(scenes[-1].job_id)
+        if first is None or last is None:
+            raise RefusedError(t(locale, "error.media_gone", job=scenes[0].job_id))
+        assert interaction.guild_id is not None
+        settings = await store.settings.get_settings(interaction.guild_id)
+        # the first scene's words, not the title: the scene heads for the film's first frame, which is
+        # what they describe (a title names the story, and often no picture at all)
+        spec = replace(extend_spec(last, scenes[0].prompt), end_image=True)
+        check_rules(interaction, settings, spec, in_thread=True)
+        if not settings.sound:
+            spec = replace(spec, audio=False)
+        try:  # the story's model must continue clips and end on pictures
+            plan = resolve_spec(spec, bot.catalog)
+        except SpecError as exc:
+            raise spec_refused(locale, exc) from exc
+        frame = await clip_first_frame(bot, first, locale)
+        job_spec = replace(
+            plan.spec,
+            end_image_ref=await store.jobs.put_input(frame, "png"),
+            upload_limit=interaction.filesize_limit,  # the film is fitted to it as well
+        )
+        try:
+            job = await store.jobs.enqueue(
+                story.guild_id,
+                story.thread_id,
+                interaction.user.id,
+                job_spec,
+                estimate_gpu_seconds(plan),
+                weight=settings.weight_for_roles(role_ids(interaction.user)),
+                parent_id=last.id,
+                kind="extend",
+                locale=story.locale,
+            )
+        except CapExceeded as exc:
+            raise RefusedError(t(locale, f"cap.{exc.code}", **exc.params)) from exc
+        if not await store.stories.start_closing(story.id, job.id):  # a round ended or a finish came first
+            await store.jobs.cancel(job.id, None)
+            fresh = await store.stories.get_story(story.id)
+            refusal = self.phase_refusal(locale, fresh, scenes) if fresh is not None else None
+            raise refusal or RefusedError(refused_text(locale, StoryRefused("finished")))
+        position = await store.jobs.queue_position(job.id)
+        await self.say(story, t(story.locale, "story.closing", author=mention(interaction.user.id)))
+        await post_status(bot, job, story.thread_id, position)
+        where = where_in_queue(position.position, position.eta_s, locale)
+        await answer(interaction, t(locale, "story.closing_queued", job=job.id, where=where))
+
+    async def after_closing(self, story: Story) -> None:
+        """Once the closing scene is posted (or told as failed), post the film: from the closing scene,
+        which holds the whole story and its way back; from the last scene, without the loop, if it failed."""
+        store = self.bot.store
+        closing = await store.jobs.get(story.closing_job_id) if story.closing_job_id is not None else None
+        if closing is not None and not closing.posted:
+            return  # still rendering, or not posted yet
+        looped = closing if closing is not None and closing.state == "done" else None
+        scenes = await store.stories.story_scenes(story.id)
+        media = await store.jobs.get_media(looped.id if looped is not None else scenes[-1].job_id)
+        limit = (closing.spec.upload_limit if closing is not None else None) or self.upload_limit(story)
+        files: list[bytes] = []
+        if media is not None:
+            try:
+                files = await asyncio.to_thread(fit_film, media.video, limit)
+            except FilmError as exc:
+                log.error("story %s: the film cannot be made: %s", story.id, exc)
+        if not await store.stories.finish_story(story.id):
+            return  # another process posted it
+        if not files:
+            await self.say(story, t(story.locale, "story.film_failed"))
+            return
+        if looped is None:
+            await self.say(story, t(story.locale, "story.loop_failed"))
+        closer = looped.user_id if looped is not None else None
+        await self.post_film(story, scenes, files, closer=closer, loop_failed=looped is None)
+
+    def upload_limit(self, story: Story) -> int:
+        guild = self.bot.get_guild(story.guild_id)
+        return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+
+    async def post_film(
+        self,
+        story: Story,
+        scenes: list[Scene],
+        files: list[bytes],
+        *,
+        closer: int | None = None,
+        loop_failed: bool = False,
+    ) -> None:
+        """Post the film in the channel the story began in, credits under its first part; ``closer``
+        made the closing scene that loops it back to its start."""
+        locale = story.locale
+        lines = [
             t(
-                story.locale,
+                locale,
                 "story.credit",
                 scene=s.number,
                 author=mention(s.user_id),
                 prompt=quoted_prompt(s.prompt, 200),
             )
             for s in scenes
-        )
+        ]
+        if closer is not None:
+            lines.append(
+                t(
+                    locale,
+                    "story.credit_loop",
+                    author=mention(closer),
+                    prompt=quoted_prompt(scenes[0].prompt, 200),
+                )
+            )
+        credits = "\n".join(lines)
         embed = discord.Embed(
-            title=short(
-                t(story.locale, "story.film_title", title=quoted_prompt(story.title, TITLE_MAX)), 256
-            ),
+            title=short(t(locale, "story.film_title", title=quoted_prompt(story.title, TITLE_MAX)), 256),
             description=short(credits, 4000) if len(credits) > 4000 else credits,
             colour=discord.Colour.gold(),
         )
-        authors = ", ".join(dict.fromkeys(mention(s.user_id) for s in scenes))
+        makers = [s.user_id for s in scenes] + ([closer] if closer is not None else [])
+        authors = ", ".join(dict.fromkeys(mention(user_id) for user_id in makers))
         channel = await self.bot.messageable(story.channel_id)
         for number, data in enumerate(files, 1):
             text = t(
-                story.locale,
-                "story.film",
+                locale,
+                "story.film" if closer is None else "story.film_loop",
                 title=quoted_prompt(story.title, TITLE_MAX),
                 scenes=len(scenes),
                 authors=authors,
             )
+            if loop_failed and number == 1:
+                text += "\n" + t(locale, "story.loop_failed")
             if len(files) > 1:
-                text += "\n" + t(story.locale, "story.film_part", part=number, parts=len(files))
+                text += "\n" + t(locale, "story.film_part", part=number, parts=len(files))
             video = discord.File(io.BytesIO(data), filename=f"story-{story.id}-{number}.mp4")
             credited = [embed] if number == 1 else []  # the credits under the first part
             await channel.send(text, file=video, embeds=credited, nonce=f"vb-film-{story.id}-{number}")
-        await self.say(story, t(story.locale, "story.finished_thread"))
-        await answer(interaction, t(locale, "story.finished", parts=len(files)))
+        await self.say(story, t(locale, "story.finished_thread"))
 
 
 async def setup(bot: VideoBot) -> None:

@@ -13,6 +13,8 @@ STORY_REFUSED_DE = {
     "round_over": "Die Runde für Szene {scene} ist vorbei.",
     "unknown_proposal": "Diesen Vorschlag gibt es nicht mehr.",
     "too_many_scenes": "Diese Geschichte hat {limit} Szenen, so viele wie erlaubt; beende sie.",
+    "closing": "Diese Geschichte wird abgeschlossen: ihre letzte Szene, zurück zum ersten Bild, "
+    "wird gerade gemacht.",
 }
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -45,6 +47,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "opt.title.desc": {EN: "The story's title", DE: "Der Titel der Geschichte"},
     "opt.story_prompt.desc": {EN: "What the first scene shows", DE: "Was die erste Szene zeigt"},
     "opt.next_prompt.desc": {EN: "What happens next", DE: "Was als Nächstes passiert"},
+    "opt.scene_end_image.desc": {
+        EN: "A picture the scene ends on (PNG, JPEG or WebP)",
+        DE: "Ein Bild, auf dem die Szene endet (PNG, JPEG oder WebP)",
+    },
+    "opt.story_loop.desc": {
+        EN: "First a last scene back to the first frame, so the film loops",
+        DE: "Zuerst eine letzte Szene zurück zum ersten Bild, damit der Film in Schleife läuft",
+    },
     "story.announce": {
         EN: "📖 **{title}**: a story told together, started by {author}. Follow it in the thread.",
         DE: "📖 **{title}**: eine gemeinsame Geschichte, begonnen von {author}. Verfolge sie im Thread.",
@@ -99,6 +109,10 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "💡 Proposal for scene {scene} by {author}: **{prompt}**",
         DE: "💡 Vorschlag für Szene {scene} von {author}: **{prompt}**",
     },
+    "story.proposal_picture": {
+        EN: "💡 Proposal for scene {scene} by {author}: **{prompt}**, ending on this picture",
+        DE: "💡 Vorschlag für Szene {scene} von {author}: **{prompt}**, endet auf diesem Bild",
+    },
     "story.proposed": {
         EN: "Your proposal for scene {scene} is posted. Others can vote for it with 👍.",
         DE: "Dein Vorschlag für Szene {scene} ist gepostet. Andere können mit 👍 dafür stimmen.",
@@ -147,6 +161,33 @@ TEXTS: dict[str, dict[str, str]] = {
     "story.film": {
         EN: "🎞️ **{title}**: the whole film, {scenes} scenes, by {authors}.",
         DE: "🎞️ **{title}**: der ganze Film, {scenes} Szenen, von {authors}.",
+    },
+    "story.film_loop": {
+        EN: "🎞️ **{title}**: the whole film, {scenes} scenes and back to its first frame, "
+        "so it plays on repeat; by {authors}.",
+        DE: "🎞️ **{title}**: der ganze Film, {scenes} Szenen und zurück zu seinem ersten Bild, "
+        "so läuft er in Schleife; von {authors}.",
+    },
+    "story.credit_loop": {
+        EN: "**♾️ Back to the start** by {author}: {prompt}",
+        DE: "**♾️ Zurück zum Anfang** von {author}: {prompt}",
+    },
+    "story.closing": {
+        EN: "♾️ {author} closes the story into a loop: a last scene that returns to the first frame "
+        "is queued. The film is posted once it is made.",
+        DE: "♾️ {author} schliesst die Geschichte zu einer Schleife: eine letzte Szene, die zum ersten "
+        "Bild zurückkehrt, ist eingereiht. Der Film wird gepostet, sobald sie fertig ist.",
+    },
+    "story.closing_queued": {
+        EN: "The scene back to the first frame is queued as #{job} ({where}); "
+        "the film is posted once it is made.",
+        DE: "Die Szene zurück zum ersten Bild ist als #{job} eingereiht ({where}); "
+        "der Film wird gepostet, sobald sie fertig ist.",
+    },
+    "story.loop_failed": {
+        EN: "♾️ The scene back to the first frame could not be made, so the film is posted without the loop.",
+        DE: "♾️ Die Szene zurück zum ersten Bild konnte nicht gemacht werden, "
+        "also wird der Film ohne die Schleife gepostet.",
     },
     "story.film_part": {EN: "Part {part} of {parts}", DE: "Teil {part} von {parts}"},
     "story.credit": {

@@ -25,6 +25,12 @@ SELECT spec FROM jobs
 WHERE (spec LIKE '%"image_ref": "%' OR spec LIKE '%"end_image_ref": "%')
   AND (posted_at IS NULL OR posted_at >= :cutoff);
 
+-- name: retention_story_pictures_in_use
+-- The pictures that proposals of unfinished stories end on: a proposal may still win its round (or win
+-- it again when its scene failed), and its scene is then rendered from the picture.
+SELECT p.end_image_ref AS ref FROM story_proposals p JOIN stories s ON s.id = p.story_id
+WHERE p.end_image_ref IS NOT NULL AND s.phase <> 'finished';
+
 -- name: retention_old_pictures
 -- Pictures stored in the database (PostgreSQL) and not stored again since the cutoff.
 SELECT ref FROM inputs WHERE created_at < :cutoff ORDER BY ref;

@@ -55,6 +55,12 @@ WHERE id = :id AND phase = 'round' AND round_ends_at IS NULL;
 UPDATE stories SET phase = 'queuing', round_ends_at = NULL, winner_proposal_id = :proposal_id
 WHERE id = :id AND phase = 'round';
 
+-- name: story_start_closing
+-- /story finish loop:true: the round (if any) is dropped; the story waits for its closing scene.
+UPDATE stories SET phase = 'closing', round_ends_at = NULL, winner_proposal_id = NULL,
+                   closing_job_id = :job_id
+WHERE id = :id AND phase = 'round';
+
 -- name: story_finish
 -- The film is posted: the story is over.
 UPDATE stories SET phase = 'finished', round_ends_at = NULL, finished_at = :now
@@ -66,15 +72,19 @@ SELECT * FROM stories WHERE phase = 'round' AND round_ends_at IS NOT NULL AND ro
 ORDER BY round_ends_at;
 
 -- name: story_proposal_insert
--- A member's proposal for the next scene.
-INSERT INTO story_proposals (story_id, scene, user_id, prompt, weight, created_at)
-VALUES (:story_id, :scene, :user_id, :prompt, :weight, :now)
+-- A member's proposal for the next scene (ending on the picture :end_image_ref names, or NULL).
+INSERT INTO story_proposals (story_id, scene, user_id, prompt, weight, end_image_ref, created_at)
+VALUES (:story_id, :scene, :user_id, :prompt, :weight, :end_image_ref, :now)
 ON CONFLICT DO NOTHING
 RETURNING *;
 
 -- name: story_proposal_get
 -- One proposal.
 SELECT * FROM story_proposals WHERE id = :id;
+
+-- name: story_proposal_of
+-- A member's proposal for one scene, if they made one.
+SELECT id FROM story_proposals WHERE story_id = :story_id AND scene = :scene AND user_id = :user_id;
 
 -- name: story_proposal_message
 -- Remember the message that shows a proposal.

@@ -81,11 +81,14 @@ Community
     ``store.stories`` (:mod:`db.store.stories`, raising ``StoryRefused``): ``create_story(guild_id,
     channel_id, thread_id, starter_id, title, first_job_id, first_prompt, *, locale) -> Story``,
     ``get_story``, ``story_in_thread(thread_id)``, ``unfinished_stories()``, ``story_scenes(story_id)``,
-    ``propose(story_id, user_id, prompt, *, weight, round_s) -> Proposal``,
+    ``may_propose(story_id, user_id)`` (raises what ``propose`` would, before a picture is stored),
+    ``propose(story_id, user_id, prompt, *, weight, round_s, end_image_ref=None) -> Proposal``,
     ``set_proposal_message``, ``get_proposal``, ``vote_proposal(proposal_id, user_id) -> int``,
     ``round_proposals(story_id)``, ``end_round(story_id) -> Proposal | None``, ``due_rounds(now)``,
     ``add_scene(story_id, job_id, user_id, prompt)``, ``open_round(story_id, ends_at)``,
-    ``reopen_round(story_id, number, ends_at)``, ``finish_story(story_id) -> bool``.
+    ``reopen_round(story_id, number, ends_at)``, ``start_closing(story_id, job_id) -> bool`` (phase
+    ``closing``: the scene back to the first frame of ``/story finish loop:true``),
+    ``finish_story(story_id) -> bool``.
 
 Sharded bot: ``store.shards`` (:mod:`db.store.shards`)
     ``unposted_in(shards, limit)``, ``active_jobs_in(shards, limit)`` (a :class:`ShardRange`'s

@@ -12,7 +12,8 @@ What is never removed, whatever its age:
 - a clip that is not posted yet (the bot still has to post it);
 - the clip a queued or running extend continues (the worker reads the parent's mp4 from the store);
 - a scene of an unfinished story (the next scene extends it, the film is cut from the last one);
-- a picture that a job not posted yet, or posted since the cutoff, starts from;
+- a picture that a job not posted yet, or posted since the cutoff, starts from (or ends on);
+- a picture a proposal of an unfinished story ends on (its scene may still be rendered from it);
 - a picture stored (again) since the cutoff: a member who sends the same picture once more refreshes
   it before the job that uses it is queued.
 
@@ -76,8 +77,10 @@ class RetentionStore(Part):
     async def _prune_pictures(self, older_than: float) -> list[str]:
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetch_all("retention_pictures_in_use", cutoff=older_than)
+            proposed = await tx.fetch_all("retention_story_pictures_in_use")
         specs = [JobSpec.from_json(r["spec"]) for r in rows]
         in_use = {ref for spec in specs for ref in (spec.image_ref, spec.end_image_ref) if ref is not None}
+        in_use |= {str(r["ref"]) for r in proposed}
         media = self._media
         if isinstance(media, FileMedia):
             return await asyncio.to_thread(

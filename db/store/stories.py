@@ -10,7 +10,13 @@ charged to the member who proposed it. A story is in one phase at a time:
 ``round``      members propose the next scene and vote; ``round_ends_at`` is when the round ends
                (None: nobody has proposed yet, the timer starts with the first proposal);
 ``queuing``    the round ended, ``winner_proposal_id`` is to be queued as the next scene;
+``closing``    ``/story finish loop:true``: ``closing_job_id``, a last scene that ends on the film's
+               first frame, is queued or rendering; the film is posted once it is (without it, if
+               it failed);
 ``finished``   the film was posted.
+
+A proposal may end on a picture its author attached (``end_image_ref``, in the media store): its scene
+is then an extend that ends on it. Retention keeps the picture while its story is unfinished.
 
 Every move between phases is a conditional update: a round ends once, however many timers and
 moderators try to end it at the same moment.
@@ -26,7 +32,7 @@ from db.store.connector import Transaction
 from db.store.models import StoreError
 from db.store.part import Part
 
-StoryPhase = Literal["rendering", "round", "queuing", "finished"]
+StoryPhase = Literal["rendering", "round", "queuing", "closing", "finished"]
 
 STORY_MAX_SCENES = 12  # a story is its own chain: it has this limit, not the server's max_extends
 
@@ -42,6 +48,7 @@ class StoryRefused(StoreError):
         "round_over": "The round for scene {scene} is over.",
         "unknown_proposal": "That proposal is gone.",
         "too_many_scenes": "This story has {limit} scenes, the most a story may have; finish it.",
+        "closing": "This story is closing: its last scene, back to the first frame, is being made.",
     }
 
 
@@ -59,6 +66,7 @@ class Story:
     winner_proposal_id: int | None
     created_at: float
     finished_at: float | None
+    closing_job_id: int | None = None  # phase ``closing``: the scene that loops the film back to its start
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Story:
@@ -75,6 +83,7 @@ class Story:
             winner_proposal_id=_int_or_none(row["winner_proposal_id"]),
             created_at=row["created_at"],
             finished_at=row["finished_at"],
+            closing_job_id=_int_or_none(row["closing_job_id"]),
         )
 
 
@@ -104,6 +113,7 @@ class Proposal:
     message_id: int | None
     created_at: float
     votes: int = 0
+    end_image_ref: str | None = None  # the picture its scene ends on (media store), or None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Proposal:
@@ -117,6 +127,7 @@ class Proposal:
             message_id=_int_or_none(row["message_id"]),
             created_at=row["created_at"],
             votes=int(row.get("votes") or 0),
+            end_image_ref=row["end_image_ref"],
         )
 
 
@@ -217,20 +228,21 @@ class StoryStore(Part):
         return True
 
     async def propose(
-        self, story_id: int, user_id: int, prompt: str, *, weight: float = 1.0, round_s: float = 3600.0
+        self,
+        story_id: int,
+        user_id: int,
+        prompt: str,
+        *,
+        weight: float = 1.0,
+        round_s: float = 3600.0,
+        end_image_ref: str | None = None,
     ) -> Proposal:
-        """A member proposes the next scene (one proposal per member and round). The first proposal
-        of a round that waited for one starts its timer (``round_s``). Raises :class:`StoryRefused`."""
+        """A member proposes the next scene (one proposal per member and round), ending on the picture
+        ``end_image_ref`` names if given (stored already). The first proposal of a round that waited
+        for one starts its timer (``round_s``). Raises :class:`StoryRefused`."""
         now = self.clock()
         async with self._db.transaction() as tx:
-            story = await self._story(tx, story_id)
-            scene = await self._next_scene(tx, story)
-            if story.phase == "finished":
-                raise StoryRefused("finished")
-            if story.phase != "round":
-                raise StoryRefused("no_round", scene=scene - 1)
-            if scene > STORY_MAX_SCENES:
-                raise StoryRefused("too_many_scenes", limit=STORY_MAX_SCENES)
+            scene = await self._open_scene(tx, story_id)
             row = await tx.fetch_one(
                 "story_proposal_insert",
                 story_id=story_id,
@@ -238,12 +250,21 @@ class StoryStore(Part):
                 user_id=user_id,
                 prompt=prompt,
                 weight=float(weight),
+                end_image_ref=end_image_ref,
                 now=now,
             )
             if row is None:
                 raise StoryRefused("already_proposed", scene=scene)
             await tx.execute("story_round_timer_if_waiting", id=story_id, ends_at=now + round_s)
         return Proposal.from_row(row)
+
+    async def may_propose(self, story_id: int, user_id: int) -> None:
+        """Raises the :class:`StoryRefused` that :meth:`propose` would raise now, so a proposal's
+        picture is stored only when it may be proposed (``propose`` checks again, atomically)."""
+        async with self._db.transaction(write=False) as tx:
+            scene = await self._open_scene(tx, story_id)
+            if await tx.fetch_one("story_proposal_of", story_id=story_id, scene=scene, user_id=user_id):
+                raise StoryRefused("already_proposed", scene=scene)
 
     async def set_proposal_message(self, proposal_id: int, message_id: int) -> None:
         async with self._db.transaction() as tx:
@@ -312,6 +333,13 @@ class StoryStore(Part):
             rows = await tx.fetch_all("story_due_rounds", now=self.clock() if now is None else now)
         return [Story.from_row(r) for r in rows]
 
+    async def start_closing(self, story_id: int, job_id: int) -> bool:
+        """``/story finish loop:true``: the closing scene ``job_id`` is queued; the story takes no more
+        proposals and waits for it (phase ``closing``), then its film is posted. False when the story
+        was not between rounds or in one (nothing is stored)."""
+        async with self._db.transaction() as tx:
+            return await tx.execute("story_start_closing", id=story_id, job_id=job_id) > 0
+
     async def finish_story(self, story_id: int) -> bool:
         """The story is over (True the first time)."""
         async with self._db.transaction() as tx:
@@ -323,6 +351,22 @@ class StoryStore(Part):
         if row is None:
             raise StoryRefused("finished")
         return Story.from_row(row)
+
+    @classmethod
+    async def _open_scene(cls, tx: Transaction, story_id: int) -> int:
+        """The scene a proposal for ``story_id`` would be; raises :class:`StoryRefused` when the story
+        takes no proposal now."""
+        story = await cls._story(tx, story_id)
+        scene = await cls._next_scene(tx, story)
+        if story.phase == "finished":
+            raise StoryRefused("finished")
+        if story.phase == "closing":
+            raise StoryRefused("closing")
+        if story.phase != "round":
+            raise StoryRefused("no_round", scene=scene - 1)
+        if scene > STORY_MAX_SCENES:
+            raise StoryRefused("too_many_scenes", limit=STORY_MAX_SCENES)
+        return scene
 
     @staticmethod
     async def _next_scene(tx: Transaction, story: Story) -> int:

@@ -1,0 +1,10 @@
+-- Story keyframes (issue 19): a proposal may end on a picture its author attached (end_image_ref, a
+-- reference into the media store like a job spec's; NULL: the scene ends where the model takes it),
+-- and a finished story may close into a loop: phase 'closing' waits for its closing scene
+-- (closing_job_id, an extend of the last scene ending on the first scene's first frame), then the film
+-- is posted.
+ALTER TABLE story_proposals ADD COLUMN end_image_ref TEXT;
+ALTER TABLE stories ADD COLUMN closing_job_id BIGINT;
+ALTER TABLE stories DROP CONSTRAINT stories_phase_check;
+ALTER TABLE stories ADD CONSTRAINT stories_phase_check
+    CHECK (phase IN ('rendering', 'round', 'queuing', 'closing', 'finished'));
