@@ -1,4 +1,4 @@
-"""``videobot generate``, ``extend``, ``hd`` and ``models``: clips with no Discord at all."""
+"""``videobot generate``, ``extend``, ``bridge``, ``hd`` and ``models``: clips with no Discord at all."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from db.spec import RenderPlan
+    from generator.clipio import ClipInfo
     from generator.encode import EncodedClip
     from generator.loader import PipelineCache
 
@@ -97,18 +98,43 @@ def add_extend_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("clip", type=Path, help="the clip to continue: any mp4, mov or webm (H.264, H.265…)")
     parser.add_argument("prompt", help="what happens next")
     parser.add_argument("-o", "--output", required=True, type=Path, help="the mp4 to write: clip, then more")
+    _add_rendered_part_options(
+        parser,
+        "continuation",
+        can="continue a clip",
+        seconds="length of the continuation: the clip grows by it",
+        sound="the clip's own sound is kept",
+    )
+
+
+def add_bridge_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("first", type=Path, help="the clip the bridge starts from: any mp4, mov or webm")
+    parser.add_argument("second", type=Path, help="the clip the bridge leads to (it ends on its first frame)")
+    parser.add_argument("prompt", help="what happens between them")
+    parser.add_argument(
+        "-o", "--output", required=True, type=Path, help="the mp4 to write: first clip, bridge, second clip"
+    )
+    _add_rendered_part_options(
+        parser,
+        "bridge",
+        can="bridge two clips",
+        seconds="length of the bridge, from the first clip's last frame to the second's first",
+        sound="the clips' own sound is kept",
+    )
+
+
+def _add_rendered_part_options(
+    parser: argparse.ArgumentParser, part: str, *, can: str, seconds: str, sound: str
+) -> None:
+    """The options of a command that renders a ``part`` of a clip made from clips (extend, bridge)."""
     parser.add_argument(
         "--model",
-        help="a preset that can continue a clip, or a pipeline folder (default: the default preset)",
+        help=f"a preset that can {can}, or a pipeline folder (default: the default preset)",
     )
-    parser.add_argument("--negative", default="", help="what the continuation should not show")
+    parser.add_argument("--negative", default="", help=f"what the {part} should not show")
+    parser.add_argument("--seconds", type=float, help=f"{seconds} (default: the preset's)")
     parser.add_argument(
-        "--seconds",
-        type=float,
-        help="length of the continuation: the clip grows by it (default: the preset's)",
-    )
-    parser.add_argument(
-        "--seed", type=int, help="the same seed gives the same continuation (default: a random one)"
+        "--seed", type=int, help=f"the same seed gives the same {part} (default: a random one)"
     )
     parser.add_argument(
         "--steps", type=int, help="denoising steps, more: slower, finer (default: the preset's)"
@@ -119,9 +145,7 @@ def add_extend_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-bytes", type=parse_size, default="10MiB", help="the whole never exceeds this (default 10MiB)"
     )
-    parser.add_argument(
-        "--no-audio", action="store_true", help="no sound from the model (the clip's own sound is kept)"
-    )
+    parser.add_argument("--no-audio", action="store_true", help=f"no sound from the model ({sound})")
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
 
 
@@ -157,16 +181,10 @@ def hd_model(catalog: PresetCatalog, asked: str | None) -> str | None:
 
 def run_hd(args: argparse.Namespace) -> int:
     """Validate the clip and the model, upsample and refine, encode. The exit status."""
-    from generator.clipio import ClipError, probe
-    from generator.extend import check_parent
     from generator.hd import check_length, plan_hd
 
     catalog = load_catalog()
-    try:
-        draft = probe(args.clip)
-        check_parent(draft, args.clip.name)
-    except ClipError as exc:
-        raise UsageError(str(exc)) from exc
+    draft = read_clip(args.clip)
     model = hd_model(catalog, args.model)
     if model is None:
         raise UsageError("no model preset has a latent upsampler; give --model")
@@ -374,18 +392,23 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_extend(args: argparse.Namespace) -> int:
-    """Validate the clip and the settings, render the continuation, stitch, encode. The exit status."""
+def read_clip(path: Path) -> ClipInfo:
+    """What the clip at ``path`` holds, or a UsageError: no readable video, or too long to hold."""
     from generator.clipio import ClipError, probe
-    from generator.extend import CLI_PARENT_ID, check_parent, plan_continuation
+    from generator.extend import check_parent
 
-    catalog = load_catalog()
     try:
-        parent = probe(args.clip)
-        check_parent(parent, args.clip.name)
+        info = probe(path)
+        check_parent(info, path.name)
     except ClipError as exc:
         raise UsageError(str(exc)) from exc
-    spec = JobSpec(
+    return info
+
+
+def rendered_part_spec(args: argparse.Namespace, *, continues: int, bridges_to: int | None = None) -> JobSpec:
+    """The spec of the part an extend or a bridge renders, from its options, made from the clips with
+    the stand-in ids ``continues`` (and ``bridges_to``)."""
+    return JobSpec(
         prompt=args.prompt,
         negative_prompt=args.negative,
         seconds=args.seconds,
@@ -393,15 +416,31 @@ def run_extend(args: argparse.Namespace) -> int:
         seed=args.seed,
         steps=args.steps,
         guidance=args.guidance,
-        continues=CLI_PARENT_ID,
+        continues=continues,
+        bridges_to=bridges_to,
         audio=not args.no_audio,
     )
+
+
+def planned(args: argparse.Namespace, plan: Callable[[], RenderPlan]) -> RenderPlan:
+    """``plan()``, its SpecError as a UsageError; then the output and the device are checked."""
     try:
-        plan = plan_continuation(spec, parent, catalog)
+        made = plan()
     except SpecError as exc:
         raise UsageError(str(exc)) from exc
     _check_output(args.output)
     _check_device(args.device)
+    return made
+
+
+def run_extend(args: argparse.Namespace) -> int:
+    """Validate the clip and the settings, render the continuation, stitch, encode. The exit status."""
+    from generator.extend import CLI_PARENT_ID, plan_continuation
+
+    catalog = load_catalog()
+    parent = read_clip(args.clip)
+    spec = rendered_part_spec(args, continues=CLI_PARENT_ID)
+    plan = planned(args, lambda: plan_continuation(spec, parent, catalog))
 
     from generator.extend import extend_clip
 
@@ -416,6 +455,42 @@ def run_extend(args: argparse.Namespace) -> int:
         return result
     clip = result.clip
     length = f"{result.parent_seconds:.1f} s + {result.new_seconds:.1f} s = {clip.duration:.1f} s"
+    print(wrote(clip, plan.spec, length, result.render_seconds))
+    return 0
+
+
+def run_bridge(args: argparse.Namespace) -> int:
+    """Validate both clips and the settings, render the bridge from the first to the second, join the
+    three, encode. The exit status."""
+    from generator.bridge import check_clips, plan_bridge
+    from generator.clipio import ClipError
+    from generator.extend import CLI_PARENT_ID
+
+    catalog = load_catalog()
+    first, second = read_clip(args.first), read_clip(args.second)
+    try:
+        check_clips(first, args.first.name, second, args.second.name)
+    except ClipError as exc:
+        raise UsageError(str(exc)) from exc
+    spec = rendered_part_spec(args, continues=CLI_PARENT_ID, bridges_to=CLI_PARENT_ID)
+    plan = planned(args, lambda: plan_bridge(spec, first, catalog))
+
+    from generator.bridge import bridge_clips
+
+    result = rendering(
+        plan,
+        args.device,
+        lambda cache, on_progress: bridge_clips(
+            args.first, args.second, plan, args.output, args.max_bytes, cache=cache, on_progress=on_progress
+        ),
+    )
+    if isinstance(result, int):
+        return result
+    clip = result.clip
+    length = (
+        f"{result.first_seconds:.1f} s + {result.bridge_seconds:.1f} s + {result.second_seconds:.1f} s"
+        f" = {clip.duration:.1f} s"
+    )
     print(wrote(clip, plan.spec, length, result.render_seconds))
     return 0
 

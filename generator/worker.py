@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import io
 import logging
 import os
@@ -29,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,6 +44,7 @@ from db.spec import JobSpec, RenderPlan, SpecError, resolve_spec
 from db.store import Job, JobResult, Store
 from db.waiting import wait_event
 from generator import spool
+from generator.bridge import bridge_clips
 from generator.clipio import ClipError
 from generator.encode import DISCORD_DEFAULT_LIMIT, EncodedClip, EncodeError, encode_mp4, write_poster
 from generator.extend import extend_clip
@@ -443,6 +445,9 @@ class Worker:
         beat = self._beat(job, progress, stop)
         started = time.perf_counter()
         try:
+            if plan.spec.bridges_to is not None:  # before extend: a bridge continues a clip too
+                await self.bridge_job(job, plan, progress)
+                return None
             if plan.spec.continues is not None:
                 await self.extend_job(job, plan, progress)
                 return None
@@ -469,7 +474,7 @@ class Worker:
             await self._fail(job, exc.code, params=exc.params)
             return None
         except ClipError:
-            log.warning("job %s: the clip to continue cannot be read", job.id, exc_info=True)
+            log.warning("job %s: a clip it is made from cannot be read", job.id, exc_info=True)
             await self._fail(job, "parent_unreadable")
             return None
         except EncodeError as exc:
@@ -553,6 +558,29 @@ class Worker:
 
         await self._from_parent(job, parent_id, progress, extend)
 
+    async def bridge_job(self, job: Job, plan: RenderPlan, progress: _Progress) -> None:
+        """Render the bridge from the clip it continues to the one it ends on (generator/bridge.py),
+        join first clip + bridge + second clip (sound too), store and finish."""
+        first_id, second_id = plan.spec.continues, plan.spec.bridges_to
+        assert first_id is not None and second_id is not None
+
+        def bridge(clips: Sequence[Path], out: Path) -> tuple[EncodedClip, float]:
+            first, second = clips
+            done = bridge_clips(
+                first,
+                second,
+                plan,
+                out,
+                clip_limit(job.spec, self.config.max_bytes),
+                cache=self.cache,
+                catalog=self.catalog,
+                on_progress=progress.update,
+                should_cancel=progress.cancel.is_set,
+            )
+            return done.clip, done.render_seconds
+
+        await self._from_clips(job, (first_id, second_id), progress, bridge)
+
     async def hd_job(self, job: Job, plan: RenderPlan, progress: _Progress) -> None:
         """Finish the draft in HD (generator/hd.py): from its latents when this worker rendered it and
         still keeps them, else from its frames; store and finish."""
@@ -591,17 +619,32 @@ class Worker:
         progress: _Progress,
         make: Callable[[Path, Path], tuple[EncodedClip, float]],
     ) -> None:
-        """A clip made from a stored one (an extend, an HD version): the parent's mp4 to a file,
-        ``make(parent, out)`` in a thread, the result stored and the job finished. Not overlapped with
-        the next render: it holds the parent's frames, released as soon as it is stored."""
-        media = await self._persist("get_media", lambda: self.store.jobs.get_media(parent_id))
-        if media is None:
-            raise InputMissing("parent_missing", job=parent_id)
+        """A clip made from a stored one (an extend, an HD version): see :meth:`_from_clips`."""
+        await self._from_clips(job, (parent_id,), progress, lambda clips, out: make(clips[0], out))
+
+    async def _from_clips(
+        self,
+        job: Job,
+        clip_ids: Sequence[int],
+        progress: _Progress,
+        make: Callable[[Sequence[Path], Path], tuple[EncodedClip, float]],
+    ) -> None:
+        """A clip made from stored ones (an extend, an HD version, a bridge): their mp4s to files, in
+        order, ``make(clips, out)`` in a thread, the result stored and the job finished. One no longer
+        stored fails the job ("parent_missing" naming it). Not overlapped with the next render: it holds
+        the clips' frames, released as soon as it is stored."""
         with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{job.id}-") as tmp:
-            parent_path, out_path = Path(tmp) / "parent.mp4", Path(tmp) / "clip.mp4"
-            await asyncio.to_thread(parent_path.write_bytes, media.video)
-            del media
-            clip, seconds = await asyncio.to_thread(make, parent_path, out_path)
+            clips: list[Path] = []
+            for n, clip_id in enumerate(clip_ids):
+                get_media = functools.partial(self.store.jobs.get_media, clip_id)
+                media = await self._persist("get_media", get_media)
+                if media is None:
+                    raise InputMissing("parent_missing", job=clip_id)
+                clips.append(Path(tmp) / f"input-{n}.mp4")
+                await asyncio.to_thread(clips[-1].write_bytes, media.video)
+                del media
+            out_path = Path(tmp) / "clip.mp4"
+            clip, seconds = await asyncio.to_thread(make, clips, out_path)
             progress.update(progress.total, progress.total)  # rendered: the status says "encoding"
             progress.rendered = True
             video = await asyncio.to_thread(out_path.read_bytes)

@@ -38,6 +38,7 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 EXAMPLES = {
     "generate": 'videobot generate "a red fox running through snow, golden hour" -o fox.mp4 --seconds 4',
     "extend": 'videobot extend fox.mp4 "the fox jumps into a snowdrift" -o fox-longer.mp4',
+    "bridge": 'videobot bridge fox.mp4 owl.mp4 "the fox runs into the forest at dusk" -o fox-to-owl.mp4',
     "hd": "videobot hd fox.mp4 -o fox-hd.mp4 --model ltx-2.3-distilled",
     "models": "videobot models",
     "download": "videobot download ltx-video",
@@ -72,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     extend = _command(sub, "extend", "continue a clip (any mp4) and write the longer clip")
     add_extend_arguments(extend)
     extend.set_defaults(handler="generator.cli:run_extend")
+
+    from generator.cli import add_bridge_arguments
+
+    bridge = _command(sub, "bridge", "join two clips (any mp4s) with a bridge rendered from one to the other")
+    add_bridge_arguments(bridge)
+    bridge.set_defaults(handler="generator.cli:run_bridge")
 
     from generator.cli import add_hd_arguments
 
