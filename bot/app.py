@@ -40,6 +40,7 @@ COGS = (
     "bot.cogs.halloffame",
     "bot.cogs.challenge",
     "bot.cogs.story",
+    "bot.cogs.bridge",
     "bot.cogs.me",
     "bot.cogs.stats",
     "bot.cogs.retention",

@@ -268,6 +268,7 @@ def extend_spec(parent: Job, prompt: str) -> JobSpec:
         image_ref=None,
         continues=parent.id,
         upscales=None,
+        bridges_to=None,  # an extend of a bridge goes on from the whole, it does not bridge again
         end_image=False,  # what is added goes on from the clip: not to the clip's own end picture
         end_image_ref=None,
         loop=False,
@@ -278,7 +279,9 @@ def hd_spec(draft: Job) -> JobSpec:
     """The HD version of ``draft``: its model, prompt, seed and aspect, at the preset's full size; made
     from the draft itself (its latents or frames), not from its picture or its parent again."""
     spec = draft.spec.reusing(draft.enhanced_prompt)  # refined with the text the draft was rendered from
-    return replace(spec, upscales=draft.id, continues=None, start_image=False, image_ref=None)
+    return replace(
+        spec, upscales=draft.id, continues=None, bridges_to=None, start_image=False, image_ref=None
+    )
 
 
 def offers_hd(bot: VideoBot, job: Job) -> bool:
@@ -338,7 +341,15 @@ def loop_spec(clip: Job) -> JobSpec:
     """A looping version of ``clip``: its model, prompt (as rendered), seed, length and size, ending on
     its own first frame; the picture it started from, if any, is that first frame again."""
     spec = clip.spec.reusing(clip.enhanced_prompt)
-    return replace(spec, loop=True, end_image=False, end_image_ref=None, continues=None, upscales=None)
+    return replace(
+        spec,
+        loop=True,
+        end_image=False,
+        end_image_ref=None,
+        continues=None,
+        upscales=None,
+        bridges_to=None,
+    )
 
 
 FRAME_TIMEOUT_S = 60.0

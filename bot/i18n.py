@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 
 from bot.texts import DE, EN
+from bot.texts import bridge as _bridge_texts
 from bot.texts import challenge as _challenge_texts
 from bot.texts import halloffame as _halloffame_texts
 from bot.texts import me as _me_texts
@@ -563,7 +564,7 @@ CATALOG.update(
     }
 )
 
-for _part in (_halloffame_texts, _challenge_texts, _story_texts, _me_texts, _stats_texts):
+for _part in (_halloffame_texts, _challenge_texts, _story_texts, _me_texts, _stats_texts, _bridge_texts):
     _twice = set(_part.TEXTS) & set(CATALOG)
     assert not _twice, f"catalog keys defined twice: {sorted(_twice)}"
     CATALOG.update(_part.TEXTS)

@@ -88,12 +88,23 @@ def workers_note(workers: list[WorkerInfo], locale: str, recent: list[WorkerInfo
 
 
 def modes_asked(
-    *, image: bool = False, continues: bool = False, end: bool = False, loop: bool = False
+    *,
+    image: bool = False,
+    continues: bool = False,
+    end: bool = False,
+    loop: bool = False,
+    bridge: bool = False,
 ) -> set[str]:
     """The preset modes (``db.presets.MODES``) a clip needs: text always, and what it starts from,
-    continues, or ends on."""
+    continues, ends on, or joins (a bridge continues one clip and ends on another)."""
     wanted = {"text"}
-    for mode, asked in (("image", image), ("continue", continues), ("end", end), ("loop", loop)):
+    for mode, asked in (
+        ("image", image),
+        ("continue", continues or bridge),
+        ("end", end),
+        ("loop", loop),
+        ("bridge", bridge),
+    ):
         if asked:
             wanted.add(mode)
     return wanted
@@ -102,7 +113,11 @@ def modes_asked(
 def spec_modes(spec: JobSpec) -> set[str]:
     """The preset modes ``spec`` needs."""
     return modes_asked(
-        image=spec.start_image, continues=spec.continues is not None, end=spec.end_image, loop=spec.loop
+        image=spec.start_image,
+        continues=spec.continues is not None,
+        end=spec.end_image,
+        loop=spec.loop,
+        bridge=spec.bridges_to is not None,
     )
 
 

@@ -43,7 +43,12 @@ def format_eta(seconds: float | None, locale: str) -> str | None:
 
 
 def header(job: Job, locale: str) -> str:
-    kind = t(locale, f"kind.{job.kind}", parent=job.parent_id) if job.kind != "new" else ""
+    # a bridge names both clips it joins: the one it starts on (its parent) and the one it ends on
+    kind = (
+        t(locale, f"kind.{job.kind}", parent=job.parent_id, to=job.spec.bridges_to)
+        if job.kind != "new"
+        else ""
+    )
     prompt = quoted_prompt(job.spec.prompt)
     return t(locale, "status.header", kind=kind, prompt=prompt, author=f"<@{job.user_id}>", job=job.id)
 
@@ -102,12 +107,26 @@ def jump_url(job: Job) -> str:
     return f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
 
 
+def bridge_note(bridge: Job, locale: str) -> str:
+    """What the thread of the clip a posted bridge ends on is told: who joined which clip to it, and
+    where the bridge is (its author shown, never pinged)."""
+    return t(
+        locale,
+        "bridge.posted",
+        job=bridge.id,
+        author=f"<@{bridge.user_id}>",
+        start=bridge.parent_id,
+        link=jump_url(bridge),
+    )
+
+
 def thread_name(job: Job, locale: str) -> str:
     return short(t(locale, "thread.name", job=job.id, prompt=short(job.spec.prompt, 80)), THREAD_NAME_MAX)
 
 
 def credits(lineage: Sequence[Job], locale: str) -> str:
-    """Who made each clip of a chain, the original first: "#1 by @a → ➕ #3 by @b" (never pings)."""
+    """Who made each clip of a chain, the original first: "#1 by @a → ➕ #3 by @b"; a bridge between
+    the clips it joins, "#1 by @a → 🌉 #5 by @c → #2 by @b" (never pings)."""
     return " → ".join(
         t(locale, f"credit.{job.kind}", job=job.id, author=f"<@{job.user_id}>") for job in lineage
     )

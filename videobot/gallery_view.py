@@ -33,6 +33,7 @@ KIND_WORDS = {
     "extend": "extension of",
     "hd": "HD version of",
     "loop": "loop of",
+    "bridge": "bridge from",
 }
 
 # Discord's mention syntax and anything else shaped like a snowflake (17 to 20 digits: a member's id
@@ -198,16 +199,24 @@ class Card:
     model: str
     date: str
     date_iso: str
-    relation: str | None  # "remix of #12"
+    relation: str | None  # "remix of #12", "bridge from #12 to #15"
+
+
+def relation_of(job: Job) -> str | None:
+    """How a clip came from others, by their numbers only: "remix of #12"; a bridge names both clips it
+    joins, "bridge from #12 to #15"; None for an original."""
+    if job.kind == "new" or job.parent_id is None:
+        return None
+    relation = f"{KIND_WORDS[job.kind]} #{job.parent_id}"
+    if job.kind == "bridge" and job.spec.bridges_to is not None:
+        relation = f"{relation} to #{job.spec.bridges_to}"
+    return relation
 
 
 def card(
     job: Job, votes_up: int, votes_down: int, author_name: str | None, server: str, titles: Mapping[str, str]
 ) -> Card:
     """A clip as the pages show it; ``author_name`` is the name its author agreed to, or None."""
-    relation = None
-    if job.kind != "new" and job.parent_id is not None:
-        relation = f"{KIND_WORDS[job.kind]} #{job.parent_id}"
     return Card(
         number=job.id,
         path=f"/g/{job.guild_id}/clip/{job.id}",
@@ -224,7 +233,7 @@ def card(
         model=model_title(titles, job.model),
         date=day(job.finished_at),
         date_iso=iso(job.finished_at),
-        relation=relation,
+        relation=relation_of(job),
     )
 
 
@@ -247,24 +256,26 @@ CHILD_WORDS = {
     "extend": "extension",
     "hd": "HD version",
     "loop": "loop",
+    "bridge": "bridge",
 }
 
 
 def chain_link(job: Job, author: str, *, this: bool = False) -> ChainLink:
     """A clip this one was made from (or, ``this``, the clip itself at the end of its chain)."""
-    how = KIND_WORDS[job.kind]
-    if job.kind != "new" and job.parent_id is not None:
-        how = f"{how} #{job.parent_id}"
+    how = relation_of(job) or KIND_WORDS[job.kind]
     path = None if this else f"/g/{job.guild_id}/clip/{job.id}"
     return ChainLink(job.id, path, how, author, public_text(job.spec.prompt))
 
 
 def child_link(job: Job, author: str) -> ChainLink:
-    """A clip made from this one."""
+    """A clip made from this one (a bridge from it says which clip it goes on to)."""
+    how = CHILD_WORDS[job.kind]
+    if job.kind == "bridge" and job.spec.bridges_to is not None:
+        how = f"{how} to #{job.spec.bridges_to}"
     return ChainLink(
         job.id,
         f"/g/{job.guild_id}/clip/{job.id}",
-        CHILD_WORDS[job.kind],
+        how,
         author,
         public_text(job.spec.prompt),
     )

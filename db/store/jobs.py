@@ -139,6 +139,25 @@ class Submission:
         return self
 
 
+async def _chain_of(tx: Transaction, job_id: int, seen: set[int]) -> list[Job]:
+    """:meth:`JobQueue.lineage` of ``job_id`` without the clips in ``seen`` (which it adds to)."""
+    chain: list[Job] = []
+    current: int | None = job_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        row = await tx.fetch_one("get_job", id=current)
+        if row is None:
+            break
+        chain.append(Job.from_row(row))
+        current = row["parent_id"]
+    ordered: list[Job] = []
+    for job in reversed(chain):
+        ordered.append(job)
+        if job.spec.bridges_to is not None:  # a bridge: the clip it ends on and that clip's own chain
+            ordered += await _chain_of(tx, job.spec.bridges_to, seen)
+    return ordered
+
+
 def enqueue_script(request: Submission, now: float) -> Script[Job]:
     """Store ``request`` as a queued job; raises :class:`CapExceeded` (before writing the job) when
     the member is over the guild's queued or daily cap."""
@@ -643,22 +662,15 @@ class JobQueue(Part):
         return await self._db.run(lambda: positions_script(now, worker_max_age_s), write=False)
 
     async def lineage(self, job_id: int) -> list[Job]:
-        """The clip and the clips it was made from, the original first."""
-        chain: list[Job] = []
-        seen: set[int] = set()
-        current: int | None = job_id
+        """The clip and the clips it was made from, the original first. A bridge is followed by the
+        chain of the clip it ends on (``JobSpec.bridges_to``), as its frames are: the first clip's
+        chain, the bridge, the second clip's chain ("#1 → 🌉 #5 → #2"). Each clip appears once."""
         async with self._db.transaction(write=False) as tx:
-            while current is not None and current not in seen:
-                seen.add(current)
-                row = await tx.fetch_one("get_job", id=current)
-                if row is None:
-                    break
-                chain.append(Job.from_row(row))
-                current = row["parent_id"]
-        return chain[::-1]
+            return await _chain_of(tx, job_id, set())
 
     async def extends_in_chain(self, job_id: int) -> int:
-        """How many extends led to this clip (0 for a clip that extends nothing)."""
+        """How many extends led to this clip (0 for a clip that extends nothing); through a bridge,
+        those of both clips it joins (its frames hold both)."""
         return sum(1 for job in await self.lineage(job_id) if job.kind == "extend")
 
     async def hd_of(self, job_id: int) -> Job | None:
