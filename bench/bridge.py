@@ -5,11 +5,14 @@
 The clips are ffmpeg's moving ``testsrc2`` pattern, the second one negated, each with its own sine tone
 (H.264 + AAC, made here). In place of a render, a synthetic bridge of the size LTX-Video renders for the
 first clip (its 16:9 size, its default frame count less the two seam frames, 24 fps, no sound) stands
-between them. Steps, each the median of 3 runs, as :func:`generator.bridge.bridge_clips` takes them:
-read what conditions the render (the first clip's tail, the second clip's first frame), read each clip
-and its sound, fit the bridge and the second clip to the first clip's size and rate, and join the three
-(sound too) into one mp4 under 10 MiB. ``--small``: 2-second 320x180 clips and a small bridge, once (the
-tests run it).
+between them. The clips are stored as the bot posts them (encoded by generator.encode under the limit).
+Steps, each the median of 3 runs, as :func:`generator.bridge.bridge_clips` takes them: read what
+conditions the render (the first clip's tail, the second clip's first frame), fit the bridge to the
+first clip's size and rate, and join the three with their sound into one mp4 (generator/join.py, which
+reads both clips' sound): under the limit (10 MiB), where two clips that each nearly fill it cannot both
+be copied and the whole is encoded once from them, and under 50 MiB (a boosted server), where both
+clips' streams are copied and only the bridge is encoded. ``--small``: 2-second 320x180 clips and a
+small bridge, once (the tests run it).
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ import numpy as np
 
 from bench.extend import REPEATS, continuation, timed
 from db.presets import PresetCatalog
-from generator.bridge import Part, join_parts, read_first_frame, shown_as
-from generator.clipio import probe, read_audio, read_frames
-from generator.encode import DEFAULT_SAMPLE_RATE
+from generator.bridge import join_bridge, read_first_frame
+from generator.clipio import probe, read_audio, read_frames, shown_as
+from generator.encode import DEFAULT_SAMPLE_RATE, encode_mp4
 from generator.extend import continue_frames, nearest_aspect
+from generator.join import JoinResult
 from tests.mp4probe import make_clip
 
 MiB = 1024 * 1024
@@ -41,6 +45,14 @@ class Sizes:
 
 FULL = Sizes(clip=(1280, 720), seconds=10.0, bridge_divisor=1)
 SMALL = Sizes(clip=(320, 180), seconds=2.0, bridge_divisor=4)
+
+
+def as_posted(path: Path, max_bytes: int) -> Path:
+    """The clip at ``path`` as the bot would have posted it: encoded by generator.encode, sound too."""
+    frames, fps = read_frames(path)
+    out = path.with_name(f"posted-{path.name}")
+    encode_mp4(frames, fps, out, max_bytes, audio=read_audio(path, DEFAULT_SAMPLE_RATE))
+    return out
 
 
 def run(sizes: Sizes, limit_mib: float, repeats: int = REPEATS) -> tuple[list[tuple[str, float]], float]:
@@ -62,6 +74,10 @@ def run(sizes: Sizes, limit_mib: float, repeats: int = REPEATS) -> tuple[list[tu
             tone=660,
             extra=("-vf", "negate"),
         )
+        # as the bot stores clips: encoded by generator.encode under the limit (their streams can be copied)
+        first_path, second_path = (
+            as_posted(path, int(limit_mib * MiB)) for path in (first_path, second_path)
+        )
         first, second = probe(first_path), probe(second_path)
         bridge_w, bridge_h = preset.sizes[nearest_aspect(preset.sizes, width, height)]
         bridge_w, bridge_h = bridge_w // sizes.bridge_divisor, bridge_h // sizes.bridge_divisor
@@ -76,41 +92,41 @@ def run(sizes: Sizes, limit_mib: float, repeats: int = REPEATS) -> tuple[list[tu
 
         took, (tail, _) = timed(conditions, repeats)
         rows.append((f"read the conditions ({len(tail)} frames of the first, 1 of the second)", took))
-
-        def read(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
-            return read_frames(path)[0], read_audio(path, DEFAULT_SAMPLE_RATE)
-
-        took, (first_frames, first_sound) = timed(lambda: read(first_path), repeats)
-        rows.append((f"read the first clip ({len(first_frames)} frames and its sound)", took))
-        took, (second_frames, second_sound) = timed(lambda: read(second_path), repeats)
-        rows.append((f"read the second clip ({len(second_frames)} frames and its sound)", took))
         took, fitted = timed(lambda: shown_as(bridge, preset.fps, width, height, first.fps), repeats)
         rows.append(
             (f"fit the bridge ({len(bridge)} frames of {bridge_w}x{bridge_h} to {width}x{height})", took)
         )
-        took, second_shown = timed(
-            lambda: shown_as(second_frames, second.fps, width, height, first.fps), repeats
-        )
-        rows.append(("fit the second clip (same size and rate: a copy)", took))
-        parts = [
-            Part(first_frames, first_sound, first_path),
-            Part(fitted, None),
-            Part(second_shown, second_sound, second_path),
-        ]
-        took, clip = timed(
-            lambda: join_parts(
-                parts, first.fps, DEFAULT_SAMPLE_RATE, folder / "joined.mp4", int(limit_mib * MiB)
-            ),
-            repeats,
-        )
-        rows.append(
-            (
-                f"join and encode {clip.frames} frames + sound under {limit_mib:g} MiB "
-                f"({clip.attempts} attempt{'s' * (clip.attempts > 1)})",
-                took,
+        made: list[float] = []  # MiB of each join
+        for name, max_bytes in (
+            (f"under {limit_mib:g} MiB", int(limit_mib * MiB)),
+            ("under 50 MiB (a boosted server)", 50 * MiB),
+        ):
+
+            def join(room: int = max_bytes) -> JoinResult:
+                return join_bridge(
+                    first_path,
+                    first,
+                    fitted,
+                    None,
+                    second_path,
+                    second,
+                    folder / "joined.mp4",
+                    room,
+                    DEFAULT_SAMPLE_RATE,
+                )
+
+            took, joined = timed(join, repeats)
+            clip = joined.clip
+            made.append(clip.bytes / MiB)
+            how = "both clips copied" if all(joined.copied[0::2]) else "all encoded once"
+            rows.append(
+                (
+                    f"join {clip.frames} frames + sound {name}: {how}, {clip.bytes / MiB:.2f} MiB "
+                    f"({clip.attempts} attempt{'s' * (clip.attempts > 1)})",
+                    took,
+                )
             )
-        )
-    return rows, clip.bytes / MiB
+    return rows, made[0]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -132,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, value in rows:
         print(f"| {name} | {value:.2f} |")
     print(f"| **total** | **{sum(value for _, value in rows):.2f}** |")
-    print(f"\noutput: {mib:.2f} MiB")
+    print(f"\noutput under the limit: {mib:.2f} MiB")
 
 
 if __name__ == "__main__":

@@ -472,6 +472,7 @@ FAILURES_DE: dict[str, str] = {
     "input_missing": "Das Bild, mit dem dieser Clip beginnt, ist nicht mehr gespeichert.",
     "end_input_missing": "Das Bild, auf dem dieser Clip endet, ist nicht mehr gespeichert.",
     "parent_missing": "Clip #{job}, den dieser fortsetzt, ist nicht mehr gespeichert.",
+    "bridge_end_missing": "Clip #{job}, zu dem diese Brücke führt, ist nicht mehr gespeichert.",
     "parent_unreadable": "Der Clip, der fortgesetzt werden soll, lässt sich nicht lesen.",
     "cancelled_by_author": "Von der Person abgebrochen, die ihn erstellt hat.",
     "cancelled_by_moderator": "Von einem Moderator abgebrochen.",

@@ -27,6 +27,7 @@ FAILURE_MESSAGES: dict[str, str] = {
     "input_missing": "The picture this clip starts from is no longer stored.",
     "end_input_missing": "The picture this clip ends on is no longer stored.",
     "parent_missing": "Clip #{job}, which this one continues, is no longer stored.",
+    "bridge_end_missing": "Clip #{job}, which this bridge leads to, is no longer stored.",
     "parent_unreadable": "The clip to continue cannot be read.",
     "cancelled_by_author": "Cancelled by its author.",
     "cancelled_by_moderator": "Cancelled by a moderator.",

@@ -13,7 +13,6 @@ GPU worker both call :func:`bridge_clips`.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,13 +26,16 @@ from generator.clipio import (
     ClipError,
     ClipInfo,
     fit_frames,
+    join_audio,
     probe,
     read_audio,
     read_frames,
-    resample_frames,
+    shown_as,
+    shown_count,
 )
-from generator.encode import DEFAULT_SAMPLE_RATE, DISCORD_DEFAULT_LIMIT, EncodedClip, encode_mp4, fit_audio
-from generator.extend import CLI_PARENT_ID, check_parent, continue_frames, nearest_aspect
+from generator.encode import DEFAULT_SAMPLE_RATE, DISCORD_DEFAULT_LIMIT, EncodedClip, to_uint8
+from generator.extend import CLI_PARENT_ID, check_parent, continue_frames, even_size, nearest_aspect
+from generator.join import EncodedPart, JoinResult, Segment, join_clips
 
 if TYPE_CHECKING:
     import os
@@ -54,6 +56,7 @@ class BridgeResult:
     second_frames: int
     render_seconds: float  # wall time of the pipeline call
     has_audio: bool
+    copied: tuple[bool, bool] = (False, False)  # each clip's video stream in the whole as it was
 
     @property
     def first_seconds(self) -> float:
@@ -66,18 +69,6 @@ class BridgeResult:
     @property
     def second_seconds(self) -> float:
         return self.second_frames / self.first.fps
-
-
-@dataclass(frozen=True)
-class Part:
-    """One stretch of the whole, ready to be joined: its frames at the whole's size and frame rate and
-    its sound at the whole's sample rate (None: silent)."""
-
-    frames: np.ndarray  # uint8 (n, height, width, 3)
-    audio: np.ndarray | None  # float32 (channels, samples)
-    # the file whose picture these frames are, every frame unchanged (a join may copy its stream instead
-    # of encoding it again); None for frames that were rendered, resized or resampled here
-    source: Path | None = None
 
 
 def _check_can_bridge(preset: Preset, catalog: PresetCatalog | None) -> None:
@@ -127,43 +118,41 @@ def read_first_frame(path: Path, info: ClipInfo) -> np.ndarray:
     return np.frombuffer(done.stdout[:size], np.uint8).reshape(info.height, info.width, 3).copy()
 
 
-def shown_as(frames: np.ndarray, fps: float, width: int, height: int, new_fps: float) -> np.ndarray:
-    """``frames`` at ``fps`` as the whole shows them: at ``width``×``height`` (cut to that aspect at the
-    centre, then resized) and ``new_fps`` (the nearest frame, lasting as long as before)."""
-    if new_fps < fps:  # fewer frames: drop them before resizing
-        return fit_frames(resample_frames(frames, fps, new_fps), width, height)
-    return resample_frames(fit_frames(frames, width, height), fps, new_fps)
-
-
-def join_parts(
-    parts: Sequence[Part],
-    fps: float,
-    sample_rate: int,
+def join_bridge(
+    first_path: Path,
+    first: ClipInfo,
+    bridge: np.ndarray,
+    bridge_audio: np.ndarray | None,
+    second_path: Path,
+    second: ClipInfo,
     out_path: str | os.PathLike[str],
     max_bytes: int,
-) -> EncodedClip:
-    """``parts`` one after another as one mp4 at ``out_path``, at most ``max_bytes``: every frame
-    encoded again (H.264), with each part's sound lasting exactly as long as its picture (silence for a
-    part without any; mono and stereo make stereo), and no sound if no part has any."""
-    frames = np.concatenate([part.frames for part in parts])
-    sounds = [part.audio for part in parts]
-    audio: np.ndarray | None = None
-    if any(sound is not None for sound in sounds):
-        channels = max(np.atleast_2d(sound).shape[0] for sound in sounds if sound is not None)
-        # each part's samples end where its last frame does, rounded once per seam (no drift)
-        ends = np.cumsum([len(part.frames) for part in parts]) * sample_rate / fps
-        bounds = [0, *(round(end) for end in ends)]
-        pieces = []
-        for sound, start, end in zip(sounds, bounds[:-1], bounds[1:], strict=True):
-            if sound is None:
-                pieces.append(np.zeros((channels, end - start), np.float32))
-                continue
-            piece = fit_audio(sound, sample_rate, (end - start) / sample_rate)
-            if piece.shape[0] != channels:  # mono among stereo
-                piece = np.repeat(piece[:1], channels, axis=0)
-            pieces.append(piece)
-        audio = np.concatenate(pieces, axis=1)
-    return encode_mp4(frames, fps, out_path, max_bytes, audio=audio, sample_rate=sample_rate)
+    sample_rate: int,
+    *,
+    first_originals: tuple[Segment, ...] = (),
+    second_originals: tuple[Segment, ...] = (),
+) -> JoinResult:
+    """First clip + ``bridge`` (uint8 frames at the whole's size and frame rate, ``bridge_audio`` its
+    sound) + second clip as one mp4 of at most ``max_bytes`` (generator/join.py): each clip's own stream
+    copied where it fits and matches, else everything encoded once from the clips' original frames
+    (``*_originals``: where they were first encoded). Each part's sound lasts as long as its picture."""
+    fps = first.fps
+    second_count = shown_count(second.frames, second.fps, fps)
+    audio = join_audio(
+        [_sound(first_path, first, sample_rate), bridge_audio, _sound(second_path, second, sample_rate)],
+        [first.frames, len(bridge), second_count],
+        fps,
+        sample_rate,
+    )
+    return join_clips(
+        [EncodedPart(first_path, first_originals), bridge, EncodedPart(second_path, second_originals)],
+        out_path,
+        max_bytes,
+        fps=fps,
+        size=even_size(first),
+        audio=audio,
+        sample_rate=sample_rate,
+    )
 
 
 def bridge_clips(
@@ -177,12 +166,15 @@ def bridge_clips(
     catalog: PresetCatalog | None = None,
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
+    first_originals: tuple[Segment, ...] = (),
+    second_originals: tuple[Segment, ...] = (),
 ) -> BridgeResult:
     """Render the bridge ``spec`` asks for from the clip at ``first_path`` to the one at ``second_path``
     and write first + bridge + second to ``out_path``, at most ``max_bytes``, at the first clip's size and
     frame rate.
 
     ``spec`` may be a JobSpec (resolved here with :func:`plan_bridge`) or a plan the caller resolved.
+    ``*_originals``: where each clip's frames were first encoded, decoded if it must be encoded again.
     Raises ClipError (a clip is no readable video, or too big), SpecError, the render's RenderCancelled
     and RenderFailed, and EncodeError; ``out_path`` is written only on success.
     """
@@ -212,39 +204,40 @@ def bridge_clips(
     # (the first clip's tail), so its first frame is the one after the first clip's last. Its last frame
     # is the second clip's first frame again (the keyframe): that duplicate is dropped here, the bridge's
     # rendering of it rather than the clip's own, so both clips stay whole. Its sound goes with it.
-    bridge = output.frames[:-1]
+    bridge = to_uint8(output.frames[:-1])
     bridge_audio = output.audio if plan.spec.audio else None
     sample_rate = (output.sample_rate if bridge_audio is not None else None) or DEFAULT_SAMPLE_RATE
     if bridge_audio is not None:
         bridge_audio = bridge_audio[:, : round(len(bridge) / plan.fps * sample_rate)]
-    parts = [
-        Part(read_frames(first_path)[0], _sound(first_path, first, sample_rate), first_path),
-        Part(shown_as(bridge, plan.fps, width, height, first.fps), bridge_audio),
-    ]
     render_seconds = output.seconds
-    del output, bridge
-    second_frames, second_fps = read_frames(second_path)
-    unchanged = (second.width, second.height) == (width, height) and second_fps == first.fps
-    parts.append(
-        Part(
-            shown_as(second_frames, second_fps, width, height, first.fps),
-            _sound(second_path, second, sample_rate),
-            second_path if unchanged else None,
-        )
+    del output
+    shown = shown_as(bridge, plan.fps, *even_size(first), first.fps)
+    del bridge
+    joined = join_bridge(
+        first_path,
+        first,
+        shown,
+        bridge_audio,
+        second_path,
+        second,
+        out_path,
+        max_bytes,
+        sample_rate,
+        first_originals=first_originals,
+        second_originals=second_originals,
     )
-    del second_frames
-    clip = join_parts(parts, first.fps, sample_rate, out_path, max_bytes)
-    counts = [len(part.frames) for part in parts]
+    first_frames, bridge_frames, second_frames = joined.frames
     return BridgeResult(
-        clip=clip,
+        clip=joined.clip,
         plan=plan,
         first=first,
         second=second,
-        first_frames=counts[0],
-        bridge_frames=counts[1],
-        second_frames=counts[2],
+        first_frames=first_frames,
+        bridge_frames=bridge_frames,
+        second_frames=second_frames,
         render_seconds=render_seconds,
-        has_audio=clip.audio_bitrate is not None,
+        has_audio=joined.clip.audio_bitrate is not None,
+        copied=(joined.copied[0], joined.copied[2]),
     )
 
 

@@ -8,11 +8,13 @@ ships in a subprocess; there is no ffprobe, so :func:`probe` reads what ``ffmpeg
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -138,13 +140,17 @@ def _read_into(pipe: io.BufferedIOBase, frame: np.ndarray) -> bool:
     return True
 
 
-def _decode(path: Path, info: ClipInfo, start: float | None, keep: int | None) -> np.ndarray:
+def _decode(
+    path: Path, info: ClipInfo, start: float | None, keep: int | None, frames_filter: str | None = None
+) -> np.ndarray:
     """Decoded RGB frames from ``start`` seconds (exact to the frame); with ``keep``, only the last
-    ``keep`` of them, in a ring of that many frames while the rest stream past."""
+    ``keep`` of them, in a ring of that many frames while the rest stream past. ``frames_filter``: an
+    ffmpeg video filter the decoded frames pass through."""
     seek = [] if start is None or start <= 0 else ["-ss", f"{start:.6f}"]
+    filters = [] if frames_filter is None else ["-vf", frames_filter]
     cmd = [
         _ffmpeg(), "-hide_banner", "-nostdin", "-v", "error", *seek, "-i", str(path),
-        "-map", "0:v:0", "-an", "-sn", "-fps_mode", "passthrough",
+        "-map", "0:v:0", "-an", "-sn", "-fps_mode", "passthrough", *filters,
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
     ]  # fmt: skip
     shape = (info.height, info.width, 3)
@@ -192,6 +198,19 @@ def read_frames(path: str | Path, *, last: int | None = None) -> tuple[np.ndarra
         frames = _decode(path, info, None, None)
     if len(frames) == 0:
         raise ClipError(f"{path.name} has no frames ffmpeg can decode")
+    return frames, info.fps
+
+
+def read_segment(path: str | Path, start: int, count: int) -> tuple[np.ndarray, float]:
+    """Frames ``[start, start + count)`` of the clip (fewer where it ends sooner) and its frame rate."""
+    path = Path(path)
+    info = probe(path)
+    if start < 0 or count < 1:
+        raise ValueError("a segment starts at frame 0 or later and has at least one frame")
+    # counted in decoded frames, not timestamps: exact whatever the clip's timing
+    frames = _decode(path, info, None, count, f"trim=start_frame={start}:end_frame={start + count}")
+    if len(frames) == 0:
+        raise ClipError(f"{path.name} has no frames from frame {start} on")
     return frames, info.fps
 
 
@@ -271,6 +290,14 @@ def resample_frames(frames: np.ndarray, fps: float, new_fps: float) -> np.ndarra
     return frames[_resample_index(len(frames), fps, new_fps)]
 
 
+def shown_as(frames: np.ndarray, fps: float, width: int, height: int, new_fps: float) -> np.ndarray:
+    """``frames`` at ``fps`` as a clip of ``width``×``height`` at ``new_fps`` shows them: cut and resized
+    (:func:`fit_frames`) and shown by the nearest frame (:func:`resample_frames`)."""
+    if new_fps < fps:  # fewer frames: drop them before resizing
+        return fit_frames(resample_frames(frames, fps, new_fps), width, height)
+    return resample_frames(fit_frames(frames, width, height), fps, new_fps)
+
+
 def _as_channels(audio: np.ndarray | None, channels: int, samples: int) -> np.ndarray:
     """``audio`` with ``channels`` channels, cut or padded with silence to ``samples``; silence for None."""
     if audio is None:
@@ -305,18 +332,41 @@ def stitch(
     frames = np.empty((len(parent_frames) + len(index), height, width, 3), np.uint8)
     frames[: len(parent_frames)] = parent_frames
     np.take(fit_frames(new_frames, width, height), index, axis=0, out=frames[len(parent_frames) :])
-    if parent_audio is None and new_audio is None:
-        return frames, None
-    channels = max(
-        np.atleast_2d(a).shape[0] for a in (parent_audio, new_audio) if a is not None
-    )  # mono and stereo make stereo
-    parent_samples = round(len(parent_frames) / parent_fps * sample_rate)
-    total_samples = round(len(frames) / parent_fps * sample_rate)
-    audio = np.concatenate(
-        [
-            _as_channels(parent_audio, channels, parent_samples),
-            _as_channels(new_audio, channels, total_samples - parent_samples),
-        ],
-        axis=1,
-    )
+    audio = stitch_audio(parent_audio, len(parent_frames), new_audio, len(index), parent_fps, sample_rate)
     return frames, audio
+
+
+def stitch_audio(
+    parent_audio: np.ndarray | None,
+    parent_frames: int,
+    new_audio: np.ndarray | None,
+    new_frames: int,
+    fps: float,
+    sample_rate: int,
+) -> np.ndarray | None:
+    """The sound of :func:`stitch`'s clip: each part's (at ``sample_rate``) lasting exactly as long as its
+    ``*_frames`` at ``fps``, silence for a part without any; None if neither part has sound."""
+    return join_audio([parent_audio, new_audio], [parent_frames, new_frames], fps, sample_rate)
+
+
+def join_audio(
+    sounds: Sequence[np.ndarray | None], frames: Sequence[int], fps: float, sample_rate: int
+) -> np.ndarray | None:
+    """The sound of parts played one after another: each part's (at ``sample_rate``) lasting exactly as
+    long as its ``frames`` at ``fps`` (cut, or padded with silence; silence for a part without any), the
+    seams rounded once each so nothing drifts; None if no part has sound. Mono and stereo make stereo."""
+    if all(sound is None for sound in sounds):
+        return None
+    channels = max(np.atleast_2d(sound).shape[0] for sound in sounds if sound is not None)
+    ends = [round(end / fps * sample_rate) for end in itertools.accumulate(frames)]
+    starts = [0, *ends[:-1]]
+    pieces = [
+        _as_channels(sound, channels, end - start)
+        for sound, start, end in zip(sounds, starts, ends, strict=True)
+    ]
+    return np.concatenate(pieces, axis=1)
+
+
+def shown_count(count: int, fps: float, new_fps: float) -> int:
+    """How many frames ``count`` frames at ``fps`` become at ``new_fps`` (:func:`resample_frames`)."""
+    return len(_resample_index(count, fps, new_fps))

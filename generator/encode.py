@@ -1,7 +1,9 @@
 """Frames to an mp4 that Discord plays inline, and never over the upload limit.
 
 H.264 (High profile), yuv420p, ``+faststart`` (the index before the data, so playback starts while the
-file loads), even dimensions. The bitrate is chosen from the byte limit and the duration; if a clip still
+file loads), even dimensions. Every clip of one size and frame rate has the same stream headers (SPS and
+PPS: a level fixed by size and rate, x264's ``stitchable``), so a later join can copy its stream as it is
+(generator/join.py). The bitrate is chosen from the byte limit and the duration; if a clip still
 comes out too big, the encoder steps the bitrate down, then the resolution, until it fits.
 
 Sound, when given, is an AAC track (ffmpeg's native encoder) in the same file, exactly as long as the
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import subprocess
 import tempfile
@@ -48,6 +51,19 @@ DEFAULT_SAMPLE_RATE = 48_000
 # the rates an AAC stream can carry; another is resampled to DEFAULT_SAMPLE_RATE
 AAC_SAMPLE_RATES = frozenset(
     {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
+)
+# H.264 levels (Annex A): level_idc, macroblocks per second, macroblocks per frame. From 4.1 up: every
+# phone and browser that plays 1080p plays 4.1, and a level chosen by size and rate alone (never by the
+# bitrate, as x264's automatic one is) gives two encodes of one size and rate the same headers
+H264_LEVELS = (
+    (41, 245_760, 8_192),
+    (42, 522_240, 8_704),
+    (50, 589_824, 22_080),
+    (51, 983_040, 36_864),
+    (52, 2_073_600, 36_864),
+    (60, 4_177_920, 139_264),
+    (61, 8_355_840, 139_264),
+    (62, 16_711_680, 139_264),
 )
 
 
@@ -124,7 +140,7 @@ def fit_audio(audio: np.ndarray, sample_rate: int, seconds: float) -> np.ndarray
     return np.pad(samples, ((0, 0), (0, wanted - samples.shape[1])))
 
 
-def _write_audio(path: Path, audio: np.ndarray, sample_rate: int, bitrate: int) -> None:
+def write_audio(path: Path, audio: np.ndarray, sample_rate: int, bitrate: int) -> None:
     """``audio`` (float32 (channels, samples)) as an AAC track in an mp4 at ``path``."""
     channels = audio.shape[0]
     out_rate = sample_rate if sample_rate in AAC_SAMPLE_RATES else DEFAULT_SAMPLE_RATE
@@ -137,6 +153,18 @@ def _write_audio(path: Path, audio: np.ndarray, sample_rate: int, bitrate: int) 
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
         raise EncodeError(f"the sound could not be encoded: {reason[-1] if reason else done.returncode}")
+
+
+def h264_level(width: int, height: int, fps: float) -> int:
+    """The lowest level_idc of H264_LEVELS whose frame size and macroblock rate hold ``width``×``height``
+    at ``fps`` (the highest if none does)."""
+    across, down = math.ceil(width / 16), math.ceil(height / 16)
+    for level, per_second, per_frame in H264_LEVELS:
+        # Annex A also bounds each side: at most sqrt(8 × frame size) macroblocks
+        side_fits = max(across, down) ** 2 <= 8 * per_frame
+        if across * down <= per_frame and side_fits and across * down * fps <= per_second:
+            return level
+    return H264_LEVELS[-1][0]
 
 
 def scaled_size(width: int, height: int, scale: float) -> tuple[int, int]:
@@ -169,7 +197,7 @@ def encode_attempts(
         yield w, h, int(base * 0.5)
 
 
-def _write(
+def write_video(
     path: Path,
     frames: np.ndarray,
     fps: float,
@@ -177,10 +205,19 @@ def _write(
     height: int,
     bitrate: int,
     audio_path: Path | None = None,
+    *,
+    level: int | None = None,
+    stitchable: bool = True,
 ) -> None:
+    """``frames`` as H.264 at ``width``×``height`` (scaled if they differ) in an mp4 at ``path``.
+
+    ``level`` (level_idc; default :func:`h264_level`) and ``stitchable`` decide the stream headers: a
+    join that copies another stream asks for that stream's."""
     src_h, src_w = frames.shape[1], frames.shape[2]
     params = [
         "-profile:v", "high",
+        "-level", str(level or h264_level(width, height, fps)),
+        *(["-x264-params", "stitchable=1"] if stitchable else []),
         "-preset", os.environ.get("VIDEOBOT_X264_PRESET", "medium"),
         "-crf", str(QUALITY_CRF),
         "-maxrate", str(bitrate),
@@ -263,11 +300,11 @@ def encode_mp4(
         for audio_rate in audio_rates:
             video_bytes = max_bytes
             if sound is not None and sound_path is not None and audio_rate is not None:
-                _write_audio(sound_path, sound, rate_hz, audio_rate)
+                write_audio(sound_path, sound, rate_hz, audio_rate)
                 video_bytes = max_bytes - sound_path.stat().st_size
             for w, h, rate in encode_attempts(width, height, count, fps, video_bytes):
                 attempts += 1
-                _write(tmp, frames, fps, w, h, rate, sound_path if audio_rate is not None else None)
+                write_video(tmp, frames, fps, w, h, rate, sound_path if audio_rate is not None else None)
                 size = tmp.stat().st_size
                 if size <= max_bytes:
                     tmp.chmod(0o644)  # mkstemp makes it private; a clip is for sharing

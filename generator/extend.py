@@ -2,8 +2,10 @@
 
 The parent may be any clip ffmpeg reads, not only one the bot made. Its last ``preset.continue_frames``
 frames condition the render; the continuation is then cut and resized to the parent's size, shown at
-the parent's frame rate, and encoded after it with both parts' sound (silence where a part has none).
-The CLI (``videobot extend``) and the GPU worker both call :func:`extend_clip`.
+the parent's frame rate, and joined after it (generator/join.py) with both parts' sound (silence where a
+part has none): the parent's own H.264 stream copied where it fits and matches, else the whole encoded
+once from the parent's original frames. The CLI (``videobot extend``) and the GPU worker both call
+:func:`extend_clip`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,17 @@ import numpy as np
 
 from db.presets import Preset, PresetCatalog
 from db.spec import JobSpec, RenderPlan, SpecError, resolve_preset, resolve_spec
-from generator.clipio import ClipError, ClipInfo, probe, read_audio, read_frames, stitch
-from generator.encode import DEFAULT_SAMPLE_RATE, DISCORD_DEFAULT_LIMIT, EncodedClip, encode_mp4
+from generator.clipio import (
+    ClipError,
+    ClipInfo,
+    probe,
+    read_audio,
+    read_frames,
+    shown_as,
+    stitch_audio,
+)
+from generator.encode import DEFAULT_SAMPLE_RATE, DISCORD_DEFAULT_LIMIT, EncodedClip, to_uint8
+from generator.join import EncodedPart, Segment, join_clips
 
 if TYPE_CHECKING:
     import os
@@ -27,7 +38,8 @@ if TYPE_CHECKING:
     from generator.loader import PipelineCache
     from generator.render import CancelFn, ProgressFn
 
-# the whole parent is decoded to be encoded again: refuse one whose frames alone would take more memory
+# where the parent cannot be copied, it is decoded to be encoded again: refuse one whose frames alone
+# would take more memory
 MAX_PARENT_BYTES = 4 * 1024**3
 # the stand-in job id the command line gives a continuation (it has no job store)
 CLI_PARENT_ID = 0
@@ -42,6 +54,7 @@ class ExtendResult:
     new_frames: int  # the continuation's frames at the parent's frame rate
     render_seconds: float  # wall time of the pipeline call
     has_audio: bool
+    copied: bool = False  # the parent's video stream is in the clip as it was (not encoded again)
 
     @property
     def parent_seconds(self) -> float:
@@ -68,6 +81,11 @@ def _check_can_continue(preset: Preset, catalog: PresetCatalog | None) -> None:
     if "continue" not in preset.modes:
         able = [p.name for p in (catalog or PresetCatalog.load()) if "continue" in p.modes]
         raise SpecError("no_continue", model=preset.title, choices=", ".join(able) or "–")
+
+
+def even_size(clip: ClipInfo) -> tuple[int, int]:
+    """The size a clip joined after ``clip`` has: its own, cut to even sides (H.264's yuv420p)."""
+    return clip.width - clip.width % 2, clip.height - clip.height % 2
 
 
 def check_parent(parent: ClipInfo, name: str) -> None:
@@ -101,10 +119,13 @@ def extend_clip(
     on_progress: ProgressFn | None = None,
     should_cancel: CancelFn | None = None,
     end_image: np.ndarray | None = None,
+    originals: tuple[Segment, ...] = (),
 ) -> ExtendResult:
     """Continue the clip at ``parent_path`` as ``spec`` asks and write parent + continuation to
     ``out_path``, at most ``max_bytes``, at the parent's size and frame rate. ``end_image`` (uint8 RGB):
-    the continuation ends on it (a story's scene that ends on its proposer's picture).
+    the continuation ends on it (a story's scene that ends on its proposer's picture). ``originals``:
+    where the parent's frames were first encoded (empty: the parent is their first encode), decoded
+    if the parent must be encoded again.
 
     ``spec`` may be a JobSpec (resolved here with :func:`plan_continuation`) or a plan the caller
     resolved. Raises ClipError (the parent is no readable video), SpecError, the render's RenderCancelled
@@ -131,20 +152,27 @@ def extend_clip(
     )
     new_audio = output.audio if plan.spec.audio else None
     sample_rate = (output.sample_rate if new_audio is not None else None) or DEFAULT_SAMPLE_RATE
-    parent_frames, parent_fps = read_frames(parent_path)
+    size = even_size(parent)
+    new = shown_as(to_uint8(output.frames), output.fps, *size, parent.fps)
     parent_audio = read_audio(parent_path, sample_rate) if parent.has_audio else None
-    frames, audio = stitch(
-        parent_frames, parent_fps, parent_audio, output.frames, output.fps, new_audio, sample_rate
+    audio = stitch_audio(parent_audio, parent.frames, new_audio, len(new), parent.fps, sample_rate)
+    del parent_audio
+    joined = join_clips(
+        [EncodedPart(parent_path, originals), new],
+        out_path,
+        max_bytes,
+        fps=parent.fps,
+        size=size,
+        audio=audio,
+        sample_rate=sample_rate,
     )
-    parent_count = len(parent_frames)
-    del parent_frames, parent_audio
-    clip = encode_mp4(frames, parent_fps, out_path, max_bytes, audio=audio, sample_rate=sample_rate)
     return ExtendResult(
-        clip=clip,
+        clip=joined.clip,
         plan=plan,
         parent=parent,
-        parent_frames=parent_count,
-        new_frames=len(frames) - parent_count,
+        parent_frames=joined.frames[0],
+        new_frames=joined.frames[1],
         render_seconds=output.seconds,
         has_audio=audio is not None,
+        copied=joined.copied[0],
     )

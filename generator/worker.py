@@ -41,7 +41,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_ran
 
 from db.presets import PresetCatalog
 from db.spec import JobSpec, RenderPlan, SpecError, resolve_spec
-from db.store import Job, JobResult, Store
+from db.store import Job, JobResult, Segments, Store
 from db.waiting import wait_event
 from generator import spool
 from generator.bridge import bridge_clips
@@ -49,6 +49,7 @@ from generator.clipio import ClipError
 from generator.encode import DISCORD_DEFAULT_LIMIT, EncodedClip, EncodeError, encode_mp4, write_poster
 from generator.extend import extend_clip
 from generator.hd import hd_clip
+from generator.join import Segment
 from generator.loader import PipelineCache
 from generator.metrics import WorkerMetrics
 from generator.processes import pid_alive, pid_space
@@ -60,6 +61,7 @@ from generator.render import (
     RenderOutput,
     render,
 )
+from generator.segments import clip_segments, joined_segments, own_part, sources
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +159,21 @@ class _Outage:
         log.warning("job store reachable again after %.1f s", time.monotonic() - self.since)
         self.since = None
         return True
+
+
+@dataclass(frozen=True)
+class StoredClip:
+    """A stored clip a job is made from, written to ``path``; ``originals``: where its frames were first
+    encoded, as stretches of files beside it (empty: ``path`` itself)."""
+
+    job: Job
+    path: Path
+    originals: tuple[Segment, ...]
+
+
+# what a job made from stored clips gives: its clip, the seconds of its render, where its frames were
+# first encoded (None: all its own)
+Made = tuple[EncodedClip, float, Segments | None]
 
 
 class InputMissing(Exception):
@@ -534,17 +551,17 @@ class Worker:
         return Conditioning(image=first, end_image=last, loop=spec.loop)
 
     async def extend_job(self, job: Job, plan: RenderPlan, progress: _Progress) -> None:
-        """Continue the parent clip, stitch parent + continuation (sound too), store and finish. The
-        whole clip is re-encoded here, not overlapped with the next render: it needs the parent's
-        frames, which are released as soon as it is stored."""
+        """Continue the parent clip and join parent + continuation (sound too; the parent's stream
+        copied where it fits, else the whole encoded once from its first encodes), store and finish."""
         parent_id = plan.spec.continues
         assert parent_id is not None
         condition = await self.conditioning_for(plan)  # a scene that ends on its proposer's picture
         end_image = condition.end_image if condition is not None else None
 
-        def extend(parent: Path, out: Path) -> tuple[EncodedClip, float]:
+        def extend(clips: Sequence[StoredClip], out: Path) -> Made:
+            (parent,) = clips
             done = extend_clip(
-                parent,
+                parent.path,
                 plan,
                 out,
                 clip_limit(job.spec, self.config.max_bytes),
@@ -553,22 +570,31 @@ class Worker:
                 on_progress=progress.update,
                 should_cancel=progress.cancel.is_set,
                 end_image=end_image,
+                originals=parent.originals,
             )
-            return done.clip, done.render_seconds
+            log.info("job %s: the parent's stream %s", job.id, "copied" if done.copied else "encoded again")
+            where = joined_segments(
+                [
+                    clip_segments(parent_id, parent.job.segments, done.parent_frames),
+                    own_part(job.id, done.parent_frames, done.new_frames),
+                ]
+            )
+            return done.clip, done.render_seconds, where
 
-        await self._from_parent(job, parent_id, progress, extend)
+        await self._from_clips(job, [(parent_id, "parent_missing")], progress, extend)
 
     async def bridge_job(self, job: Job, plan: RenderPlan, progress: _Progress) -> None:
         """Render the bridge from the clip it continues to the one it ends on (generator/bridge.py),
-        join first clip + bridge + second clip (sound too), store and finish."""
+        join first clip + bridge + second clip (sound too; the clips' streams copied where they fit),
+        store and finish."""
         first_id, second_id = plan.spec.continues, plan.spec.bridges_to
         assert first_id is not None and second_id is not None
 
-        def bridge(clips: Sequence[Path], out: Path) -> tuple[EncodedClip, float]:
+        def bridge(clips: Sequence[StoredClip], out: Path) -> Made:
             first, second = clips
             done = bridge_clips(
-                first,
-                second,
+                first.path,
+                second.path,
                 plan,
                 out,
                 clip_limit(job.spec, self.config.max_bytes),
@@ -576,10 +602,24 @@ class Worker:
                 catalog=self.catalog,
                 on_progress=progress.update,
                 should_cancel=progress.cancel.is_set,
+                first_originals=first.originals,
+                second_originals=second.originals,
             )
-            return done.clip, done.render_seconds
+            # the second clip encoded again at the first's size and rate is first encoded here
+            second_copied = done.copied[1]
+            own = done.bridge_frames + (0 if second_copied else done.second_frames)
+            after = clip_segments(second_id, second.job.segments, done.second_frames) if second_copied else ()
+            where = joined_segments(
+                [
+                    clip_segments(first_id, first.job.segments, done.first_frames),
+                    own_part(job.id, done.first_frames, own),
+                    after,
+                ]
+            )
+            return done.clip, done.render_seconds, where
 
-        await self._from_clips(job, (first_id, second_id), progress, bridge)
+        inputs = [(first_id, "parent_missing"), (second_id, "bridge_end_missing")]
+        await self._from_clips(job, inputs, progress, bridge)
 
     async def hd_job(self, job: Job, plan: RenderPlan, progress: _Progress) -> None:
         """Finish the draft in HD (generator/hd.py): from its latents when this worker rendered it and
@@ -589,9 +629,9 @@ class Worker:
         latents = self.drafts.get(draft_id)
         log.info("job %s: HD of #%s from its %s", job.id, draft_id, "latents" if latents else "frames")
 
-        def finish_in_hd(draft: Path, out: Path) -> tuple[EncodedClip, float]:
+        def finish_in_hd(clips: Sequence[StoredClip], out: Path) -> Made:
             done = hd_clip(
-                draft,
+                clips[0].path,
                 plan,
                 out,
                 clip_limit(job.spec, self.config.max_bytes),
@@ -601,9 +641,9 @@ class Worker:
                 on_progress=progress.update,
                 should_cancel=progress.cancel.is_set,
             )
-            return done.clip, done.render_seconds
+            return done.clip, done.render_seconds, None  # every frame is new: upsampled and refined
 
-        await self._from_parent(job, draft_id, progress, finish_in_hd)
+        await self._from_clips(job, [(draft_id, "parent_missing")], progress, finish_in_hd)
 
     def keep_draft(self, job_id: int, latents: DraftLatents) -> None:
         """Keep a draft's latents for its HD version, the last :data:`DRAFTS_KEPT` drafts."""
@@ -612,46 +652,66 @@ class Worker:
         while len(self.drafts) > DRAFTS_KEPT:
             self.drafts.popitem(last=False)
 
-    async def _from_parent(
-        self,
-        job: Job,
-        parent_id: int,
-        progress: _Progress,
-        make: Callable[[Path, Path], tuple[EncodedClip, float]],
-    ) -> None:
-        """A clip made from a stored one (an extend, an HD version): see :meth:`_from_clips`."""
-        await self._from_clips(job, (parent_id,), progress, lambda clips, out: make(clips[0], out))
-
     async def _from_clips(
         self,
         job: Job,
-        clip_ids: Sequence[int],
+        inputs: Sequence[tuple[int, str]],
         progress: _Progress,
-        make: Callable[[Sequence[Path], Path], tuple[EncodedClip, float]],
+        make: Callable[[Sequence[StoredClip], Path], Made],
     ) -> None:
-        """A clip made from stored ones (an extend, an HD version, a bridge): their mp4s to files, in
-        order, ``make(clips, out)`` in a thread, the result stored and the job finished. One no longer
-        stored fails the job ("parent_missing" naming it). Not overlapped with the next render: it holds
-        the clips' frames, released as soon as it is stored."""
+        """A clip made from stored ones (an extend, an HD version, a bridge): each input clip's mp4 to a
+        file, in order, with the files that hold the first encodes of its frames; ``make(clips, out)`` in
+        a thread, the result stored with its segments and the job finished. An input clip no longer
+        stored fails the job with its code (``inputs``: clip id, failure code). Not overlapped with the
+        next render: it holds the clips' frames, released as soon as it is stored."""
         with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{job.id}-") as tmp:
-            clips: list[Path] = []
-            for n, clip_id in enumerate(clip_ids):
+            folder = Path(tmp)
+            clips: list[StoredClip] = []
+            files: dict[int, Path] = {}  # the clips fetched so far, by job id
+            for n, (clip_id, missing) in enumerate(inputs):
+                row = await self._persist("get", functools.partial(self.store.jobs.get, clip_id))
                 get_media = functools.partial(self.store.jobs.get_media, clip_id)
                 media = await self._persist("get_media", get_media)
-                if media is None:
-                    raise InputMissing("parent_missing", job=clip_id)
-                clips.append(Path(tmp) / f"input-{n}.mp4")
-                await asyncio.to_thread(clips[-1].write_bytes, media.video)
+                if row is None or media is None:
+                    raise InputMissing(missing, job=clip_id)
+                path = folder / f"input-{n}.mp4"
+                await asyncio.to_thread(path.write_bytes, media.video)
                 del media
-            out_path = Path(tmp) / "clip.mp4"
-            clip, seconds = await asyncio.to_thread(make, clips, out_path)
+                files.setdefault(clip_id, path)
+                originals = await self._originals(row, path, folder, files)
+                clips.append(StoredClip(row, path, originals))
+            out_path = folder / "clip.mp4"
+            clip, seconds, where = await asyncio.to_thread(make, clips, out_path)
             progress.update(progress.total, progress.total)  # rendered: the status says "encoding"
             progress.rendered = True
             video = await asyncio.to_thread(out_path.read_bytes)
         media_ref = await self._store_clip(job, video, b"")
         if media_ref is None:
             return
-        await self._finish(job, media_ref, clip, seconds)
+        await self._finish(job, media_ref, clip, seconds, segments=where)
+
+    async def _originals(
+        self, clip: Job, path: Path, folder: Path, files: dict[int, Path]
+    ) -> tuple[Segment, ...]:
+        """Where ``clip``'s frames (its file at ``path``) were first encoded, as stretches of files
+        fetched into ``folder`` (``files``: those fetched already, by job id); empty when its own file is
+        their first encode, or when one of those clips is no longer stored (then its own file is the best
+        original there is)."""
+        segments = clip_segments(clip.id, clip.segments, clip.frames or 0)
+        others = sources(clip.id, segments)
+        if not others:
+            return ()
+        for source in others:
+            if source in files:
+                continue
+            media = await self._persist("get_media", functools.partial(self.store.jobs.get_media, source))
+            if media is None:
+                log.info("clip #%s: its frames' first encode (#%s) is gone; using its own", clip.id, source)
+                return ()
+            files[source] = folder / f"original-{source}.mp4"
+            await asyncio.to_thread(files[source].write_bytes, media.video)
+        where = {**files, clip.id: path}
+        return tuple(Segment(where[source], start, count) for source, start, count in segments)
 
     async def _store_clip(self, job: Job, video: bytes, poster: bytes) -> str | None:
         """The clip stored while this worker still holds the job; None when it no longer does (its
@@ -666,7 +726,13 @@ class Worker:
         return ref
 
     async def _finish(
-        self, job: Job, media_ref: str, clip: EncodedClip, gpu_seconds: float, enhanced: str | None = None
+        self,
+        job: Job,
+        media_ref: str,
+        clip: EncodedClip,
+        gpu_seconds: float,
+        enhanced: str | None = None,
+        segments: Segments | None = None,
     ) -> None:
         result = JobResult(
             media_ref=media_ref,
@@ -677,6 +743,7 @@ class Worker:
             fps=float(clip.fps),
             gpu_seconds=gpu_seconds,
             enhanced_prompt=enhanced,  # the prompt as the model's enhancer rewrote it and it was rendered
+            segments=segments,  # a joined clip: where its frames were first encoded
         )
         if await self._persist(
             "finish", lambda: self.store.jobs.finish(job.id, self.config.worker_id, result)

@@ -250,6 +250,9 @@ async def test_the_worker_bridges_two_stored_clips_and_fails_when_one_is_gone(
         assert done.state == "done", done
         assert (done.width, done.height, done.fps) == (*FIRST_SIZE, 24)
         assert done.frames == 24 + (resolve_spec(spec, catalog).num_frames - 2) + 24
+        # the first clip's frames were first encoded in its file; the rest (the second clip at the first's
+        # size and rate too) here
+        assert done.segments == ((first.id, 0, 24), (done.id, 24, done.frames - 24))
         media = await store.jobs.get_media(done.id)
         assert media is not None
         (tmp_path / "joined.mp4").write_bytes(media.video)
@@ -258,7 +261,7 @@ async def test_the_worker_bridges_two_stored_clips_and_fails_when_one_is_gone(
 
         assert await store.jobs.delete_media(second.id)
         failed = await bridge(6)
-        assert failed.state == "failed" and failed.error_code == "parent_missing"
+        assert failed.state == "failed" and failed.error_code == "bridge_end_missing"
         assert dict(failed.error_params) == {"job": second.id}
     finally:
         await store.close()
@@ -268,7 +271,9 @@ def test_the_bridge_bench_times_each_step(capsys: pytest.CaptureFixture[str]) ->
     bench.main(["--small"])
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| step")]
-    assert len(rows) == 7 and "join and encode" in out  # six steps and the total
+    assert len(rows) == 5  # four steps and the total
     assert all(float(row.rstrip(" |").rsplit("| ", 1)[1].strip("*")) >= 0 for row in rows)
-    mib = float(out.rsplit("output: ", 1)[1].split()[0])
+    # two small clips fit under 10 MiB beside the bridge: their streams are copied, as under 50 MiB
+    assert out.count("both clips copied") == 2
+    mib = float(out.rsplit("output under the limit: ", 1)[1].split()[0])
     assert 0 < mib <= 10

@@ -14,8 +14,10 @@ from generator.encode import (
     bitrate_for,
     encode_attempts,
     encode_mp4,
+    h264_level,
     write_poster,
 )
+from generator.join import read_track
 from tests.mp4probe import audio_facts, decode_audio, decode_frames, dominant_frequency, probe
 
 
@@ -103,6 +105,29 @@ def test_attempts_go_from_best_to_smallest() -> None:
     assert all(w % 2 == 0 and h % 2 == 0 for w, h, _ in attempts)
     rates_at_full = [r for w, h, r in attempts if (w, h) == (768, 512)]
     assert rates_at_full == sorted(rates_at_full, reverse=True)
+
+
+def test_every_clip_of_one_size_and_rate_has_the_same_stream_headers(tmp_path: Path) -> None:
+    """Whatever the limit (so the bitrate and x264's quality), the SPS and PPS are the same: a later join
+    can copy the stream and encode only what follows (generator/join.py)."""
+    generous = encode_mp4(noise_clip(12, 64, 96), 24, tmp_path / "a.mp4", 10 * 1024 * 1024)
+    tight = encode_mp4(noise_clip(6, 64, 96, seed=1), 24, tmp_path / "b.mp4", 40_000)
+    assert (tight.width, tight.height, tight.bitrate < generous.bitrate / 10) == (96, 64, True)
+    first, second = read_track(generous.path), read_track(tight.path)
+    assert first is not None and second is not None
+    assert first.avcc == second.avcc and first.avcc[3] == 41  # level 4.1
+
+
+def test_the_level_follows_size_and_rate_only() -> None:
+    assert h264_level(96, 64, 24) == 41  # never below 4.1
+    assert h264_level(1536, 1024, 24) == 41
+    assert h264_level(1920, 1080, 30) == 41
+    assert h264_level(1920, 1080, 60) == 42
+    assert h264_level(2560, 1440, 30) == 50
+    assert h264_level(3840, 2160, 30) == 51
+    assert h264_level(3840, 2160, 60) == 52
+    assert h264_level(8192, 4320, 120) == 62
+    assert h264_level(4800, 16, 24) == 50  # 300 macroblocks wide: over sqrt(8 x frame size) of 4.2
 
 
 def tone(seconds: float, hz: float, sample_rate: int = 48000, channels: int = 2) -> np.ndarray:

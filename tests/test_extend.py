@@ -12,6 +12,8 @@ from PIL import Image
 from db.presets import PresetCatalog
 from db.spec import JobSpec
 from generator.clipio import probe as clip_info
+from generator.clipio import read_frames
+from generator.encode import encode_mp4
 from generator.extend import extend_clip
 from generator.loader import PipelineCache
 from tests.mp4probe import (
@@ -24,6 +26,7 @@ from tests.mp4probe import (
     psnr,
 )
 from tests.test_cli import videobot
+from tests.test_encode import noise_clip, tone
 from tests.tiny_models import preset_entry
 
 CATALOG = PresetCatalog.load(presets_file="")
@@ -90,12 +93,30 @@ def test_a_portrait_clip_stays_portrait_at_its_own_rate(
     assert clip_info(parent).frames == 24  # the parent is untouched
 
 
+def test_an_extend_copies_the_stream_of_a_parent_the_bot_made(
+    tiny_ltx: Path, cache: PipelineCache, tmp_path: Path
+) -> None:
+    """No generation loss: the parent's frames come back bit for bit, only the continuation is encoded."""
+    parent = encode_mp4(noise_clip(24, 96, 128), 24, tmp_path / "parent.mp4", audio=tone(1.0, 440)).path
+    spec = JobSpec("more noise", model=str(tiny_ltx), seconds=1, steps=1, seed=5)
+    result = extend_clip(parent, spec, tmp_path / "out.mp4", 2_000_000, cache=cache, catalog=CATALOG)
+    assert result.copied and result.parent_frames == 24 and result.has_audio
+    assert np.array_equal(read_frames(result.clip.path)[0][:24], read_frames(parent)[0])
+    facts = probe(result.clip.path)
+    assert (facts.codec, facts.pix_fmt, facts.faststart) == ("h264", "yuv420p", True)
+    assert (facts.width, facts.height, facts.frames) == (128, 96, 24 + result.new_frames)
+    assert facts.duration == pytest.approx(1 + result.new_seconds, abs=1 / 24)
+    assert facts.size <= 2_000_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "parent.mp4"]
+
+
 @pytest.mark.parametrize("max_bytes", [150_000, 40_000])
 def test_the_longer_clip_never_exceeds_the_limit(
     tiny_ltx: Path, cache: PipelineCache, parent: Path, tmp_path: Path, max_bytes: int
 ) -> None:
     spec = JobSpec("more", model=str(tiny_ltx), seconds=1, steps=1, seed=1)
     result = extend_clip(parent, spec, tmp_path / "out.mp4", max_bytes, cache=cache, catalog=CATALOG)
+    assert not result.copied  # ffmpeg's own x264 settings: its headers cannot be matched
     assert (tmp_path / "out.mp4").stat().st_size <= max_bytes
     sound = audio_facts(tmp_path / "out.mp4")
     assert sound is not None and sound.duration == pytest.approx(result.clip.duration, abs=1 / 24)
