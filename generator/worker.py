@@ -550,6 +550,16 @@ class Worker:
             return None
         return Conditioning(image=first, end_image=last, loop=spec.loop)
 
+    def _rendering(self, progress: _Progress) -> dict[str, Any]:
+        """What a render from stored clips (extend, bridge, HD) is called with: this worker's warm
+        pipelines and presets, and the job's progress and cancel flag."""
+        return {
+            "cache": self.cache,
+            "catalog": self.catalog,
+            "on_progress": progress.update,
+            "should_cancel": progress.cancel.is_set,
+        }
+
     async def extend_job(self, job: Job, plan: RenderPlan, progress: _Progress) -> None:
         """Continue the parent clip and join parent + continuation (sound too; the parent's stream
         copied where it fits, else the whole encoded once from its first encodes), store and finish."""
@@ -565,10 +575,7 @@ class Worker:
                 plan,
                 out,
                 clip_limit(job.spec, self.config.max_bytes),
-                cache=self.cache,
-                catalog=self.catalog,
-                on_progress=progress.update,
-                should_cancel=progress.cancel.is_set,
+                **self._rendering(progress),
                 end_image=end_image,
                 originals=parent.originals,
             )
@@ -598,10 +605,7 @@ class Worker:
                 plan,
                 out,
                 clip_limit(job.spec, self.config.max_bytes),
-                cache=self.cache,
-                catalog=self.catalog,
-                on_progress=progress.update,
-                should_cancel=progress.cancel.is_set,
+                **self._rendering(progress),
                 first_originals=first.originals,
                 second_originals=second.originals,
             )
@@ -636,10 +640,7 @@ class Worker:
                 out,
                 clip_limit(job.spec, self.config.max_bytes),
                 latents=latents,
-                cache=self.cache,
-                catalog=self.catalog,
-                on_progress=progress.update,
-                should_cancel=progress.cancel.is_set,
+                **self._rendering(progress),
             )
             return done.clip, done.render_seconds, None  # every frame is new: upsampled and refined
 
