@@ -442,6 +442,9 @@ SPEC_ERRORS_DE: dict[str, str] = {
     "not_text": "{field} muss Text sein; du hast {value} angegeben.",
     "not_whole_number": "{field} muss eine ganze Zahl sein; du hast {value} angegeben.",
     "not_a_number": "{field} muss eine Zahl sein; du hast {value} angegeben.",
+    "bad_lora": "Ein Stil ist eine LoRA-Datei mit ihrer Stärke; {value} ist keins von beidem.",
+    "too_many_loras": "Ein Clip nimmt höchstens {limit} Stile; du hast {count} angegeben.",
+    "lora_scale_out_of_range": "Die Stärke eines Stils muss zwischen {low} und {high} liegen; du hast {value} angegeben.",
 }
 CATALOG.update(
     {f"spec.{code}": {EN: english, DE: SPEC_ERRORS_DE[code]} for code, english in SpecError.MESSAGES.items()}
@@ -473,6 +476,8 @@ FAILURES_DE: dict[str, str] = {
     "end_input_missing": "Das Bild, auf dem dieser Clip endet, ist nicht mehr gespeichert.",
     "parent_missing": "Clip #{job}, den dieser fortsetzt, ist nicht mehr gespeichert.",
     "bridge_end_missing": "Clip #{job}, zu dem diese Brücke führt, ist nicht mehr gespeichert.",
+    "lora_unusable": "Der Stil {style} passt nicht zu {model}: {reason}.",
+    "lora_unavailable": "Der Stil {style} ließ sich nicht laden: {reason}.",
     "parent_unreadable": "Der Clip, der fortgesetzt werden soll, lässt sich nicht lesen.",
     "cancelled_by_author": "Von der Person abgebrochen, die ihn erstellt hat.",
     "cancelled_by_moderator": "Von einem Moderator abgebrochen.",

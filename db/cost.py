@@ -10,10 +10,16 @@ from __future__ import annotations
 from db.spec import RenderPlan
 
 FIXED_SECONDS = 3.0  # text encoding, VAE decode, encoding the mp4
+# a style (LoRA) adds low-rank products to the transformer's layers: a few per cent of its work each,
+# and loading or swapping its weights in
+LORA_WORK_SHARE = 0.05
+LORA_SWAP_SECONDS = 1.0
 
 
 def estimate_gpu_seconds(plan: RenderPlan) -> float:
     spec = plan.spec
     work = (spec.steps or 1) * plan.num_frames * plan.width * plan.height
     # the preset's own rate, so that a preset derived from a large model costs what that model does
-    return FIXED_SECONDS + work * plan.preset.seconds_per_unit
+    seconds = work * plan.preset.seconds_per_unit
+    styles = len(spec.loras)
+    return FIXED_SECONDS + seconds * (1 + LORA_WORK_SHARE * styles) + LORA_SWAP_SECONDS * styles

@@ -28,6 +28,8 @@ FAILURE_MESSAGES: dict[str, str] = {
     "end_input_missing": "The picture this clip ends on is no longer stored.",
     "parent_missing": "Clip #{job}, which this one continues, is no longer stored.",
     "bridge_end_missing": "Clip #{job}, which this bridge leads to, is no longer stored.",
+    "lora_unusable": "The style {style} cannot be used with {model}: {reason}.",
+    "lora_unavailable": "The style {style} could not be fetched: {reason}.",
     "parent_unreadable": "The clip to continue cannot be read.",
     "cancelled_by_author": "Cancelled by its author.",
     "cancelled_by_moderator": "Cancelled by a moderator.",

@@ -95,6 +95,16 @@ class Preset:
     # the pipeline has a duration head (LTX-2.5's ``duration_head``): a clip asked for without a length
     # gets the one it predicts from the prompt, within min_frames..max_frames (charged at max_frames)
     duration_head: bool = False
+    # which styles (LoRAs) fit it: presets of one family share a transformer's architecture, so a LoRA
+    # trained on one loads into the others; empty: its own family (its name). A preset derived from
+    # another with other weights (a new source or transformer_file) starts a family of its own unless it
+    # names one
+    lora_family: str = ""
+
+    @property
+    def family(self) -> str:
+        """The family of styles (LoRAs) that fit this preset."""
+        return self.lora_family or self.name
 
     @property
     def has_hd(self) -> bool:
@@ -243,6 +253,8 @@ def _apply_overrides(base: Preset | None, overrides: Mapping[str, Any], where: s
             )
         preset = Preset(**values)
     else:
+        if "lora_family" not in values and ({"source", "transformer_file"} & set(values)):
+            values["lora_family"] = ""  # other weights: the base's styles need not fit them
         preset = replace(base, **values)
     _check_preset(preset, where)
     return preset

@@ -17,6 +17,8 @@ NEGATIVE_MAX_CHARS = 500
 SEED_MAX = 2**32 - 1
 FPS_RANGE = (8, 30)
 GUIDANCE_RANGE = (1.0, 20.0)
+LORAS_MAX = 4  # styles in one clip
+LORA_SCALE_RANGE = (-2.0, 2.0)  # a LoRA's weight: 0 is none, 1 as trained, past 2 it only breaks
 # combining marks kept on one letter: enough for Vietnamese, Devanagari or Thai, not for "zalgo" text
 MARKS_PER_BASE = 4
 _ALWAYS_INVISIBLE = frozenset("\u200b\u2060\ufeff")  # zero-width space, word joiner, BOM
@@ -58,6 +60,9 @@ class SpecError(ValueError):
         "not_text": "{field} must be text; you gave {value}.",
         "not_whole_number": "{field} must be a whole number; you gave {value}.",
         "not_a_number": "{field} must be a number; you gave {value}.",
+        "bad_lora": "A style is a LoRA file and its scale; {value} is neither.",
+        "too_many_loras": "A clip takes at most {limit} styles; you gave {count}.",
+        "lora_scale_out_of_range": "A style's scale must be between {low} and {high}; you gave {value}.",
     }
 
     def __init__(self, code: str, **params: Any) -> None:
@@ -93,6 +98,13 @@ class JobSpec:
     # a bridge: the job id of the clip it ends on (that clip's first frame), starting on the last frames
     # of the clip it ``continues``; the whole is posted as first clip + bridge + second clip
     bridges_to: int | None = None
+    # styles: LoRAs loaded into the model for this clip, each (source: a hub id with an optional file
+    # name, or a path on the GPU host; scale); ``style``: the server's style they come from (its id in
+    # store.styles, for credits and for marking it broken), None for the command line's --lora
+    loras: tuple[tuple[str, float], ...] = ()
+    style: int | None = None
+    # the style's trigger words, put before the prompt when it is rendered (as its author says)
+    trigger: str = ""
     audio: bool = True  # keep the sound of a model that makes it (a server or the CLI may mute it)
     # the bytes the posted clip may have: the upload limit of the server it was asked on (a boosted
     # server's is 50 or 100 MiB); None: Discord's floor of 10 MiB (a job stored before this field)
@@ -115,10 +127,18 @@ class JobSpec:
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
 
+    @property
+    def rendered_prompt(self) -> str:
+        """The prompt the model is given: the enhanced one if any, after the style's trigger words."""
+        prompt = self.enhanced_prompt or self.prompt
+        return f"{self.trigger} {prompt}" if self.trigger else prompt
+
     @classmethod
     def from_json(cls, text: str) -> JobSpec:
         data = json.loads(text)
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        if isinstance(known.get("loras"), list):  # JSON has lists; a spec holds tuples
+            known["loras"] = tuple(tuple(lora) if isinstance(lora, list) else lora for lora in known["loras"])
         return cls(**known)
 
 
@@ -242,7 +262,7 @@ def _check_types(spec: JobSpec) -> None:
         value = getattr(spec, name)
         if not isinstance(value, str) and not (value is None and name not in ("prompt", "negative_prompt")):
             raise SpecError("not_text", field=name, value=_shown(value))
-    for name in ("seed", "steps", "fps", "continues", "upscales", "bridges_to"):
+    for name in ("seed", "steps", "fps", "continues", "upscales", "bridges_to", "style"):
         value = getattr(spec, name)
         if value is not None and not (isinstance(value, int) and not isinstance(value, bool)):
             raise SpecError("not_whole_number", field=name, value=_shown(value))
@@ -250,6 +270,15 @@ def _check_types(spec: JobSpec) -> None:
         value = getattr(spec, name)
         if value is not None and not number(value):
             raise SpecError("not_a_number", field=name, value=_shown(value))
+    if not isinstance(spec.trigger, str):
+        raise SpecError("not_text", field="trigger", value=_shown(spec.trigger))
+    if not isinstance(spec.loras, tuple | list):
+        raise SpecError("bad_lora", value=_shown(spec.loras))
+    for lora in spec.loras:
+        if not (
+            isinstance(lora, tuple | list) and len(lora) == 2 and isinstance(lora[0], str) and number(lora[1])
+        ):
+            raise SpecError("bad_lora", value=_shown(lora))
 
 
 def _check_number(value: float, low: float, high: float, code: str, **params: Any) -> None:
@@ -357,6 +386,11 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
     guidance = preset.default_guidance if spec.guidance is None else spec.guidance
     _check_number(guidance, *GUIDANCE_RANGE, "guidance_out_of_range")
 
+    if len(spec.loras) > LORAS_MAX:
+        raise SpecError("too_many_loras", limit=LORAS_MAX, count=len(spec.loras))
+    for _, scale in spec.loras:
+        _check_number(scale, *LORA_SCALE_RANGE, "lora_scale_out_of_range")
+
     if spec.seed is not None:
         chosen_seed = spec.seed
     elif seed is not None:
@@ -380,6 +414,8 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
         fps=fps,
         enhanced_prompt=enhanced,
         enhanced_from=prompt if enhanced is not None else None,
+        loras=tuple((str(source), float(scale)) for source, scale in spec.loras),
+        trigger=clean_prompt(spec.trigger),
     )
     # a preset with an upsampler renders drafts at half its size; its HD versions at its size
     width, height = preset.sizes[aspect] if spec.upscales is not None else preset.draft_size(aspect)

@@ -354,7 +354,7 @@ def pipeline_kwargs(pipe: Any, plan: RenderPlan) -> dict[str, Any]:
     """The call's keyword arguments, keeping only those this pipeline's ``__call__`` accepts."""
     spec = plan.spec
     wanted: dict[str, Any] = {
-        "prompt": spec.enhanced_prompt or spec.prompt,  # the model's enhancement, when it made one
+        "prompt": spec.rendered_prompt,  # the model's enhancement, when it made one; a style's trigger first
         "negative_prompt": spec.negative_prompt or None,
         "width": plan.width,
         "height": plan.height,

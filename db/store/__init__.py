@@ -90,6 +90,12 @@ Community
     ``closing``: the scene back to the first frame of ``/story finish loop:true``),
     ``finish_story(story_id) -> bool``.
 
+Styles: ``store.styles`` (:mod:`db.store.styles`, raising ``StyleRefused``): ``add(guild_id, name, source,
+    *, preset, family, created_by, scale, trigger, author, author_id, license, link) -> Style``,
+    ``remove(guild_id, name)``, ``library(guild_id)``, ``named(guild_id, name)``, ``get(style_id)``
+    (removed ones too: clips credit them), ``for_family(guild_id, family)``, ``mark_broken(style_id,
+    code, params)``.
+
 Sharded bot: ``store.shards`` (:mod:`db.store.shards`)
     ``unposted_in(shards, limit)``, ``active_jobs_in(shards, limit)`` (a :class:`ShardRange`'s
     guilds only; None: all), ``claim_bot_state(key, value) -> bool`` (True only for the caller that

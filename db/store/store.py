@@ -19,6 +19,7 @@ from db.store.settings import SettingsStore
 from db.store.shards import ShardStore
 from db.store.stats import StatsStore
 from db.store.stories import StoryStore
+from db.store.styles import StyleStore
 from db.store.votes import VoteStore
 from db.store.workers import WorkerStore
 
@@ -45,6 +46,7 @@ class Store:
         self.metrics = MetricsStore(*parts)
         self.retention = RetentionStore(*parts)
         self.shards = ShardStore(*parts)
+        self.styles = StyleStore(*parts)
 
     @property
     def backend(self) -> str:
