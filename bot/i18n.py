@@ -479,6 +479,7 @@ FAILURES_DE: dict[str, str] = {
     "lora_unusable": "Der Stil {style} passt nicht zu {model}: {reason}.",
     "lora_unavailable": "Der Stil {style} ließ sich nicht laden: {reason}.",
     "parent_unreadable": "Der Clip, der fortgesetzt werden soll, lässt sich nicht lesen.",
+    "source_deleted": "Clip #{job}, aus dem dieser gemacht wird, wurde gelöscht.",
     "cancelled_by_author": "Von der Person abgebrochen, die ihn erstellt hat.",
     "cancelled_by_moderator": "Von einem Moderator abgebrochen.",
     "no_image_support": "{model} kann nicht von einem Bild ausgehen.",

@@ -31,6 +31,7 @@ FAILURE_MESSAGES: dict[str, str] = {
     "lora_unusable": "The style {style} cannot be used with {model}: {reason}.",
     "lora_unavailable": "The style {style} could not be fetched: {reason}.",
     "parent_unreadable": "The clip to continue cannot be read.",
+    "source_deleted": "Clip #{job}, which this one is made from, was deleted.",
     "cancelled_by_author": "Cancelled by its author.",
     "cancelled_by_moderator": "Cancelled by a moderator.",
     "no_image_support": "{model} cannot start from a picture.",

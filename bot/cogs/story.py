@@ -667,9 +667,12 @@ class StoryCog(commands.Cog):
         closing = await store.jobs.get(story.closing_job_id) if story.closing_job_id is not None else None
         if closing is not None and not closing.posted:
             return  # still rendering, or not posted yet
-        looped = closing if closing is not None and closing.state == "done" else None
+        looped = closing if closing is not None and closing.state == "done" and not closing.deleted else None
         scenes = await store.stories.story_scenes(story.id)
-        media = await store.jobs.get_media(looped.id if looped is not None else scenes[-1].job_id)
+        media = await store.jobs.get_media(looped.id) if looped is not None else None
+        if media is None:  # no closing scene, or its clip was deleted since: the film without the loop
+            looped = None
+            media = await store.jobs.get_media(scenes[-1].job_id)
         limit = (closing.spec.upload_limit if closing is not None else None) or self.upload_limit(story)
         files: list[bytes] = []
         if media is not None:

@@ -140,6 +140,19 @@ SET state = 'cancelled', finished_at = :now, lease_expires_at = NULL, error = :r
 WHERE id = :id AND state IN ('queued', 'running') AND (:author_only = 0 OR user_id = :cancelled_by)
 RETURNING guild_id, user_id, weight, charged_s, started_at;
 
+-- name: cancel_job_because
+-- Cancel a queued or running job for a reason that is nobody's choice (a clip it is made from was deleted).
+UPDATE jobs
+SET state = 'cancelled', finished_at = :now, lease_expires_at = NULL, error = :reason,
+    error_code = :code, error_params = :params, cancelled_by = NULL
+WHERE id = :id AND state IN ('queued', 'running')
+RETURNING guild_id, user_id, weight, charged_s, started_at;
+
+-- name: active_joins_in_guild
+-- A guild's queued and running jobs that hold other clips' frames (extends, bridges, HD versions).
+SELECT id, kind, parent_id, spec FROM jobs
+WHERE guild_id = :guild_id AND state IN ('queued', 'running') AND kind IN ('extend', 'bridge', 'hd');
+
 -- name: unposted_jobs
 -- Ended jobs whose channel message has not been posted yet, oldest first.
 SELECT * FROM jobs

@@ -101,6 +101,16 @@ def estimate_positions(
     return positions
 
 
+def joined_clips(row: dict[str, Any]) -> set[int]:
+    """The clips whose frames a job's clip holds: an extend's or HD version's parent, a bridge's two."""
+    found = {int(row["parent_id"])} if row["parent_id"] is not None else set()
+    if row["kind"] == "bridge":
+        bridges_to = JobSpec.from_json(row["spec"]).bridges_to
+        if bridges_to is not None:
+            found.add(bridges_to)
+    return found
+
+
 def remaining_s(row: dict[str, Any], expected_s: float, now: float) -> float:
     """Seconds a running job still needs: its own pace once it has taken a step, else the estimate."""
     started = row["started_at"]
@@ -722,10 +732,38 @@ class JobQueue(Part):
 
     async def delete_clip(self, job_id: int) -> bool:
         """A member deleted a clip: it leaves /top and /show and its files go; the row stays, so the
-        clips made from it keep their lineage. False when it was deleted already."""
-        changed = await self._db.write_one("mark_deleted", id=job_id, now=self.clock())
+        clips made from it keep their lineage. The queued and running clips that would hold its frames
+        (an extend or HD version of it, a bridge from or to it) are cancelled ("source_deleted"), so a
+        deleted clip is not posted again inside another. False when it was deleted already."""
+        now = self.clock()
+        async with self._db.transaction() as tx:
+            changed = await tx.execute("mark_deleted", id=job_id, now=now)
+            row = await tx.fetch_one("get_job", id=job_id)
+            if changed == 1 and row is not None:
+                for join in await tx.fetch_all("active_joins_in_guild", guild_id=row["guild_id"]):
+                    if job_id in joined_clips(join):
+                        await self._cancel_because(tx, int(join["id"]), now, "source_deleted", job=job_id)
         await self._media.delete(job_id)
         return changed == 1
+
+    async def _cancel_because(
+        self, tx: Transaction, job_id: int, now: float, code: str, **params: Any
+    ) -> None:
+        """Cancel a queued or running job for a reason that is nobody's choice (``code``, ``params``)."""
+        row = await tx.fetch_one(
+            "cancel_job_because",
+            id=job_id,
+            now=now,
+            reason=failure_message(code, params),
+            code=code,
+            params=params_to_json(params),
+        )
+        if row is None:
+            return
+        if row["started_at"] is not None:  # as a cancel: the GPU time it used, not its whole estimate
+            used = min(float(row["charged_s"]), max(0.0, now - row["started_at"]))
+            await self._recharge(tx, job_id, row, used)
+        await tx.notify(EVENTS, str(job_id))
 
     # ---- wake-ups --------------------------------------------------------------------------------
 

@@ -53,3 +53,36 @@ async def test_a_bridge_is_credited_with_both_chains_each_clip_once(store: Store
         kind="bridge",
     )
     assert [j.id for j in await store.jobs.lineage(back.id)] == [first.id, first_extended.id, back.id]
+
+
+async def test_deleting_a_clip_cancels_the_clips_that_would_hold_its_frames(store: Store) -> None:
+    from dataclasses import replace as changed
+
+    from tests.store.helpers import CHANNEL, GUILD, generous_caps, spec
+
+    await generous_caps(store)
+    first = await store.jobs.enqueue(GUILD, CHANNEL, 1, spec("first"), 30)
+    second = await store.jobs.enqueue(GUILD, CHANNEL, 2, spec("second"), 30)
+    bridge = await store.jobs.enqueue(
+        GUILD, CHANNEL, 3, changed(spec("between"), continues=first.id, bridges_to=second.id), 30,
+        parent_id=first.id, kind="bridge",
+    )  # fmt: skip
+    extend = await store.jobs.enqueue(
+        GUILD, CHANNEL, 4, changed(spec("on"), continues=second.id), 30, parent_id=second.id, kind="extend"
+    )
+    reroll = await store.jobs.enqueue(
+        GUILD, CHANNEL, 4, spec("second"), 30, parent_id=second.id, kind="reroll"
+    )
+    other = await store.jobs.enqueue(
+        GUILD, CHANNEL, 4, changed(spec("on"), continues=first.id), 30, parent_id=first.id, kind="extend"
+    )
+
+    assert await store.jobs.delete_clip(second.id)
+    ended = {j.id: j for j in [await store.jobs.get(x.id) for x in (bridge, extend, reroll, other)] if j}
+    for cancelled in (bridge, extend):  # they would post the deleted clip's frames again
+        assert ended[cancelled.id].state == "cancelled"
+        assert ended[cancelled.id].error_code == "source_deleted"
+        assert dict(ended[cancelled.id].error_params) == {"job": second.id}
+    assert ended[reroll.id].state == "queued"  # a new render of its prompt holds none of its frames
+    assert ended[other.id].state == "queued"
+    assert not await store.jobs.delete_clip(second.id)  # deleted already
