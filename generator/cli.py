@@ -91,7 +91,37 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
         help="the clip ends on its own first frame (the --image picture, if given): it plays on repeat",
     )
     parser.add_argument("--no-audio", action="store_true", help="no sound, even from a model that makes it")
+    parser.add_argument(
+        "--lora",
+        action="append",
+        default=[],
+        metavar="FILE[:SCALE]",
+        help="a style: a LoRA .safetensors file or a Hugging Face id (Org/Repo or "
+        "Org/Repo/FILE.safetensors), with its scale (-2 to 2, default 1); repeatable, at most 4",
+    )
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: the first GPU, else the CPU)")
+
+
+def parse_lora(text: str) -> tuple[str, float]:
+    """``FILE[:SCALE]`` as (source, scale): the scale is what follows the last colon when it is a number."""
+    source, colon, tail = text.rpartition(":")
+    if colon and source:
+        try:
+            return source, float(tail)
+        except ValueError:
+            pass
+    return text, 1.0
+
+
+def check_loras(loras: Sequence[tuple[str, float]], model: str) -> None:
+    """Each style's file fetched (a hub id) and checked before any model loads: UsageError otherwise."""
+    from generator.styles import StyleError, check_source
+
+    for source, _ in loras:
+        try:
+            check_source(source)
+        except StyleError as exc:
+            raise UsageError(str(exc.naming(model=model))) from exc
 
 
 def add_extend_arguments(parser: argparse.ArgumentParser) -> None:
@@ -306,12 +336,16 @@ def rendering(
     from generator.encode import EncodeError
     from generator.loader import PipelineCache
     from generator.render import RenderCancelled, RenderFailed
+    from generator.styles import StyleError
 
     cache = PipelineCache(device=device)
     print(f"Loading {plan.preset.title} on {cache.device}…", file=sys.stderr)
     close_bar, on_progress = _progress(plan)
     try:
         return work(cache, on_progress)
+    except StyleError as exc:  # a style for another model: bad input, as a file that is no LoRA is
+        print(f"videobot: {exc}", file=sys.stderr)
+        return 2
     except (RenderFailed, EncodeError, ClipError) as exc:
         print(f"videobot: {exc}", file=sys.stderr)
         return 1
@@ -359,12 +393,14 @@ def run_generate(args: argparse.Namespace) -> int:
         end_image=args.end_image is not None,
         loop=args.loop,
         audio=not args.no_audio,
+        loras=tuple(parse_lora(text) for text in args.lora),
     )
     try:
         plan = resolve_spec(spec, catalog)
     except SpecError as exc:
         raise UsageError(str(exc)) from exc
     _check_output(args.output)
+    check_loras(plan.spec.loras, plan.preset.title)
     if args.poster is not None and not args.poster.parent.exists():
         raise UsageError(f"the folder {args.poster.parent} does not exist")
     _check_device(args.device)

@@ -105,6 +105,7 @@ def upscale(
         output_sound,
         pipeline_errors,
         pipeline_kwargs,
+        styles_in_play,
     )
 
     if (frames is None) == (latents is None):
@@ -177,7 +178,8 @@ def upscale(
     }
     if latents is not None and latents.audio is not None:
         kwargs["audio_latents"] = latents.audio
-    with pipeline_errors(plan), torch.inference_mode():
+    # refined with the draft's styles: the HD version looks as its draft does
+    with styles_in_play(cache, plan), pipeline_errors(plan), torch.inference_mode():
         output = refine(**kwargs, generator=generator, callback_on_step_end=step_end)
     elapsed = time.perf_counter() - started
     hd = to_uint8(np.asarray(output.frames))[:count]

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ import transformers
 
 from db.presets import Preset
 from generator.speedups import apply_speedups
+from generator.styles import SLOTS, StyleSlots, Switch
 
 log = logging.getLogger(__name__)
 
@@ -330,6 +332,8 @@ class _Entry:
     derived: dict[str, Any] = field(default_factory=dict)
     # with model CPU offload the shared components carry one pipeline's hooks: the one that ran last
     hooked: Any = None
+    # the LoRAs loaded into ``pipe``'s transformer (the derived pipelines share it): generator/styles.py
+    styles: StyleSlots = field(default_factory=StyleSlots)
 
 
 def load_pipeline(preset: Preset, device: torch.device) -> tuple[Any, str]:
@@ -385,9 +389,16 @@ def load_pipeline(preset: Preset, device: torch.device) -> tuple[Any, str]:
 class PipelineCache:
     """Warm pipelines by preset source, least recently used first out. Thread-safe."""
 
-    def __init__(self, device: torch.device | str | None = None, budget_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        device: torch.device | str | None = None,
+        budget_bytes: int | None = None,
+        *,
+        style_slots: int = SLOTS,
+    ) -> None:
         self.device = device if isinstance(device, torch.device) else pick_device(device)
         self.budget = budget_bytes if budget_bytes is not None else default_budget(self.device)
+        self.style_slots = style_slots  # LoRAs kept loaded per warm pipeline
         self._entries: OrderedDict[tuple[str, str, str, str], _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self.loads = 0  # how many times from_pretrained ran: a warm cache keeps this flat
@@ -451,6 +462,28 @@ class PipelineCache:
         """The preset's latent upsampler for the HD stage (a benchmark builds one of random weights)."""
         return load_upsampler(preset, model_class, self.device)
 
+    def use_styles(self, preset: Preset, loras: Sequence[tuple[str, float]]) -> Switch:
+        """Make ``loras`` (source, scale) the styles of the preset's warm pipeline and of those derived
+        from it (loaded if need be, see generator/styles.py); none: the adapters off, the base model
+        exactly. Raises StyleError, leaving no style in play."""
+        with self._lock:
+            entry = self._entries.get(self._key(preset))
+            if not loras and (entry is None or not entry.styles.enabled):
+                return Switch()
+            if entry is None:
+                raise ModelUnavailable(f"{preset.title} is not loaded")
+            switch = entry.styles.apply(entry.pipe, loras, preset.title)
+            if entry.offload == "model" and (switch.loaded or switch.swapped):
+                entry.hooked = entry.pipe  # diffusers offloads again through the pipeline it loaded into
+            return switch
+
+    def clear_styles(self, preset: Preset) -> None:
+        """No style in play on the preset's warm pipeline (if it is warm): what a render leaves."""
+        with self._lock:
+            entry = self._entries.get(self._key(preset))
+            if entry is not None:
+                entry.styles.clear(entry.pipe)
+
     def derived(self, preset: Preset) -> dict[str, Any]:
         """The conditioning pipelines built so far from the preset's warm pipeline, by class name."""
         entry = self._entries.get(self._key(preset))
@@ -464,6 +497,13 @@ class PipelineCache:
         self.loads += 1
         size = module_bytes(pipe)
         self._evict_for(size)
-        entry = self._entries[key] = _Entry(pipe, size, time.perf_counter() - started, offload, hooked=pipe)
+        entry = self._entries[key] = _Entry(
+            pipe,
+            size,
+            time.perf_counter() - started,
+            offload,
+            hooked=pipe,
+            styles=StyleSlots(self.style_slots),
+        )
         log.info("loaded %s in %.1f s (%.2f GiB)", preset.source, entry.load_seconds, size / GIB)
         return entry

@@ -49,6 +49,7 @@ from db.spec import JobSpec, RenderPlan, resolve_spec
 from generator.assist import enhanced_plan, length_kwargs
 from generator.encode import to_uint8
 from generator.loader import UPSAMPLE_PIPELINES, ModelUnavailable, PipelineCache
+from generator.styles import Switch, check_server_source
 
 log = logging.getLogger(__name__)
 
@@ -417,6 +418,26 @@ def fixed_length(plan: RenderPlan) -> RenderPlan:
     return replace(plan, num_frames=frames, auto_length=False)
 
 
+def use_styles(cache: PipelineCache, plan: RenderPlan) -> Switch:
+    """Put the plan's styles (LoRAs) in play on its preset's warm pipeline (none: the base model). A
+    server's style may name files on this host only in the operator's folder. Raises StyleError."""
+    if plan.spec.style is not None:
+        for source, _ in plan.spec.loras:
+            check_server_source(source)
+    return cache.use_styles(plan.preset, plan.spec.loras)
+
+
+@contextmanager
+def styles_in_play(cache: PipelineCache, plan: RenderPlan) -> Iterator[None]:
+    """The plan's styles in play for a pipeline call, and out of it again afterwards."""
+    try:
+        use_styles(cache, plan)
+        yield
+    finally:
+        if plan.spec.loras:
+            cache.clear_styles(plan.preset)  # the next clip starts from the base model
+
+
 def render(
     spec: JobSpec | RenderPlan,
     on_progress: ProgressFn | None = None,
@@ -426,10 +447,27 @@ def render(
     cache: PipelineCache | None = None,
     condition: Conditioning | None = None,
 ) -> RenderOutput:
-    """Render ``spec`` to frames (and sound, for a model that makes it), from ``condition`` if given.
-    Raises RenderCancelled, RenderFailed, or SpecError for bad input."""
+    """Render ``spec`` to frames (and sound, for a model that makes it), from ``condition`` if given,
+    with the spec's styles (LoRAs), which are out of play again when it returns. Raises
+    RenderCancelled, RenderFailed, StyleError (generator/styles.py) for a style that cannot be used, or
+    SpecError for bad input."""
     plan = spec if isinstance(spec, RenderPlan) else resolve_spec(spec, catalog or PresetCatalog.load())
     cache = cache or default_cache()
+    try:
+        return _render(plan, on_progress, should_cancel, catalog, cache, condition)
+    finally:
+        if plan.spec.loras:
+            cache.clear_styles(plan.preset)  # the next clip starts from the base model
+
+
+def _render(
+    plan: RenderPlan,
+    on_progress: ProgressFn | None,
+    should_cancel: CancelFn | None,
+    catalog: PresetCatalog | None,
+    cache: PipelineCache,
+    condition: Conditioning | None,
+) -> RenderOutput:
     condition = condition or Conditioning()
     if condition.image is not None and condition.frames is not None:
         raise RenderFailed("image_and_continue")
@@ -449,6 +487,10 @@ def render(
         pipe = cache.get(plan.preset)
     except ModelUnavailable as exc:
         raise RenderFailed("model_unavailable", model=plan.preset.title) from exc
+    # the styles live in the transformer, which the conditioning pipelines share; none: the base model
+    switch = use_styles(cache, plan)
+    if switch.loaded or switch.swapped:
+        log.info("%s: styles loaded %d, hotswapped %d", plan.preset.title, switch.loaded, switch.swapped)
     text_pipe = pipe  # a loop from text renders its first frame with it
     variant: str | None = None
     if modes:

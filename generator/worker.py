@@ -62,6 +62,7 @@ from generator.render import (
     render,
 )
 from generator.segments import clip_segments, joined_segments, own_part, sources
+from generator.styles import StyleError
 
 log = logging.getLogger(__name__)
 
@@ -504,6 +505,13 @@ class Worker:
                 log.info("job %s handed back to the queue: worker stopping", job.id)
             else:
                 log.info("job %s stopped: cancelled", job.id)
+            return None
+        except StyleError as exc:  # the member's style: the worker goes on, the style is marked broken
+            log.warning("job %s: %s", job.id, exc)
+            await self._fail(job, exc.code, params=exc.params, gpu_seconds=time.perf_counter() - started)
+            style, code, params = job.spec.style, exc.code, exc.params
+            if style is not None and exc.lasting:  # not for a hub that is away for a moment
+                await self._persist("mark_broken", lambda: self.store.styles.mark_broken(style, code, params))
             return None
         except RenderFailed as exc:
             await self._fail(

@@ -149,3 +149,27 @@ def test_a_distilled_schedule_runs_exactly_as_its_sigmas_say() -> None:
         assert exact.sigmas[:-1].tolist() == pytest.approx(sigmas) and float(exact.sigmas[-1]) == 0.0
     plain = FlowMatchEulerDiscreteScheduler()
     assert exact_sigmas_scheduler(plain) is plain  # nothing to change: the same object
+
+
+def test_an_hd_version_is_refined_with_its_drafts_style(
+    tiny_ltx2_hd: Path, cache: PipelineCache, tmp_path: Path
+) -> None:
+    from bench.styles import make_lora
+    from generator.clipio import read_frames
+
+    lora = make_lora(tiny_ltx2_hd, tmp_path / "style.safetensors", seed=3)
+    spec = JobSpec("rain on a tin roof", model=str(tiny_ltx2_hd), seconds=1, seed=5)
+    plan = resolve_spec(spec, CATALOG)
+    draft = render(plan, cache=cache)
+    draft_path = encode_mp4(draft.frames, draft.fps, tmp_path / "draft.mp4").path
+
+    def finished(loras: tuple[tuple[str, float], ...], name: str) -> Path:
+        hd_plan = resolve_spec(replace(plan.spec, upscales=1, loras=loras), CATALOG)
+        result = hd_clip(draft_path, hd_plan, tmp_path / name, latents=draft.latents, cache=cache)
+        return result.clip.path
+
+    plain = read_frames(finished((), "plain.mp4"))[0]
+    styled = read_frames(finished(((str(lora), 1.0),), "styled.mp4"))[0]
+    assert plain.shape == styled.shape and not (plain == styled).all()  # the refine ran with the style
+    again = read_frames(finished((), "again.mp4"))[0]
+    assert (again == plain).all()  # and left it out of play afterwards
