@@ -41,6 +41,7 @@ COGS = (
     "bot.cogs.challenge",
     "bot.cogs.story",
     "bot.cogs.bridge",
+    "bot.cogs.style",
     "bot.cogs.me",
     "bot.cogs.stats",
     "bot.cogs.retention",

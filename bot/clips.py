@@ -32,6 +32,7 @@ from bot.text import clip_embed, details_embed, header, jump_url, where_in_queue
 from db.spec import PROMPT_MAX_CHARS, JobSpec
 from db.store import Job, VoteCounts, VoteRefused
 from db.store.retention import media_pruned
+from db.store.styles import Style
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -437,7 +438,10 @@ class InfoButton(ClipButton, template=r"vb:info:(?P<job>\d+)"):
         bot = interaction.client
         votes = await bot.store.votes.vote_counts(job.id)
         lineage = await bot.store.jobs.lineage(job.id)
-        embed = details_embed(job, votes, interaction.locale.value, bot.model_title(job.model), lineage)
+        style = await style_of(bot, job)
+        embed = details_embed(
+            job, votes, interaction.locale.value, bot.model_title(job.model), lineage, style
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
@@ -493,12 +497,21 @@ def view_of(bot: VideoBot, job: Job, votes: VoteCounts) -> discord.ui.View:
     )
 
 
+async def style_of(bot: VideoBot, job: Job) -> Style | None:
+    """The style a clip was made with, for its credit (a style removed since is credited still)."""
+    if job.spec.style is None:
+        return None
+    style = await bot.store.styles.get(job.spec.style)
+    return style if style is not None and style.guild_id == job.guild_id else None
+
+
 def clip_message(
-    bot: VideoBot, job: Job, votes: VoteCounts, lineage: Sequence[Job] = ()
+    bot: VideoBot, job: Job, votes: VoteCounts, lineage: Sequence[Job] = (), style: Style | None = None
 ) -> tuple[str, discord.Embed, discord.ui.View]:
-    """Content, embed and buttons of a posted clip; ``lineage`` credits the chain it builds on."""
+    """Content, embed and buttons of a posted clip; ``lineage`` credits the chain it builds on and
+    ``style`` (:func:`style_of`) the style it was made with."""
     return (
         header(job, job.locale),
-        clip_embed(job, votes, job.locale, bot.model_title(job.model), lineage),
+        clip_embed(job, votes, job.locale, bot.model_title(job.model), lineage, style),
         view_of(bot, job, votes),
     )

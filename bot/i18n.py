@@ -20,6 +20,7 @@ from bot.texts import halloffame as _halloffame_texts
 from bot.texts import me as _me_texts
 from bot.texts import stats as _stats_texts
 from bot.texts import story as _story_texts
+from bot.texts import style as _style_texts
 from db.failures import FAILURE_MESSAGES
 from db.spec import SpecError
 from db.store import CapExceeded, SettingsError, VoteRefused
@@ -571,7 +572,15 @@ CATALOG.update(
     }
 )
 
-for _part in (_halloffame_texts, _challenge_texts, _story_texts, _me_texts, _stats_texts, _bridge_texts):
+for _part in (
+    _halloffame_texts,
+    _challenge_texts,
+    _story_texts,
+    _me_texts,
+    _stats_texts,
+    _bridge_texts,
+    _style_texts,
+):
     _twice = set(_part.TEXTS) & set(CATALOG)
     assert not _twice, f"catalog keys defined twice: {sorted(_twice)}"
     CATALOG.update(_part.TEXTS)

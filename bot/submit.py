@@ -15,7 +15,7 @@ from bot.i18n import t
 from bot.pictures import PictureRefused, check_picture, check_size
 from bot.replies import Interaction, PromptAck, RefusedError, answer
 from bot.status import post_status
-from bot.text import where_in_queue
+from bot.text import quoted_prompt, where_in_queue
 from db.cost import estimate_gpu_seconds
 from db.spec import JobSpec, SpecError, clean_prompt, resolve_spec
 from db.store import CapExceeded, Job, JobKind
@@ -26,6 +26,7 @@ from db.store.workers import WORKER_MAX_AGE_S
 if TYPE_CHECKING:
     from db.presets import PresetCatalog
     from db.store import GuildSettings, WorkerInfo
+    from db.store.styles import Style
 
 
 # a first frame the bot makes itself once every check has passed (PNG bytes); raises RefusedError
@@ -134,6 +135,50 @@ def default_model(catalog: PresetCatalog, served: list[str], spec: JobSpec) -> s
     return able[0] if able else catalog.default
 
 
+def style_refusal(style: Style, catalog: PresetCatalog, model: str, locale: str) -> str | None:
+    """Why a clip of ``model`` cannot be made with ``style``: it is broken (a worker could not load it),
+    or it fits other models (another family of presets); None when it may. An unknown model is
+    resolve_spec's to refuse."""
+    name = quoted_prompt(style.name, 100)
+    if style.broken:
+        return t(locale, "style.broken", name=name)
+    preset = catalog.get(model)
+    if preset is None or preset.family == style.family:
+        return None
+    fits = ", ".join(p.title for p in catalog if p.family == style.family) or style.preset
+    return t(locale, "style.wrong_model", name=name, fits=fits, model=preset.title)
+
+
+async def with_style(
+    interaction: Interaction, spec: JobSpec, style_name: str | None, parent: Job | None
+) -> JobSpec:
+    """``spec`` with its style's LoRA, scale and trigger words, as the server's library has them now:
+    the style a member chose by name, or the one a reroll, remix or extend keeps from its clip
+    (``spec.style``). Raises RefusedError for a style that is not there, removed, broken, or made
+    for another model; ``spec.model`` is chosen already."""
+    if style_name is None and spec.style is None:
+        return spec
+    store = interaction.client.store
+    locale = interaction.locale.value
+    assert interaction.guild_id is not None and spec.model is not None
+    if style_name is not None:
+        style = await store.styles.named(interaction.guild_id, style_name.strip())
+        if style is None:
+            raise RefusedError(t(locale, "style.unknown", name=quoted_prompt(style_name, 100)))
+    else:
+        assert spec.style is not None
+        style = await store.styles.get(spec.style)
+        if style is None or style.guild_id != interaction.guild_id or style.deleted_at is not None:
+            if parent is not None:
+                raise RefusedError(t(locale, "style.gone", job=parent.id))
+            name = quoted_prompt(style.name if style is not None else str(spec.style), 100)
+            raise RefusedError(t(locale, "style.gone_new", name=name))
+    refusal = style_refusal(style, interaction.client.catalog, spec.model, locale)
+    if refusal is not None:
+        raise RefusedError(refusal)
+    return replace(spec, loras=((style.source, style.scale),), style=style.id, trigger=style.trigger)
+
+
 async def extend_refusal(interaction: Interaction, parent: Job, settings: GuildSettings) -> str | None:
     """Why ``parent`` may not be extended on this server (its chain is at the cap), or None."""
     locale = interaction.locale.value
@@ -188,11 +233,13 @@ async def submit(
     picture: discord.Attachment | None = None,
     end_picture: discord.Attachment | None = None,
     start_frame: StartFrame | None = None,
+    style: str | None = None,
 ) -> Job:
     """Check and queue a clip, answer the member, post the status message. ``picture`` becomes the
     clip's first frame and ``end_picture`` its last; ``start_frame`` makes the first frame when every
     check has passed (a loop of a clip starts on the clip's own first frame); an extend (``kind``)
-    continues ``parent``.
+    continues ``parent``; ``style`` is the name of one of the server's styles (a clip built on another
+    keeps that one's: ``spec.style``).
 
     Answers within a second or acknowledges first, so the 3-second deadline never waits for the job
     store. Raises RefusedError (nothing queued, nothing stored) with the reason in the member's language."""
@@ -222,6 +269,7 @@ async def submit(
             picture=picture,
             end_picture=end_picture,
             start_frame=start_frame,
+            style=style,
         )
 
 
@@ -235,6 +283,7 @@ async def queue_and_answer(
     picture: discord.Attachment | None,
     end_picture: discord.Attachment | None = None,
     start_frame: StartFrame | None = None,
+    style: str | None = None,
 ) -> Job:
     """The rest of :func:`submit`, once the interaction is in ``ack``'s hands."""
     bot = interaction.client
@@ -256,6 +305,7 @@ async def queue_and_answer(
     served = sorted({m for w in workers if w.state != "paused" for m in w.models})
     if spec.model is None:  # "the default": the installation's, else the first preset a worker serves
         spec = replace(spec, model=default_model(bot.catalog, served, spec))
+    spec = await with_style(interaction, spec, style, parent)  # before the estimate: a LoRA costs a little
     try:
         plan = resolve_spec(spec, bot.catalog)
     except SpecError as exc:
@@ -319,6 +369,7 @@ async def submit_or_explain(
     picture: discord.Attachment | None = None,
     end_picture: discord.Attachment | None = None,
     start_frame: StartFrame | None = None,
+    style: str | None = None,
 ) -> None:
     try:
         await submit(
@@ -329,6 +380,7 @@ async def submit_or_explain(
             picture=picture,
             end_picture=end_picture,
             start_frame=start_frame,
+            style=style,
         )
     except RefusedError as refused:
         await answer(interaction, str(refused))

@@ -9,6 +9,7 @@ import discord
 
 from bot.i18n import coded, t
 from db.store import Job, VoteCounts
+from db.store.styles import Style
 
 PROMPT_IN_STATUS = 300  # characters of the prompt quoted in status messages and threads
 THREAD_NAME_MAX = 100
@@ -132,17 +133,46 @@ def credits(lineage: Sequence[Job], locale: str) -> str:
     )
 
 
+def style_credit(style: Style, locale: str) -> str:
+    """A style as a clip's card credits it: "Claymation by @someone, CC BY 4.0" (a member is mentioned,
+    which never pings; a free-text author or license is shown as written, markdown escaped)."""
+    name = quoted_prompt(style.name, 100)
+    if style.author_id is not None:
+        text = t(locale, "style.credit_by", name=name, author=f"<@{style.author_id}>")
+    elif style.author:
+        text = t(locale, "style.credit_by", name=name, author=quoted_prompt(style.author, 100))
+    else:
+        text = name
+    return f"{text}, {quoted_prompt(style.license, 100)}" if style.license else text
+
+
+def style_broken_reason(style: Style, locale: str, model: str) -> str:
+    """Why a worker could not load a style, in the admin's language (its failure code), with the
+    style's name and ``model`` where the worker left them out."""
+    if style.broken_code is None:
+        return ""
+    params = {"style": style.name, "model": model, "reason": "?", **style.broken_params}
+    return coded(locale, "failure", style.broken_code, params) or style.broken_text or style.broken_code
+
+
 def clip_embed(
-    job: Job, votes: VoteCounts, locale: str, model_title: str, lineage: Sequence[Job] = ()
+    job: Job,
+    votes: VoteCounts,
+    locale: str,
+    model_title: str,
+    lineage: Sequence[Job] = (),
+    style: Style | None = None,
 ) -> discord.Embed:
-    """The card under a clip: prompt, author, model, seed, length, render time, and the chain it
-    builds on, crediting each author."""
+    """The card under a clip: prompt, author, model, style, seed, length, render time, and the chain it
+    builds on, crediting each author (and the style's)."""
     spec = job.spec
     embed = discord.Embed(
         description=f"**{quoted_prompt(spec.prompt, 3500)}**", colour=discord.Colour.blurple()
     )
     embed.add_field(name=t(locale, "embed.author"), value=f"<@{job.user_id}>")
     embed.add_field(name=t(locale, "embed.model"), value=model_title)
+    if style is not None:
+        embed.add_field(name=t(locale, "embed.style"), value=style_credit(style, locale))
     embed.add_field(name=t(locale, "embed.seed"), value=str(spec.seed))
     if job.frames and job.fps:
         embed.add_field(name=t(locale, "embed.length"), value=f"{job.frames / job.fps:.1f} s")
@@ -163,11 +193,20 @@ def clip_embed(
 
 
 def details_embed(
-    job: Job, votes: VoteCounts, locale: str, model_title: str, lineage: Sequence[Job] = ()
+    job: Job,
+    votes: VoteCounts,
+    locale: str,
+    model_title: str,
+    lineage: Sequence[Job] = (),
+    style: Style | None = None,
 ) -> discord.Embed:
     """Everything about a clip (the ℹ️ button): enough to make it again, and who made its chain."""
     spec = job.spec
-    embed = clip_embed(job, votes, locale, model_title, lineage)
+    embed = clip_embed(job, votes, locale, model_title, lineage, style)
+    if spec.trigger:  # the style's words the model was given before the prompt
+        embed.add_field(name=t(locale, "embed.trigger"), value=quoted_prompt(spec.trigger, 500), inline=False)
+    if style is not None and style.link:
+        embed.add_field(name=t(locale, "embed.style_link"), value=f"<{style.link}>", inline=False)
     if job.enhanced_prompt:  # what the model made of the member's prompt (the description)
         enhanced = quoted_prompt(job.enhanced_prompt, 1000)
         if len(enhanced) > 1024:  # Discord's limit for a field, escapes counted

@@ -17,7 +17,8 @@ from typing import Literal, cast
 from urllib.parse import urlencode
 
 from db.store import Job
-from db.store.gallery import GALLERY_PERIODS, GalleryGuild, GalleryPeriod
+from db.store.gallery import GALLERY_PERIODS, GalleryClip, GalleryGuild, GalleryPeriod
+from db.store.styles import Style
 
 PAGE_SIZE = 24
 SITE_NAME = "videobot gallery"
@@ -279,6 +280,35 @@ def child_link(job: Job, author: str) -> ChainLink:
         author,
         public_text(job.spec.prompt),
     )
+
+
+@dataclass(frozen=True)
+class StyleCredit:
+    """The style a clip was made with, as its page credits it: its name, who made it (None: not said)
+    and its license ("" when none was given)."""
+
+    name: str
+    author: str | None
+    license: str
+
+
+def style_credit(style: Style, author_name: str | None, server: str) -> StyleCredit:
+    """A style's credit on the public page: a free-text author as written (mentions taken out); a
+    member who made it by the name they agreed to be shown by, else "a member of <server>"."""
+    if style.author_id is not None:
+        author: str | None = author_label(author_name, server)
+    else:
+        author = public_text(style.author) if style.author else None
+    return StyleCredit(public_text(style.name), author, public_text(style.license))
+
+
+def style_of(found: GalleryClip, server: str) -> StyleCredit | None:
+    """The credit of the style a clip of the gallery was made with, if any."""
+    style = found.style
+    if style is None:
+        return None
+    name = found.author_names.get(style.author_id) if style.author_id is not None else None
+    return style_credit(style, name, server)
 
 
 # ---- link previews -----------------------------------------------------------------------------------------

@@ -400,6 +400,7 @@ async def clip_page(request: web.Request) -> web.Response:
         discord=discord_link(job),
         chain=chain,
         children=[view.child_link(c, author(c)) for c in found.children],
+        style=view.style_of(found, server.name),
         meta=meta,
         canonical=view.absolute(public_base(request), clip.path),
         title=title,

@@ -25,7 +25,7 @@ from discord.ext import commands
 from bot.app import VideoBot
 from bot.background import one_pass
 from bot.clipcheck import clip_problem
-from bot.clips import clip_message
+from bot.clips import clip_message, style_of
 from bot.profiles import keep_profiles
 from bot.status import StatusBoard, edit_status
 from bot.text import status_message, thread_name
@@ -148,7 +148,7 @@ class DeliveryCog(commands.Cog):
             return
         votes = await store.votes.vote_counts(job.id)
         lineage = await store.jobs.lineage(job.id) if job.parent_id is not None else [job]
-        content, embed, view = clip_message(self.bot, job, votes, lineage)
+        content, embed, view = clip_message(self.bot, job, votes, lineage, await style_of(self.bot, job))
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{job.id}.mp4")
         channel = await self.bot.messageable(job.channel_id)
         try:

@@ -16,7 +16,7 @@ from discord.app_commands import locale_str as _
 from discord.ext import commands
 
 from bot.app import VideoBot
-from bot.clips import clip_message
+from bot.clips import clip_message, style_of
 from bot.i18n import t
 from bot.replies import answer
 from bot.submit import is_age_restricted
@@ -91,7 +91,8 @@ class GalleryCog(commands.Cog):
             await self.repost(interaction, found)
             return
         lineage = await store.jobs.lineage(found.id)
-        content, embed, view = clip_message(self.bot, found, await store.votes.vote_counts(found.id), lineage)
+        votes = await store.votes.vote_counts(found.id)
+        content, embed, view = clip_message(self.bot, found, votes, lineage, await style_of(self.bot, found))
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{found.id}.mp4")
         await interaction.response.send_message(content, embed=embed, file=video, view=view)
 
@@ -115,7 +116,8 @@ class GalleryCog(commands.Cog):
             return
         store = self.bot.store
         lineage = await store.jobs.lineage(job.id)
-        content, embed, view = clip_message(self.bot, job, await store.votes.vote_counts(job.id), lineage)
+        votes = await store.votes.vote_counts(job.id)
+        content, embed, view = clip_message(self.bot, job, votes, lineage, await style_of(self.bot, job))
         file = discord.File(io.BytesIO(video), filename=f"videobot-{job.id}.mp4")
         await interaction.followup.send(content, embed=embed, file=file, view=view)
 

@@ -13,9 +13,10 @@ from discord.ext import commands
 from bot.app import VideoBot
 from bot.clips import CLIP_BUTTONS, answer_forgotten_form
 from bot.i18n import EN, t
-from bot.submit import modes_asked, submit_or_explain
+from bot.submit import default_model, modes_asked, submit_or_explain
 from db.presets import ASPECTS
 from db.spec import PROMPT_MAX_CHARS, SEED_MAX, JobSpec
+from db.store.styles import NAME_MAX as STYLE_NAME_MAX
 
 Interaction = discord.Interaction[VideoBot]
 
@@ -45,6 +46,7 @@ class VideoCog(commands.Cog):
         image=_("image", key="opt.image"),
         end_image=_("end_image", key="opt.end_image"),
         loop=_("loop", key="opt.loop"),
+        style=_("style", key="opt.style"),
     )
     @app_commands.describe(
         prompt=_("What the clip shows", key="opt.prompt.desc"),
@@ -56,6 +58,7 @@ class VideoCog(commands.Cog):
         image=_("A picture to animate (PNG, JPEG or WebP): the clip starts from it", key="opt.image.desc"),
         end_image=_("A picture the clip ends on (PNG, JPEG or WebP)", key="opt.end_image.desc"),
         loop=_("End on the first frame, so the clip plays seamlessly on repeat", key="opt.loop.desc"),
+        style=_("One of this server's styles (see /style list)", key="opt.style.desc"),
     )
     @app_commands.choices(
         aspect=[
@@ -75,6 +78,7 @@ class VideoCog(commands.Cog):
         image: discord.Attachment | None = None,
         end_image: discord.Attachment | None = None,
         loop: bool = False,
+        style: app_commands.Range[str, 1, STYLE_NAME_MAX] | None = None,
     ) -> None:
         spec = JobSpec(
             prompt=prompt,
@@ -85,7 +89,7 @@ class VideoCog(commands.Cog):
             seed=seed,
             loop=loop,
         )
-        await submit_or_explain(interaction, spec, picture=image, end_picture=end_image)
+        await submit_or_explain(interaction, spec, picture=image, end_picture=end_image, style=style)
 
     @video.autocomplete("model")
     async def model_autocomplete(
@@ -107,6 +111,35 @@ class VideoCog(commands.Cog):
             title = self.bot.model_title(name)
             if current.lower() in name.lower() or current.lower() in title.lower():
                 choices.append(app_commands.Choice(name=f"{title} ({name})"[:100], value=name))
+        return choices[:25]
+
+    @video.autocomplete("style")
+    async def style_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        # the server's styles that fit the model chosen so far (or the one the member would get)
+        if interaction.guild_id is None:
+            return []
+        namespace = interaction.namespace
+        model = namespace.model if namespace.model in self.bot.catalog else None
+        if model is None:
+            asked = JobSpec(
+                prompt="-",
+                start_image=namespace.image is not None,
+                end_image=namespace.end_image is not None,
+                loop=namespace.loop is True,
+            )
+            model = default_model(self.bot.catalog, await self.bot.store.workers.served_models(), asked)
+        preset = self.bot.catalog.get(model)
+        if preset is None:
+            return []
+        typed = current.strip().casefold()
+        choices = []
+        for style in await self.bot.store.styles.for_family(interaction.guild_id, preset.family):
+            if style.broken or typed not in style.name.casefold():
+                continue
+            label = f"{style.name} · {style.author}" if style.author else style.name
+            choices.append(app_commands.Choice(name=label[:100], value=style.name))
         return choices[:25]
 
     @commands.Cog.listener()

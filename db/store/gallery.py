@@ -22,6 +22,7 @@ from db.store.connector import Transaction
 from db.store.models import GuildSettings, Job, RankedClip, VoteCounts
 from db.store.part import Part
 from db.store.profiles import is_icon_png
+from db.store.styles import Style
 
 GalleryPeriod = Literal["day", "week", "all"]
 GALLERY_PERIODS: dict[GalleryPeriod, float | None] = {"day": 86_400.0, "week": 7 * 86_400.0, "all": None}
@@ -61,12 +62,14 @@ class GalleryEntry(RankedClip):
 class GalleryClip:
     """One clip's page: the clip and its votes, the clips it was made from (the original first) and
     the clips made from it (extends, remixes, rerolls), all of the same server and all showable;
-    ``author_names``: member id → name, for those of their authors who agreed to be named."""
+    ``author_names``: member id → name, for those of their authors (and of its style's author) who
+    agreed to be named; ``style``: the style it was made with (removed since or not), if any."""
 
     clip: RankedClip
     ancestors: tuple[Job, ...]
     children: tuple[Job, ...]
     author_names: Mapping[int, str] = field(default_factory=dict)
+    style: Style | None = None
 
     def author_name(self, job: Job) -> str | None:
         return self.author_names.get(job.user_id)
@@ -172,8 +175,17 @@ class GalleryStore(Part):
             children = [Job.from_row(r) for r in await tx.fetch_all("children", id=job_id)]
             shown_ancestors = tuple(a for a in reversed(ancestors) if shown_in_gallery(a))
             shown_children = tuple(c for c in children if c.guild_id == guild_id and shown_in_gallery(c))
+            style = None
+            if job.spec.style is not None:
+                style_row = await tx.fetch_one("style_get", id=job.spec.style)
+                style = None if style_row is None else Style.from_row(style_row)
+                if style is not None and style.guild_id != guild_id:
+                    style = None
             names: dict[int, str] = {}
-            for author in {j.user_id for j in (job, *shown_ancestors, *shown_children)}:
+            authors = {j.user_id for j in (job, *shown_ancestors, *shown_children)}
+            if style is not None and style.author_id is not None:
+                authors.add(style.author_id)
+            for author in authors:
                 name = await tx.fetch_one("gallery_author_name", guild_id=guild_id, user_id=author)
                 if name is not None:
                     names[author] = str(name["display_name"])
@@ -182,6 +194,7 @@ class GalleryStore(Part):
             ancestors=shown_ancestors,
             children=shown_children,
             author_names=names,
+            style=style,
         )
 
     async def gallery_media(self, job_id: int) -> Media | None:
