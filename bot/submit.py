@@ -194,6 +194,22 @@ async def extend_refusal(interaction: Interaction, parent: Job, settings: GuildS
     return None
 
 
+async def joined_refusal(interaction: Interaction, spec: JobSpec) -> str | None:
+    """Why a clip that would hold other clips' frames (an extend, a bridge, or a reroll or remix of
+    one: they join the same clips again) cannot be made now: one of them was deleted, or retention
+    removed its video. None when it can, or when it joins no clip."""
+    locale = interaction.locale.value
+    for clip_id in (spec.continues, spec.bridges_to):
+        if clip_id is None:
+            continue
+        clip = await interaction.client.store.jobs.get(clip_id)
+        if clip is None or clip.deleted or clip.guild_id != interaction.guild_id:
+            return t(locale, "error.unknown_job", job=clip_id)
+        if media_pruned(clip):
+            return t(locale, "error.media_gone", job=clip_id)
+    return None
+
+
 def refused_picture(locale: str, refused: PictureRefused) -> RefusedError:
     return RefusedError(t(locale, f"picture.{refused.code}", **refused.params))
 
@@ -297,6 +313,9 @@ async def queue_and_answer(
         refusal = await extend_refusal(interaction, parent, settings)
         if refusal is not None:
             raise RefusedError(refusal)
+    refusal = await joined_refusal(interaction, spec)
+    if refusal is not None:
+        raise RefusedError(refusal)
     age_restricted = is_age_restricted(interaction.channel)
     channel_id = posted_in(interaction, parent, age_restricted)
     # one read: the live workers, and those silent a moment ago (perhaps waiting out a store outage)

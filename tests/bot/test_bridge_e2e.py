@@ -237,3 +237,28 @@ async def test_two_members_clips_are_bridged_into_one_posted_in_the_first_clips_
     show = await fake.slash_command("show", {"job": 3})
     await show.wait_reply()
     assert show.original is not None and "🌉 #3" in field(show.original, "Credits")
+
+
+async def test_a_reroll_of_a_bridge_whose_clip_was_deleted_is_refused_privately(
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, db_path: Path, mp4: bytes
+) -> None:
+    """A reroll joins the same two clips again: once one of them is deleted there is nothing to join."""
+    fake = discord_fake
+    fake.add_user("bob")
+    first = await posted_clip(store, fake, mp4, "a paper boat")
+    second = await posted_clip(store, fake, mp4, "a lighthouse", user="bob")
+    _, text = await bridge(fake, {"from": str(first.id), "to": str(second.id)})
+    assert "Queued as #3" in text
+    claimed = await store.jobs.claim_next("w1", ["tiny-ltx"])
+    assert claimed is not None and claimed.id == 3
+    ref = await store.jobs.put_media(3, mp4, b"\x89PNG poster")
+    assert await store.jobs.finish(3, "w1", JobResult(ref, len(mp4), 48, 32, 12, 12.0, 1.0))
+    posted = await job_posted(store, 3)
+    message = fake.messages[str(posted.message_id)]
+
+    assert await store.jobs.delete_clip(second.id)
+    before = count_jobs(db_path)
+    reroll = await fake.click(message, "vb:reroll:3", user="bob")
+    reply = await reroll.wait_reply()
+    assert reroll.ephemeral and f"There is no clip #{second.id} on this server." in reply["content"]
+    assert count_jobs(db_path) == before  # nothing queued
