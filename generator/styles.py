@@ -126,6 +126,8 @@ def resolve_lora(source: str, *, offline: bool | None = None, cache_dir: Path | 
     repo = "/".join(parts[:2])
     try:
         filename = "/".join(parts[2:]) if len(parts) > 2 else _single_safetensors(repo, offline, cache)
+        if not offline:
+            _check_hub_size(source, repo, filename)  # before a byte of it is fetched
         return Path(hf_hub_download(repo, filename, cache_dir=cache, local_files_only=offline))
     except StyleError:
         raise
@@ -138,6 +140,18 @@ def resolve_lora(source: str, *, offline: bool | None = None, cache_dir: Path | 
         # a repository or file the hub does not have is the style's fault; no network is not
         lasting = not offline and isinstance(exc, RepositoryNotFoundError | EntryNotFoundError)
         raise _unavailable(source, f"{why}: {str(exc).splitlines()[0][:200]}", lasting=lasting) from exc
+
+
+def _check_hub_size(source: str, repo: str, filename: str) -> None:
+    """Refuse a hub file over :data:`LORA_BYTES_MAX` from its listed size, before fetching it (a file the
+    listing does not size is checked once it is here, as every file is)."""
+    from huggingface_hub import HfApi
+
+    for info in HfApi().get_paths_info(repo, [filename]):
+        size = getattr(info, "size", None)
+        if isinstance(size, int) and size > LORA_BYTES_MAX:
+            most = LORA_BYTES_MAX / GIB
+            raise _unusable(source, f"it is {size / GIB:.1f} GiB; a style may have {most:g} GiB")
 
 
 def _single_safetensors(repo: str, offline: bool, cache: Path) -> str:

@@ -127,6 +127,15 @@ class FakeHub:
         ]
         return web.json_response(entries)
 
+    async def _paths_info(self, request: web.Request) -> web.Response:
+        """What the hub says of some of a repository's files (their sizes), asked for in a form."""
+        repo_id = self._repo(request)
+        self._record(Request("POST:paths-info", repo_id, 0, 0))
+        asked = (await request.post()).getall("paths", [])
+        files = self.files(repo_id)
+        found = [str(path) for path in asked if path in files]
+        return web.json_response([self._entry(path, files[path]) for path in found])
+
     async def _resolve(self, request: web.Request) -> web.StreamResponse:
         repo_id = self._repo(request, file=True)
         path = request.match_info["path"]
@@ -178,6 +187,7 @@ class FakeHub:
         app.router.add_get(repo, self._info)
         app.router.add_get(repo + "/tree/{rev}", self._tree)
         app.router.add_get(repo + "/tree/{rev}/{path:.*}", self._tree)
+        app.router.add_post(repo + "/paths-info/{rev}", self._paths_info)
         app.router.add_route("HEAD", "/{org}/{name}/resolve/{rev}/{path:.*}", self._resolve)
         app.router.add_get("/{org}/{name}/resolve/{rev}/{path:.*}", self._resolve, allow_head=False)
         return app

@@ -294,3 +294,34 @@ def test_a_servers_style_names_files_on_the_gpu_host_only_in_the_operators_folde
     for source in (str(tmp_path / "elsewhere.safetensors"), f"{folder}/../elsewhere.safetensors"):
         with pytest.raises(StyleError):
             check_server_source(source, lora_dir=str(folder))
+
+
+def test_a_hub_style_is_fetched_once_and_one_too_big_is_refused_before_a_byte_of_it(
+    loras: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import huggingface_hub.constants
+
+    import generator.styles as styles
+    from tests.hub_fake import FakeHub
+
+    repo = tmp_path / "clay"
+    repo.mkdir()
+    (repo / "clay.safetensors").write_bytes(loras["a"].read_bytes())
+    (repo / "README.md").write_text("A claymation style.")
+    cache = tmp_path / "hf-cache"
+    with FakeHub({"someone/clay": repo}) as hub:
+        # huggingface_hub reads HF_ENDPOINT when it is imported: point it at the stand-in hub
+        monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", hub.url)
+        template = hub.url + "/{repo_id}/resolve/{revision}/{filename}"
+        monkeypatch.setattr(huggingface_hub.constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
+        got = styles.resolve_lora("someone/clay", offline=False, cache_dir=cache)  # its one .safetensors
+        assert got.read_bytes() == loras["a"].read_bytes()
+        assert styles.resolve_lora("someone/clay", offline=True, cache_dir=cache) == got  # cached
+        assert hub.fetched("someone/clay").count("clay.safetensors") == 1
+
+        monkeypatch.setattr(styles, "LORA_BYTES_MAX", 1000)  # a style this file is too big to be
+        hub.requests.clear()
+        with pytest.raises(StyleError) as refused:
+            styles.resolve_lora("someone/clay/clay.safetensors", offline=False, cache_dir=tmp_path / "other")
+        assert refused.value.code == "lora_unusable" and "GiB" in str(refused.value)
+        assert hub.fetched("someone/clay") == []  # refused from the listing, nothing fetched
