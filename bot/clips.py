@@ -32,6 +32,7 @@ from bot.text import clip_embed, details_embed, header, jump_url, where_in_queue
 from db.spec import PROMPT_MAX_CHARS, JobSpec
 from db.store import Job, VoteCounts, VoteRefused
 from db.store.retention import media_pruned
+from db.store.styles import NAME_MAX as STYLE_NAME_MAX
 from db.store.styles import Style
 
 if TYPE_CHECKING:
@@ -178,7 +179,9 @@ class PromptModal(discord.ui.Modal):
     discord.py keeps one open form per custom id, so each form's id ends in a nonce of its own: two
     members writing in the same clip's form are each answered and queued."""
 
-    def __init__(self, parent: Job, locale: str, kind: Literal["remix", "extend"]) -> None:
+    def __init__(
+        self, parent: Job, locale: str, kind: Literal["remix", "extend"], style: str | None = None
+    ) -> None:
         super().__init__(
             title=t(locale, f"{kind}.title", job=parent.id),
             custom_id=f"vb:{kind}modal:{parent.id}:{secrets.token_hex(8)}",
@@ -193,9 +196,21 @@ class PromptModal(discord.ui.Modal):
             max_length=PROMPT_MAX_CHARS,
         )
         self.add_item(self.prompt)
+        # an extend keeps its clip's style unless the member names another, or none (left empty)
+        self.style: discord.ui.TextInput[PromptModal] | None = None
+        if kind == "extend":
+            self.style = discord.ui.TextInput(
+                label=t(locale, "extend.style"),
+                style=discord.TextStyle.short,
+                default=style or "",
+                required=False,
+                max_length=STYLE_NAME_MAX,
+            )
+            self.add_item(self.style)
 
     async def on_submit(self, interaction: Interaction) -> None:
-        await submit_form(interaction, self.kind, self.parent.id, self.prompt.value)
+        style = self.style.value if self.style is not None else None
+        await submit_form(interaction, self.kind, self.parent.id, self.prompt.value, style)
 
     async def on_error(self, interaction: Interaction, error: Exception) -> None:
         await report_error(interaction, error)
@@ -205,24 +220,51 @@ FORM_ID = re.compile(r"vb:(?P<kind>remix|extend)modal:(?P<job>\d+):[0-9a-f]+")
 
 
 async def submit_form(
-    interaction: Interaction, kind: Literal["remix", "extend"], parent_id: int, prompt: str
+    interaction: Interaction,
+    kind: Literal["remix", "extend"],
+    parent_id: int,
+    prompt: str,
+    style: str | None = None,
 ) -> None:
-    """A Remix or Extend form sent: the clip it was opened on may be gone since."""
+    """A Remix or Extend form sent: the clip it was opened on may be gone since. ``style``: what the
+    Extend form's style field says (None for a form without one: the clip's style is kept)."""
     parent = await interaction.client.store.jobs.get(parent_id)
     if parent is None or parent.deleted or parent.guild_id != interaction.guild_id:
         await answer(interaction, t(interaction.locale, "error.unknown_job", job=parent_id))
         return
     spec = extend_spec(parent, prompt) if kind == "extend" else replace(parent.spec, prompt=prompt)
-    await submit_or_explain(interaction, spec, kind=kind, parent=parent)
+    chosen = None
+    if style is not None:
+        kept = await style_name(interaction.client, parent)
+        if not style.strip():  # emptied: the extend has no style
+            spec = replace(spec, loras=(), style=None, trigger="")
+        elif style.strip().casefold() != (kept or "").casefold():  # another of the server's styles
+            spec, chosen = replace(spec, loras=(), style=None, trigger=""), style.strip()
+    await submit_or_explain(interaction, spec, kind=kind, parent=parent, style=chosen)
 
 
-def form_prompt(data: Any) -> str | None:
-    """The text a member wrote in a sent form (its one text input), from the interaction's data."""
+async def style_name(bot: VideoBot, clip: Job) -> str | None:
+    """The name of ``clip``'s style in the server's library, or None (no style, or removed since)."""
+    if clip.spec.style is None:
+        return None
+    style = await bot.store.styles.get(clip.spec.style)
+    return style.name if style is not None and style.deleted_at is None else None
+
+
+def form_values(data: Any) -> list[str]:
+    """The texts a member wrote in a sent form, in the form's order, from the interaction's data."""
+    found = []
     for row in (data or {}).get("components", []):
         for component in row.get("components", [row]):
             if isinstance(component.get("value"), str):
-                return str(component["value"])
-    return None
+                found.append(str(component["value"]))
+    return found
+
+
+def form_prompt(data: Any) -> str | None:
+    """The prompt a member wrote in a sent form (its first text input), from the interaction's data."""
+    values = form_values(data)
+    return values[0] if values else None
 
 
 async def answer_forgotten_form(interaction: Interaction) -> bool:
@@ -242,8 +284,10 @@ async def answer_forgotten_form(interaction: Interaction) -> bool:
     if not prompt:  # Discord sends the text a form requires: anything else is not one of ours
         return False
     kind: Literal["remix", "extend"] = "extend" if found["kind"] == "extend" else "remix"
+    values = form_values(interaction.data)
+    style = values[1][:STYLE_NAME_MAX] if kind == "extend" and len(values) > 1 else None
     try:
-        await submit_form(interaction, kind, int(found["job"]), prompt[:PROMPT_MAX_CHARS])
+        await submit_form(interaction, kind, int(found["job"]), prompt[:PROMPT_MAX_CHARS], style)
     except Exception as error:
         await report_error(interaction, error)
     return True
@@ -427,7 +471,8 @@ class ExtendButton(ClipButton, template=r"vb:extend:(?P<job>\d+)"):
         if refusal is not None:  # say so before the member writes a prompt
             await answer(interaction, refusal)
             return
-        await interaction.response.send_modal(PromptModal(job, interaction.locale.value, "extend"))
+        style = await style_name(interaction.client, job)  # kept unless the member names another
+        await interaction.response.send_modal(PromptModal(job, interaction.locale.value, "extend", style))
 
 
 class InfoButton(ClipButton, template=r"vb:info:(?P<job>\d+)"):

@@ -212,6 +212,8 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "extend.title": {EN: "Extend #{job}", DE: "#{job} verlängern"},
     "extend.prompt": {EN: "What happens next", DE: "Wie es weitergeht"},
+    # the Extend form's second field: the clip's style is kept unless another is named (empty: none)
+    "extend.style": {EN: "Style (empty: none)", DE: "Stil (leer: keiner)"},
     "kind.extend": {EN: "➕ Extend of #{parent}: ", DE: "➕ Verlängerung von #{parent}: "},
     "embed.credits": {EN: "Credits", DE: "Mitwirkende"},
     "credit.new": {EN: "#{job} by {author}", DE: "#{job} von {author}"},

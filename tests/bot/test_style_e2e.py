@@ -227,12 +227,38 @@ async def test_a_styled_clip_credits_its_style_and_rerolls_and_extends_keep_it(
         assert job is not None and job.kind == kind
         assert (job.spec.style, job.spec.loras, job.spec.trigger) == (clay.id, (("acme/clay", 1.0),), "clay")
 
+    # the Extend form shows the clip's style; the member may name another of the server's, or none
+    await add_style(fake, {"name": "Ink wash", "source": "acme/ink", "scale": 0.5})
+    ink = await store.styles.named(int(fake.guild.id), "Ink wash")
+    assert ink is not None
+    fake.add_user("carol")  # bob has three clips waiting, the server's cap
+    for wanted, job_id, who in (("ink WASH", 4, "bob"), ("", 5, "carol")):
+        opened = await fake.click(message, f"vb:extend:{clip.id}", user=who)
+        await opened.wait_ack()
+        assert opened.modal is not None
+        style_field = opened.modal["components"][1]["components"][0]
+        assert style_field["value"] == "Claymation" and not style_field.get("required", True)
+        sent = await fake.submit_modal(
+            opened, {text_input(opened.modal): "the fox runs off", style_field["custom_id"]: wanted}
+        )
+        assert f"Queued as #{job_id}" in (await sent.wait_reply())["content"]
+    with_ink, without = await store.jobs.get(4), await store.jobs.get(5)
+    assert with_ink is not None and (with_ink.spec.style, with_ink.spec.loras) == (
+        ink.id,
+        (("acme/ink", 0.5),),
+    )
+    assert without is not None and (without.spec.style, without.spec.loras, without.spec.trigger) == (
+        None,
+        (),
+        "",
+    )
+
     # once the style is removed, the clip still credits it, and a reroll is refused privately
     await said(fake, "style remove", {"name": "Claymation"})
     rerolled = await fake.click(message, f"vb:reroll:{clip.id}", user="bob")
     reply = await rerolled.wait_reply()
     assert rerolled.ephemeral and "has been removed from this server" in reply["content"]
-    assert await store.jobs.get(4) is None
+    assert await store.jobs.get(6) is None
     shown = await fake.slash_command("show", {"job": clip.id})
     card = await shown.wait_reply()
     assert field(card, "Style") == f"Claymation by <@{bob.id}>, CC BY 4.0"
