@@ -16,6 +16,7 @@ from db.spec import JobSpec, SpecError, resolve_spec
 if TYPE_CHECKING:
     import numpy as np
 
+    from db.credentials import Ingredient, Keys
     from db.spec import RenderPlan
     from generator.clipio import ClipInfo
     from generator.encode import EncodedClip
@@ -230,18 +231,29 @@ def run_hd(args: argparse.Namespace) -> int:
     _check_output(args.output)
     _check_device(args.device)
 
+    from db.credentials import Ingredient
     from generator.hd import hd_clip
 
+    keys = signing_keys()
+    # the HD version of the same clip: its parent, opened and edited by the model
+    ingredients = [Ingredient(args.clip, "parentOf")]
     result = rendering(
         plan,
         args.device,
-        lambda cache, on_progress: hd_clip(
-            args.clip, plan, args.output, args.max_bytes, cache=cache, on_progress=on_progress
+        lambda cache, on_progress: within_reserve(
+            args.max_bytes,
+            [args.clip],
+            keys,
+            lambda budget: hd_clip(
+                args.clip, plan, args.output, budget, cache=cache, on_progress=on_progress
+            ),
         ),
     )
     if isinstance(result, int):
         return result
-    clip = result.clip
+    clip = sign_output("hd", result.clip, plan, ingredients, keys, args.max_bytes)
+    if clip is None:
+        return 1
     length = f"{draft.width}x{draft.height} → HD, {clip.duration:.1f} s"
     print(wrote(clip, plan.spec, length, result.render_seconds))
     return 0
@@ -374,6 +386,93 @@ def wrote(clip: EncodedClip, spec: JobSpec, length: str, render_seconds: float) 
     )
 
 
+R = TypeVar("R")
+
+
+def signing_keys() -> Keys:
+    """The installation's C2PA keys (made on first use); a key problem is a UsageError."""
+    from db.credentials import CredentialsError, ensure_keys
+
+    try:
+        return ensure_keys()
+    except CredentialsError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def within_reserve(
+    max_bytes: int,
+    ingredients: Sequence[Path],
+    keys: Keys,
+    encode: Callable[[int], R],
+    *,
+    cheap_retry: bool = False,
+) -> R:
+    """``encode(budget)``: the encoder aims below ``max_bytes`` by the room the clip's content credentials
+    take (db.credentials.signing_reserve: about 5 KB, plus each parent clip's own manifest), so the signed
+    file still fits; its EncodeError names the limit asked for, not the budget.
+
+    ``cheap_retry`` (``encode`` only encodes, it renders nothing): a budget the encoder cannot plan for
+    (its floor for a long clip under a tiny limit) is tried once more at the limit itself, which it
+    usually undershoots by far more than a manifest; signing then refuses a clip that would not fit."""
+    from db.credentials import signing_reserve
+    from generator.encode import EncodeError
+
+    reserve = signing_reserve(ingredients, keys)
+    budget = max_bytes - reserve
+    try:
+        if budget <= 0:
+            raise EncodeError(
+                f"a clip cannot be made smaller than {max_bytes} bytes: its content credentials alone "
+                f"take about {reserve}"
+            )
+        return encode(budget)
+    except EncodeError as exc:
+        if cheap_retry:
+            return encode(max_bytes)
+        raise EncodeError(str(exc).replace(f"{budget} bytes", f"{max_bytes} bytes")) from exc
+
+
+def sign_output(
+    command: str,
+    clip: EncodedClip,
+    plan: RenderPlan,
+    ingredients: Sequence[Ingredient],
+    keys: Keys,
+    max_bytes: int,
+) -> EncodedClip | None:
+    """Sign the clip just written, in place: a manifest that says which model made it and from what. The
+    clip with its new size, or None (the reason on stderr, the unsigned file removed: no clip leaves
+    without its credentials)."""
+    import dataclasses
+
+    from db.credentials import ClipFacts, CredentialsError, sign_clip
+
+    preset = plan.preset
+    styles = ", ".join(Path(source).name for source, _ in plan.spec.loras) or None
+    facts = ClipFacts(
+        model=preset.name,
+        model_title=preset.title,
+        pipeline=preset.pipeline,
+        source=preset.source,
+        style=styles,
+        ingredients=tuple(ingredients),
+    )
+    try:
+        sign_clip(clip.path, clip.path, facts, keys, max_bytes=max_bytes)
+    except CredentialsError as exc:
+        clip.path.unlink(missing_ok=True)
+        print(f"videobot {command}: error: {exc}", file=sys.stderr)
+        return None
+    return dataclasses.replace(clip, bytes=clip.path.stat().st_size)
+
+
+def picture_ingredients(*paths: Path | None) -> list[Ingredient]:
+    """The pictures a clip starts or ends on, as inputs to the model."""
+    from db.credentials import Ingredient
+
+    return [Ingredient(path, "inputTo") for path in paths if path is not None]
+
+
 def run_generate(args: argparse.Namespace) -> int:
     """Validate, render with a progress bar on stderr, encode. Returns the exit status."""
     catalog = load_catalog()
@@ -404,6 +503,8 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.poster is not None and not args.poster.parent.exists():
         raise UsageError(f"the folder {args.poster.parent} does not exist")
     _check_device(args.device)
+    keys = signing_keys()
+    ingredients = picture_ingredients(args.image, args.end_image)
 
     # torch and diffusers load only once the input is known to be good: bad input answers at once
     from generator.encode import encode_mp4, write_poster
@@ -413,8 +514,14 @@ def run_generate(args: argparse.Namespace) -> int:
         condition = Conditioning(image=picture, end_image=last, loop=args.loop)
         output = render(plan, on_progress, cache=cache, condition=condition)
         audio = output.audio if plan.spec.audio else None
-        clip = encode_mp4(
-            output.frames, plan.fps, args.output, args.max_bytes, audio=audio, sample_rate=output.sample_rate
+        clip = within_reserve(
+            args.max_bytes,
+            [i.path for i in ingredients],
+            keys,
+            lambda budget: encode_mp4(
+                output.frames, plan.fps, args.output, budget, audio=audio, sample_rate=output.sample_rate
+            ),
+            cheap_retry=True,
         )
         if args.poster is not None:
             write_poster(output.frames, args.poster)
@@ -424,7 +531,10 @@ def run_generate(args: argparse.Namespace) -> int:
     if isinstance(made, int):
         return made
     output, clip = made
-    print(wrote(clip, plan.spec, f"{clip.duration:.1f} s", output.seconds))
+    signed = sign_output("generate", clip, plan, ingredients, keys, args.max_bytes)
+    if signed is None:
+        return 1
+    print(wrote(signed, plan.spec, f"{signed.duration:.1f} s", output.seconds))
     return 0
 
 
@@ -478,18 +588,29 @@ def run_extend(args: argparse.Namespace) -> int:
     spec = rendered_part_spec(args, continues=CLI_PARENT_ID)
     plan = planned(args, lambda: plan_continuation(spec, parent, catalog))
 
+    from db.credentials import Ingredient
     from generator.extend import extend_clip
 
+    keys = signing_keys()
+    # the parent's frames are in the new clip: a component, placed, its own manifest carried along
+    ingredients = [Ingredient(args.clip, "componentOf")]
     result = rendering(
         plan,
         args.device,
-        lambda cache, on_progress: extend_clip(
-            args.clip, plan, args.output, args.max_bytes, cache=cache, on_progress=on_progress
+        lambda cache, on_progress: within_reserve(
+            args.max_bytes,
+            [args.clip],
+            keys,
+            lambda budget: extend_clip(
+                args.clip, plan, args.output, budget, cache=cache, on_progress=on_progress
+            ),
         ),
     )
     if isinstance(result, int):
         return result
-    clip = result.clip
+    clip = sign_output("extend", result.clip, plan, ingredients, keys, args.max_bytes)
+    if clip is None:
+        return 1
     length = f"{result.parent_seconds:.1f} s + {result.new_seconds:.1f} s = {clip.duration:.1f} s"
     print(wrote(clip, plan.spec, length, result.render_seconds))
     return 0
@@ -511,18 +632,28 @@ def run_bridge(args: argparse.Namespace) -> int:
     spec = rendered_part_spec(args, continues=CLI_PARENT_ID, bridges_to=CLI_PARENT_ID)
     plan = planned(args, lambda: plan_bridge(spec, first, catalog))
 
+    from db.credentials import Ingredient
     from generator.bridge import bridge_clips
 
+    keys = signing_keys()
+    ingredients = [Ingredient(args.first, "componentOf"), Ingredient(args.second, "componentOf")]
     result = rendering(
         plan,
         args.device,
-        lambda cache, on_progress: bridge_clips(
-            args.first, args.second, plan, args.output, args.max_bytes, cache=cache, on_progress=on_progress
+        lambda cache, on_progress: within_reserve(
+            args.max_bytes,
+            [args.first, args.second],
+            keys,
+            lambda budget: bridge_clips(
+                args.first, args.second, plan, args.output, budget, cache=cache, on_progress=on_progress
+            ),
         ),
     )
     if isinstance(result, int):
         return result
-    clip = result.clip
+    clip = sign_output("bridge", result.clip, plan, ingredients, keys, args.max_bytes)
+    if clip is None:
+        return 1
     length = (
         f"{result.first_seconds:.1f} s + {result.bridge_seconds:.1f} s + {result.second_seconds:.1f} s"
         f" = {clip.duration:.1f} s"

@@ -26,6 +26,20 @@ def spool_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ["VIDEOBOT_SPOOL_DIR"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def c2pa_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The command line signs what it writes (db/credentials.py) with keys of the test session's, not
+    the user's: ``VIDEOBOT_C2PA_DIR`` is where an installation keeps its certificate authority."""
+    folder = tmp_path_factory.mktemp("c2pa")
+    before = os.environ.get("VIDEOBOT_C2PA_DIR")
+    os.environ["VIDEOBOT_C2PA_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("VIDEOBOT_C2PA_DIR", None)
+    else:
+        os.environ["VIDEOBOT_C2PA_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def tiny_ltx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.tiny_models import build_tiny_ltx

@@ -235,7 +235,8 @@ def test_a_worker_with_nothing_it_can_load_exits_2_with_one_line(
 
 
 @pytest.mark.parametrize(
-    "command", ["generate", "extend", "bridge", "models", "download", "worker", "bot", "status", "web", "run"]
+    "command",
+    ["generate", "extend", "bridge", "verify", "models", "download", "worker", "bot", "status", "web", "run"],
 )
 def test_every_commands_help_shows_its_defaults_and_an_example(command: str) -> None:
     result = videobot(command, "--help")

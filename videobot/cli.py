@@ -11,6 +11,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 
@@ -40,6 +41,7 @@ EXAMPLES = {
     "extend": 'videobot extend fox.mp4 "the fox jumps into a snowdrift" -o fox-longer.mp4',
     "bridge": 'videobot bridge fox.mp4 owl.mp4 "the fox runs into the forest at dusk" -o fox-to-owl.mp4',
     "hd": "videobot hd fox.mp4 -o fox-hd.mp4 --model ltx-2.3-distilled",
+    "verify": "videobot verify fox.mp4",
     "models": "videobot models",
     "download": "videobot download ltx-video",
     "worker": "videobot worker --database postgresql://videobot:secret@10.0.0.5/videobot --models ltx-video",
@@ -85,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     hd = _command(sub, "hd", "finish a clip (any mp4) in HD: upsampled 2x and refined")
     add_hd_arguments(hd)
     hd.set_defaults(handler="generator.cli:run_hd")
+
+    verify = _command(
+        sub,
+        "verify",
+        "check a clip's content credentials (C2PA): signed or not, valid or altered, which model, "
+        "made from what; exit 0 valid, 1 none or not valid, 2 unreadable",
+    )
+    verify.add_argument("file", type=Path, help="the clip (mp4, mov) or picture to check")
+    verify.set_defaults(handler="db.credentials:run_verify")
 
     models = _command(sub, "models", "list the model presets")
     models.set_defaults(handler="generator.cli:run_models")
