@@ -312,6 +312,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "eta.hours": {EN: "{n} h", DE: "{n} Std."},
     "embed.author": {EN: "Author", DE: "Von"},
     "embed.model": {EN: "Model", DE: "Modell"},
+    "embed.ai_made": {EN: "🤖 AI-generated video · {model}", DE: "🤖 KI-generiertes Video · {model}"},
     "embed.seed": {EN: "Seed", DE: "Seed"},
     "embed.length": {EN: "Length", DE: "Länge"},
     "embed.render_time": {EN: "Render time", DE: "Renderzeit"},

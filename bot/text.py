@@ -169,6 +169,8 @@ def clip_embed(
     embed = discord.Embed(
         description=f"**{quoted_prompt(spec.prompt, 3500)}**", colour=discord.Colour.blurple()
     )
+    # disclosure first (the EU AI Act's Article 50): a model made this clip, and which one
+    embed.set_author(name=short(t(locale, "embed.ai_made", model=model_title), 256))
     embed.add_field(name=t(locale, "embed.author"), value=f"<@{job.user_id}>")
     embed.add_field(name=t(locale, "embed.model"), value=model_title)
     if style is not None:

@@ -4,9 +4,7 @@ and ``videobot verify`` tells a valid clip from an altered or unsigned one."""
 from __future__ import annotations
 
 import json
-import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +32,10 @@ from tests.test_cli import videobot
 from tests.test_encode import noise_clip
 
 
-@pytest.fixture(scope="module")
-def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The installation's keys in a folder of this module's, for the CLI it starts and for itself."""
-    folder = tmp_path_factory.mktemp("c2pa")
-    before = os.environ.get("VIDEOBOT_C2PA_DIR")
-    os.environ["VIDEOBOT_C2PA_DIR"] = str(folder)
-    yield folder
-    if before is None:
-        os.environ.pop("VIDEOBOT_C2PA_DIR", None)
-    else:
-        os.environ["VIDEOBOT_C2PA_DIR"] = before
+@pytest.fixture(scope="session")
+def keys_dir(c2pa_dir: Path) -> Path:
+    """The installation's keys: the test session's folder (tests/conftest.py), for the CLI and for these."""
+    return c2pa_dir
 
 
 def store_of(path: Path, root: Path | None = None) -> tuple[dict[str, Any], str | None]:

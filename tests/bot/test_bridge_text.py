@@ -203,3 +203,12 @@ def test_extend_hd_and_loop_of_a_bridge_go_on_from_the_whole_and_do_not_bridge_a
     plan = resolve_spec(extend_spec(bridge, "on and on"), catalog)  # a continuation, not a bridge
     assert plan.spec.continues == 5 and plan.spec.bridges_to is None
     assert resolve_spec(loop_spec(bridge), catalog).spec.loop
+
+
+def test_a_clips_card_says_a_model_made_it_and_which_in_the_members_language() -> None:
+    clip = job(1, ANA)
+    votes = VoteCounts(up=0, down=0)
+    english = clip_embed(clip, votes, "en-US", "LTX-Video 2B")
+    german = clip_embed(clip, votes, "de", "LTX-Video 2B")
+    assert english.author.name == "🤖 AI-generated video · LTX-Video 2B"
+    assert german.author.name == "🤖 KI-generiertes Video · LTX-Video 2B"

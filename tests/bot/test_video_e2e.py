@@ -80,6 +80,7 @@ async def test_video_command_posts_a_playable_clip_with_buttons_and_a_thread(
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert "a red fox in snow" in embed["description"]
     assert fields["Model"] == "Tiny LTX" and fields["Length"] == "2.0 s" and "Seed" in fields
+    assert embed["author"]["name"] == "🤖 AI-generated video · Tiny LTX"  # a model made it, and which
     assert {"vb:vote:1:up", "vb:vote:1:down", "vb:reroll:1", "vb:remix:1", "vb:info:1", "vb:delete:1"} <= set(
         custom_ids(clip)
     )
