@@ -88,7 +88,7 @@ def run(sizes: Sizes, limit_mib: float, repeats: int = REPEATS) -> tuple[list[tu
         def conditions() -> tuple[np.ndarray, np.ndarray]:
             probe(first_path), probe(second_path)
             tail = read_frames(first_path, last=continue_frames(preset))[0]
-            return tail, read_first_frame(second_path, second)
+            return tail, read_first_frame(second_path)
 
         took, (tail, _) = timed(conditions, repeats)
         rows.append((f"read the conditions ({len(tail)} frames of the first, 1 of the second)", took))

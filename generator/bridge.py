@@ -12,24 +12,22 @@ GPU worker both call :func:`bridge_clips`.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import imageio_ffmpeg
 import numpy as np
 
 from db.presets import Preset, PresetCatalog
 from db.spec import JobSpec, RenderPlan, SpecError, resolve_preset, resolve_spec
 from generator.clipio import (
-    ClipError,
     ClipInfo,
     fit_frames,
     join_audio,
     probe,
     read_audio,
     read_frames,
+    read_segment,
     shown_as,
     shown_count,
 )
@@ -104,18 +102,9 @@ def plan_bridge(spec: JobSpec, first: ClipInfo, catalog: PresetCatalog) -> Rende
     return resolve_spec(replace(spec, aspect=aspect, continues=continues, bridges_to=bridges_to), catalog)
 
 
-def read_first_frame(path: Path, info: ClipInfo) -> np.ndarray:
+def read_first_frame(path: Path) -> np.ndarray:
     """The clip's first frame, uint8 (height, width, 3), upright (only that frame is decoded)."""
-    cmd = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
-        "-map", "0:v:0", "-an", "-sn", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
-    ]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True)
-    size = info.width * info.height * 3
-    if done.returncode != 0 or len(done.stdout) < size:
-        reason = done.stderr.decode(errors="replace").strip().splitlines()
-        raise ClipError(f"{path.name} cannot be decoded ({reason[-1] if reason else 'no frame'})")
-    return np.frombuffer(done.stdout[:size], np.uint8).reshape(info.height, info.width, 3).copy()
+    return read_segment(path, 0, 1)[0][0]
 
 
 def join_bridge(
@@ -191,7 +180,7 @@ def bridge_clips(
     width, height = first.width, first.height
     tail, _ = read_frames(first_path, last=continue_frames(plan.preset))
     # the picture the bridge ends on: the second clip's first frame as the whole shows it
-    end = fit_frames(read_first_frame(second_path, second)[None], width, height)[0]
+    end = fit_frames(read_first_frame(second_path)[None], width, height)[0]
     output = render(
         plan,
         on_progress,

@@ -12,32 +12,30 @@ import pytest
 from db.presets import PresetCatalog
 
 
-@pytest.fixture(scope="session", autouse=True)
-def spool_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Workers (in this process and the ones tests start) keep finished renders in a folder of the
-    test session's, not in the user's cache; ``VIDEOBOT_SPOOL_DIR`` is how an operator moves it too."""
-    folder = tmp_path_factory.mktemp("rendered")
-    before = os.environ.get("VIDEOBOT_SPOOL_DIR")
-    os.environ["VIDEOBOT_SPOOL_DIR"] = str(folder)
+def _session_folder(factory: pytest.TempPathFactory, name: str, variable: str) -> Iterator[Path]:
+    """A folder of the test session's named by ``variable`` in the environment (this process's and the
+    ones tests start), as an operator moves it; the variable as it was afterwards."""
+    folder = factory.mktemp(name)
+    before = os.environ.get(variable)
+    os.environ[variable] = str(folder)
     yield folder
     if before is None:
-        os.environ.pop("VIDEOBOT_SPOOL_DIR", None)
+        os.environ.pop(variable, None)
     else:
-        os.environ["VIDEOBOT_SPOOL_DIR"] = before
+        os.environ[variable] = before
+
+
+@pytest.fixture(scope="session", autouse=True)
+def spool_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Workers keep finished renders in a folder of the test session's, not in the user's cache."""
+    yield from _session_folder(tmp_path_factory, "rendered", "VIDEOBOT_SPOOL_DIR")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def c2pa_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The command line signs what it writes (db/credentials.py) with keys of the test session's, not
-    the user's: ``VIDEOBOT_C2PA_DIR`` is where an installation keeps its certificate authority."""
-    folder = tmp_path_factory.mktemp("c2pa")
-    before = os.environ.get("VIDEOBOT_C2PA_DIR")
-    os.environ["VIDEOBOT_C2PA_DIR"] = str(folder)
-    yield folder
-    if before is None:
-        os.environ.pop("VIDEOBOT_C2PA_DIR", None)
-    else:
-        os.environ["VIDEOBOT_C2PA_DIR"] = before
+    the installation's certificate authority in the user's config."""
+    yield from _session_folder(tmp_path_factory, "c2pa", "VIDEOBOT_C2PA_DIR")
 
 
 @pytest.fixture(scope="session")
