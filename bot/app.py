@@ -22,9 +22,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.config import BotConfig
+from bot.credentials import signing_keys
 from bot.i18n import CatalogTranslator
 from bot.invite import start_line
 from bot.replies import report_error
+from db.credentials import Keys
 from db.presets import PresetCatalog
 from db.store import Job, Store, open_store
 from db.store.shards import ShardRange
@@ -70,6 +72,7 @@ class VideoBot(commands.Bot):
     message was posted and recorded)."""
 
     store: Store
+    signing_keys: Keys
 
     def __init__(self, config: BotConfig, catalog: PresetCatalog | None = None, **options: Any) -> None:
         # voice is never used: no warnings at start that PyNaCl or davey are missing
@@ -117,6 +120,7 @@ class VideoBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.store = await open_store(self.config.database_url)
+        self.signing_keys = await signing_keys(self.store)  # content credentials (bot.credentials)
         await self.tree.set_translator(CatalogTranslator())
         for name in COGS:
             await self.load_extension(name)

@@ -21,6 +21,7 @@ from bot.config import (
     apply_discord_urls,
     parse_shards,
 )
+from db.credentials import CredentialsError
 from db.presets import PresetError
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def run_bot(args: argparse.Namespace) -> int:
             log.info("connecting as shards %s", config.shards)
         port = getattr(args, "metrics_port", None)
         asyncio.run(serve(config, None if port is None else (args.metrics_host, port)))
-    except (ConfigError, PresetError) as exc:
+    except (ConfigError, PresetError, CredentialsError) as exc:
         print(f"videobot bot: error: {exc}", file=sys.stderr)
         return 2
     except discord.LoginFailure:

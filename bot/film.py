@@ -145,11 +145,13 @@ def _encode(
         raise FilmError(f"ffmpeg failed ({lines[-1] if lines else done.returncode})")
 
 
-def fit_film(video: bytes, limit_bytes: int) -> list[bytes]:
+def fit_film(video: bytes, limit_bytes: int, room: int = 0) -> list[bytes]:
     """The film as files that each fit ``limit_bytes``: itself when it fits, else encoded again
-    (:func:`plan_fit`), in parts when it must be. Raises :class:`FilmError`. Blocking: run it in a thread."""
+    (:func:`plan_fit`), in parts when it must be, each leaving ``room`` bytes free (for the content
+    credentials signed into it afterwards). Raises :class:`FilmError`. Blocking: run it in a thread."""
     if len(video) <= limit_bytes:
         return [video]
+    limit_bytes -= room
     with tempfile.TemporaryDirectory(prefix="videobot-film-") as folder:
         source = Path(folder) / "film.mp4"
         source.write_bytes(video)

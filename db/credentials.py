@@ -59,6 +59,11 @@ RELATIONSHIPS: tuple[Relationship, ...] = ("parentOf", "componentOf", "inputTo")
 # thumbnails off. So 4 KiB + the chain, and 4 KiB + the store per ingredient.
 MANIFEST_RESERVE = 4 * 1024
 RESERVE_PER_INGREDIENT = 4 * 1024
+# what a worker leaves free under a clip's upload limit for the certificate chain of the manifest the bot
+# adds when it posts the clip: the keys are on the bot's hosts only, so the chain is allowed for, not
+# measured. Ours is about 900 bytes; an operator's chain from a CA of the C2PA trust list (a signer and
+# one or two intermediates, RSA or EC) a few KB. A bot whose chain is longer says so when it starts.
+CHAIN_ALLOWANCE = 8 * 1024
 # the ISO BMFF box in which C2PA keeps a manifest store in an mp4: uuid d8fec3d6-1b0e-483c-9297-5828877ec481
 C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
 
@@ -321,7 +326,8 @@ class ClipFacts:
     pipeline: str  # the diffusers pipeline class
     source: str  # the hub id or folder the weights came from
     style: str | None = None
-    server: str | None = None
+    server: str | None = None  # the Discord server's name
+    server_id: int | None = None  # and its id: /verify tells "this server's bot" from another's
     authors: tuple[str, ...] = ()
     ingredients: tuple[Ingredient, ...] = ()
     title: str | None = None  # default: the signed file's name
@@ -375,12 +381,50 @@ def signing_reserve(ingredients: Sequence[Path], keys: Keys) -> int:
     """The bytes to keep free under a size cap for the manifest of a clip made from ``ingredients`` and
     signed with ``keys``: our own claim and signature, the certificate chain, and each clip ingredient's
     manifest store, which travels inside ours."""
-    chain = sum(len(cert) * 3 // 4 for cert in _pem_certs(keys.chain_pem))  # base64 → DER
     return (
         MANIFEST_RESERVE
-        + chain
+        + chain_bytes(keys)
         + sum(RESERVE_PER_INGREDIENT + manifest_store_bytes(Path(p)) for p in ingredients)
     )
+
+
+def chain_bytes(keys: Keys) -> int:
+    """The certificate chain's size in a manifest (DER)."""
+    return sum(len(cert) * 3 // 4 for cert in _pem_certs(keys.chain_pem))  # base64 → DER
+
+
+def post_reserve(parent_manifests: Sequence[int] = (), pictures: int = 0) -> int:
+    """The bytes a worker keeps free under a clip's limit for the manifest its bot signs in at post time
+    (:func:`clip_ingredients`): the claim, a chain of up to :data:`CHAIN_ALLOWANCE`, each parent clip
+    that is an ingredient with its own manifest store (``parent_manifests``: their sizes, ``Job.
+    manifest_bytes``), and each picture."""
+    return (
+        MANIFEST_RESERVE
+        + CHAIN_ALLOWANCE
+        + sum(RESERVE_PER_INGREDIENT + size for size in parent_manifests)
+        + RESERVE_PER_INGREDIENT * pictures
+    )
+
+
+def clip_ingredients(
+    kind: str, parent_id: int | None, bridges_to: int | None = None
+) -> list[tuple[int, Relationship]]:
+    """The stored clips a posted clip of ``kind`` names as its ingredients, with how it used them: an
+    extend and a bridge contain their clips (``componentOf``: their frames placed in it), an HD version
+    is its draft opened and edited (``parentOf``), a remix and a loop are made from theirs (``inputTo``:
+    its prompt and seed, its first frame). A new clip and a reroll (the same prompt again) have none."""
+    if parent_id is None:
+        return []
+    if kind == "bridge":
+        ends: list[tuple[int, Relationship]] = [(parent_id, "componentOf")]
+        return ends + ([(bridges_to, "componentOf")] if bridges_to else [])
+    by_kind: dict[str, Relationship] = {
+        "extend": "componentOf",
+        "hd": "parentOf",
+        "remix": "inputTo",
+        "loop": "inputTo",
+    }
+    return [(parent_id, by_kind[kind])] if kind in by_kind else []
 
 
 def _settings(trust_root_pem: bytes | None = None) -> Any:
@@ -447,6 +491,8 @@ def manifest_definition(facts: ClipFacts, title: str) -> dict[str, Any]:
         model["style"] = facts.style
     if facts.server:
         model["server"] = facts.server
+    if facts.server_id is not None:
+        model["server_id"] = str(facts.server_id)
     assertions: list[dict[str, Any]] = [
         {"label": "c2pa.actions", "data": {"actions": actions}},
         {"label": MODEL_LABEL, "data": model},

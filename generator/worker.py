@@ -39,6 +39,7 @@ import numpy as np
 from PIL import Image
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
+from db.credentials import clip_ingredients, post_reserve
 from db.presets import PresetCatalog
 from db.spec import JobSpec, RenderPlan, SpecError, resolve_spec
 from db.store import Job, JobResult, Segments, Store
@@ -535,6 +536,17 @@ class Worker:
             self.render_seconds += time.perf_counter() - started
             await beat.stop()
 
+    async def clip_bytes(self, job: Job) -> int:
+        """The bytes this job's clip may have: its limit (:func:`clip_limit`) less the room of the content
+        credentials its bot signs in when it posts it (db.credentials.post_reserve: the claim and chain,
+        each parent clip it names with that clip's own manifest, each picture)."""
+        parents = []
+        for clip_id, _ in clip_ingredients(job.kind, job.parent_id, job.spec.bridges_to):
+            row = await self._persist("get", functools.partial(self.store.jobs.get, clip_id))
+            parents.append((row.manifest_bytes or 0) if row is not None else 0)
+        pictures = sum(ref is not None for ref in (job.spec.image_ref, job.spec.end_image_ref))
+        return clip_limit(job.spec, self.config.max_bytes) - post_reserve(parents, pictures)
+
     def _limit(self, job: Job) -> dict[str, str]:
         return {"limit_mib": f"{clip_limit(job.spec, self.config.max_bytes) / 1024**2:g}"}
 
@@ -575,6 +587,7 @@ class Worker:
         assert parent_id is not None
         condition = await self.conditioning_for(plan)  # a scene that ends on its proposer's picture
         end_image = condition.end_image if condition is not None else None
+        limit = await self.clip_bytes(job)
 
         def extend(clips: Sequence[StoredClip], out: Path) -> Made:
             (parent,) = clips
@@ -582,7 +595,7 @@ class Worker:
                 parent.path,
                 plan,
                 out,
-                clip_limit(job.spec, self.config.max_bytes),
+                limit,
                 **self._rendering(progress),
                 end_image=end_image,
                 originals=parent.originals,
@@ -604,6 +617,7 @@ class Worker:
         store and finish."""
         first_id, second_id = plan.spec.continues, plan.spec.bridges_to
         assert first_id is not None and second_id is not None
+        limit = await self.clip_bytes(job)
 
         def bridge(clips: Sequence[StoredClip], out: Path) -> Made:
             first, second = clips
@@ -612,7 +626,7 @@ class Worker:
                 second.path,
                 plan,
                 out,
-                clip_limit(job.spec, self.config.max_bytes),
+                limit,
                 **self._rendering(progress),
                 first_originals=first.originals,
                 second_originals=second.originals,
@@ -639,6 +653,7 @@ class Worker:
         draft_id = plan.spec.upscales
         assert draft_id is not None
         latents = self.drafts.get(draft_id)
+        limit = await self.clip_bytes(job)
         log.info("job %s: HD of #%s from its %s", job.id, draft_id, "latents" if latents else "frames")
 
         def finish_in_hd(clips: Sequence[StoredClip], out: Path) -> Made:
@@ -646,7 +661,7 @@ class Worker:
                 clips[0].path,
                 plan,
                 out,
-                clip_limit(job.spec, self.config.max_bytes),
+                limit,
                 latents=latents,
                 **self._rendering(progress),
             )
@@ -818,6 +833,7 @@ class Worker:
         frames are kept and the encode is tried again with back-off (logged once), for at most
         ``disk_full_wait_s``; then, or on any other failure, the error is raised."""
         cfg = self.config
+        limit = await self.clip_bytes(job)
 
         def attempt() -> tuple[EncodedClip, bytes, bytes]:
             with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-{job.id}-") as tmp:
@@ -826,7 +842,7 @@ class Worker:
                     output.frames,
                     output.fps,
                     video_path,
-                    clip_limit(job.spec, cfg.max_bytes),
+                    limit,
                     audio=output.audio,
                     sample_rate=output.sample_rate,
                 )

@@ -6,8 +6,9 @@ buttons are edited into it, so the channel holds one message per clip. Exactly o
 message twice changes nothing; a clip whose status message is gone is sent with a nonce that Discord
 enforces (a repeat after a crash returns the first message); the thread of a message has the message's
 id; and the job is marked posted only after both exist. One job that cannot be posted never holds up
-the others. Once posted, the server's name and icon and the author's display name (only if the author
-agreed to be named) are recorded for the web gallery (:mod:`bot.profiles`).
+the others. Each clip is signed first (:mod:`bot.credentials`: a C2PA manifest saying a model made it,
+which, and from what). Once posted, the server's name and icon and the author's display name (only if
+the author agreed to be named) are recorded for the web gallery (:mod:`bot.profiles`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.app import VideoBot
 from bot.background import one_pass
 from bot.clipcheck import clip_problem
 from bot.clips import clip_message, style_of
+from bot.credentials import sign_for_post
 from bot.profiles import keep_profiles
 from bot.status import StatusBoard, edit_status
 from bot.text import status_message, thread_name
@@ -59,6 +61,7 @@ class DeliveryCog(commands.Cog):
         self.board = StatusBoard(bot, bot.config.status_interval_s)
         self.task: asyncio.Task[None] | None = None
         self.posted = 0
+        self.unsigned = 0  # clips posted without content credentials (they could not be signed)
         self.read_errors: Counter[int] = Counter()  # passes in which a job's file could not be read
         self.posting: dict[int, asyncio.Task[None]] = {}  # job id -> its post, in flight
         self.failed_posts: Counter[int] = Counter()  # job id -> failed tries in a row
@@ -148,7 +151,22 @@ class DeliveryCog(commands.Cog):
             return
         votes = await store.votes.vote_counts(job.id)
         lineage = await store.jobs.lineage(job.id) if job.parent_id is not None else [job]
-        content, embed, view = clip_message(self.bot, job, votes, lineage, await style_of(self.bot, job))
+        style = await style_of(self.bot, job)
+        guild = self.bot.get_guild(job.guild_id)
+        signed = await sign_for_post(
+            store,
+            self.bot.catalog,
+            self.bot.signing_keys,
+            job,
+            media,
+            server=guild.name if guild is not None else f"Discord server {job.guild_id}",
+            lineage=lineage,
+            style=style,
+        )
+        if signed.error is not None:
+            self.unsigned += 1
+        media = signed.media
+        content, embed, view = clip_message(self.bot, job, votes, lineage, style)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{job.id}.mp4")
         channel = await self.bot.messageable(job.channel_id)
         try:

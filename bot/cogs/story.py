@@ -38,7 +38,8 @@ from discord.ext import commands
 
 from bot.app import VideoBot
 from bot.background import one_pass, stop
-from bot.clips import clip_first_frame, extend_spec
+from bot.clips import clip_first_frame, extend_spec, style_of
+from bot.credentials import sign_film
 from bot.film import FilmError, fit_film
 from bot.i18n import t
 from bot.replies import Interaction, RefusedError, answer, is_moderator, report_error, think
@@ -53,6 +54,7 @@ from bot.submit import (
 )
 from bot.text import quoted_prompt, short, where_in_queue
 from db.cost import estimate_gpu_seconds
+from db.credentials import post_reserve
 from db.spec import PROMPT_MAX_CHARS, JobSpec, SpecError, resolve_spec
 from db.store import CapExceeded, Job
 from db.store.stories import STORY_MAX_SCENES, Proposal, Scene, Story, StoryRefused
@@ -670,16 +672,32 @@ class StoryCog(commands.Cog):
         looped = closing if closing is not None and closing.state == "done" and not closing.deleted else None
         scenes = await store.stories.story_scenes(story.id)
         media = await store.jobs.get_media(looped.id) if looped is not None else None
+        film = looped
         if media is None:  # no closing scene, or its clip was deleted since: the film without the loop
             looped = None
+            film = await store.jobs.get(scenes[-1].job_id)
             media = await store.jobs.get_media(scenes[-1].job_id)
         limit = (closing.spec.upload_limit if closing is not None else None) or self.upload_limit(story)
         files: list[bytes] = []
-        if media is not None:
+        if media is not None and film is not None:
+            # encoded again to fit, the film leaves room for its content credentials (bot.credentials)
+            room = post_reserve([film.manifest_bytes or 0])
             try:
-                files = await asyncio.to_thread(fit_film, media.video, limit)
+                files = await asyncio.to_thread(fit_film, media.video, limit, room)
             except FilmError as exc:
                 log.error("story %s: the film cannot be made: %s", story.id, exc)
+            guild = self.bot.get_guild(story.guild_id)
+            files = await sign_film(
+                store,
+                self.bot.catalog,
+                self.bot.signing_keys,
+                film,
+                files,
+                server=guild.name if guild is not None else f"Discord server {story.guild_id}",
+                name=f"story-{story.id}",
+                limit=limit,
+                style=await style_of(self.bot, film),
+            )
         if not await store.stories.finish_story(story.id):
             return  # another process posted it
         if not files:

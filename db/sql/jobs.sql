@@ -99,6 +99,11 @@ WHERE id = :id AND worker_id = :worker_id AND state = 'running'
        OR ((step <> :step OR total_steps <> :total_steps)
            AND (progress_at IS NULL OR progress_at <= :progress_before)));
 
+-- name: set_video_bytes
+-- A clip's file replaced by its signed version (content credentials): its new size; not a deleted clip's.
+UPDATE jobs SET video_bytes = :video_bytes, manifest_bytes = :manifest_bytes
+WHERE id = :id AND deleted_at IS NULL;
+
 -- name: holds_job
 -- Whether a worker still holds a running job (it was not cancelled, nor its lease given away).
 SELECT id FROM jobs WHERE id = :id AND worker_id = :worker_id AND state = 'running';

@@ -48,7 +48,8 @@ Posting (bot): ``store.jobs``
     ``unposted(limit) -> list[Job]`` (done, failed or cancelled, not yet posted),
     ``mark_posted(job_id, message_id, thread_id) -> bool`` (True only the first time),
     ``set_status_message(job_id, message_id)``, ``active_jobs(limit)``, ``get_media(job_id)``,
-    ``wait_for_events(timeout) -> bool`` (progress, start, end).
+    ``put_signed(job_id, video, poster, manifest_bytes) -> bool`` (the clip's signed mp4 in place of
+    its worker's; False for a deleted clip), ``wait_for_events(timeout) -> bool`` (progress, start, end).
 
 Reading: ``store.jobs`` (``live_workers``, ``served_models``: ``store.workers``)
     ``get(job_id)``, ``jobs_for_user(guild_id, user_id, states, limit)``, ``queued_count(guild_id)``,
@@ -95,6 +96,10 @@ Styles: ``store.styles`` (:mod:`db.store.styles`, raising ``StyleRefused``): ``a
     ``remove(guild_id, name)``, ``library(guild_id)``, ``named(guild_id, name)``, ``get(style_id)``
     (removed ones too: clips credit them), ``for_family(guild_id, family)``, ``mark_broken(style_id,
     code, params)``.
+
+Content credentials: ``store.credentials`` (:mod:`db.store.credentials`): ``record_root(pem)`` (a bot
+    host's public root certificate, once), ``roots() -> bytes`` (every root, one PEM bundle: the trust
+    anchors that make a clip the installation's own).
 
 Sharded bot: ``store.shards`` (:mod:`db.store.shards`)
     ``unposted_in(shards, limit)``, ``active_jobs_in(shards, limit)`` (a :class:`ShardRange`'s

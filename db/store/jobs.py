@@ -719,6 +719,24 @@ class JobQueue(Part):
     async def get_media(self, job_id: int) -> Media | None:
         return await self._media.get(job_id)
 
+    async def put_signed(self, job_id: int, video: bytes, poster: bytes, manifest_bytes: int) -> bool:
+        """Store a clip's signed mp4 (its frames with a content credentials manifest, db.credentials) in
+        place of the file its worker stored, its new size and its manifest store's. False, with nothing
+        kept, for a clip that is deleted (before or while it was written)."""
+        async with self._db.transaction(write=False) as tx:
+            row = await tx.fetch_one("get_job", id=job_id)
+        if row is None or row["deleted_at"] is not None:
+            return False
+        await self._media.put(job_id, video, poster)
+        async with self._db.transaction() as tx:
+            kept = await tx.execute(
+                "set_video_bytes", id=job_id, video_bytes=len(video), manifest_bytes=manifest_bytes
+            )
+        if kept == 0:  # deleted while it was written: its files go, as delete_clip's did
+            await self._media.delete(job_id)
+            return False
+        return True
+
     async def put_input(self, data: bytes, extension: str) -> str:
         """Store a member's picture (``png``, ``jpg`` or ``webp``) where every worker reads it, before
         its job is queued; the reference to put in the spec (``image_ref``)."""

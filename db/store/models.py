@@ -161,6 +161,9 @@ class Job:
     # where its frames were first encoded (migration V18): (job id, first frame in that job's clip,
     # frames), in the clip's order; None for a clip whose frames are all its own first encode
     segments: Segments | None = None
+    # the bytes of its content credentials' manifest store once the bot signed it at post time
+    # (migration V21; None before): a clip made from it carries that store inside its own manifest
+    manifest_bytes: int | None = None
 
     @property
     def deleted(self) -> bool:

@@ -7,6 +7,7 @@ import time
 from db.media import MediaStore
 from db.store.challenges import ChallengeStore
 from db.store.connector import Connector, load_migrations
+from db.store.credentials import CredentialStore
 from db.store.gallery import GalleryStore
 from db.store.halloffame import HallOfFameStore
 from db.store.jobs import JobQueue
@@ -47,6 +48,7 @@ class Store:
         self.retention = RetentionStore(*parts)
         self.shards = ShardStore(*parts)
         self.styles = StyleStore(*parts)
+        self.credentials = CredentialStore(*parts)
 
     @property
     def backend(self) -> str:

@@ -9,6 +9,8 @@ from typing import Any
 from bot.app import VideoBot
 from db.store import Store
 from tests.bot.conftest import WorkerProcess, job_in_state, wait_until
+from tests.bot.credentials_check import verdict_of
+from tests.bot.test_gallery_names_e2e import me
 from tests.bot.test_pictures_e2e import picture
 from tests.bot.test_video_e2e import clip_messages, make_clip
 from tests.discord_fake import DiscordFake
@@ -36,7 +38,11 @@ async def test_a_picture_is_animated_into_a_posted_clip(
     assert job.state == "done", job.error_text
     assert job.spec.start_image and job.spec.image_ref is not None
     assert await store.jobs.get_input(job.spec.image_ref) == picture()
-    await wait_until(lambda: clip_messages(fake, "general"), what="the clip")
+    (posted,) = await wait_until(lambda: clip_messages(fake, "general"), what="the clip")
+    # its content credentials: made by the model from the member's picture
+    verdict = await verdict_of(fake.attachments[posted["attachments"][0]["id"]][1], store)
+    assert verdict.status == "valid" and verdict.ai_generated
+    assert [(i.title, i.relationship) for i in verdict.ingredients] == [("starting picture", "inputTo")]
 
 
 async def test_anyone_extends_a_clip_in_its_thread_credited_until_the_servers_cap(
@@ -48,6 +54,7 @@ async def test_anyone_extends_a_clip_in_its_thread_credited_until_the_servers_ca
     worker.start()
     clip = await make_clip(fake, store, "a paper boat on a pond", model="tiny-ltx")
     thread = await wait_until(lambda: fake.thread_of(clip["id"]), what="the clip's thread")
+    await me(fake, "bob", {"gallery-name": True})  # bob agrees to be named outside the server; owner not
 
     opened = await fake.click(clip, "vb:extend:1", user="bob")
     await opened.wait_ack()
@@ -72,6 +79,14 @@ async def test_anyone_extends_a_clip_in_its_thread_credited_until_the_servers_ca
     assert parent is not None and parent.frames is not None
     assert probe(whole).frames > parent.frames  # the parent plus its continuation
     assert not fake.pinged_anyone()
+    # its content credentials name bob, who agreed, and not the owner, and carry the parent's own
+    verdict = await verdict_of(whole.read_bytes(), store)
+    assert verdict.status == "valid" and verdict.ai_generated and verdict.model == "Tiny LTX (tiny-ltx)"
+    assert verdict.authors == ("a member of Videobot Test Server", "Bob")
+    assert b"Owner" not in whole.read_bytes()
+    (source,) = verdict.ingredients
+    assert (source.title, source.relationship, source.signed) == ("videobot clip #1", "componentOf", True)
+    assert source.authors == ("a member of Videobot Test Server",) and source.model == verdict.model
 
     # the chain is at the server's cap: a second extend is refused before anyone writes a prompt
     again = await fake.click(posted, "vb:extend:2", user="bob")

@@ -13,6 +13,7 @@ from bot.app import VideoBot
 from db.store import Job, JobResult, Store
 from generator.encode import encode_mp4
 from tests.bot.conftest import job_in_state, job_posted, wait_until
+from tests.bot.credentials_check import verdict_of
 from tests.bot.test_video_e2e import clip_messages
 from tests.discord_fake import DiscordFake
 from tests.store.helpers import spec
@@ -106,4 +107,8 @@ async def test_a_clip_without_its_poster_is_posted_all_the_same(
     job = await finished_clip(store, discord_fake, mp4, 1, "en-US", no_poster, db_path.parent / "media")
     posted = await wait_until(lambda: clip_messages(discord_fake, "general"), what="the clip")
     assert f"#{job.id}" in posted[0]["content"]
-    assert discord_fake.attachments[posted[0]["attachments"][0]["id"]][1] == mp4
+    attached = discord_fake.attachments[posted[0]["attachments"][0]["id"]][1]
+    stored = await store.jobs.get_media(job.id)
+    assert stored is not None and attached == stored.video  # the clip, signed in its place in the store
+    verdict = await verdict_of(attached, store)
+    assert verdict.status == "valid" and verdict.ai_generated

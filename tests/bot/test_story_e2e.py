@@ -16,6 +16,7 @@ from db.presets import PresetCatalog
 from db.spec import resolve_spec
 from db.store import Store, open_store
 from tests.bot.conftest import BotRunner, WorkerProcess, job_in_state, wait_until
+from tests.bot.credentials_check import verdict_of
 from tests.discord_fake import DiscordFake
 from tests.mp4probe import probe
 
@@ -110,6 +111,14 @@ async def test_a_story_of_three_scenes_from_proposals_votes_and_renders_to_the_s
     assert len(data) <= fake.upload_limit(fake.channel("general"))
     path.write_bytes(data)
     assert second.frames is not None and probe(path).frames > second.frames  # all three scenes
+    # signed, with each scene the one before it was made from, down to the first
+    verdict = await verdict_of(data, store)
+    assert verdict.status == "valid" and verdict.ai_generated
+    chain, ingredients = [], verdict.ingredients
+    while ingredients:
+        chain.append(ingredients[0].title)
+        ingredients = ingredients[0].ingredients
+    assert chain == ["videobot clip #2", "videobot clip #1"]
     assert not fake.pinged_anyone()
     assert "finished" in await say(fake, "story next", thread, "bob", prompt="one more")
 
