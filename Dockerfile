@@ -7,7 +7,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    HF_HOME=/root/.cache/huggingface
+    HF_HOME=/root/.cache/huggingface \
+    VIDEOBOT_C2PA_DIR=/data/c2pa
 
 WORKDIR /app
 # torch first and alone: its wheel (with the CUDA runtime) is the big layer, cached across code changes
