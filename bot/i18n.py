@@ -540,6 +540,25 @@ CATALOG.update(
     }
 )
 
+# the visible AI mark (issue 21, the EU AI Act's Article 50): /settings ai-mark
+CATALOG.update(
+    {
+        "cmd.settings.ai_mark": {EN: "ai-mark", DE: "ki-kennzeichen"},
+        "cmd.settings.ai_mark.desc": {
+            EN: "Mark every new clip as made by AI, in a corner",
+            DE: "Jeden neuen Clip in einer Ecke als KI-erzeugt kennzeichnen",
+        },
+        "opt.ai_mark_enabled.desc": {
+            EN: 'A small "AI" in the corner of every frame (or none)',
+            DE: "Ein kleines „KI“ in der Ecke jedes Bildes (oder keines)",
+        },
+        "settings.ai_mark": {
+            EN: "AI mark on new clips: {enabled}",
+            DE: "KI-Kennzeichen auf neuen Clips: {enabled}",
+        },
+    }
+)
+
 # keyframes (issue 19): /video end_image and loop, the ♾️ Loop button under a clip
 CATALOG.update(
     {

@@ -117,6 +117,9 @@ class JobSpec:
     # (a remix of it) renders its own prompt
     enhanced_prompt: str | None = None
     enhanced_from: str | None = None
+    # a small visible "AI" mark in the corner of the frames this job renders (a server's setting, recorded
+    # when the job is queued; issue 21, the EU AI Act's Article 50); a spec stored before it has none
+    mark: bool = False
 
     def reusing(self, enhanced_prompt: str | None) -> JobSpec:
         """This spec rendered with ``enhanced_prompt`` (a clip's stored enhancement), or as it is for None."""
@@ -155,6 +158,8 @@ class RenderPlan:
     # the model's duration head chooses the length within the preset's bounds (no seconds were given):
     # ``spec.seconds`` stays None and the clip has as many frames as the pipeline returns
     auto_length: bool = False
+    # the language of the member the job is for (``Job.locale``): the words of its AI mark (``spec.mark``)
+    locale: str = "en-US"
 
     @property
     def duration(self) -> float:
@@ -299,10 +304,13 @@ def resolve_preset(model: str | None, catalog: PresetCatalog) -> Preset:
     return preset
 
 
-def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None) -> RenderPlan:
+def resolve_spec(
+    spec: JobSpec, catalog: PresetCatalog, seed: int | None = None, *, locale: str = "en-US"
+) -> RenderPlan:
     """Validate ``spec`` against its model's limits and fill in every default.
 
     A missing seed becomes ``seed`` if given, else a random one, so the stored job can be rerendered.
+    ``locale``: the language of the member the job is for (the words of its AI mark).
     Raises :class:`SpecError` with a reason a member understands.
     """
     _check_types(spec)
@@ -427,6 +435,7 @@ def resolve_spec(spec: JobSpec, catalog: PresetCatalog, seed: int | None = None)
         num_frames=preset.max_frames if auto_length else preset.frames_for(seconds, fps),
         fps=fps,
         auto_length=auto_length,
+        locale=locale,
     )
 
 

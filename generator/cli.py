@@ -93,6 +93,9 @@ def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-audio", action="store_true", help="no sound, even from a model that makes it")
     parser.add_argument(
+        "--mark", action="store_true", help='a small "AI" mark in the bottom-right corner of every frame'
+    )
+    parser.add_argument(
         "--lora",
         action="append",
         default=[],
@@ -493,6 +496,7 @@ def run_generate(args: argparse.Namespace) -> int:
         loop=args.loop,
         audio=not args.no_audio,
         loras=tuple(parse_lora(text) for text in args.lora),
+        mark=args.mark,
     )
     try:
         plan = resolve_spec(spec, catalog)

@@ -28,6 +28,7 @@ from db.spec import JobSpec, RenderPlan, SpecError, resolve_preset, resolve_spec
 from generator.clipio import ClipInfo, fit_frames, probe, read_audio, read_frames
 from generator.encode import DEFAULT_SAMPLE_RATE, DISCORD_DEFAULT_LIMIT, EncodedClip, encode_mp4
 from generator.extend import check_parent, nearest_aspect
+from generator.mark import mark_frames, mark_text
 
 if TYPE_CHECKING:
     import os
@@ -183,6 +184,8 @@ def upscale(
         output = refine(**kwargs, generator=generator, callback_on_step_end=step_end)
     elapsed = time.perf_counter() - started
     hd = to_uint8(np.asarray(output.frames))[:count]
+    if plan.spec.mark:  # every HD frame is new: the AI mark (issue 21), crisp at the HD size
+        hd = mark_frames(hd, mark_text(plan.locale), in_place=True)
     audio, sample_rate = (None, None)
     if "audio_latents" in kwargs:  # the sound refined with the picture; else the draft's is kept
         audio, sample_rate = output_sound(output, refine, replace(plan, fps=round(fps)), 0, count)

@@ -49,6 +49,7 @@ from db.spec import JobSpec, RenderPlan, resolve_spec
 from generator.assist import enhanced_plan, length_kwargs
 from generator.encode import to_uint8
 from generator.loader import UPSAMPLE_PIPELINES, ModelUnavailable, PipelineCache
+from generator.mark import mark_frames, mark_text
 from generator.styles import Switch, check_server_source
 
 log = logging.getLogger(__name__)
@@ -566,6 +567,8 @@ def _render(
             output = decode_latents(pipe, output.frames, getattr(output, "audio", None))
     elapsed = time.perf_counter() - started + enhancing
     frames = to_uint8(np.asarray(output.frames))[skip:]
+    if plan.spec.mark:  # the AI mark (issue 21) on the frames this render made, in the member's language
+        frames = mark_frames(frames, mark_text(plan.locale), in_place=True)
     audio, sample_rate = output_sound(output, pipe, plan, skip, len(frames))
     return RenderOutput(
         frames=frames, plan=plan, seconds=elapsed, audio=audio, sample_rate=sample_rate, latents=latents

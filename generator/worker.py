@@ -409,7 +409,7 @@ class Worker:
     # ---- one job ----------------------------------------------------------------------------------
 
     def plan_for(self, job: Job) -> RenderPlan:
-        return resolve_spec(job.spec, self.catalog)
+        return resolve_spec(job.spec, self.catalog, locale=job.locale)  # the locale: its AI mark's words
 
     def _beat(self, job: Job, progress: _Progress, stop: asyncio.Event | None) -> _Beat:
         return _Beat(lambda halt: self._keep_alive(job, progress, stop, halt))

@@ -41,6 +41,7 @@ def summary(settings: GuildSettings, locale: str) -> str:
         gallery=t(locale, "yes" if settings.gallery_public else "no"),
     )
     enhance = t(locale, "settings.enhance", enabled=t(locale, "yes" if settings.enhance_prompts else "no"))
+    mark = t(locale, "settings.ai_mark", enabled=t(locale, "yes" if settings.ai_mark else "no"))
     core = t(
         locale,
         "settings.summary",
@@ -54,7 +55,7 @@ def summary(settings: GuildSettings, locale: str) -> str:
         extends=settings.max_extends,
         sound=t(locale, "yes" if settings.sound else "no"),
     )
-    return f"{core}\n{enhance}\n{community}"
+    return f"{core}\n{enhance}\n{mark}\n{community}"
 
 
 @app_commands.guild_only()
@@ -218,6 +219,17 @@ class SettingsGroup(app_commands.Group):
     )
     async def enhance_prompts(self, interaction: Interaction, enabled: bool) -> None:
         await self._save(interaction, enhance_prompts=enabled)
+
+    @app_commands.command(
+        name=_("ai-mark", key="cmd.settings.ai_mark"),
+        description=_("Mark every new clip as made by AI, in a corner", key="cmd.settings.ai_mark.desc"),
+    )
+    @app_commands.rename(enabled=_("enabled", key="opt.enabled"))
+    @app_commands.describe(
+        enabled=_('A small "AI" in the corner of every frame (or none)', key="opt.ai_mark_enabled.desc")
+    )
+    async def ai_mark(self, interaction: Interaction, enabled: bool) -> None:
+        await self._save(interaction, ai_mark=enabled)
 
     @app_commands.command(
         name=_("hall-of-fame", key="cmd.settings.hall_of_fame"),

@@ -175,6 +175,8 @@ def enqueue_script(request: Submission, now: float) -> Script[Job]:
     settings = yield from read_settings(guild_id)
     if spec.enhance != settings.enhance_prompts:  # the server's setting when the clip was asked for
         spec = replace(spec, enhance=settings.enhance_prompts)
+    if spec.mark != settings.ai_mark:  # the AI mark on its frames, likewise
+        spec = replace(spec, mark=settings.ai_mark)
     yield execute("ensure_fair_guild", guild_id=guild_id)
     yield execute("ensure_fair_user", guild_id=guild_id, user_id=user_id)
     yield one("lock_fair_guild", guild_id=guild_id)

@@ -274,6 +274,7 @@ class GuildSettings:
     story_round_minutes: int = 60  # how long a story's round of proposals stays open
     gallery_public: bool = False  # the web gallery shows this server's best clips (opt-in)
     enhance_prompts: bool = False  # the model's prompt enhancer rewrites prompts (models that have one)
+    ai_mark: bool = False  # clips carry a small visible "AI" mark in a corner of every frame (issue 21)
 
     def weight_for_roles(self, role_ids: Iterable[int]) -> float:
         """A member's weight: the best of their roles' weights, 1 without any."""
@@ -305,6 +306,7 @@ class GuildSettings:
             "story_round_minutes": self.story_round_minutes,
             "gallery_public": self.gallery_public,
             "enhance_prompts": self.enhance_prompts,
+            "ai_mark": self.ai_mark,
         }
         return {
             "guild_id": self.guild_id,
@@ -338,6 +340,7 @@ class GuildSettings:
             story_round_minutes=int(data.get("story_round_minutes", cls.story_round_minutes)),
             gallery_public=bool(data.get("gallery_public", cls.gallery_public)),
             enhance_prompts=bool(data.get("enhance_prompts", cls.enhance_prompts)),
+            ai_mark=bool(data.get("ai_mark", cls.ai_mark)),
         )
 
 
@@ -381,7 +384,7 @@ def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
             if any(not 0.1 <= w <= 100 for w in weights.values()):
                 raise SettingsError("bad_weight")
             out[name] = weights
-        elif name in ("nsfw_allowed", "sound", "gallery_public", "enhance_prompts"):
+        elif name in ("nsfw_allowed", "sound", "gallery_public", "enhance_prompts", "ai_mark"):
             out[name] = bool(value)
         elif name == "blocked_words":
             if isinstance(value, str):
