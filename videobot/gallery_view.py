@@ -16,6 +16,7 @@ from pathlib import PureWindowsPath
 from typing import Literal, cast
 from urllib.parse import urlencode
 
+from db.credentials import Verdict
 from db.store import Job
 from db.store.gallery import GALLERY_PERIODS, GalleryClip, GalleryGuild, GalleryPeriod
 from db.store.styles import Style
@@ -309,6 +310,69 @@ def style_of(found: GalleryClip, server: str) -> StyleCredit | None:
         return None
     name = found.author_names.get(style.author_id) if style.author_id is not None else None
     return style_credit(style, name, server)
+
+
+# ---- content credentials ------------------------------------------------------------------------------
+
+CredentialState = Literal["none", "valid", "untrusted", "altered", "invalid", "unreadable"]
+CREDENTIAL_WORDS: dict[CredentialState, str] = {
+    "none": "none",
+    "valid": "valid",
+    "untrusted": "signed elsewhere",
+    "altered": "altered after signing",
+    "invalid": "invalid",
+    "unreadable": "unreadable",
+}
+CHECK_CREDENTIALS = "https://contentcredentials.org/verify"  # anyone's check: drop the mp4 there
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a clip's content credentials (C2PA, signed by the bot when it posts the clip) say, as its page
+    shows it: the state (also the line's CSS class), the line ("Content credentials: valid") and a
+    sentence that explains it."""
+
+    state: CredentialState
+    line: str
+    detail: str
+    check: str = CHECK_CREDENTIALS
+
+
+def _made_by(verdict: Verdict) -> str | None:
+    """The model the file says made it, as a title (a path on a host reduced to its folder's name)."""
+    facts = verdict.model_facts
+    named = facts.get("title") or facts.get("preset")
+    if not isinstance(named, str) or not named.strip():
+        return None
+    return shortened(public_text(model_title({}, named.strip())), 80)
+
+
+def credentials(verdict: Verdict | None) -> Credentials:
+    """The page's words for ``verdict``, the clip's content credentials read against the installation's
+    roots; None: the file's credentials could not be read."""
+    state: CredentialState = "unreadable" if verdict is None else verdict.status
+    line = f"Content credentials: {CREDENTIAL_WORDS[state]}"
+    if verdict is None:
+        return Credentials(state, line, "The file could not be read to check what it says about itself.")
+    model = _made_by(verdict)
+    says = ""
+    if verdict.ai_generated:
+        says = f"; the file says a model made it: {model}" if model else "; the file says a model made it"
+    if state == "valid":
+        detail = f"Signed by the videobot of this gallery{says}."
+    elif state == "none":
+        detail = (
+            "Nothing in the file says who or what made it: clips posted before videobot signed its clips"
+            " carry no credentials."
+        )
+    elif state == "untrusted":
+        signer = f" ({shortened(public_text(verdict.signer), 60)})" if verdict.signer else ""
+        detail = f"The file is intact, but signed by someone this gallery does not know{signer}{says}."
+    elif state == "altered":
+        detail = "The file was changed after it was signed: its credentials no longer describe it."
+    else:
+        detail = "The credentials in the file do not check out (a broken signature or certificate)."
+    return Credentials(state, line, detail)
 
 
 # ---- link previews -----------------------------------------------------------------------------------------

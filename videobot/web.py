@@ -22,6 +22,13 @@ recorded; a clip's author by the name they agreed to be shown by (``/me gallery-
 member of <server>". No member's Discord id reaches a page: the templates get the plain values of
 :mod:`videobot.gallery_view`, which hold none. Each page has Open Graph and Twitter card tags (poster,
 mp4) with absolute URLs on ``--public-url``, so a link pasted into Discord shows the clip.
+
+A clip's page says what its content credentials say (C2PA, :mod:`db.credentials`; the bot signs each clip
+when it posts it and stores the signed mp4 in place of the unsigned one, which is what ``/media/<job>.mp4``
+serves byte for byte): valid (signed under one of the installation's roots, ``store.credentials``, and
+intact), none (posted before clips were signed), signed elsewhere, altered after signing, or invalid. The
+file is read when the page is rendered, once per clip and size (an LRU in this process), against roots
+read from the store at most once a minute.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ import re
 import secrets
 import signal
 import sys
+import tempfile
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +54,7 @@ import yarl
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from db.credentials import UnreadableFile, Verdict, read_credentials
 from db.media import Media
 from db.presets import BUILTIN_PRESETS, PresetCatalog, PresetError
 from db.store import Job, Store, existing_store, open_store, store_unavailable
@@ -84,6 +94,8 @@ SITE_KEY = web.AppKey("site", Site)
 TEMPLATES_KEY = web.AppKey("templates", jinja2.Environment)
 MEDIA_CACHE_KEY = web.AppKey("media_cache", OrderedDict)
 MEDIA_CACHE_SIZE = 16  # clips kept in memory: a browser fetches one clip in several ranges
+CREDENTIALS_CACHE_SIZE = 512  # clips whose credentials were read (a few hundred bytes each)
+ROOTS_SECONDS = 60.0  # how long the installation's roots read from the store are used
 
 SECURITY_HEADERS = {
     # nothing on these pages is a script, so a member's text can never become one; and nothing is
@@ -200,6 +212,60 @@ def model_titles(presets_file: str | None = None) -> dict[str, str]:
         log.warning("the gallery shows the built-in model titles: %s", exc)
         presets = list(BUILTIN_PRESETS)
     return {p.name: p.title for p in presets}
+
+
+def read_verdict(video: bytes, trust_root_pem: bytes) -> Verdict | None:
+    """What ``video``'s (an mp4's bytes) content credentials say, checked against the installation's
+    roots (a PEM bundle; empty: none known yet); None for a file c2pa cannot read. Blocks: run it in a
+    thread."""
+    with tempfile.TemporaryDirectory(prefix="videobot-web-") as folder:
+        path = Path(folder) / "clip.mp4"
+        path.write_bytes(video)
+        try:
+            return read_credentials(path, trust_root_pem or None)
+        except UnreadableFile:
+            return None
+
+
+CredentialsKey = tuple[int, int, str]  # the clip, its size, the roots it was checked against
+
+
+class CredentialChecks:
+    """The web process's memory of what clips' credentials say: each clip's verdict by (job id, size,
+    roots), the least recently shown forgotten past ``size``, and the installation's roots, read from the
+    store at most every :data:`ROOTS_SECONDS`. A re-signed clip has another size, a new root other roots:
+    either is read again."""
+
+    def __init__(
+        self, size: int = CREDENTIALS_CACHE_SIZE, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.size = size
+        self.clock = clock
+        self.shown: OrderedDict[CredentialsKey, view.Credentials] = OrderedDict()
+        self._roots: tuple[float, bytes, str] | None = None  # (read at, the bundle, its digest)
+
+    async def roots(self, store: Store) -> tuple[bytes, str]:
+        """The installation's roots (a PEM bundle) and a digest of them."""
+        now = self.clock()
+        if self._roots is None or now - self._roots[0] >= ROOTS_SECONDS or now < self._roots[0]:
+            bundle = await store.credentials.roots()
+            self._roots = (now, bundle, entity_tag(bundle))
+        return self._roots[1], self._roots[2]
+
+    def get(self, key: CredentialsKey) -> view.Credentials | None:
+        found = self.shown.get(key)
+        if found is not None:
+            self.shown.move_to_end(key)
+        return found
+
+    def put(self, key: CredentialsKey, shown: view.Credentials) -> None:
+        self.shown[key] = shown
+        self.shown.move_to_end(key)
+        while len(self.shown) > self.size:
+            self.shown.popitem(last=False)
+
+
+CREDENTIALS_KEY = web.AppKey("credentials", CredentialChecks)
 
 
 def templates() -> jinja2.Environment:
@@ -401,6 +467,7 @@ async def clip_page(request: web.Request) -> web.Response:
         chain=chain,
         children=[view.child_link(c, author(c)) for c in found.children],
         style=view.style_of(found, server.name),
+        credentials=await _credentials(request, job),
         meta=meta,
         canonical=view.absolute(public_base(request), clip.path),
         title=title,
@@ -417,26 +484,55 @@ async def _shown_clip(request: web.Request) -> Job:
 
 
 def media_tag(job: Job, kind: str) -> str:
-    """The ETag of a clip's ``kind`` ("mp4", "png"): it changes when the stored media do."""
-    return entity_tag(str(job.id), job.media_ref or "", kind)
+    """The ETag of a clip's ``kind`` ("mp4", "png"): it changes when the stored media do, the signed
+    clip that replaces the one its worker stored included (same reference, another size)."""
+    return entity_tag(str(job.id), job.media_ref or "", str(job.video_bytes), str(job.manifest_bytes), kind)
+
+
+MediaKey = tuple[int, str | None, int | None, int | None]
+
+
+async def _stored_media(request: web.Request, job: Job) -> Media | None:
+    """A showable clip's bytes (None when its file is gone), from a small cache keyed by the clip's
+    stored reference and size (its signed version replaces it under the same reference)."""
+    store = request.app[STORE_KEY]
+    cache: OrderedDict[MediaKey, Media] = request.app[MEDIA_CACHE_KEY]
+    key = (job.id, job.media_ref, job.video_bytes, job.manifest_bytes)
+    media = cache.get(key)
+    if media is not None:
+        cache.move_to_end(key)
+        return media
+    media = await store.jobs.get_media(job.id)
+    if media is None or not media.video:
+        return None
+    cache[key] = media  # a file signed since the row was read is kept under the old key, asked no more
+    while len(cache) > MEDIA_CACHE_SIZE:
+        cache.popitem(last=False)
+    return media
 
 
 async def _media(request: web.Request, job: Job) -> Media:
-    """A showable clip's bytes, from a small cache keyed by the clip's stored reference."""
-    store = request.app[STORE_KEY]
-    cache: OrderedDict[tuple[int, str | None], Media] = request.app[MEDIA_CACHE_KEY]
-    key = (job.id, job.media_ref)
-    media = cache.get(key)
+    """A showable clip's bytes, or 404 when its file is gone."""
+    media = await _stored_media(request, job)
     if media is None:
-        media = await store.jobs.get_media(job.id)
-        if media is None or not media.video:
-            raise web.HTTPNotFound()
-        cache[key] = media
-        while len(cache) > MEDIA_CACHE_SIZE:
-            cache.popitem(last=False)
-    else:
-        cache.move_to_end(key)
+        raise web.HTTPNotFound()
     return media
+
+
+async def _credentials(request: web.Request, job: Job) -> view.Credentials:
+    """What the clip's content credentials say, read once per clip, size and roots."""
+    checks = request.app[CREDENTIALS_KEY]
+    roots, roots_tag = await checks.roots(request.app[STORE_KEY])
+    key = (job.id, job.video_bytes or 0, roots_tag)
+    shown = checks.get(key)
+    if shown is not None:
+        return shown
+    media = await _stored_media(request, job)
+    if media is None:
+        return view.credentials(None)  # its file is gone: nothing to read
+    shown = view.credentials(await asyncio.to_thread(read_verdict, media.video, roots))
+    checks.put(key, shown)  # as for the bytes: a file signed since the row was read has another key
+    return shown
 
 
 def bytes_response(request: web.Request, data: bytes, content_type: str, etag: str) -> web.Response:
@@ -502,6 +598,7 @@ def build_app(
     app[SITE_KEY] = Site(public_url, model_titles() if titles is None else titles)
     app[TEMPLATES_KEY] = templates()
     app[MEDIA_CACHE_KEY] = OrderedDict()
+    app[CREDENTIALS_KEY] = CredentialChecks()
     app.router.add_get("/", index)
     app.router.add_get(f"/g/{{guild_id:{ID}}}", guild_page)
     app.router.add_get(f"/g/{{guild_id:{ID}}}/icon.png", icon)
