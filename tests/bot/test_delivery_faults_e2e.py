@@ -104,9 +104,11 @@ async def test_one_bad_clip_is_reported_to_its_member_and_the_next_clip_is_still
 async def test_a_clip_without_its_poster_is_posted_all_the_same(
     discord_fake: DiscordFake, bot: VideoBot, store: Store, db_path: Path, mp4: bytes
 ) -> None:
-    job = await finished_clip(store, discord_fake, mp4, 1, "en-US", no_poster, db_path.parent / "media")
+    job = await finished_clip(store, discord_fake, mp4, 1, "de", no_poster, db_path.parent / "media")
     posted = await wait_until(lambda: clip_messages(discord_fake, "general"), what="the clip")
     assert f"#{job.id}" in posted[0]["content"]
+    title = bot.model_title(job.model)  # the card says, in its member's language, that a model made it
+    assert posted[0]["embeds"][0]["author"]["name"] == f"🤖 KI-generiertes Video · {title}"
     attached = discord_fake.attachments[posted[0]["attachments"][0]["id"]][1]
     stored = await store.jobs.get_media(job.id)
     assert stored is not None and attached == stored.video  # the clip, signed in its place in the store

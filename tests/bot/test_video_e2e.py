@@ -10,6 +10,7 @@ from typing import Any
 from bot.app import VideoBot
 from db.store import Store
 from tests.bot.conftest import BotRunner, WorkerProcess, job_in_state, job_posted, wait_until
+from tests.bot.credentials_check import verdict_of
 from tests.discord_fake import DiscordFake
 from tests.mp4probe import probe
 
@@ -75,6 +76,9 @@ async def test_video_command_posts_a_playable_clip_with_buttons_and_a_thread(
     facts = probe(video)
     assert (facts.codec, facts.pix_fmt, facts.faststart) == ("h264", "yuv420p", True)
     assert facts.frames == 49
+    credentials = await verdict_of(video.read_bytes(), store)  # signed by this installation's bot
+    assert credentials.status == "valid" and credentials.ai_generated and credentials.model is not None
+    assert credentials.model_facts["server"] == fake.guild.name and credentials.model.startswith("Tiny LTX")
 
     embed = clip["embeds"][0]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
