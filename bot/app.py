@@ -47,6 +47,7 @@ COGS = (
     "bot.cogs.me",
     "bot.cogs.stats",
     "bot.cogs.retention",
+    "bot.cogs.verify",
 )
 
 # A rule a vote must pass besides the store's own (not your own clip): the reason to refuse it, in the
@@ -68,7 +69,8 @@ class VideoBot(commands.Bot):
     ``on_clip_posted(job, message)`` (the delivery loop posted a finished clip, or an extend),
     ``on_clip_votes(job, votes)`` (a member voted; ``votes`` are the new counts) and
     ``on_clip_deleted(job)`` (its author or a moderator deleted it), ``on_ending_posted(job)`` (a failed
-    or cancelled job's ending was posted) and ``on_status_posted(job, text)`` (a queued job's status
+    or cancelled job's ending was posted), ``on_clip_unsigned(job, reason)`` (a clip is posted without
+    content credentials: it could not be signed) and ``on_status_posted(job, text)`` (a queued job's status
     message was posted and recorded)."""
 
     store: Store

@@ -86,6 +86,10 @@ class BotMetrics:
             "videobot_discord_rate_limits", "429 responses from Discord, by route and scope",
             ["route", "scope"], registry=self.registry,
         )  # fmt: skip
+        self.unsigned = Counter(
+            "videobot_clips_unsigned", "Clips posted without content credentials (they could not be signed)",
+            registry=self.registry,
+        )  # fmt: skip
         for state in WORKER_STATES:
             self.workers_online.labels(state=state).set(0)
         self.bot: VideoBot | None = None
@@ -137,11 +141,16 @@ class BotMetrics:
 
         setattr(http, "request", request)  # noqa: B010 (an instance attribute over the method, on purpose)
         bot.add_listener(self.on_ending_posted, "on_ending_posted")
+        bot.add_listener(self.on_clip_unsigned, "on_clip_unsigned")
 
     async def on_ending_posted(self, job: Job) -> None:
         """The delivery loop told a member their job ended without a clip."""
         if job.state == "failed":
             self.failed.labels(reason=job.error_code or "unknown").inc()
+
+    async def on_clip_unsigned(self, job: Job, reason: str) -> None:
+        """The delivery loop posted a clip it could not sign (bot.credentials)."""
+        self.unsigned.inc()
 
     # ---- from the store, at each scrape ------------------------------------------------------------
 

@@ -61,7 +61,6 @@ class DeliveryCog(commands.Cog):
         self.board = StatusBoard(bot, bot.config.status_interval_s)
         self.task: asyncio.Task[None] | None = None
         self.posted = 0
-        self.unsigned = 0  # clips posted without content credentials (they could not be signed)
         self.read_errors: Counter[int] = Counter()  # passes in which a job's file could not be read
         self.posting: dict[int, asyncio.Task[None]] = {}  # job id -> its post, in flight
         self.failed_posts: Counter[int] = Counter()  # job id -> failed tries in a row
@@ -163,8 +162,8 @@ class DeliveryCog(commands.Cog):
             lineage=lineage,
             style=style,
         )
-        if signed.error is not None:
-            self.unsigned += 1
+        if signed.error is not None:  # posted all the same: a clip is not lost for its manifest
+            self.bot.dispatch("clip_unsigned", job, signed.error)  # counted (bot.metrics)
         media = signed.media
         content, embed, view = clip_message(self.bot, job, votes, lineage, style)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{job.id}.mp4")

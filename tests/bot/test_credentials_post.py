@@ -143,3 +143,17 @@ async def test_a_storys_film_encoded_again_to_fit_is_signed_part_by_part_within_
         assert verdict.status == "valid" and verdict.ai_generated
         (source,) = verdict.ingredients
         assert source.title == f"videobot clip #{scene.id}" and source.signed
+
+
+async def test_a_clip_with_no_room_left_for_its_manifest_is_posted_unsigned_rather_than_lost(
+    store: Store, catalog: PresetCatalog, mp4: bytes
+) -> None:
+    job = await finished(store, catalog, OWNER, padded(mp4, LIMIT))  # a worker that left no room
+    media = await store.jobs.get_media(job.id)
+    assert media is not None
+    keys = ensure_keys()
+    signed = await sign_for_post(store, catalog, keys, job, media, server=SERVER, lineage=[job], style=None)
+    assert not signed.signed_now and signed.error is not None and "over the limit" in signed.error
+    assert signed.media.video == media.video  # the clip as it was, to be posted all the same
+    stored = await store.jobs.get_media(job.id)
+    assert stored is not None and stored.video == media.video
