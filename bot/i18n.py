@@ -21,6 +21,7 @@ from bot.texts import me as _me_texts
 from bot.texts import stats as _stats_texts
 from bot.texts import story as _story_texts
 from bot.texts import style as _style_texts
+from bot.texts import verify as _verify_texts
 from db.failures import FAILURE_MESSAGES
 from db.spec import SpecError
 from db.store import CapExceeded, SettingsError, VoteRefused
@@ -602,6 +603,7 @@ for _part in (
     _stats_texts,
     _bridge_texts,
     _style_texts,
+    _verify_texts,
 ):
     _twice = set(_part.TEXTS) & set(CATALOG)
     assert not _twice, f"catalog keys defined twice: {sorted(_twice)}"

@@ -113,6 +113,29 @@ def bridge_seconds_range(catalog: PresetCatalog) -> tuple[float, float]:
     return (math.floor(low * 10) / 10, math.ceil(high * 10) / 10)
 
 
+async def linked_clip_number(
+    bot: VideoBot, interaction: Interaction, link: MessageLink, elsewhere: str
+) -> int:
+    """The number of the clip a link to one of the bot's clip messages shows (its card's footer); raises
+    RefusedError for a link to another server (the text ``elsewhere`` names) or to no clip of the bot's."""
+    locale = interaction.locale.value
+    if link.guild_id != interaction.guild_id:
+        raise RefusedError(t(locale, elsewhere))
+    try:
+        channel = bot.get_channel(link.channel_id) or await bot.fetch_channel(link.channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            raise RefusedError(t(locale, "bridge.not_a_clip_message"))
+        message = await channel.fetch_message(link.message_id)
+    except (discord.NotFound, discord.Forbidden) as gone:
+        raise RefusedError(t(locale, "bridge.not_a_clip_message")) from gone
+    me = bot.user
+    footer = message.embeds[0].footer.text if message.embeds else None
+    number = FOOTER_JOB.search(footer or "")
+    if me is None or message.author.id != me.id or number is None:
+        raise RefusedError(t(locale, "bridge.not_a_clip_message"))
+    return int(number[1])
+
+
 class BridgeCog(commands.Cog):
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
@@ -179,22 +202,7 @@ class BridgeCog(commands.Cog):
 
     async def linked_clip(self, interaction: Interaction, link: MessageLink) -> int:
         """The number of the clip a link to one of the bot's clip messages shows (its card's footer)."""
-        locale = interaction.locale.value
-        if link.guild_id != interaction.guild_id:
-            raise RefusedError(t(locale, "bridge.link_elsewhere"))
-        try:
-            channel = self.bot.get_channel(link.channel_id) or await self.bot.fetch_channel(link.channel_id)
-            if not isinstance(channel, discord.abc.Messageable):
-                raise RefusedError(t(locale, "bridge.not_a_clip_message"))
-            message = await channel.fetch_message(link.message_id)
-        except (discord.NotFound, discord.Forbidden) as gone:
-            raise RefusedError(t(locale, "bridge.not_a_clip_message")) from gone
-        me = self.bot.user
-        footer = message.embeds[0].footer.text if message.embeds else None
-        number = FOOTER_JOB.search(footer or "")
-        if me is None or message.author.id != me.id or number is None:
-            raise RefusedError(t(locale, "bridge.not_a_clip_message"))
-        return int(number[1])
+        return await linked_clip_number(self.bot, interaction, link, "bridge.link_elsewhere")
 
     @commands.Cog.listener()
     async def on_clip_posted(self, job: Job, message: discord.Message) -> None:
