@@ -4,6 +4,8 @@
                         [--small] [--write-results] [--results FILE]
     python -m bench.gpu --smoke [--small] [--results FILE] [--budget-s 480]
     python -m bench.gpu --hd [--presets ltx-2.3-distilled] [--small] [--write-results] [--results FILE]
+    python -m bench.gpu --styles [--presets ltx-video] [--steps 8] [--frames N] [--style-slots 4] [--small]
+                        [--write-results] [--results FILE]
 
 Full size, on the preset's default clip: LTX-Video 2B, Wan 2.1 1.3B, LTX-2 19B (audio-video transformer
 18.9 B, Gemma 3 12B text encoder 12.2 B, connectors 1.4 B, video VAE 1.2 B, audio VAE and vocoder; 1280x704,
@@ -66,6 +68,19 @@ the table (seconds, peak GiB, finite output, max difference from stock) ends wit
 768x512 draft under 6 s, its HD version under 20 s) are met on this device. ``--hd --small`` runs on the
 CPU in seconds (tests/test_gpu_bench.py).
 
+``--styles`` (bench/gpu_styles.py) times issue 20's styles on the compiled default preset: its pipeline
+built as ``--smoke`` builds it in the worker's cache, its speed-ups on (inductor), two random LoRAs (A and B,
+made with peft, rank 32 on every attention's projections), and after a warm-up clip six clips through
+``generator.render.render``: no style, A (first use), A again, B (the first after a switch: hotswapped
+into A's slot, since a compiled transformer keeps one slot per style of the clip, ``generator.styles``),
+B again, no style again. Each row: seconds per clip (the style's load or hotswap included), the
+median and first step, the clip at the preset's 40 steps (estimated), whether
+torch._dynamo compiled a graph (and the guard that failed), and its frames against the clip they must equal
+or differ from (no style after styles is the first no-style clip bit for bit). A short clip (the preset's
+default size, its shortest length, 8 steps: ``--frames``, ``--steps``), so that the run stays within a few
+minutes of an H100, compilation included; ``--write-results`` appends the table. ``--styles --small`` runs
+on the CPU in seconds (tests/test_gpu_bench.py).
+
 The architectures of CogVideoX, Wan 2.1 14B and LTX-2.3 are here too: the smoke runs CogVideoX-2B, and
 tests/test_gpu_path.py reads their full-size component sizes for the offload choice.
 """
@@ -102,7 +117,7 @@ from transformers import (
     UMT5EncoderModel,
 )
 
-from db.presets import BUILTIN_PRESETS, Preset, PresetCatalog
+from db.presets import BUILTIN_PRESETS, DEFAULT_MODEL, Preset, PresetCatalog
 from db.spec import JobSpec, RenderPlan, resolve_spec
 from generator.encode import to_uint8
 from generator.hd import CLI_DRAFT_ID, upscale
@@ -116,6 +131,7 @@ from generator.loader import (
 )
 from generator.render import DraftLatents, decode_latents, render
 from generator.speedups import apply_speedups
+from generator.styles import SLOTS, StyleSlots
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 PROMPT = (
@@ -1774,8 +1790,10 @@ class BuiltPipelineCache(PipelineCache):
         device: torch.device,
         build: Callable[[Preset], tuple[Any, str]],
         build_upsampler: Callable[[Preset], torch.nn.Module] | None = None,
+        *,
+        style_slots: int = SLOTS,
     ) -> None:
-        super().__init__(device=device, budget_bytes=2**62)
+        super().__init__(device=device, budget_bytes=2**62, style_slots=style_slots)
         self._build = build
         self._build_upsampler = build_upsampler
 
@@ -1788,7 +1806,14 @@ class BuiltPipelineCache(PipelineCache):
         started = time.perf_counter()
         pipe, offload = self._build(preset)
         self.loads += 1
-        entry = _Entry(pipe, module_bytes(pipe), time.perf_counter() - started, offload, hooked=pipe)
+        entry = _Entry(
+            pipe,
+            module_bytes(pipe),
+            time.perf_counter() - started,
+            offload,
+            hooked=pipe,
+            styles=StyleSlots(self.style_slots),
+        )
         self._entries[key] = entry
         return entry
 
@@ -2562,6 +2587,22 @@ def main(argv: list[str] | None = None) -> None:
         help="seconds per 5-s clip for the draft, its HD version and the one-shot HD clip of each LTX preset "
         "with an upsampler, stock against the project's path; --write-results appends the table",
     )
+    parser.add_argument(
+        "--styles",
+        action="store_true",
+        help="seconds per clip with and without a style (LoRA) on the compiled default preset, and whether "
+        "a switch recompiles (issue 20); a short clip: the preset's shortest at its default size, 8 steps; "
+        "--write-results appends the table",
+    )
+    parser.add_argument(
+        "--frames", type=int, default=None, help="--styles: frames a clip (default: the shortest)"
+    )
+    parser.add_argument(
+        "--style-slots",
+        type=int,
+        default=SLOTS,
+        help="--styles: LoRAs the cache keeps loaded (a worker's 4; compiled, it keeps one per style in use)",
+    )
     parser.add_argument("--results", type=Path, default=None, help=f"the results file (default {RESULTS})")
     parser.add_argument(
         "--budget-s", type=float, default=SMOKE_BUDGET_S, help="--smoke: start no family after"
@@ -2570,6 +2611,38 @@ def main(argv: list[str] | None = None) -> None:
     if args.steps is not None and args.steps < 2:
         parser.error("--steps must be at least 2 (a step time needs two step ends)")
     results = args.results or RESULTS
+    if args.styles:
+        from bench import gpu_styles
+
+        archs = SMALL if args.small else FULL
+        presets = args.presets or [DEFAULT_MODEL]
+        if len(presets) != 1 or presets[0] not in archs:
+            parser.error(f"--styles times one preset (one of: {', '.join(archs)})")
+        device = torch.device(args.device) if args.device else None
+        on_gpu = device.type == "cuda" if device is not None else torch.cuda.is_available()
+        if not args.small and not on_gpu:
+            parser.error("--styles builds the full-size model: it needs a CUDA GPU (or --small)")
+        if args.style_slots < 1:
+            parser.error("--style-slots must be at least 1")
+        with _quiet_libraries():
+            styles = gpu_styles.run_styles(
+                presets[0],
+                small=args.small,
+                device=device,
+                steps=args.steps,
+                frames=args.frames,
+                slots=args.style_slots,
+                warmup_steps=args.warmup_steps,
+                log=functools.partial(print, flush=True),
+            )
+        print()
+        print(gpu_styles.styles_table(styles))
+        if args.write_results:
+            gpu_styles.write_styles(styles, results)
+            print(f"\nappended to {results}")
+        if gpu_styles.failed(styles):
+            raise SystemExit(1)
+        return
     if args.hd:
         presets = args.presets or HD_PRESETS
         archs = SMALL if args.small else FULL

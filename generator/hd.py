@@ -137,6 +137,7 @@ def upscale(
         raise RenderCancelled()
     if on_progress is not None:
         on_progress(0, total)
+    torch.manual_seed(int(plan.spec.seed or 0))  # the VAE's decoder noise (generator.render._noise)
     generator = torch.Generator(device="cpu").manual_seed(int(plan.spec.seed or 0))
     started = time.perf_counter()
     try:

@@ -576,5 +576,10 @@ def _render(
 
 
 def _noise(plan: RenderPlan) -> torch.Generator:
-    # a CPU generator gives the same noise for a seed on every device
-    return torch.Generator(device="cpu").manual_seed(int(plan.spec.seed or 0))
+    """The pipeline's generator for the plan's seed (a CPU generator gives the same noise on every
+    device). torch's global generators are seeded too: LTX-Video's VAE draws its decoder noise from them,
+    not from the pipeline's, and loading a LoRA (peft initialises its adapters) draws from them as well,
+    so without this the same seed would decode differently after a style was loaded."""
+    seed = int(plan.spec.seed or 0)
+    torch.manual_seed(seed)
+    return torch.Generator(device="cpu").manual_seed(seed)

@@ -14,8 +14,12 @@ share the transformer the adapters live in) keeps the last :data:`SLOTS` LoRAs l
 ``style_0`` … A LoRA not loaded goes into a free slot, else into the least recently used one by
 hotswapping (diffusers' ``load_lora_weights(..., hotswap=True)``: the weights are copied into the
 adapter's tensors in place, so a compiled transformer is not recompiled; ranks are padded to
-:data:`HOTSWAP_RANK` on a compiled transformer, ``enable_lora_hotswap`` before each new slot). A clip
-without styles runs with the adapters disabled, which is the base model exactly.
+:data:`HOTSWAP_RANK` on a compiled transformer, ``enable_lora_hotswap`` before each new slot). On a
+compiled transformer only as many slots are kept as the clip in hand needs (one, for a clip with one
+style): each adapter loaded into a new slot, and each new set of active adapters, is a graph compiled
+anew (and torch keeps at most 8 per function, then runs the blocks uncompiled), so every other style
+is hotswapped into the one slot: two graphs in all, styled and plain. A clip without styles runs with
+the adapters disabled, which is the base model exactly.
 
 Errors are :class:`StyleError`, with the failure codes ``lora_unusable`` and ``lora_unavailable``.
 """
@@ -401,6 +405,7 @@ class StyleSlots:
                 raise exc.naming(model=model) from exc
             files.append((source, lora, float(scale)))
         chosen: list[tuple[_Slot, float]] = []
+        needed = len({lora.key for _, lora, _ in files})
         loaded = swapped = kept = 0
         try:
             for source, lora, scale in files:
@@ -410,7 +415,7 @@ class StyleSlots:
                 else:
                     targets = check_fits(pipe, lora, source, model)
                     busy = {s.name for s, _ in chosen}
-                    slot, how = self._load(pipe, lora, source, model, targets, busy)
+                    slot, how = self._load(pipe, lora, source, model, targets, busy, needed)
                     loaded += how == "loaded"
                     swapped += how == "swapped"
                 self.clips += 1
@@ -467,13 +472,16 @@ class StyleSlots:
         model: str,
         targets: dict[tuple[str, str], tuple[int, int, int]],
         busy: set[str],
+        needed: int = 1,
     ) -> tuple[_Slot, str]:
         """Put ``lora`` into a free slot, else hotswap it into the least recently used one this clip does
-        not use (a fresh load there when it changes other layers or has a higher rank)."""
+        not use (a fresh load there when it changes other layers or has a higher rank). A compiled
+        transformer has only the ``needed`` slots of the clip in hand (see the module's doc)."""
         layers = frozenset(targets)
         transformer = getattr(pipe, "transformer", None)
         compiled = transformer is not None and is_compiled(transformer)
-        if len(self.slots) < self.size:
+        capacity = max(1, needed) if compiled else self.size
+        if len(self.slots) < capacity:
             taken = {s.name for s in self.slots}
             name = next(
                 f"{ADAPTER_PREFIX}{i}" for i in range(self.size + 1) if f"{ADAPTER_PREFIX}{i}" not in taken

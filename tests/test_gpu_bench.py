@@ -421,3 +421,54 @@ def test_hd_upsampler_configs_are_ltx2s_real_ones() -> None:
         == gpu.SMALL["ltx-2.3-distilled"].vae["latent_channels"]
     )
     assert "ltx-2.5" not in gpu.FULL  # its configs are unconfirmed: --hd leaves it out
+
+
+def test_styles_times_six_clips_through_the_worker_path_and_a_hotswap_does_not_recompile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m bench.gpu --styles --small` (issue 20): on the compiled default preset (compile backend
+    "eager": torch._dynamo guards as with inductor), no style, A, A, B, B, no style through
+    generator.render.render and the worker's cache with one style slot; the table as a reader sees it."""
+    from bench import gpu_styles
+
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# header\n")
+    gpu.main(["--styles", "--small", "--write-results", "--results", str(results)])
+    out = capsys.readouterr().out
+    table = out[out.index("Styles (LoRAs) on the compiled default preset") :]
+    lines = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    cells = [line.strip("| ").split(" | ") for line in lines]
+    assert [c[0] for c in cells] == ["1", "2", "3", "4", "5", "6"]
+    assert [(c[1], c[2]) for c in cells] == [(clip, style or "–") for clip, style in gpu_styles.SEQUENCE]
+    for c in cells:
+        seconds, per_step, estimate = float(c[4]), float(c[6]), float(c[8])
+        assert math.isfinite(seconds) and seconds > 0 and per_step > 0 and estimate > seconds, c
+        assert c[9] == "n/a on cpu" and "FAILED" not in c[12], c
+    slot = [c[3] for c in cells]
+    assert slot[:5] == [
+        "none loaded",
+        "loaded into a slot",
+        "kept (already loaded)",
+        "hotswapped",
+        "kept (already loaded)",
+    ]
+    assert slot[5] == "adapters off (1 loaded)"
+    recompiled = [c[11] for c in cells]
+    # the detector sees the compiled blocks' new LoRA layers; a hotswap (in place) compiles nothing
+    assert recompiled[1].startswith("yes (") and int(cells[1][10]) >= 1
+    assert [recompiled[i] for i in (0, 2, 3, 4)] == ["no"] * 4
+    frames = [c[12] for c in cells]
+    assert frames[0] == "reference"
+    assert frames[1].startswith("≠ #1 (max Δ ")  # a style changes the clip
+    assert frames[2] == "= #2" and frames[4] == "= #4"  # the same style again: the same clip
+    assert frames[3].startswith("≠ #1 (") and "; ≠ #2 (" in frames[3]  # B is neither the base nor A
+    assert frames[5] == "= #1"  # the adapters off: the base model bit for bit
+    assert "Switch A → B (#4): hotswapped, without recompiling." in table
+    assert "No style after styles (#6) is the first no-style clip (#1) bit for bit." in table
+    assert "compile_repeated_blocks(eager)" in table and "rank 4 on to_q, to_k, to_v, to_out.0" in table
+    text = results.read_text()
+    assert (
+        text.startswith("# header\n")
+        and "· styles" in text
+        and "| 4 | style B, first after a switch |" in text
+    )

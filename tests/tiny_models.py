@@ -154,7 +154,9 @@ def _ltx_transformer() -> LTXVideoTransformer3DModel:
     )
 
 
-def build_tiny_ltx(folder: Path, seed: int = 0) -> Path:
+def build_tiny_ltx(folder: Path, seed: int = 0, *, decoder_noise: bool = False) -> Path:
+    """``decoder_noise``: the VAE's decoder adds noise in its blocks, as LTX-Video 0.9.1 and later do
+    (drawn from torch's global generator, not the pipeline's)."""
     torch.manual_seed(seed)
     tokenizer = train_tokenizer()
     text_encoder = T5EncoderModel(T5Config(**_text_config(len(tokenizer))))
@@ -170,7 +172,7 @@ def build_tiny_ltx(folder: Path, seed: int = 0) -> Path:
         decoder_layers_per_block=(1, 1, 1, 1, 1),
         spatio_temporal_scaling=(True, True, True, False),
         decoder_spatio_temporal_scaling=(True, True, True, False),
-        decoder_inject_noise=(False, False, False, False, False),
+        decoder_inject_noise=(decoder_noise,) * 5,
         upsample_residual=(False, False, False, False),
         upsample_factor=(1, 1, 1, 1),
         timestep_conditioning=False,
@@ -179,6 +181,10 @@ def build_tiny_ltx(folder: Path, seed: int = 0) -> Path:
         encoder_causal=True,
         decoder_causal=False,
     )
+    with torch.no_grad():
+        for name, weight in vae.named_parameters():
+            if "per_channel_scale" in name:  # zeros when made: the noise would add nothing
+                weight.fill_(0.5)
     pipe = LTXPipeline(
         scheduler=FlowMatchEulerDiscreteScheduler(),
         vae=vae,
