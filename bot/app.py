@@ -187,6 +187,12 @@ class VideoBot(commands.Bot):
                 return refusal
         return None
 
+    def server_name(self, guild_id: int) -> str:
+        """A server's name as the bot knows it (for what the bot says of it outside the server: content
+        credentials), else a placeholder with its id."""
+        guild = self.get_guild(guild_id)
+        return guild.name if guild is not None else f"Discord server {guild_id}"
+
     def model_title(self, model: str) -> str:
         preset = self.catalog.get(model)
         return preset.title if preset is not None else model

@@ -151,14 +151,13 @@ class DeliveryCog(commands.Cog):
         votes = await store.votes.vote_counts(job.id)
         lineage = await store.jobs.lineage(job.id) if job.parent_id is not None else [job]
         style = await style_of(self.bot, job)
-        guild = self.bot.get_guild(job.guild_id)
         signed = await sign_for_post(
             store,
             self.bot.catalog,
             self.bot.signing_keys,
             job,
             media,
-            server=guild.name if guild is not None else f"Discord server {job.guild_id}",
+            server=self.bot.server_name(job.guild_id),
             lineage=lineage,
             style=style,
         )

@@ -686,14 +686,13 @@ class StoryCog(commands.Cog):
                 files = await asyncio.to_thread(fit_film, media.video, limit, room)
             except FilmError as exc:
                 log.error("story %s: the film cannot be made: %s", story.id, exc)
-            guild = self.bot.get_guild(story.guild_id)
             files = await sign_film(
                 store,
                 self.bot.catalog,
                 self.bot.signing_keys,
                 film,
                 files,
-                server=guild.name if guild is not None else f"Discord server {story.guild_id}",
+                server=self.bot.server_name(story.guild_id),
                 name=f"story-{story.id}",
                 limit=limit,
                 style=await style_of(self.bot, film),
