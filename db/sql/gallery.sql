@@ -16,7 +16,7 @@ FROM guild_settings s LEFT JOIN guild_profiles p ON p.guild_id = s.guild_id
 WHERE s.guild_id = :guild_id;
 
 -- name: gallery_best
--- A guild's finished, undeleted clips since a moment, best net votes first (clips without votes too),
+-- A guild's posted, undeleted clips since a moment, best net votes first (clips without votes too),
 -- none of an age-restricted channel.
 SELECT j.*, coalesce(v.up, 0) AS vote_up, coalesce(v.down, 0) AS vote_down, m.display_name AS author_name
 FROM jobs j
@@ -24,21 +24,23 @@ LEFT JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
                   sum(CASE WHEN value < 0 THEN 1 ELSE 0 END) AS down
            FROM votes GROUP BY job_id) v ON v.job_id = j.id
 LEFT JOIN member_profiles m ON m.guild_id = j.guild_id AND m.user_id = j.user_id AND m.show_name
-WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.deleted_at IS NULL AND j.media_ref IS NOT NULL
+WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.posted_at IS NOT NULL AND j.deleted_at IS NULL
+      AND j.media_ref IS NOT NULL
   AND NOT j.age_restricted
   AND j.finished_at >= :since
 ORDER BY coalesce(v.up, 0) - coalesce(v.down, 0) DESC, coalesce(v.up, 0) DESC, j.finished_at DESC, j.id DESC
 LIMIT :limit OFFSET :offset;
 
 -- name: gallery_newest
--- A guild's finished, undeleted clips, the newest first, with their votes; none of an age-restricted channel.
+-- A guild's posted, undeleted clips, the newest first, with their votes; none of an age-restricted channel.
 SELECT j.*, coalesce(v.up, 0) AS vote_up, coalesce(v.down, 0) AS vote_down, m.display_name AS author_name
 FROM jobs j
 LEFT JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
                   sum(CASE WHEN value < 0 THEN 1 ELSE 0 END) AS down
            FROM votes GROUP BY job_id) v ON v.job_id = j.id
 LEFT JOIN member_profiles m ON m.guild_id = j.guild_id AND m.user_id = j.user_id AND m.show_name
-WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.deleted_at IS NULL AND j.media_ref IS NOT NULL
+WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.posted_at IS NOT NULL AND j.deleted_at IS NULL
+      AND j.media_ref IS NOT NULL
   AND NOT j.age_restricted
 ORDER BY j.finished_at DESC, j.id DESC
 LIMIT :limit OFFSET :offset;
@@ -46,7 +48,8 @@ LIMIT :limit OFFSET :offset;
 -- name: gallery_guild_clip_count
 -- How many clips a guild's gallery holds in all (none of an age-restricted channel).
 SELECT count(*) AS n FROM jobs
-WHERE guild_id = :guild_id AND state = 'done' AND deleted_at IS NULL AND media_ref IS NOT NULL
+WHERE guild_id = :guild_id AND state = 'done' AND posted_at IS NOT NULL AND deleted_at IS NULL
+      AND media_ref IS NOT NULL
   AND NOT age_restricted;
 
 -- name: gallery_author_name

@@ -35,9 +35,16 @@ def period_start(period: GalleryPeriod, now: float) -> float:
 
 
 def shown_in_gallery(job: Job) -> bool:
-    """A clip the gallery may show (once its server opted in): finished, stored, not deleted, and not
-    made in an age-restricted channel (nor built on a clip that was)."""
-    return job.state == "done" and not job.deleted and job.media_ref is not None and not job.age_restricted
+    """A clip the gallery may show (once its server opted in): posted in Discord (so signed with its
+    content credentials: the bot signs a clip as it posts it), stored, not deleted, and not made in an
+    age-restricted channel (nor built on a clip that was)."""
+    return (
+        job.state == "done"
+        and job.posted_at is not None
+        and not job.deleted
+        and job.media_ref is not None
+        and not job.age_restricted
+    )
 
 
 @dataclass(frozen=True)

@@ -106,9 +106,12 @@ async def clip(
     kind: JobKind = "new",
     votes: int = 0,
     age_restricted: bool = False,
+    posted: bool = True,
+    message_id: int | None = None,
 ) -> Job:
-    """A clip a worker rendered and stored, with ``votes`` 👍 from other members; ``age_restricted``:
-    asked for in an age-restricted channel."""
+    """A clip a worker rendered and stored and the bot posted (``message_id``: its message; ``posted``
+    False: not yet), with ``votes`` 👍 from other members; ``age_restricted``: asked for in an
+    age-restricted channel."""
     parent_id = None if parent is None else parent.id
     job = await store.jobs.enqueue(
         guild, CHANNEL, user, spec(prompt), 1.0, parent_id=parent_id, kind=kind, age_restricted=age_restricted
@@ -117,6 +120,8 @@ async def clip(
     ref = await store.jobs.put_media(job.id, media.video, media.poster)
     clock.advance(1.0)
     assert await store.jobs.finish(job.id, "w1", JobResult(ref, len(media.video), 256, 160, 24, 24.0, 1.0))
+    if posted:
+        assert await store.jobs.mark_posted(job.id, message_id, None)
     for n in range(votes):
         await store.votes.vote(job.id, voter(n), +1)
     done = await store.jobs.get(job.id)
@@ -135,7 +140,9 @@ async def seed(store: Store, clock: FakeClock, media: Media) -> Gallery:
     await store.profiles.set_gallery_name(PUBLIC, member(3), False, "Withdrawn Wolf")  # … and later False
     old = await clip(store, clock, media, PUBLIC, member(1), "an old lighthouse in a storm", votes=5)
     clock.advance(8 * DAY)
-    original = await clip(store, clock, media, PUBLIC, member(2), "a red fox running through snow", votes=3)
+    message_id = 444_000_000_000_000_004
+    fox = "a red fox running through snow"
+    original = await clip(store, clock, media, PUBLIC, member(2), fox, votes=3, message_id=message_id)
     clock.advance(2 * DAY)
     extended = await clip(
         store,
@@ -158,11 +165,7 @@ async def seed(store: Store, clock: FakeClock, media: Media) -> Gallery:
     private = await clip(
         store, clock, media, PRIVATE, member(7), "a secret clip of a private server", votes=4
     )
-    message_id = 444_000_000_000_000_004
-    assert await store.jobs.mark_posted(original.id, message_id, None)
-    posted = await store.jobs.get(original.id)
-    assert posted is not None
-    return Gallery(posted, extended, hostile, old, long, mentions, deleted, private, message_id)
+    return Gallery(original, extended, hostile, old, long, mentions, deleted, private, message_id)
 
 
 @pytest.fixture

@@ -165,27 +165,28 @@ async def test_a_root_the_store_does_not_know_is_signed_elsewhere_until_it_is_re
     assert reads == [len(video)] * 2  # other roots: read again
 
 
-async def test_a_clip_signed_after_it_was_shown_is_read_and_served_anew(
+async def test_a_clip_is_shown_only_once_posted_and_so_signed_and_a_changed_file_is_read_anew(
     site: Site, store: Store, clock: FakeClock, media: Media, keys: Keys, tmp_path: Path, reads: list[int]
 ) -> None:
     await store.credentials.record_root(keys.root_pem)
-    job = await clip(store, clock, media, PUBLIC, member(1), "shown before it was posted")
-    assert "Content credentials: none" in await site.page(job)
-    status, body, headers = await site.get(f"/media/{job.id}.mp4")
-    assert (status, body) == (200, media.video)
-    unsigned_tag = headers["ETag"]
-    assert "Content credentials: none" in await site.page(job)
-    assert reads == [len(media.video)]  # a page shown again is not read again
+    job = await clip(store, clock, media, PUBLIC, member(1), "rendered, not posted yet", posted=False)
+    for path in (f"/g/{PUBLIC}/clip/{job.id}", f"/media/{job.id}.mp4"):  # not before the bot signs it
+        assert (await site.get(path))[0] == 404
     video, manifest = signed(media.video, keys, tmp_path)
-    assert await store.jobs.put_signed(job.id, video, media.poster, manifest)  # the bot posts it
+    assert await store.jobs.put_signed(job.id, video, media.poster, manifest)  # the bot signs it …
+    assert await store.jobs.mark_posted(job.id, None, None)  # … and posts it
     assert "Content credentials: valid" in await site.page(job)
     assert "Content credentials: valid" in await site.page(job)
-    assert reads == [len(media.video), len(video)]
-    status, body, headers = await site.get(f"/media/{job.id}.mp4", **{"If-None-Match": unsigned_tag})
-    assert (status, body) == (200, video)  # the browser's unsigned copy is not current any more
-    assert headers["ETag"] != unsigned_tag
-    status, _, _ = await site.get(f"/media/{job.id}.mp4", **{"If-None-Match": headers["ETag"]})
-    assert status == 304
+    assert reads == [len(video)]  # a page shown again is not read again
+    status, body, headers = await site.get(f"/media/{job.id}.mp4")
+    assert (status, body) == (200, video)
+    signed_tag = headers["ETag"]
+    # another file put in its place (an operator's restore of an old backup): read and served anew
+    assert await store.jobs.put_signed(job.id, media.video, media.poster, 0)
+    assert "Content credentials: none" in await site.page(job)
+    assert reads == [len(video), len(media.video)]
+    status, body, headers = await site.get(f"/media/{job.id}.mp4", **{"If-None-Match": signed_tag})
+    assert (status, body) == (200, media.video) and headers["ETag"] != signed_tag
 
 
 # ---- the words, from the verdict ------------------------------------------------------------------------

@@ -25,6 +25,7 @@ async def styled(store: Store, clock: FakeClock, media: Media, style: Style, pro
     ref = await store.jobs.put_media(job.id, media.video, media.poster)
     clock.advance(1.0)
     assert await store.jobs.finish(job.id, "w1", JobResult(ref, len(media.video), 256, 160, 24, 24.0, 1.0))
+    assert await store.jobs.mark_posted(job.id, None, None)
     return job.id
 
 
