@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from db.credentials import (
     CHAIN_ALLOWANCE,
@@ -43,6 +44,15 @@ from db.store.styles import Style
 log = logging.getLogger(__name__)
 
 DISCORD_FLOOR = 10 * 1024 * 1024  # a job without a recorded upload limit: Discord's smallest
+HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")  # Org/Repo
+
+
+def public_source(source: str) -> str:
+    """Where a preset's weights came from, as a manifest anyone may read says it: a hub id as it is, a
+    folder on the GPU hosts by its name only (never the host's path to it)."""
+    if HUB_ID.fullmatch(source):
+        return source
+    return PureWindowsPath(source).name or source  # either kind of slash
 
 
 async def signing_keys(store: Store) -> Keys:
@@ -101,7 +111,7 @@ def clip_facts(
         model=job.model,
         model_title=preset.title if preset is not None else job.model,
         pipeline=preset.pipeline if preset is not None else "?",
-        source=preset.source if preset is not None else "?",
+        source=public_source(preset.source) if preset is not None else "?",
         style=style,
         server=server,
         server_id=job.guild_id,

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.credentials import sign_film, sign_for_post
+from bot.credentials import public_source, sign_film, sign_for_post
 from bot.film import fit_film
 from db.credentials import ensure_keys, post_reserve
 from db.media import Media
@@ -157,3 +157,10 @@ async def test_a_clip_with_no_room_left_for_its_manifest_is_posted_unsigned_rath
     assert signed.media.video == media.video  # the clip as it was, to be posted all the same
     stored = await store.jobs.get_media(job.id)
     assert stored is not None and stored.video == media.video
+
+
+def test_a_manifest_names_a_hub_model_by_its_id_and_a_local_one_by_its_folder_only() -> None:
+    assert public_source("Lightricks/LTX-Video") == "Lightricks/LTX-Video"
+    assert public_source("/srv/operator/models/ltx-2") == "ltx-2"
+    assert public_source("C:\\models\\wan") == "wan"
+    assert public_source("./models/tiny") == "tiny"

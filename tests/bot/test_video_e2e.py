@@ -79,6 +79,7 @@ async def test_video_command_posts_a_playable_clip_with_buttons_and_a_thread(
     credentials = await verdict_of(video.read_bytes(), store)  # signed by this installation's bot
     assert credentials.status == "valid" and credentials.ai_generated and credentials.model is not None
     assert credentials.model_facts["server"] == fake.guild.name and credentials.model.startswith("Tiny LTX")
+    assert credentials.model_facts["source"] == "tiny-ltx"  # its folder, not the GPU host's path to it
 
     embed = clip["embeds"][0]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
