@@ -169,8 +169,12 @@ async def job_facts(
     server: str,
     lineage: Sequence[Job],
     style: Style | None,
+    ingredients: tuple[Ingredient, ...] | None = None,
 ) -> ClipFacts:
-    """What the manifest of ``job``'s clip states; its ingredients' files are written into ``folder``."""
+    """What the manifest of ``job``'s clip states; its ingredients' files are written into ``folder``
+    (or ``ingredients`` are those given)."""
+    if ingredients is None:
+        ingredients = tuple(await _ingredient_files(store, job, folder))
     chain = [clip.user_id for clip in lineage] or [job.user_id]
     style_author = [style.author_id] if style is not None and style.author_id is not None else []
     named = await agreed_names(store, job.guild_id, [*chain, *style_author])
@@ -180,7 +184,7 @@ async def job_facts(
         server=server,
         authors=credited_authors(chain, named, server),
         style=style_credit(style, named, server),
-        ingredients=tuple(await _ingredient_files(store, job, folder)),
+        ingredients=ingredients,
     )
 
 
@@ -248,15 +252,24 @@ async def sign_film(
         own = folder / f"clip-{scene.id}.mp4"
         if clip is not None:
             await asyncio.to_thread(own.write_bytes, clip.video)
-        facts = await job_facts(store, catalog, scene, folder, server=server, lineage=lineage, style=style)
         made_from = (Ingredient(own, "componentOf", title=f"videobot clip #{scene.id}"),)
+        facts = await job_facts(
+            store,
+            catalog,
+            scene,
+            folder,
+            server=server,
+            lineage=lineage,
+            style=style,
+            ingredients=made_from if clip is not None else (),
+        )
         for number, data in enumerate(parts, 1):
             source = folder / f"{name}-{number}.mp4"
             await asyncio.to_thread(source.write_bytes, data)
             if await asyncio.to_thread(manifest_store_bytes, source):
                 signed.append(data)
                 continue
-            part = replace(facts, title=source.name, ingredients=made_from if clip is not None else ())
+            part = replace(facts, title=source.name)
             try:
                 video, _ = await asyncio.to_thread(_sign, source, part, keys, limit)
             except CredentialsError as exc:
