@@ -60,7 +60,7 @@ async def signing_keys(store: Store) -> Keys:
     shard and the gallery know the installation's clips. Raises CredentialsError (one line) when they
     cannot be made or read: a bot that cannot sign does not start."""
     keys = await asyncio.to_thread(ensure_keys)
-    await store.credentials.record_root(keys.root_pem)
+    await store.credentials.record_signer(keys.root_pem, keys.chain_pem)
     if chain_bytes(keys) > CHAIN_ALLOWANCE:
         log.warning(
             "the signing certificate chain is %d bytes, more than the %d the workers leave room for: "

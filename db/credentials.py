@@ -30,7 +30,7 @@ import os
 import struct
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -119,6 +119,17 @@ def _pem_certs(data: bytes) -> list[bytes]:
         if start >= 0:
             parts.append(block[start:] + end + b"\n")
     return parts
+
+
+def cert_serial(pem: bytes) -> str:
+    """The serial number (decimal, as C2PA readers report a manifest's signer) of the first certificate in
+    ``pem``. Raises CredentialsError for no certificate."""
+    from cryptography import x509
+
+    certs = _pem_certs(pem)
+    if not certs:
+        raise CredentialsError("no PEM certificate")
+    return str(x509.load_pem_x509_certificate(certs[0]).serial_number)
 
 
 def _alg_for(key_pem: bytes) -> str:
@@ -276,6 +287,17 @@ def ensure_keys(folder: Path | None = None, *, name: str = "videobot") -> Keys:
     except OSError as exc:
         raise CredentialsError(f"cannot make or read the signing keys in {folder}: {exc}") from exc
     return Keys(chain_pem=chain, key_pem=key, root_pem=root, folder=folder, alg=_alg_for(key))
+
+
+def installation_signer(folder: Path | None = None) -> str | None:
+    """The serial number of the certificate this installation signs with (:func:`cert_serial`), without
+    making keys: the first of the operator's chain, else the one in ``folder``; None when there is none."""
+    cert = os.environ.get(C2PA_CERT_ENV)
+    path = Path(cert) if cert else (folder or default_folder()) / SIGNER_CERT_FILE
+    try:
+        return cert_serial(path.read_bytes())
+    except (OSError, CredentialsError, ValueError):
+        return None
 
 
 def installation_root(folder: Path | None = None) -> bytes | None:
@@ -596,13 +618,15 @@ class IngredientInfo:
 @dataclass(frozen=True)
 class Verdict:
     """What a file's content credentials say. ``status``: "none" (no manifest), "valid" (intact and
-    signed under the trust root given: this installation), "untrusted" (intact, from a signer not known
-    here), "altered" (the file changed after signing: a hash does not match), "invalid" (another
-    failure: a broken signature, an expired certificate…)."""
+    signed under the trust root given, by one of the signing certificates given: this installation),
+    "untrusted" (intact, from a signer not known here, or from another customer of the same CA),
+    "altered" (the file changed after signing: a hash does not match), "invalid" (another failure: a
+    broken signature, an expired certificate…)."""
 
     status: Status
     signer: str | None = None  # the certificate's common name
     issuer: str | None = None  # the certificate issuer's organisation
+    signer_serial: str | None = None  # the signing certificate's serial number (decimal)
     this_installation: bool = False
     model: str | None = None  # the preset's title (name)
     model_facts: Mapping[str, Any] = field(default_factory=dict)
@@ -697,10 +721,15 @@ def _ingredients(
     return tuple(found)
 
 
-def read_credentials(path: Path, trust_root_pem: bytes | None = None) -> Verdict:
+def read_credentials(
+    path: Path, trust_root_pem: bytes | None = None, own_signers: Collection[str] | None = None
+) -> Verdict:
     """The verdict on ``path``'s content credentials, checked against ``trust_root_pem`` (this
-    installation's root: :func:`installation_root`) when given. Raises UnreadableFile for a file that
-    is missing or no media file c2pa can parse."""
+    installation's roots: :func:`installation_root`, ``store.credentials.trust``) when given, and
+    ``own_signers`` (the serial numbers of the installation's signing certificates), when given: a clip
+    that chains to a trusted root but was signed by another certificate (another customer of a public
+    CA) is "untrusted", not the installation's. Raises UnreadableFile for a file that is missing or no
+    media file c2pa can parse."""
     import c2pa
 
     path = Path(path)
@@ -733,15 +762,16 @@ def read_credentials(path: Path, trust_root_pem: bytes | None = None) -> Verdict
         for f in results.get("failure") or ()
         if f.get("code") != "signingCredential.untrusted"
     )
+    sig = manifest.get("signature_info") or {}
+    serial = str(sig["cert_serial_number"]) if sig.get("cert_serial_number") is not None else None
     if any(code.endswith(".mismatch") or "hash" in code.lower() for code in failures):
         status: Status = "altered"
     elif failures or state == "Invalid":
         status = "invalid"
-    elif state == "Trusted":
+    elif state == "Trusted" and (own_signers is None or serial in own_signers):
         status = "valid"
     else:
         status = "untrusted"
-    sig = manifest.get("signature_info") or {}
     model = _assertion(manifest, MODEL_LABEL) or {}
     ai = any(
         a.get("digitalSourceType") == TRAINED_ALGORITHMIC_MEDIA
@@ -752,6 +782,7 @@ def read_credentials(path: Path, trust_root_pem: bytes | None = None) -> Verdict
         status=status,
         signer=sig.get("common_name"),
         issuer=sig.get("issuer"),
+        signer_serial=serial,
         this_installation=status == "valid" and trust_root_pem is not None,
         model=_model_line(model),
         model_facts=dict(model),
@@ -841,7 +872,9 @@ def run_verify(args: Any) -> int:
     import sys
 
     try:
-        verdict = read_credentials(Path(args.file), installation_root())
+        signer = installation_signer()
+        own = None if signer is None else {signer}
+        verdict = read_credentials(Path(args.file), installation_root(), own)
     except UnreadableFile as exc:
         print(f"videobot verify: error: {exc}", file=sys.stderr)
         return 2

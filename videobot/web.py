@@ -58,6 +58,7 @@ from db.credentials import UnreadableFile, Verdict, read_credentials
 from db.media import Media
 from db.presets import BUILTIN_PRESETS, PresetCatalog, PresetError
 from db.store import Job, Store, existing_store, open_store, store_unavailable
+from db.store.credentials import Trust
 from db.store.gallery import GalleryEntry, GalleryGuild
 from videobot import gallery_view as view
 
@@ -214,15 +215,15 @@ def model_titles(presets_file: str | None = None) -> dict[str, str]:
     return {p.name: p.title for p in presets}
 
 
-def read_verdict(video: bytes, trust_root_pem: bytes) -> Verdict | None:
+def read_verdict(video: bytes, trust: Trust) -> Verdict | None:
     """What ``video``'s (an mp4's bytes) content credentials say, checked against the installation's
-    roots (a PEM bundle; empty: none known yet); None for a file c2pa cannot read. Blocks: run it in a
-    thread."""
+    roots and signing certificates (none known yet: nothing is valid); None for a file c2pa cannot read.
+    Blocks: run it in a thread."""
     with tempfile.TemporaryDirectory(prefix="videobot-web-") as folder:
         path = Path(folder) / "clip.mp4"
         path.write_bytes(video)
         try:
-            return read_credentials(path, trust_root_pem or None)
+            return read_credentials(path, trust.roots or None, trust.signers)
         except UnreadableFile:
             return None
 
@@ -242,14 +243,15 @@ class CredentialChecks:
         self.size = size
         self.clock = clock
         self.shown: OrderedDict[CredentialsKey, view.Credentials] = OrderedDict()
-        self._roots: tuple[float, bytes, str] | None = None  # (read at, the bundle, its digest)
+        self._roots: tuple[float, Trust, str] | None = None  # (read at, the trust, its digest)
 
-    async def roots(self, store: Store) -> tuple[bytes, str]:
-        """The installation's roots (a PEM bundle) and a digest of them."""
+    async def roots(self, store: Store) -> tuple[Trust, str]:
+        """The installation's roots and signing certificates, and a digest of them."""
         now = self.clock()
         if self._roots is None or now - self._roots[0] >= ROOTS_SECONDS or now < self._roots[0]:
-            bundle = await store.credentials.roots()
-            self._roots = (now, bundle, entity_tag(bundle))
+            trust = await store.credentials.trust()
+            digest = entity_tag(trust.roots + "\n".join(sorted(trust.signers)).encode())
+            self._roots = (now, trust, digest)
         return self._roots[1], self._roots[2]
 
     def get(self, key: CredentialsKey) -> view.Credentials | None:

@@ -36,6 +36,7 @@ from bot.submit import is_age_restricted
 from bot.text import quoted_prompt
 from db.credentials import RELATIONSHIPS, IngredientInfo, UnreadableFile, Verdict, read_credentials
 from db.store import Job
+from db.store.credentials import Trust
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +87,14 @@ def size_refusal(locale: str, name: str, size: int) -> RefusedError:
     )
 
 
-def read_verdict(data: bytes, suffix: str, roots: bytes | None) -> Verdict:
+def read_verdict(data: bytes, suffix: str, trust: Trust) -> Verdict:
     """The verdict on a file's bytes (written to a private temporary file, c2pa reads files), checked
-    against the installation's ``roots``. Raises UnreadableFile. Blocking: run it in a thread."""
+    against the installation's roots and signing certificates. Raises UnreadableFile. Blocking: run it
+    in a thread."""
     with tempfile.TemporaryDirectory(prefix="videobot-verify-") as folder:
         path = Path(folder) / f"checked{suffix}"
         path.write_bytes(data)
-        return read_credentials(path, roots)
+        return read_credentials(path, trust.roots or None, trust.signers)
 
 
 def when(iso: str | None, style: discord.utils.TimestampStyle = "f") -> str | None:
@@ -256,7 +258,7 @@ class VerifyCog(commands.Cog):
             if file.size > MAX_BYTES:
                 raise size_refusal(locale, file.filename, file.size)
         await think(interaction)  # private "thinking…": the store, a download and the check take a moment
-        roots = await self.bot.store.credentials.roots() or None
+        trust = await self.bot.store.credentials.trust()
         async with self.readers:
             if file is not None and suffix is not None:
                 name = file.filename
@@ -271,7 +273,7 @@ class VerifyCog(commands.Cog):
                 name, suffix, data = f"videobot-{job.id}.mp4", ".mp4", media.video
                 title = t(locale, "verify.title.clip", job=job.id)
             try:
-                verdict = await asyncio.to_thread(read_verdict, data, suffix, roots)
+                verdict = await asyncio.to_thread(read_verdict, data, suffix, trust)
             except UnreadableFile as exc:
                 log.info("/verify: %s", exc)
                 raise RefusedError(t(locale, "verify.unreadable", name=plain(name))) from exc

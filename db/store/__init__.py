@@ -97,9 +97,10 @@ Styles: ``store.styles`` (:mod:`db.store.styles`, raising ``StyleRefused``): ``a
     (removed ones too: clips credit them), ``for_family(guild_id, family)``, ``mark_broken(style_id,
     code, params)``.
 
-Content credentials: ``store.credentials`` (:mod:`db.store.credentials`): ``record_root(pem)`` (a bot
-    host's public root certificate, once), ``roots() -> bytes`` (every root, one PEM bundle: the trust
-    anchors that make a clip the installation's own).
+Content credentials: ``store.credentials`` (:mod:`db.store.credentials`): ``record_signer(root_pem,
+    signer_pem)`` (a bot host's signing certificate and its root, public, once), ``trust() -> Trust``
+    (every root, one PEM bundle, and every signing certificate's serial: what makes a clip the
+    installation's own).
 
 Sharded bot: ``store.shards`` (:mod:`db.store.shards`)
     ``unposted_in(shards, limit)``, ``active_jobs_in(shards, limit)`` (a :class:`ShardRange`'s

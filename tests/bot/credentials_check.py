@@ -11,8 +11,8 @@ from db.store import Store
 
 async def verdict_of(data: bytes, store: Store) -> Verdict:
     """The verdict on a clip's bytes, checked against the installation's roots the bot recorded."""
-    roots = await store.credentials.roots()
+    trust = await store.credentials.trust()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "clip.mp4"
         path.write_bytes(data)
-        return read_credentials(path, roots or None)
+        return read_credentials(path, trust.roots or None, trust.signers)

@@ -68,7 +68,7 @@ async def post(store: Store, catalog: PresetCatalog, job: Job) -> Media:
     assert media is not None
     lineage = await store.jobs.lineage(job.id)
     keys = ensure_keys()
-    await store.credentials.record_root(keys.root_pem)
+    await store.credentials.record_signer(keys.root_pem, keys.chain_pem)
     signed = await sign_for_post(store, catalog, keys, job, media, server=SERVER, lineage=lineage, style=None)
     assert signed.error is None, signed.error
     return signed.media

@@ -18,6 +18,7 @@ from multidict import CIMultiDict
 
 from db.credentials import ClipFacts, Keys, Status, Verdict, ensure_keys, manifest_store_bytes, sign_clip
 from db.store import Job, Store
+from db.store.credentials import Trust
 from tests.store.conftest import FakeClock
 from tests.web.conftest import PUBLIC, PUBLIC_NAME, Media, clip, member
 from videobot import gallery_view as view
@@ -94,9 +95,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     counted: list[int] = []
     read = web.read_verdict
 
-    def counting(video: bytes, roots: bytes) -> Verdict | None:
+    def counting(video: bytes, trust: Trust) -> Verdict | None:
         counted.append(len(video))
-        return read(video, roots)
+        return read(video, trust)
 
     monkeypatch.setattr(web, "read_verdict", counting)
     return counted
@@ -105,7 +106,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 async def test_a_signed_clips_page_says_valid_and_serves_the_signed_file_byte_for_byte(
     site: Site, store: Store, clock: FakeClock, media: Media, keys: Keys, tmp_path: Path
 ) -> None:
-    await store.credentials.record_root(keys.root_pem)  # what the bot does when it starts
+    await store.credentials.record_signer(keys.root_pem, keys.chain_pem)  # what the bot does when it starts
     job = await clip(store, clock, media, PUBLIC, member(1), "a red fox running through snow")
     video, manifest = signed(media.video, keys, tmp_path)
     assert await store.jobs.put_signed(job.id, video, media.poster, manifest)
@@ -134,7 +135,7 @@ async def test_an_unsigned_clip_says_none(site: Site, store: Store, clock: FakeC
 async def test_a_clip_changed_after_signing_says_altered(
     site: Site, store: Store, clock: FakeClock, media: Media, keys: Keys, tmp_path: Path
 ) -> None:
-    await store.credentials.record_root(keys.root_pem)
+    await store.credentials.record_signer(keys.root_pem, keys.chain_pem)
     job = await clip(store, clock, media, PUBLIC, member(1), "a fox someone edited")
     video, manifest = signed(media.video, keys, tmp_path)
     changed = bytearray(video)
@@ -150,13 +151,14 @@ async def test_a_clip_changed_after_signing_says_altered(
 async def test_a_root_the_store_does_not_know_is_signed_elsewhere_until_it_is_recorded(
     site: Site, store: Store, clock: FakeClock, media: Media, keys: Keys, tmp_path: Path, reads: list[int]
 ) -> None:
-    await store.credentials.record_root(keys.root_pem)
+    await store.credentials.record_signer(keys.root_pem, keys.chain_pem)
     other = ensure_keys(tmp_path / "another-installation", name="elsewhere")
     job = await clip(store, clock, media, PUBLIC, member(1), "a fox from another bot")
     video, manifest = signed(media.video, other, tmp_path)
     assert await store.jobs.put_signed(job.id, video, media.poster, manifest)
     assert "Content credentials: signed elsewhere" in await site.page(job)
-    await store.credentials.record_root(other.root_pem)  # a second bot host of this installation starts
+    # a second bot host of this installation starts
+    await store.credentials.record_signer(other.root_pem, other.chain_pem)
     site.now += ROOTS_SECONDS - 1
     assert "Content credentials: signed elsewhere" in await site.page(job)  # the roots read a while ago
     assert reads == [len(video)]  # … and the verdict kept
@@ -168,7 +170,7 @@ async def test_a_root_the_store_does_not_know_is_signed_elsewhere_until_it_is_re
 async def test_a_clip_is_shown_only_once_posted_and_so_signed_and_a_changed_file_is_read_anew(
     site: Site, store: Store, clock: FakeClock, media: Media, keys: Keys, tmp_path: Path, reads: list[int]
 ) -> None:
-    await store.credentials.record_root(keys.root_pem)
+    await store.credentials.record_signer(keys.root_pem, keys.chain_pem)
     job = await clip(store, clock, media, PUBLIC, member(1), "rendered, not posted yet", posted=False)
     for path in (f"/g/{PUBLIC}/clip/{job.id}", f"/media/{job.id}.mp4"):  # not before the bot signs it
         assert (await site.get(path))[0] == 404
