@@ -17,12 +17,15 @@ it, and a post tried again after a crash finds it signed and signs nothing twice
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PureWindowsPath
+
+from PIL import Image
 
 from db.credentials import (
     CHAIN_ALLOWANCE,
@@ -154,10 +157,26 @@ async def _ingredient_files(store: Store, job: Job, folder: Path) -> list[Ingred
         data = await store.jobs.get_input(ref) if ref is not None else None
         if data is None or ref is None:
             continue
-        path = folder / f"{title.split()[0]}-{ref}"
-        await asyncio.to_thread(path.write_bytes, data)
+        path = folder / f"{title.split()[0]}.png"
+        try:
+            await asyncio.to_thread(path.write_bytes, await asyncio.to_thread(pixels_only, data))
+        except (OSError, ValueError) as exc:  # checked when it was stored: not expected
+            log.warning("job %s: its %s is left out of its credentials: %s", job.id, title, exc)
+            continue
         found.append(Ingredient(path, "inputTo", title=title))
     return found
+
+
+def pixels_only(picture: bytes) -> bytes:
+    """A member's picture as a manifest may carry it: its pixels as a PNG, none of what the file carried
+    besides (EXIF with its camera, place and owner, other metadata, its own content credentials with
+    their thumbnails, which would travel inside the clip's public manifest and may not fit its room)."""
+    with Image.open(io.BytesIO(picture)) as opened:
+        opened.load()
+        image = opened.convert("RGBA" if "A" in opened.getbands() else "RGB")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 async def job_facts(

@@ -29,8 +29,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "opt.gallery_name": {EN: "gallery-name", DE: "galerie-name"},
     "opt.gallery_name.desc": {
-        EN: "Show your name with your clips in the public web gallery (or not)",
-        DE: "Deinen Namen bei deinen Clips in der öffentlichen Web-Galerie zeigen (oder nicht)",
+        EN: "Name you with your clips in the web gallery and in their content credentials (or not)",
+        DE: "Deinen Namen bei deinen Clips in der Web-Galerie und ihren Herkunftsnachweisen zeigen",
     },
     "me.gallery": {EN: "Web gallery", DE: "Web-Galerie"},
     "me.gallery.named": {
@@ -47,14 +47,19 @@ TEXTS: dict[str, dict[str, str]] = {
         DE: "(Dieser Server teilt seine Galerie zurzeit nicht im Web.)",
     },
     "me.gallery_name.on": {
-        EN: "Done: the web gallery now names you {name} with your clips.",
-        DE: "Erledigt: Die Web-Galerie nennt dich bei deinen Clips jetzt {name}.",
+        EN: "Done: the web gallery now names you {name} with your clips. Clips you make from now on "
+        "carry that name in their content credentials too, wherever the file goes.",
+        DE: "Erledigt: Die Web-Galerie nennt dich bei deinen Clips jetzt {name}. Clips, die du von jetzt "
+        "an machst, tragen den Namen auch in ihren Herkunftsnachweisen, wohin die Datei auch geht.",
     },
     "me.gallery_name.off": {
         EN: "Done: the web gallery shows “a member of {server}” with your clips, and the name it kept "
-        "is deleted.",
+        "is deleted. New clips' content credentials say the same; clips signed while you agreed keep "
+        "your name (a signed file cannot be changed).",
         DE: "Erledigt: Die Web-Galerie zeigt bei deinen Clips „a member of {server}“ (ein Mitglied von "
-        "{server}), und der gespeicherte Name ist gelöscht.",
+        "{server}), und der gespeicherte Name ist gelöscht. Die Herkunftsnachweise neuer Clips sagen "
+        "dasselbe; Clips, die signiert wurden, während du zugestimmt hattest, behalten deinen Namen "
+        "(eine signierte Datei lässt sich nicht ändern).",
     },
     "me.gpu.explain": {
         EN: "Your fair share: the server's {total} s of GPU time this week × your weight {weight} ÷ the "

@@ -14,7 +14,7 @@ import pytest
 
 from bot.credentials import public_source, sign_film, sign_for_post
 from bot.film import fit_film
-from db.credentials import ensure_keys, post_reserve
+from db.credentials import ClipFacts, ensure_keys, post_reserve, sign_clip
 from db.media import Media
 from db.presets import PresetCatalog
 from db.store import Job, JobResult, Store
@@ -164,3 +164,34 @@ def test_a_manifest_names_a_hub_model_by_its_id_and_a_local_one_by_its_folder_on
     assert public_source("/srv/operator/models/ltx-2") == "ltx-2"
     assert public_source("C:\\models\\wan") == "wan"
     assert public_source("./models/tiny") == "tiny"
+
+
+async def test_a_members_picture_goes_into_the_manifest_as_its_pixels_only(
+    store: Store, catalog: PresetCatalog, mp4: bytes, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    photo = Image.new("RGB", (96, 64), (200, 40, 40))
+    exif = Image.Exif()
+    exif[0x013B] = "Secret Photographer"  # Artist
+    exif[0x8298] = "(c) Secret Photographer"  # Copyright
+    photo.save(tmp_path / "photo.jpg", "JPEG", exif=exif)
+    # the photo carries content credentials of its own, naming its maker (a camera's, an editor's)
+    own = ClipFacts("camera", "Camera", "-", "-", authors=("Secret Photographer",))
+    sign_clip(tmp_path / "photo.jpg", tmp_path / "signed.jpg", own, ensure_keys(tmp_path / "camera"))
+    data = (tmp_path / "signed.jpg").read_bytes()
+    assert data.count(b"Secret Photographer") >= 2  # in its EXIF and in its manifest
+    ref = await store.jobs.put_input(data, "jpg")
+    job = await store.jobs.enqueue(
+        GUILD, CHANNEL, OWNER, replace(spec(model="tiny-ltx"), image_ref=ref, start_image=True), 1.0
+    )
+    assert await store.jobs.claim_next("w1", [job.model]) is not None
+    stored = await store.jobs.put_media(job.id, mp4, b"")
+    assert await store.jobs.finish(job.id, "w1", JobResult(stored, len(mp4), 96, 64, 24, 12.0, 1.0))
+    finished_job = await store.jobs.get(job.id)
+    assert finished_job is not None
+    posted = await post(store, catalog, finished_job)
+    assert b"Secret Photographer" not in posted.video  # nothing of the file but its pixels
+    (picture,) = (await verdict_of(posted.video, store)).ingredients
+    assert (picture.title, picture.relationship) == ("starting picture", "inputTo")
+    assert picture.format == "image/png" and not picture.signed

@@ -100,7 +100,8 @@ async def test_posting_records_the_names_the_gallery_shows_and_only_those_agreed
 
     # alice agrees to be named; bob says nothing
     said = await me(fake, "alice", {"gallery-name": True})
-    assert said == "Done: the web gallery now names you Alice with your clips."
+    assert said.startswith("Done: the web gallery now names you Alice with your clips.")
+    assert "carry that name in their content credentials" in said
     agreed = await store.profiles.member_profile(guild_id, int(alice.id))
     assert agreed is not None and agreed.show_name and agreed.display_name == "Alice"
 
@@ -125,7 +126,7 @@ async def test_posting_records_the_names_the_gallery_shows_and_only_those_agreed
     assert '<p class="byline">by a member of Pixel Forge</p>' in his_page
 
     # bob agrees, alice withdraws: the pages follow at once, and alice's name is erased
-    assert (await me(fake, "bob", {"gallery-name": True})).endswith("names you Bob with your clips.")
+    assert (await me(fake, "bob", {"gallery-name": True})).startswith("Done: the web gallery now names you Bob")
     withdrawn = await me(fake, "alice", {"gallery-name": False})
     assert withdrawn.startswith("Done: the web gallery shows “a member of Pixel Forge” with your clips")
     gone = await store.profiles.member_profile(guild_id, int(alice.id))
@@ -135,7 +136,7 @@ async def test_posting_records_the_names_the_gallery_shows_and_only_those_agreed
 
     # in German for a German member, and /me says what the gallery shows
     greta = await me(fake, "greta", {"galerie-name": True}, locale="de")
-    assert greta == "Erledigt: Die Web-Galerie nennt dich bei deinen Clips jetzt Greta."
+    assert greta.startswith("Erledigt: Die Web-Galerie nennt dich bei deinen Clips jetzt Greta.")
     handle = await fake.slash_command("me", {}, user="alice")
     fields = {f["name"]: f["value"] for f in (await handle.wait_reply())["embeds"][0]["fields"]}
     assert fields["Web gallery"].startswith("Your clips show “a member of Pixel Forge”, not your name.")
