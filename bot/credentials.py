@@ -37,9 +37,10 @@ from db.credentials import (
     clip_ingredients,
     ensure_keys,
     manifest_store_bytes,
+    manifest_store_size,
     sign_clip,
 )
-from db.media import Media
+from db.media import Media, StoreFull
 from db.presets import PresetCatalog
 from db.store import Job, Store
 from db.store.styles import Style
@@ -227,24 +228,37 @@ async def sign_for_post(
 ) -> Signed:
     """``job``'s clip signed (and the signed file stored in place of the unsigned one), ready to post; a
     clip that carries a manifest already (signed before a restart) as it is. A clip that cannot be signed
-    within its upload limit, or at all, is returned unsigned with the reason: it is still posted (its
-    card says it is AI-generated) rather than lost."""
-    with tempfile.TemporaryDirectory(prefix=f"videobot-sign-{job.id}-") as tmp:
-        folder = Path(tmp)
-        source = folder / f"videobot-{job.id}.mp4"
-        await asyncio.to_thread(source.write_bytes, media.video)
-        if await asyncio.to_thread(manifest_store_bytes, source):
-            return Signed(media, signed_now=False)
-        facts = await job_facts(store, catalog, job, folder, server=server, lineage=lineage, style=style)
-        limit = job.spec.upload_limit or DISCORD_FLOOR
-        try:
+    (within its upload limit, or at all: a full temp disk) is returned unsigned with the reason, and one
+    whose signed file cannot be stored (a full media store) is returned signed all the same: either way
+    it is still posted (its card says it is AI-generated) rather than held up or lost."""
+    stored = manifest_store_size(media.video)
+    if stored:
+        if job.manifest_bytes is None:  # stored signed, then the bot stopped before it noted the sizes
+            await _keep(store, job, media, stored)
+        return Signed(media, signed_now=False)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"videobot-sign-{job.id}-") as tmp:
+            folder = Path(tmp)
+            source = folder / f"videobot-{job.id}.mp4"
+            await asyncio.to_thread(source.write_bytes, media.video)
+            facts = await job_facts(store, catalog, job, folder, server=server, lineage=lineage, style=style)
+            limit = job.spec.upload_limit or DISCORD_FLOOR
             video, manifest = await asyncio.to_thread(_sign, source, facts, keys, limit)
-        except CredentialsError as exc:
-            log.error("job %s is posted without content credentials: %s", job.id, exc)
-            return Signed(media, signed_now=False, error=str(exc))
+    except (CredentialsError, OSError) as exc:
+        log.error("job %s is posted without content credentials: %s", job.id, exc)
+        return Signed(media, signed_now=False, error=str(exc))
     signed = Media(video, media.poster)
-    await store.jobs.put_signed(job.id, video, media.poster, manifest)
+    await _keep(store, job, signed, manifest)
     return Signed(signed, signed_now=True)
+
+
+async def _keep(store: Store, job: Job, media: Media, manifest: int) -> None:
+    """The signed clip stored in place of the unsigned one; a store that cannot take it now (full) is
+    logged, and the clip posted all the same (a later post of it, /show, signs it again)."""
+    try:
+        await store.jobs.put_signed(job.id, media.video, media.poster, manifest)
+    except (OSError, StoreFull) as exc:
+        log.warning("job %s: its signed clip could not be stored (%s); posted all the same", job.id, exc)
 
 
 async def sign_film(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import fcntl
+import io
 import json
 import os
 import struct
@@ -33,7 +34,7 @@ import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 C2PA_DIR_ENV = "VIDEOBOT_C2PA_DIR"
 C2PA_CERT_ENV = "VIDEOBOT_C2PA_CERT"
@@ -375,25 +376,36 @@ def mime_type(path: Path) -> str:
 def manifest_store_bytes(path: Path) -> int:
     """The bytes of the C2PA manifest store an mp4 (or mov) carries in its top-level uuid box, 0 for none:
     what it adds to a clip made from it, where its manifest travels as an ingredient's."""
-    total = 0
     try:
         with path.open("rb") as f:
-            end = os.fstat(f.fileno()).st_size
-            at = 0
-            while at + 8 <= end:
-                f.seek(at)
-                size, kind = struct.unpack(">I4s", f.read(8))
-                head = 8
-                if size == 1:
-                    size = struct.unpack(">Q", f.read(8))[0]
-                    head = 16
-                elif size == 0:
-                    size = end - at
-                if size < head:
-                    break
-                if kind == b"uuid" and f.read(16) == C2PA_UUID:
-                    total += size
-                at += size
+            return _store_bytes(f, os.fstat(f.fileno()).st_size)
+    except OSError:
+        return 0
+
+
+def manifest_store_size(video: bytes) -> int:
+    """:func:`manifest_store_bytes` of an mp4's bytes."""
+    return _store_bytes(io.BytesIO(video), len(video))
+
+
+def _store_bytes(f: BinaryIO, end: int) -> int:
+    total = 0
+    at = 0
+    try:
+        while at + 8 <= end:
+            f.seek(at)
+            size, kind = struct.unpack(">I4s", f.read(8))
+            head = 8
+            if size == 1:
+                size = struct.unpack(">Q", f.read(8))[0]
+                head = 16
+            elif size == 0:
+                size = end - at
+            if size < head:
+                break
+            if kind == b"uuid" and f.read(16) == C2PA_UUID:
+                total += size
+            at += size
     except (OSError, struct.error):
         return 0
     return total

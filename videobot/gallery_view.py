@@ -362,8 +362,8 @@ def credentials(verdict: Verdict | None) -> Credentials:
         detail = f"Signed by the videobot of this gallery{says}."
     elif state == "none":
         detail = (
-            "Nothing in the file says who or what made it: clips posted before videobot signed its clips"
-            " carry no credentials."
+            "Nothing in the file says who or what made it: clips posted before videobot signed its clips,"
+            " and the rare clip that could not be signed within its upload limit, carry no credentials."
         )
     elif state == "untrusted":
         signer = f" ({shortened(public_text(verdict.signer), 60)})" if verdict.signer else ""

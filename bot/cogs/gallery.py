@@ -17,10 +17,12 @@ from discord.ext import commands
 
 from bot.app import VideoBot
 from bot.clips import clip_message, style_of
+from bot.credentials import sign_for_post
 from bot.i18n import t
 from bot.replies import answer
 from bot.submit import is_age_restricted
 from bot.text import jump_url, quoted_prompt
+from db.credentials import manifest_store_size
 from db.store import Job
 from db.store.retention import media_pruned
 
@@ -80,7 +82,7 @@ class GalleryCog(commands.Cog):
         if found is None or found.guild_id != interaction.guild_id or found.deleted:
             await answer(interaction, t(locale, "error.unknown_job", job=job))
             return
-        if found.state != "done":
+        if found.state != "done" or not found.posted:  # posted: signed (bot.credentials)
             await answer(interaction, t(locale, "error.not_done", job=job))
             return
         if found.age_restricted and not is_age_restricted(interaction.channel):
@@ -92,9 +94,27 @@ class GalleryCog(commands.Cog):
             return
         lineage = await store.jobs.lineage(found.id)
         votes = await store.votes.vote_counts(found.id)
-        content, embed, view = clip_message(self.bot, found, votes, lineage, await style_of(self.bot, found))
+        style = await style_of(self.bot, found)
+        if not manifest_store_size(media.video):  # posted before clips were signed: signed now
+            await interaction.response.defer(thinking=True)
+            media = (
+                await sign_for_post(
+                    store,
+                    self.bot.catalog,
+                    self.bot.signing_keys,
+                    found,
+                    media,
+                    server=self.bot.server_name(found.guild_id),
+                    lineage=lineage,
+                    style=style,
+                )
+            ).media
+        content, embed, view = clip_message(self.bot, found, votes, lineage, style)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{found.id}.mp4")
-        await interaction.response.send_message(content, embed=embed, file=video, view=view)
+        if interaction.response.is_done():
+            await interaction.followup.send(content, embed=embed, file=video, view=view)
+        else:
+            await interaction.response.send_message(content, embed=embed, file=video, view=view)
 
     async def repost(self, interaction: Interaction, job: Job) -> None:
         """Post a clip whose files the store no longer keeps from the attachment of its original

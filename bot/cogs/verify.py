@@ -300,6 +300,8 @@ class VerifyCog(commands.Cog):
         job = await self.bot.store.jobs.get(job_id)
         if job is None or job.guild_id != interaction.guild_id or job.deleted:
             raise RefusedError(t(locale, "error.unknown_job", job=job_id))
+        if job.state in ("failed", "cancelled"):
+            raise RefusedError(t(locale, "verify.ended", job=job.id))
         if job.state != "done" or job.message_id is None:
             raise RefusedError(t(locale, "verify.not_posted", job=job.id))
         if job.age_restricted and not is_age_restricted(interaction.channel):

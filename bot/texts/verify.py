@@ -54,6 +54,10 @@ TEXTS: dict[str, dict[str, str]] = {
         DE: "Dieser Link führt zu einer Nachricht auf einem anderen Server: Hier prüfe ich die Clips "
         "dieses Servers (oder eine Videodatei, die du anhängst).",
     },
+    "verify.ended": {
+        EN: "Clip #{job} ended without a video: there is nothing to check.",
+        DE: "Clip #{job} endete ohne Video: Es gibt nichts zu prüfen.",
+    },
     "verify.not_posted": {
         EN: "Clip #{job} is not finished yet: check it once it is posted.",
         DE: "Clip #{job} ist noch nicht fertig: Prüfe ihn, sobald er gepostet ist.",
@@ -92,12 +96,12 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "verify.status.invalid": {
         EN: "❌ **INVALID**: its content credentials do not check out.",
-        DE: "❌ **UNGÜLTIG**: Ihre Herkunftsnachweise halten der Prüfung nicht stand.",
+        DE: "❌ **UNGÜLTIG**: Die Herkunftsnachweise halten der Prüfung nicht stand.",
     },
     "verify.failures": {EN: "Failed checks: {codes}", DE: "Fehlgeschlagene Prüfungen: {codes}"},
     "verify.not_to_trust": {
-        EN: "What it says below can no longer be trusted.",
-        DE: "Was sie unten sagt, ist nicht mehr verlässlich.",
+        EN: "What the credentials say below can no longer be trusted.",
+        DE: "Was die Herkunftsnachweise unten sagen, ist nicht mehr verlässlich.",
     },
     "verify.by.this_server": {
         EN: "Signed by **this server's bot**.",
@@ -120,8 +124,8 @@ TEXTS: dict[str, dict[str, str]] = {
         DE: "Signiert von **einem anderen Unterzeichner**: {signer}.",
     },
     "verify.claimed_signer": {
-        EN: "It names as its signer: {signer}.",
-        DE: "Als Unterzeichner nennt sie: {signer}.",
+        EN: "They name as the signer: {signer}.",
+        DE: "Als Unterzeichner nennen sie: {signer}.",
     },
     "verify.issued_by": {EN: "{signer} (issued by {issuer})", DE: "{signer} (ausgestellt von {issuer})"},
     "verify.unknown_signer": {EN: "unknown", DE: "unbekannt"},

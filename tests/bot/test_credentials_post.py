@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.app import VideoBot
 from bot.credentials import public_source, sign_film, sign_for_post
 from bot.film import fit_film
 from db.credentials import ClipFacts, ensure_keys, post_reserve, sign_clip
@@ -21,6 +22,7 @@ from db.store import Job, JobResult, Store
 from generator.encode import encode_mp4
 from generator.worker import Worker, WorkerConfig
 from tests.bot.credentials_check import verdict_of
+from tests.discord_fake import DiscordFake
 from tests.store.helpers import spec
 
 GUILD, CHANNEL, OWNER, BOB = 1001, 2002, 3003, 3004
@@ -195,3 +197,30 @@ async def test_a_members_picture_goes_into_the_manifest_as_its_pixels_only(
     (picture,) = (await verdict_of(posted.video, store)).ingredients
     assert (picture.title, picture.relationship) == ("starting picture", "inputTo")
     assert picture.format == "image/png" and not picture.signed
+
+
+async def test_show_signs_a_clip_posted_before_signing_and_refuses_one_not_posted_yet(
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, catalog: PresetCatalog, mp4: bytes
+) -> None:
+    fake = discord_fake
+    delivery = bot.get_cog("DeliveryCog")
+    assert delivery is not None and delivery.task is not None  # type: ignore[attr-defined]
+    delivery.task.cancel()  # type: ignore[attr-defined]  # this clip is posted as an older videobot did
+    guild, channel, owner = int(fake.guild.id), int(fake.channel("general").id), int(fake.user("owner").id)
+    old = await store.jobs.enqueue(guild, channel, owner, spec(model="tiny-ltx"), 1.0)
+    assert await store.jobs.claim_next("w1", [old.model]) is not None
+    ref = await store.jobs.put_media(old.id, mp4, b"")
+    assert await store.jobs.finish(old.id, "w1", JobResult(ref, len(mp4), 96, 64, 24, 12.0, 1.0))
+    assert await store.jobs.mark_posted(old.id, 123_000_000_000_000_001, None)
+
+    shown = await fake.slash_command("show", {"job": old.id})
+    reply = await shown.wait_reply(timeout=15)
+    attached = fake.attachments[reply["attachments"][0]["id"]][1]
+    verdict = await verdict_of(attached, store)
+    assert verdict.status == "valid" and verdict.ai_generated  # signed as it is shown again
+    stored = await store.jobs.get_media(old.id)
+    assert stored is not None and stored.video == attached  # and kept signed
+
+    waiting = await store.jobs.enqueue(guild, channel, owner, spec(model="tiny-ltx"), 1.0)
+    refused = await fake.slash_command("show", {"job": waiting.id})
+    assert f"Clip #{waiting.id} is not finished." in (await refused.wait_reply())["content"]

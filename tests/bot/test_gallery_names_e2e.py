@@ -126,7 +126,8 @@ async def test_posting_records_the_names_the_gallery_shows_and_only_those_agreed
     assert '<p class="byline">by a member of Pixel Forge</p>' in his_page
 
     # bob agrees, alice withdraws: the pages follow at once, and alice's name is erased
-    assert (await me(fake, "bob", {"gallery-name": True})).startswith("Done: the web gallery now names you Bob")
+    said_yes = await me(fake, "bob", {"gallery-name": True})
+    assert said_yes.startswith("Done: the web gallery now names you Bob")
     withdrawn = await me(fake, "alice", {"gallery-name": False})
     assert withdrawn.startswith("Done: the web gallery shows “a member of Pixel Forge” with your clips")
     gone = await store.profiles.member_profile(guild_id, int(alice.id))

@@ -15,7 +15,7 @@ from bot.app import VideoBot
 from bot.cogs.verify import DESCRIPTION_MAX, MAX_BYTES, verdict_description
 from db.credentials import IngredientInfo, Verdict
 from db.store import Store
-from tests.bot.conftest import WorkerProcess
+from tests.bot.conftest import WorkerProcess, job_posted
 from tests.bot.test_bridge_e2e import NSFW, link, posted_clip
 from tests.bot.test_delivery_faults_e2e import mp4
 from tests.bot.test_video_e2e import make_clip
@@ -69,8 +69,7 @@ async def test_a_posted_clip_reads_as_this_servers_by_number_link_and_file_and_a
     worker.start()
     clip = await make_clip(fake, store, "a lighthouse at dusk", model="tiny-ltx")
     job_id = int(clip["embeds"][0]["footer"]["text"].lstrip("#"))
-    job = await store.jobs.get(job_id)
-    assert job is not None
+    job = await job_posted(store, job_id)  # its message recorded (a moment after it shows in Discord)
     posted = fake.attachments[clip["attachments"][0]["id"]][1]
 
     by_number = said(await verify(fake, {"clip": str(job_id)}))
