@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PureWindowsPath
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -44,6 +45,9 @@ from db.media import Media, StoreFull
 from db.presets import PresetCatalog
 from db.store import Job, Store
 from db.store.styles import Style
+
+if TYPE_CHECKING:
+    from bot.app import VideoBot
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +254,22 @@ async def sign_for_post(
     signed = Media(video, media.poster)
     await _keep(store, job, signed, manifest)
     return Signed(signed, signed_now=True)
+
+
+async def sign_for(
+    bot: VideoBot, job: Job, media: Media, *, lineage: Sequence[Job], style: Style | None
+) -> Signed:
+    """:func:`sign_for_post` with ``bot``'s store, catalog, keys and the server's name."""
+    return await sign_for_post(
+        bot.store,
+        bot.catalog,
+        bot.signing_keys,
+        job,
+        media,
+        server=bot.server_name(job.guild_id),
+        lineage=lineage,
+        style=style,
+    )
 
 
 async def _keep(store: Store, job: Job, media: Media, manifest: int) -> None:

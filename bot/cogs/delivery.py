@@ -27,7 +27,7 @@ from bot.app import VideoBot
 from bot.background import one_pass
 from bot.clipcheck import clip_problem
 from bot.clips import clip_message, style_of
-from bot.credentials import sign_for_post
+from bot.credentials import sign_for
 from bot.profiles import keep_profiles
 from bot.status import StatusBoard, edit_status
 from bot.text import status_message, thread_name
@@ -151,16 +151,7 @@ class DeliveryCog(commands.Cog):
         votes = await store.votes.vote_counts(job.id)
         lineage = await store.jobs.lineage(job.id) if job.parent_id is not None else [job]
         style = await style_of(self.bot, job)
-        signed = await sign_for_post(
-            store,
-            self.bot.catalog,
-            self.bot.signing_keys,
-            job,
-            media,
-            server=self.bot.server_name(job.guild_id),
-            lineage=lineage,
-            style=style,
-        )
+        signed = await sign_for(self.bot, job, media, lineage=lineage, style=style)
         if signed.error is not None:  # posted all the same: a clip is not lost for its manifest
             self.bot.dispatch("clip_unsigned", job, signed.error)  # counted (bot.metrics)
         media = signed.media

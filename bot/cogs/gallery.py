@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.app import VideoBot
 from bot.clips import clip_message, style_of
-from bot.credentials import sign_for_post
+from bot.credentials import sign_for
 from bot.i18n import t
 from bot.replies import answer
 from bot.submit import is_age_restricted
@@ -97,18 +97,7 @@ class GalleryCog(commands.Cog):
         style = await style_of(self.bot, found)
         if not manifest_store_size(media.video):  # posted before clips were signed: signed now
             await interaction.response.defer(thinking=True)
-            media = (
-                await sign_for_post(
-                    store,
-                    self.bot.catalog,
-                    self.bot.signing_keys,
-                    found,
-                    media,
-                    server=self.bot.server_name(found.guild_id),
-                    lineage=lineage,
-                    style=style,
-                )
-            ).media
+            media = (await sign_for(self.bot, found, media, lineage=lineage, style=style)).media
         content, embed, view = clip_message(self.bot, found, votes, lineage, style)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{found.id}.mp4")
         if interaction.response.is_done():
