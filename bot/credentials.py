@@ -51,7 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DISCORD_FLOOR = 10 * 1024 * 1024  # a job without a recorded upload limit: Discord's smallest
 HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")  # Org/Repo
 
 
@@ -246,7 +245,7 @@ async def sign_for_post(
             source = folder / f"videobot-{job.id}.mp4"
             await asyncio.to_thread(source.write_bytes, media.video)
             facts = await job_facts(store, catalog, job, folder, server=server, lineage=lineage, style=style)
-            limit = job.spec.upload_limit or DISCORD_FLOOR
+            limit = job.spec.post_limit
             video, manifest = await asyncio.to_thread(_sign, source, facts, keys, limit)
     except (CredentialsError, OSError) as exc:
         log.error("job %s is posted without content credentials: %s", job.id, exc)

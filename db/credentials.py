@@ -122,6 +122,18 @@ def _pem_certs(data: bytes) -> list[bytes]:
     return parts
 
 
+def cert_fingerprint(pem: bytes) -> str:
+    """The SHA-256 of the first certificate in ``pem`` (its DER bytes), hex. Raises CredentialsError for
+    no certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    certs = _pem_certs(pem)
+    if not certs:
+        raise CredentialsError("no PEM certificate")
+    return x509.load_pem_x509_certificate(certs[0]).fingerprint(hashes.SHA256()).hex()
+
+
 def cert_serial(pem: bytes) -> str:
     """The serial number (decimal, as C2PA readers report a manifest's signer) of the first certificate in
     ``pem``. Raises CredentialsError for no certificate."""

@@ -18,6 +18,7 @@ SEED_MAX = 2**32 - 1
 FPS_RANGE = (8, 30)
 GUIDANCE_RANGE = (1.0, 20.0)
 LORAS_MAX = 4  # styles in one clip
+DISCORD_UPLOAD_FLOOR = 10 * 1024 * 1024  # the least any Discord server takes: a job without its limit
 LORA_SCALE_RANGE = (-2.0, 2.0)  # a LoRA's weight: 0 is none, 1 as trained, past 2 it only breaks
 # combining marks kept on one letter: enough for Vietnamese, Devanagari or Thai, not for "zalgo" text
 MARKS_PER_BASE = 4
@@ -120,6 +121,11 @@ class JobSpec:
     # a small visible "AI" mark in the corner of the frames this job renders (a server's setting, recorded
     # when the job is queued; issue 21, the EU AI Act's Article 50); a spec stored before it has none
     mark: bool = False
+
+    @property
+    def post_limit(self) -> int:
+        """The bytes the posted clip may have: :attr:`upload_limit`, else Discord's floor."""
+        return self.upload_limit or DISCORD_UPLOAD_FLOOR
 
     def reusing(self, enhanced_prompt: str | None) -> JobSpec:
         """This spec rendered with ``enhanced_prompt`` (a clip's stored enhancement), or as it is for None."""

@@ -27,9 +27,11 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image
 
+from db.spec import DISCORD_UPLOAD_FLOOR
+
 log = logging.getLogger(__name__)
 
-DISCORD_DEFAULT_LIMIT = 10 * 1024 * 1024
+DISCORD_DEFAULT_LIMIT = DISCORD_UPLOAD_FLOOR
 # x264's rate control may overshoot its target a little; aim below the limit
 TARGET_FILL = 0.92
 # the mp4 container: headers plus an index entry of a few bytes per frame

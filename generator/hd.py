@@ -106,6 +106,7 @@ def upscale(
         output_sound,
         pipeline_errors,
         pipeline_kwargs,
+        seeded_noise,
         styles_in_play,
     )
 
@@ -137,8 +138,7 @@ def upscale(
         raise RenderCancelled()
     if on_progress is not None:
         on_progress(0, total)
-    torch.manual_seed(int(plan.spec.seed or 0))  # the VAE's decoder noise (generator.render._noise)
-    generator = torch.Generator(device="cpu").manual_seed(int(plan.spec.seed or 0))
+    generator = seeded_noise(plan)
     started = time.perf_counter()
     try:
         upsampler = cache.get(preset, UPSAMPLE)  # loads the preset's pipeline first if need be

@@ -545,7 +545,7 @@ def _render(
     started = time.perf_counter()
     if still is not None:
         with pipeline_errors(plan), torch.inference_mode():
-            first = text_pipe(**still, generator=_noise(plan), callback_on_step_end=step_end_after(0))
+            first = text_pipe(**still, generator=seeded_noise(plan), callback_on_step_end=step_end_after(0))
         start = to_uint8(np.asarray(first.frames))[:1]  # (1, height, width, 3)
         end = start[0]
     if variant is not None:
@@ -558,7 +558,7 @@ def _render(
         kwargs["output_type"] = "latent"
     latents: DraftLatents | None = None
     with pipeline_errors(plan), torch.inference_mode():
-        output = pipe(**kwargs, generator=_noise(plan), callback_on_step_end=step_end_after(done))
+        output = pipe(**kwargs, generator=seeded_noise(plan), callback_on_step_end=step_end_after(done))
         if draft:  # the latents are kept for the HD version; the clip is decoded from them
             latents = DraftLatents(
                 output.frames.detach().cpu(),
@@ -575,7 +575,7 @@ def _render(
     )
 
 
-def _noise(plan: RenderPlan) -> torch.Generator:
+def seeded_noise(plan: RenderPlan) -> torch.Generator:
     """The pipeline's generator for the plan's seed (a CPU generator gives the same noise on every
     device). torch's global generators are seeded too: LTX-Video's VAE draws its decoder noise from them,
     not from the pipeline's, and loading a LoRA (peft initialises its adapters) draws from them as well,

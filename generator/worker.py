@@ -47,7 +47,7 @@ from db.waiting import wait_event
 from generator import spool
 from generator.bridge import bridge_clips
 from generator.clipio import ClipError
-from generator.encode import DISCORD_DEFAULT_LIMIT, EncodedClip, EncodeError, encode_mp4, write_poster
+from generator.encode import EncodedClip, EncodeError, encode_mp4, write_poster
 from generator.extend import extend_clip
 from generator.hd import hd_clip
 from generator.join import Segment
@@ -85,7 +85,7 @@ _BUGS = (TypeError, ValueError, KeyError, AttributeError, AssertionError, NotImp
 def clip_limit(spec: JobSpec, ceiling: int | None) -> int:
     """The bytes a job's clip may have: the upload limit of the server it was asked on (recorded by the
     bot), else Discord's floor; never more than the operator's ``ceiling`` (``--max-bytes``)."""
-    limit = spec.upload_limit or DISCORD_DEFAULT_LIMIT
+    limit = spec.post_limit
     return limit if ceiling is None else min(limit, ceiling)
 
 

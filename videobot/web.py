@@ -41,7 +41,6 @@ import re
 import secrets
 import signal
 import sys
-import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -54,7 +53,7 @@ import yarl
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from db.credentials import UnreadableFile, Verdict, read_credentials
+from db.credentials import UnreadableFile, Verdict
 from db.media import Media
 from db.presets import BUILTIN_PRESETS, PresetCatalog, PresetError
 from db.store import Job, Store, existing_store, open_store, store_unavailable
@@ -219,13 +218,10 @@ def read_verdict(video: bytes, trust: Trust) -> Verdict | None:
     """What ``video``'s (an mp4's bytes) content credentials say, checked against the installation's
     roots and signing certificates (none known yet: nothing is valid); None for a file c2pa cannot read.
     Blocks: run it in a thread."""
-    with tempfile.TemporaryDirectory(prefix="videobot-web-") as folder:
-        path = Path(folder) / "clip.mp4"
-        path.write_bytes(video)
-        try:
-            return read_credentials(path, trust.roots or None, trust.signers)
-        except UnreadableFile:
-            return None
+    try:
+        return trust.verdict(video)
+    except UnreadableFile:
+        return None
 
 
 CredentialsKey = tuple[int, int, str]  # the clip, its size, the roots it was checked against

@@ -55,7 +55,7 @@ from bot.submit import (
 from bot.text import quoted_prompt, short, where_in_queue
 from db.cost import estimate_gpu_seconds
 from db.credentials import post_reserve
-from db.spec import PROMPT_MAX_CHARS, JobSpec, SpecError, resolve_spec
+from db.spec import DISCORD_UPLOAD_FLOOR, PROMPT_MAX_CHARS, JobSpec, SpecError, resolve_spec
 from db.store import CapExceeded, Job
 from db.store.stories import STORY_MAX_SCENES, Proposal, Scene, Story, StoryRefused
 from db.waiting import wait_event
@@ -64,7 +64,6 @@ log = logging.getLogger(__name__)
 
 TICK_S = 2.0  # how often the timer looks at the stories (a posted scene wakes it at once)
 TITLE_MAX = 100
-DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's floor, for a guild the bot has not cached
 
 
 def refused_text(locale: str, refused: StoryRefused) -> str:
@@ -598,7 +597,7 @@ class StoryCog(commands.Cog):
         if last is None or media is None:
             raise RefusedError(t(locale, "error.media_gone", job=scenes[-1].job_id))
         guild = interaction.guild
-        limit = guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+        limit = guild.filesize_limit if guild is not None else DISCORD_UPLOAD_FLOOR
         try:
             files = await asyncio.to_thread(fit_film, media.video, limit)
         except FilmError as exc:
@@ -709,7 +708,7 @@ class StoryCog(commands.Cog):
 
     def upload_limit(self, story: Story) -> int:
         guild = self.bot.get_guild(story.guild_id)
-        return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+        return guild.filesize_limit if guild is not None else DISCORD_UPLOAD_FLOOR
 
     async def post_film(
         self,

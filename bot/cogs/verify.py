@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -34,9 +33,8 @@ from bot.i18n import t
 from bot.replies import RefusedError, answer, think
 from bot.submit import is_age_restricted
 from bot.text import quoted_prompt
-from db.credentials import RELATIONSHIPS, IngredientInfo, UnreadableFile, Verdict, read_credentials
+from db.credentials import RELATIONSHIPS, IngredientInfo, UnreadableFile, Verdict
 from db.store import Job
-from db.store.credentials import Trust
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +83,6 @@ def size_refusal(locale: str, name: str, size: int) -> RefusedError:
             limit_mib=MAX_BYTES // 1024**2,
         )
     )
-
-
-def read_verdict(data: bytes, suffix: str, trust: Trust) -> Verdict:
-    """The verdict on a file's bytes (written to a private temporary file, c2pa reads files), checked
-    against the installation's roots and signing certificates. Raises UnreadableFile. Blocking: run it
-    in a thread."""
-    with tempfile.TemporaryDirectory(prefix="videobot-verify-") as folder:
-        path = Path(folder) / f"checked{suffix}"
-        path.write_bytes(data)
-        return read_credentials(path, trust.roots or None, trust.signers)
 
 
 def when(iso: str | None, style: discord.utils.TimestampStyle = "f") -> str | None:
@@ -273,7 +261,7 @@ class VerifyCog(commands.Cog):
                 name, suffix, data = f"videobot-{job.id}.mp4", ".mp4", media.video
                 title = t(locale, "verify.title.clip", job=job.id)
             try:
-                verdict = await asyncio.to_thread(read_verdict, data, suffix, trust)
+                verdict = await asyncio.to_thread(trust.verdict, data, suffix)
             except UnreadableFile as exc:
                 log.info("/verify: %s", exc)
                 raise RefusedError(t(locale, "verify.unreadable", name=plain(name))) from exc

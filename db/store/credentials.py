@@ -10,24 +10,12 @@ of that CA). Only certificates are kept here; the private keys stay in each bot 
 
 from __future__ import annotations
 
-import hashlib
-import ssl
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
-from db.credentials import cert_serial
+from db.credentials import Verdict, cert_fingerprint, cert_serial, read_credentials
 from db.store.part import Part
-
-
-def cert_fingerprint(pem: bytes) -> str:
-    """The SHA-256 of a PEM certificate's DER bytes (the first one in ``pem``), hex. Raises ValueError for
-    text that is no PEM certificate."""
-    text = pem.decode("ascii")
-    start = text.find("-----BEGIN CERTIFICATE-----")
-    end = text.find("-----END CERTIFICATE-----", start)
-    if start < 0 or end < 0:
-        raise ValueError("not a PEM certificate")
-    first = text[start : end + len("-----END CERTIFICATE-----")]
-    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(first)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -37,6 +25,14 @@ class Trust:
 
     roots: bytes
     signers: frozenset[str]
+
+    def verdict(self, video: bytes, suffix: str = ".mp4") -> Verdict:
+        """What a file's bytes' content credentials say, checked against this trust (written to a private
+        temporary file: c2pa reads files). Raises UnreadableFile. Blocking: run it in a thread."""
+        with tempfile.TemporaryDirectory(prefix="videobot-credentials-") as folder:
+            path = Path(folder) / f"checked{suffix}"
+            path.write_bytes(video)
+            return read_credentials(path, self.roots or None, self.signers)
 
 
 class CredentialStore(Part):
