@@ -48,6 +48,7 @@ COGS = (
     "bot.cogs.stats",
     "bot.cogs.retention",
     "bot.cogs.verify",
+    "bot.cogs.visibility",
 )
 
 # A rule a vote must pass besides the store's own (not your own clip): the reason to refuse it, in the

@@ -29,6 +29,7 @@ from bot.i18n import t
 from bot.replies import Interaction, RefusedError, answer, is_moderator, report_error
 from bot.submit import StartFrame, extend_refusal, submit_or_explain
 from bot.text import clip_embed, details_embed, header, jump_url, where_in_queue
+from bot.visibility import delete_clip_messages
 from db.spec import PROMPT_MAX_CHARS, JobSpec
 from db.store import Job, VoteCounts, VoteRefused
 from db.store.retention import media_pruned
@@ -496,11 +497,15 @@ class DeleteButton(ClipButton, template=r"vb:delete:(?P<job>\d+)"):
     owner_only = True
 
     async def pressed(self, interaction: Interaction, job: Job) -> None:
+        """The clip goes everywhere: the message pressed on, its original message and every copy /show
+        posted (:func:`bot.visibility.delete_clip_messages`), and its files."""
         await interaction.response.send_message(t(interaction.locale, "deleted", job=job.id), ephemeral=True)
+        pressed_on = interaction.message.id if interaction.message is not None else None
         if interaction.message is not None:
             with contextlib.suppress(discord.NotFound):
                 await interaction.message.delete()
         await interaction.client.store.jobs.delete_clip(job.id)
+        await delete_clip_messages(interaction.client, job, besides=pressed_on)
         interaction.client.dispatch("clip_deleted", job)
 
 

@@ -485,6 +485,8 @@ FAILURES_DE: dict[str, str] = {
     "lora_unavailable": "Der Stil {style} ließ sich nicht laden: {reason}.",
     "parent_unreadable": "Der Clip, der fortgesetzt werden soll, lässt sich nicht lesen.",
     "source_deleted": "Clip #{job}, aus dem dieser gemacht wird, wurde gelöscht.",
+    "channel_gone": "Der Kanal oder Thread, in dem dieser Clip erscheinen sollte, wurde gelöscht, oder der Bot hat den Server verlassen.",
+    "cannot_post_here": "Der Bot darf in diesem Kanal nicht posten (ein Admin hat ihm die Berechtigung entzogen).",
     "cancelled_by_author": "Von der Person abgebrochen, die ihn erstellt hat.",
     "cancelled_by_moderator": "Von einem Moderator abgebrochen.",
     "no_image_support": "{model} kann nicht von einem Bild ausgehen.",
@@ -592,6 +594,26 @@ CATALOG.update(
         # for a job kind "loop" (db.store.JobKind), once the store has one
         "kind.loop": {EN: "♾️ Loop of #{parent}: ", DE: "♾️ Schleife aus #{parent}: "},
         "credit.loop": {EN: "♾️ #{job} by {author}", DE: "♾️ #{job} von {author}"},
+    }
+)
+
+# the bot's own permissions where a clip would be posted (bot.submit.check_may_post), named as Discord's
+# channel settings name them, so an admin finds them; and the /settings summary's shortened lists
+CATALOG.update(
+    {
+        "error.bot_permissions": {
+            EN: "videobot cannot post clips in this channel: it lacks {missing} here. Ask an admin to allow it in the channel's settings (Permissions), or use another channel. Nothing was queued.",
+            DE: "videobot kann in diesem Kanal keine Clips posten: Dazu fehlt ihm hier {missing}. Bitte die Admins, das in den Kanaleinstellungen (Berechtigungen) zu erlauben, oder nimm einen anderen Kanal. Es wurde nichts eingereiht.",
+        },
+        "perm.view_channel": {EN: "“View Channel”", DE: "„Kanal ansehen“"},
+        "perm.send_messages": {EN: "“Send Messages”", DE: "„Nachrichten senden“"},
+        "perm.send_messages_in_threads": {
+            EN: "“Send Messages in Threads”",
+            DE: "„Nachrichten in Threads senden“",
+        },
+        "perm.attach_files": {EN: "“Attach Files”", DE: "„Dateien anhängen“"},
+        "perm.embed_links": {EN: "“Embed Links”", DE: "„Links einbetten“"},
+        "settings.more": {EN: "… and {count} more", DE: "… und {count} weitere"},
     }
 )
 

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POST_GRACE_S = 5.0  # a job this young without a status message is still being answered: leave it be
+# a status message Discord refused (403: the bot may not post there; 5xx …) is sent again after one
+# interval, then 2, 4 … intervals, at most every RETRY_MAX_S: every 403 counts toward Discord's ban of an
+# IP that sends 10,000 invalid requests in 10 minutes, so a channel the bot may not post in is not
+# hammered every pass; once an admin allows it, the message arrives within that time
+RETRY_MAX_S = 60.0
 
 
 async def post_status(bot: VideoBot, job: Job, channel_id: int, position: QueuePosition) -> None:
@@ -119,7 +124,8 @@ class StatusBoard:
         self.interval_s = interval_s
         self._shown: dict[int, _Shown] = {}  # status text last put on each job's message
         self._current: dict[int, tuple[Job, str]] = {}  # each active job at the last refresh, its text
-        self._posting: dict[int, float] = {}  # jobs without a status message -> when it was last sent
+        self._posting: dict[int, float] = {}  # jobs without a status message -> not before (monotonic)
+        self._refused: dict[int, int] = {}  # jobs without a status message -> its sends Discord refused
 
     def track(self, job: Job, text: str) -> None:
         """A status message just posted: kept current (and told of an outage) from now on."""
@@ -129,6 +135,11 @@ class StatusBoard:
         self._shown.pop(job_id, None)
         self._current.pop(job_id, None)
         self._posting.pop(job_id, None)
+        self._refused.pop(job_id, None)
+
+    def retry_delay(self, refused: int) -> float:
+        """Seconds until a status message Discord refused ``refused`` times in a row is sent again."""
+        return min(RETRY_MAX_S, self.interval_s * 2 ** (refused - 1))
 
     async def tell_outage(self) -> None:
         """The job store is away: every status message the board keeps current says so (the clip is
@@ -154,8 +165,8 @@ class StatusBoard:
         for job in missing:
             if time.time() - job.created_at < POST_GRACE_S:
                 continue  # its /video is still posting it
-            if now - self._posting.get(job.id, -self.interval_s) >= self.interval_s:
-                self._posting[job.id] = now
+            if now >= self._posting.get(job.id, now):
+                self._posting[job.id] = now + self.interval_s
                 await self._post_missing(job, positions.get(job.id))
         for job in jobs:
             position, eta = (0, None)
@@ -184,8 +195,17 @@ class StatusBoard:
             target = await self.bot.messageable(job.channel_id)
             status = await target.send(text, nonce=status_nonce(job.id))
         except discord.HTTPException:
-            log.warning("could not post the status message of job %s", job.id, exc_info=True)
+            refused = self._refused[job.id] = self._refused.get(job.id, 0) + 1
+            delay = self.retry_delay(refused)
+            self._posting[job.id] = time.monotonic() + delay
+            log.warning(
+                "could not post the status message of job %s; trying again in %g s",
+                job.id,
+                delay,
+                exc_info=True,
+            )
             return
+        self._refused.pop(job.id, None)
         if await remember_status_message(self.bot.store, job.id, status.id):
             self._posting.pop(job.id, None)
         else:

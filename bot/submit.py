@@ -59,6 +59,43 @@ def check_rules(interaction: Interaction, settings: GuildSettings, spec: JobSpec
         raise RefusedError(t(locale, "error.blocked_word", word=word))
 
 
+# what the bot needs where it posts a clip: to see the channel, post its status message (in a thread that
+# is Send Messages in Threads), upload the video and show its card; the catalog names each for an admin
+POST_PERMISSIONS = ("view_channel", "send_messages", "attach_files", "embed_links")
+THREAD_TYPES = (
+    discord.ChannelType.public_thread,
+    discord.ChannelType.private_thread,
+    discord.ChannelType.news_thread,
+)
+
+
+def missing_permissions(permissions: discord.Permissions, *, thread: bool) -> list[str]:
+    """The permissions (discord.py's names) the bot lacks to post a clip with ``permissions`` in a
+    channel (``thread``: in a thread, where Send Messages in Threads counts instead of Send Messages)."""
+    in_threads = {"send_messages": "send_messages_in_threads"} if thread else {}
+    wanted = [in_threads.get(name, name) for name in POST_PERMISSIONS]
+    return [name for name in wanted if not getattr(permissions, name)]
+
+
+def check_may_post(interaction: Interaction, channel_id: int, parent: Job | None) -> None:
+    """Refuse a clip the bot could not post in ``channel_id`` (raises RefusedError naming what is
+    missing, for an admin). Discord sends the bot's permissions in the interaction's channel: they decide
+    for a clip posted there, or in the thread of a clip there (a thread follows its channel's
+    permissions); another channel's are not known here, and its post is the delivery loop's to retry."""
+    assert interaction.channel_id is not None
+    if channel_id == interaction.channel_id:
+        thread = getattr(interaction.channel, "type", None) in THREAD_TYPES
+    elif parent is not None and (channel_id, interaction.channel_id) == (parent.thread_id, parent.channel_id):
+        thread = True  # the thread of the clip pressed on in its channel
+    else:
+        return
+    missing = missing_permissions(interaction.app_permissions, thread=thread)
+    if missing:
+        locale = interaction.locale.value
+        names = ", ".join(t(locale, f"perm.{name}") for name in missing)
+        raise RefusedError(t(locale, "error.bot_permissions", missing=names))
+
+
 def posted_in(interaction: Interaction, parent: Job | None, age_restricted: bool) -> int:
     """Where a new clip is posted: where it was asked for; one built on a clip, in that clip's thread
     (or channel), except one asked for in an age-restricted channel on a clip of an ordinary channel
@@ -305,8 +342,14 @@ async def queue_and_answer(
     bot = interaction.client
     locale = interaction.locale.value
     assert interaction.guild_id is not None and interaction.channel_id is not None
+    age_restricted = is_age_restricted(interaction.channel)
+    channel_id = posted_in(interaction, parent, age_restricted)
+    check_may_post(interaction, channel_id, parent)  # before anything is stored: nothing would arrive
     settings = await bot.store.settings.get_settings(interaction.guild_id)
-    check_rules(interaction, settings, spec, in_thread=parent is not None)
+    # a clip posted with the clip it is built on (its thread) follows that one; one posted where it was
+    # asked for (a clip /show-n there again) follows that channel's rule, as /video there would
+    at_home = parent is not None and channel_id in (parent.thread_id, parent.channel_id)
+    check_rules(interaction, settings, spec, in_thread=at_home)
     if not settings.sound:
         spec = replace(spec, audio=False)
     if kind == "extend" and parent is not None:
@@ -316,8 +359,6 @@ async def queue_and_answer(
     refusal = await joined_refusal(interaction, spec)
     if refusal is not None:
         raise RefusedError(refusal)
-    age_restricted = is_age_restricted(interaction.channel)
-    channel_id = posted_in(interaction, parent, age_restricted)
     # one read: the live workers, and those silent a moment ago (perhaps waiting out a store outage)
     seen = await bot.store.workers.live_workers(max_age_s=RECONNECT_WINDOW_S)
     workers = [w for w in seen if w.last_seen >= bot.store.clock() - WORKER_MAX_AGE_S]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import discord
 
@@ -133,6 +133,20 @@ def credits(lineage: Sequence[Job], locale: str) -> str:
     )
 
 
+def credits_within(lineage: Sequence[Job], locale: str, limit: int) -> str:
+    """:func:`credits` in at most ``limit`` characters: a chain too long keeps its original and as many of
+    its latest clips as fit, "#1 by @a → … → #20 by @y → #21 by @z" (a mention is never cut)."""
+    parts = [t(locale, f"credit.{job.kind}", job=job.id, author=f"<@{job.user_id}>") for job in lineage]
+    whole = " → ".join(parts)
+    if len(whole) <= limit or len(parts) < 2:
+        return short(whole, limit)
+    for kept in range(len(parts) - 2, -1, -1):
+        text = " → ".join([parts[0], "…", *parts[len(parts) - kept :]])
+        if len(text) <= limit:
+            return text
+    return short(parts[0], limit)
+
+
 def style_credit(style: Style, locale: str) -> str:
     """A style as a clip's card credits it: "Claymation by @someone, CC BY 4.0" (a member is mentioned,
     which never pings; a free-text author or license is shown as written, markdown escaped)."""
@@ -186,12 +200,16 @@ def clip_embed(
         )
     if len(lineage) > 1:
         embed.add_field(
-            name=t(locale, "embed.credits"), value=short(credits(lineage, locale), 1024), inline=False
+            name=t(locale, "embed.credits"), value=credits_within(lineage, locale, FIELD_MAX), inline=False
         )
     elif job.parent_id is not None:
         embed.add_field(name=t(locale, "embed.parent"), value=f"#{job.parent_id}")
     embed.set_footer(text=f"#{job.id}")
     return embed
+
+
+EMBED_MAX = 6000  # Discord's limit for an embed's text, all of it together
+FIELD_MAX = 1024  # Discord's limit for a field's value
 
 
 def details_embed(
@@ -202,7 +220,10 @@ def details_embed(
     lineage: Sequence[Job] = (),
     style: Style | None = None,
 ) -> discord.Embed:
-    """Everything about a clip (the ℹ️ button): enough to make it again, and who made its chain."""
+    """Everything about a clip (the ℹ️ button): enough to make it again, and who made its chain. Within
+    Discord's limits however long its texts (escaped markdown counts double): what does not fit is
+    shortened, the least needed first (the middle of a long chain, the enhanced prompt, the style's
+    words, the negative prompt, the prompt)."""
     spec = job.spec
     embed = clip_embed(job, votes, locale, model_title, lineage, style)
     if spec.trigger:  # the style's words the model was given before the prompt
@@ -211,7 +232,7 @@ def details_embed(
         embed.add_field(name=t(locale, "embed.style_link"), value=f"<{style.link}>", inline=False)
     if job.enhanced_prompt:  # what the model made of the member's prompt (the description)
         enhanced = quoted_prompt(job.enhanced_prompt, 1000)
-        if len(enhanced) > 1024:  # Discord's limit for a field, escapes counted
+        if len(enhanced) > FIELD_MAX:  # escapes counted
             enhanced = quoted_prompt(job.enhanced_prompt, 500)
         embed.add_field(name=t(locale, "embed.enhanced"), value=enhanced, inline=False)
     embed.add_field(name=t(locale, "embed.steps"), value=str(spec.steps))
@@ -219,4 +240,47 @@ def details_embed(
     if job.width and job.height:
         embed.add_field(name=t(locale, "embed.size"), value=f"{job.width}×{job.height} · {spec.aspect}")
     embed.add_field(name=t(locale, "embed.votes"), value=f"👍 {votes.up} · 👎 {votes.down}")
+    # what may be shortened, least needed first: (field name or None for the description, its text in
+    # at most n characters of the member's words, the fewest characters kept)
+    shorter: list[tuple[str | None, Callable[[int], str], int]] = []
+    if len(lineage) > 1:
+        shorter.append((t(locale, "embed.credits"), lambda n: credits_within(lineage, locale, n), 100))
+    if job.enhanced_prompt:
+        enhanced_prompt = job.enhanced_prompt
+        shorter.append((t(locale, "embed.enhanced"), lambda n: quoted_prompt(enhanced_prompt, n), 100))
+    if spec.trigger:
+        shorter.append((t(locale, "embed.trigger"), lambda n: quoted_prompt(spec.trigger, n), 60))
+    if spec.negative_prompt:
+        shorter.append((t(locale, "embed.negative"), lambda n: quoted_prompt(spec.negative_prompt, n), 100))
+    shorter.append((None, lambda n: f"**{quoted_prompt(spec.prompt, n)}**", 200))
+    for name, text, fewest in shorter:
+        if len(embed) <= EMBED_MAX:
+            break
+        shorten(embed, name, text, fewest)
     return embed
+
+
+def shorten(embed: discord.Embed, name: str | None, text: Callable[[int], str], fewest: int) -> None:
+    """Shorten the description (``name`` None) or the field called ``name`` to the longest
+    ``text(n)`` (n ≥ ``fewest``) with which the embed fits :data:`EMBED_MAX`, or to ``text(fewest)``."""
+    index = next((i for i, f in enumerate(embed.fields) if f.name == name), None)
+    if name is not None and index is None:
+        return
+    current = embed.description if index is None else embed.fields[index].value
+
+    def put(value: str) -> None:
+        if index is None:
+            embed.description = value
+        else:
+            field = embed.fields[index]
+            embed.set_field_at(index, name=field.name, value=value, inline=bool(field.inline))
+
+    low, high = fewest, max(fewest, len(current or ""))
+    while low < high:  # the most characters with which it fits
+        middle = (low + high + 1) // 2
+        put(text(middle))
+        if len(embed) <= EMBED_MAX:
+            low = middle
+        else:
+            high = middle - 1
+    put(text(low))

@@ -32,6 +32,10 @@ FAILURE_MESSAGES: dict[str, str] = {
     "lora_unavailable": "The style {style} could not be fetched: {reason}.",
     "parent_unreadable": "The clip to continue cannot be read.",
     "source_deleted": "Clip #{job}, which this one is made from, was deleted.",
+    "channel_gone": (
+        "The channel or thread this clip was to be posted in was deleted, or the bot left the server."
+    ),
+    "cannot_post_here": "The bot may not post in this channel (an admin took its permission away).",
     "cancelled_by_author": "Cancelled by its author.",
     "cancelled_by_moderator": "Cancelled by a moderator.",
     "no_image_support": "{model} cannot start from a picture.",

@@ -6,8 +6,9 @@ thread; the second clip's thread is told where it is. Its card credits the three
 
 A clip is named by its number, as /show takes it, or by a link to its message. Each refusal is private,
 in the member's language, and queues nothing: a clip that is not there (or of another server, or
-deleted), not posted yet, whose video retention removed, an age-restricted clip outside an
-age-restricted channel, or the same clip twice."""
+deleted, or made in a channel or thread the member cannot view: :mod:`bot.visibility`), not posted
+yet, whose video retention removed, an age-restricted clip outside an age-restricted channel, or the
+same clip twice."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from bot.i18n import t
 from bot.replies import PromptAck, RefusedError
 from bot.submit import is_age_restricted, submit
 from bot.text import bridge_note, quoted_prompt
+from bot.visibility import may_view, member_may_see
 from db.presets import PresetCatalog
 from db.spec import PROMPT_MAX_CHARS, JobSpec
 from db.store import Job
@@ -125,6 +127,10 @@ async def linked_clip_number(
         channel = bot.get_channel(link.channel_id) or await bot.fetch_channel(link.channel_id)
         if not isinstance(channel, discord.abc.Messageable):
             raise RefusedError(t(locale, "bridge.not_a_clip_message"))
+        member = interaction.user
+        place = channel if isinstance(channel, (discord.abc.GuildChannel, discord.Thread)) else None
+        if place is not None and isinstance(member, discord.Member) and not await may_view(place, member):
+            raise RefusedError(t(locale, "bridge.not_a_clip_message"))  # a channel they cannot see
         message = await channel.fetch_message(link.message_id)
     except (discord.NotFound, discord.Forbidden) as gone:
         raise RefusedError(t(locale, "bridge.not_a_clip_message")) from gone
@@ -188,6 +194,8 @@ class BridgeCog(commands.Cog):
             raise RefusedError(t(locale, "bridge.not_a_clip", text=quoted_prompt(text, 100)))
         job_id = reference if isinstance(reference, int) else await self.linked_clip(interaction, reference)
         job = await self.bot.store.jobs.get(job_id)
+        if job is not None and not await member_may_see(self.bot, interaction, job):
+            job = None  # a clip of a channel they cannot view is refused as one that is not there
         refusal = clip_refusal(
             job,
             job_id,

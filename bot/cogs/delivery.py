@@ -14,6 +14,7 @@ the author agreed to be named) are recorded for the web gallery (:mod:`bot.profi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import time
@@ -32,10 +33,14 @@ from bot.profiles import keep_profiles
 from bot.status import StatusBoard, edit_status
 from bot.text import status_message, thread_name
 from db.store import Job
+from db.store.models import posting_order
 
 log = logging.getLogger(__name__)
 
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
+# Discord's codes for a channel, thread or server that is gone, and for a channel the bot may not post in
+GONE_CODES = frozenset({10003, 10004})  # Unknown Channel, Unknown Guild (404)
+NOT_ALLOWED_CODES = frozenset({50001, 50013})  # Missing Access, Missing Permissions (403)
 UPLOAD_TOO_LARGE = 40005  # Discord: "Request entity too large" (with HTTP 413): over the upload limit
 MiB = 1024 * 1024
 OUTAGE_MAX_PAUSE_S = 30.0  # the longest wait between tries while the job store is away
@@ -48,6 +53,24 @@ PASS_WAIT_S = 2.0
 # seconds, at most a minute: a channel the bot may not post in is not hammered every pass
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 60.0
+# a channel the bot may not post in: its admins get this long to give the permission back before its
+# clips are given up (failed "cannot_post_here"), so they do not wait for ever in the posting queue
+NOT_ALLOWED_GIVE_UP_S = 30 * 60.0
+# the unposted jobs are read a page at a time, paging past the ones waiting to be tried again, so however
+# many wait (a deleted channel's, a locked one's), later clips are still posted; at most this many pages
+PAGE = 20
+PAGES_PER_PASS = 10
+
+
+def unpostable(exc: discord.HTTPException, failing_for_s: float, give_up_s: float) -> str | None:
+    """Why a post that failed with ``exc`` will never succeed (a failure code), or None to try again:
+    its channel, thread or server is gone; or the bot has not been allowed to post there for
+    ``give_up_s`` (failing for ``failing_for_s`` now)."""
+    if isinstance(exc, discord.NotFound) and exc.code in GONE_CODES:
+        return "channel_gone"
+    if isinstance(exc, discord.Forbidden) and exc.code in NOT_ALLOWED_CODES and failing_for_s >= give_up_s:
+        return "cannot_post_here"
+    return None
 
 
 def file_size(size: int) -> str:
@@ -65,6 +88,11 @@ class DeliveryCog(commands.Cog):
         self.posting: dict[int, asyncio.Task[None]] = {}  # job id -> its post, in flight
         self.failed_posts: Counter[int] = Counter()  # job id -> failed tries in a row
         self.retry_at: dict[int, float] = {}  # job id -> not before this (monotonic)
+        self.failing_since: dict[int, float] = {}  # job id -> its first failed try of this run (monotonic)
+        self.give_up_s = NOT_ALLOWED_GIVE_UP_S
+        # what Discord said is gone while this bot runs: servers it left, deleted channels and threads
+        self.gone_guilds: set[int] = set()
+        self.gone_channels: set[int] = set()
 
     async def cog_load(self) -> None:
         self.task = asyncio.create_task(self.loop())
@@ -97,35 +125,105 @@ class DeliveryCog(commands.Cog):
         await one_pass("delivery", step, max_pause_s=OUTAGE_MAX_PAUSE_S, on_outage=self.board.tell_outage)
 
     async def deliver_finished(self) -> None:
-        """Start posting what finished (a few at once, none twice), and wait a moment for it."""
+        """Start posting what finished (a few at once, none twice, oldest first), and wait a moment for
+        it. Jobs waiting to be tried again are paged past."""
         now = time.monotonic()
-        for job in await self.bot.store.shards.unposted_in(self.bot.shard_range):  # this process's guilds
-            if len(self.posting) >= POSTING_AT_ONCE:
+        after: tuple[float, int] | None = None
+        for _ in range(PAGES_PER_PASS):
+            # this process's guilds only
+            page = await self.bot.store.shards.unposted_in(self.bot.shard_range, PAGE, after=after)
+            for job in page:
+                if len(self.posting) >= POSTING_AT_ONCE:
+                    break
+                if job.id not in self.posting and self.retry_at.get(job.id, 0.0) <= now:
+                    self.posting[job.id] = asyncio.create_task(self._post(job))
+            if len(page) < PAGE or len(self.posting) >= POSTING_AT_ONCE:
                 break
-            if job.id not in self.posting and self.retry_at.get(job.id, 0.0) <= now:
-                self.posting[job.id] = asyncio.create_task(self._post(job))
+            after = posting_order(page[-1])
         if self.posting:
             await asyncio.wait(list(self.posting.values()), timeout=PASS_WAIT_S)
 
     async def _post(self, job: Job) -> None:
         try:
-            if job.state == "done":
+            if job.guild_id in self.gone_guilds or job.channel_id in self.gone_channels:
+                await self.settle_unpostable(job, "channel_gone")
+            elif job.state == "done":
                 await self.post_clip(job)
             else:
                 await self.post_ending(job)
                 self.bot.dispatch("ending_posted", job)  # a failed or cancelled job, told (bot.metrics)
-        except discord.HTTPException:
-            log.warning(
-                "posting job %s failed; will retry in %g s", job.id, self._later(job.id), exc_info=True
-            )
+        except discord.HTTPException as exc:
+            now = time.monotonic()
+            failing_for = now - self.failing_since.setdefault(job.id, now)
+            code = unpostable(exc, failing_for, self.give_up_s)
+            if code is None or not await self._settled(job, code):
+                log.warning(
+                    "posting job %s failed; will retry in %g s", job.id, self._later(job.id), exc_info=True
+                )
         except Exception:  # this job's fault (its file, its row): the others are still posted
             log.exception("posting job %s failed; will retry in %g s", job.id, self._later(job.id))
         else:
-            self.failed_posts.pop(job.id, None)
-            self.retry_at.pop(job.id, None)
+            self._forget_failures(job.id)
         finally:
             self.board.forget(job.id)
             self.posting.pop(job.id, None)
+
+    async def _settled(self, job: Job, code: str) -> bool:
+        """:meth:`settle_unpostable`; False (logged) when the store could not take it now."""
+        try:
+            await self.settle_unpostable(job, code)
+        except Exception:
+            log.exception("job %s: recording that it cannot be posted failed", job.id)
+            return False
+        return True
+
+    async def settle_unpostable(self, job: Job, code: str) -> None:
+        """``job`` can never be posted where it was asked for (``code``: its channel, thread or server is
+        gone, or the bot was not allowed to post there for :data:`NOT_ALLOWED_GIVE_UP_S`). A clip becomes
+        a failed job with that reason (its member sees it in /queue; the gallery never lists it), and the
+        job is settled as posted, with no message: there is nowhere to tell anyone, and it no longer
+        waits in the posting queue."""
+        log.error("job %s cannot be posted in channel %s: %s", job.id, job.channel_id, code)
+        if job.state == "done":
+            await self.bot.store.jobs.fail_delivery(job.id, code)
+        await self.bot.store.jobs.mark_posted(job.id, None, None)
+        self._forget_failures(job.id)
+
+    def _forget_failures(self, job_id: int) -> None:
+        self.failed_posts.pop(job_id, None)
+        self.retry_at.pop(job_id, None)
+        self.failing_since.pop(job_id, None)
+
+    # ---- servers, channels and threads that are gone ----------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot was removed from a server (kicked, banned, or the server deleted)."""
+        self.gone_guilds.add(guild.id)
+        await self._cancel_where_gone(guild.id, None)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A channel was deleted, with its threads (Discord sends no event for each of those)."""
+        gone = {channel.id} | {thread.id for thread in getattr(channel, "threads", ())}
+        self.gone_channels |= gone
+        await self._cancel_where_gone(channel.guild.id, gone)
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        self.gone_channels.add(payload.thread_id)
+        await self._cancel_where_gone(payload.guild_id, {payload.thread_id})
+
+    async def _cancel_where_gone(self, guild_id: int, channel_ids: set[int] | None) -> None:
+        """Their queued and running jobs are cancelled: no GPU renders a clip nobody can be shown (the
+        delivery settles their endings, with nowhere to post them)."""
+        try:
+            cancelled = await self.bot.store.jobs.cancel_where_gone(guild_id, channel_ids)
+        except Exception:  # the store is away: their clips are settled when they cannot be posted
+            log.exception("cancelling the jobs of a deleted channel or a server left failed")
+            return
+        if cancelled:
+            log.warning("cancelled %d job(s) whose channel or server is gone: %s", len(cancelled), cancelled)
 
     def _later(self, job_id: int) -> float:
         """Note a failed post; the seconds until its next try."""
@@ -136,6 +234,9 @@ class DeliveryCog(commands.Cog):
 
     async def post_clip(self, job: Job) -> None:
         store = self.bot.store
+        if job.deleted:  # its member deleted its message before a restart let the bot record the post
+            await self._settle_deleted(job)
+            return
         try:
             media = await store.jobs.get_media(job.id)
         except OSError as exc:  # unreadable (EACCES, EIO, a folder in its place): perhaps for a moment
@@ -182,6 +283,17 @@ class DeliveryCog(commands.Cog):
             self.bot.dispatch("clip_posted", job, message)
             # the web gallery's names: the server's, and the author's if they agreed to be named
             await keep_profiles(store, self.bot.get_guild(job.guild_id), job.user_id)
+
+    async def _settle_deleted(self, job: Job) -> None:
+        """A clip deleted before its post was recorded: nothing is posted again (its file is gone, and a
+        member who deleted a clip must not see it come back, nor hear it "could not be posted"); a
+        status message of it that is still there goes too."""
+        if job.status_message_id is not None:
+            channel = await self.bot.messageable(job.channel_id)
+            partial = channel.get_partial_message(job.status_message_id)  # type: ignore[attr-defined]
+            with contextlib.suppress(discord.NotFound):
+                await partial.delete()
+        await self.bot.store.jobs.mark_posted(job.id, None, None)
 
     async def undeliverable(
         self,

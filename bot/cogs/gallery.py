@@ -1,6 +1,13 @@
 """/top (the best-voted clips) and /show (post a clip again, with working buttons; a clip older than
 the media retention period is reposted from its original message).
 
+A clip made in a channel or thread the member cannot view is not theirs to name (:mod:`bot.visibility`):
+/show of it is answered privately as for a clip that does not exist, and /top leaves it out. The list
+/top posts is public in the channel it is asked in, so it names only clips whose channel @everyone can
+view, and clips of that very channel. Each copy /show posts is recorded: deleting the clip deletes it.
+/show acknowledges ("thinking…") before it reads and uploads the video, so a large clip or a slow disk
+never misses Discord's 3-second window.
+
 A clip made in an age-restricted channel (``Job.age_restricted``) is shown only in an age-restricted
 channel: /show of it elsewhere is answered privately, and /top elsewhere leaves it out."""
 
@@ -22,6 +29,7 @@ from bot.i18n import t
 from bot.replies import answer
 from bot.submit import is_age_restricted
 from bot.text import jump_url, quoted_prompt
+from bot.visibility import Viewer, member_may_see
 from db.credentials import manifest_store_size
 from db.store import Job
 from db.store.retention import media_pruned
@@ -29,6 +37,8 @@ from db.store.retention import media_pruned
 Interaction = discord.Interaction[VideoBot]
 
 PERIODS = {"day": 86_400, "week": 7 * 86_400, "month": 30 * 86_400, "all": None}
+TOP_SIZE = 10
+TOP_SCAN_MAX = 640  # the best clips looked at for the ten this member may see listed here
 
 
 class GalleryCog(commands.Cog):
@@ -52,7 +62,24 @@ class GalleryCog(commands.Cog):
         span = PERIODS.get(period, PERIODS["week"])
         since = 0.0 if span is None else time.time() - span
         here = is_age_restricted(interaction.channel)  # the list is posted in this channel
-        ranked = await self.bot.store.votes.top(interaction.guild_id, since, 10, with_age_restricted=here)
+        viewer = Viewer(self.bot, interaction)
+
+        async def listed_here(job: Job) -> bool:
+            """The member may see it, and so may everyone who reads this channel: it was made here,
+            or @everyone can view its channel."""
+            if not await viewer.sees(job):
+                return False
+            return job.channel_id == interaction.channel_id or await viewer.for_everyone(job)
+
+        limit, ranked = TOP_SIZE, []
+        while True:
+            best = await self.bot.store.votes.top(
+                interaction.guild_id, since, limit, with_age_restricted=here
+            )
+            ranked = [clip for clip in best if await listed_here(clip.job)][:TOP_SIZE]
+            if len(ranked) >= TOP_SIZE or len(best) < limit or limit >= TOP_SCAN_MAX:
+                break
+            limit *= 4
         if not ranked:
             await answer(interaction, t(locale, "top.empty"))
             return
@@ -79,7 +106,12 @@ class GalleryCog(commands.Cog):
     async def show(self, interaction: Interaction, job: int) -> None:
         store, locale = self.bot.store, interaction.locale.value
         found = await store.jobs.get(job)
-        if found is None or found.guild_id != interaction.guild_id or found.deleted:
+        if (
+            found is None
+            or found.guild_id != interaction.guild_id
+            or found.deleted
+            or not await member_may_see(self.bot, interaction, found)  # as if it were not there
+        ):
             await answer(interaction, t(locale, "error.unknown_job", job=job))
             return
         if found.state != "done" or not found.posted:  # posted: signed (bot.credentials)
@@ -88,6 +120,8 @@ class GalleryCog(commands.Cog):
         if found.age_restricted and not is_age_restricted(interaction.channel):
             await answer(interaction, t(locale, "show.age_restricted", job=job))
             return
+        # a video will be sent: "thinking…" first, then the file is read (and signed) and uploaded
+        await interaction.response.defer(thinking=True)
         media = await store.jobs.get_media(found.id)
         if media is None:  # removed after the retention period: the original message still has it
             await self.repost(interaction, found)
@@ -96,21 +130,19 @@ class GalleryCog(commands.Cog):
         votes = await store.votes.vote_counts(found.id)
         style = await style_of(self.bot, found)
         if not manifest_store_size(media.video):  # posted before clips were signed: signed now
-            await interaction.response.defer(thinking=True)
             media = (await sign_for(self.bot, found, media, lineage=lineage, style=style)).media
         content, embed, view = clip_message(self.bot, found, votes, lineage, style)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{found.id}.mp4")
-        if interaction.response.is_done():
-            await interaction.followup.send(content, embed=embed, file=video, view=view)
-        else:
-            await interaction.response.send_message(content, embed=embed, file=video, view=view)
+        copy = await interaction.followup.send(content, embed=embed, file=video, view=view, wait=True)
+        await store.jobs.add_copy(found.id, copy.channel.id, copy.id)  # deleting the clip deletes it
 
     async def repost(self, interaction: Interaction, job: Job) -> None:
         """Post a clip whose files the store no longer keeps from the attachment of its original
         message (downloaded and uploaded again: Discord's attachment links expire), with working
         buttons; a clear private answer when that message is gone too."""
         locale = interaction.locale.value
-        await interaction.response.defer(thinking=True)  # the download may take a while
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)  # the download may take a while
         video = await self.original_video(job)
         if video is None:
             days = self.bot.config.media_days
@@ -128,7 +160,8 @@ class GalleryCog(commands.Cog):
         votes = await store.votes.vote_counts(job.id)
         content, embed, view = clip_message(self.bot, job, votes, lineage, await style_of(self.bot, job))
         file = discord.File(io.BytesIO(video), filename=f"videobot-{job.id}.mp4")
-        await interaction.followup.send(content, embed=embed, file=file, view=view)
+        copy = await interaction.followup.send(content, embed=embed, file=file, view=view, wait=True)
+        await store.jobs.add_copy(job.id, copy.channel.id, copy.id)  # deleting the clip deletes it
 
     async def original_video(self, job: Job) -> bytes | None:
         """The mp4 attached to the clip's message in Discord; None when the message, its channel or

@@ -16,12 +16,48 @@ from db.store import GuildSettings, SettingsError
 Interaction = discord.Interaction[VideoBot]
 
 
-def summary(settings: GuildSettings, locale: str) -> str:
+MESSAGE_LIMIT = 2000  # Discord's limit for a message's text
+
+
+def listed(items: list[str], shown: int, locale: str, empty: str) -> str:
+    """The first ``shown`` of ``items``, and how many more there are ("… and 87 more")."""
+    if not items:
+        return empty
+    text = ", ".join(items[:shown])
+    if shown >= len(items):
+        return text
+    more = t(locale, "settings.more", count=len(items) - shown)
+    return f"{text} {more}" if text else more
+
+
+def summary(settings: GuildSettings, locale: str, limit: int = MESSAGE_LIMIT) -> str:
+    """The server's settings in at most ``limit`` characters: a long list (allowed channels, role
+    weights, blocked words) is shortened, the longest first, to its first items and how many more."""
     none = t(locale, "settings.none")
-    channels = ", ".join(f"<#{c}>" for c in settings.allowed_channel_ids) or t(
-        locale, "settings.all_channels"
-    )
-    weights = ", ".join(f"<@&{r}> ×{w:g}" for r, w in settings.role_weights.items()) or none
+    lists = {
+        "channels": [f"<#{c}>" for c in settings.allowed_channel_ids],
+        "weights": [f"<@&{r}> ×{w:g}" for r, w in settings.role_weights.items()],
+        "words": list(settings.blocked_words),
+    }
+    empty = {"channels": t(locale, "settings.all_channels"), "weights": none, "words": none}
+    shown = {name: len(items) for name, items in lists.items()}
+
+    def render() -> tuple[str, dict[str, str]]:
+        parts = {name: listed(items, shown[name], locale, empty[name]) for name, items in lists.items()}
+        return _summary_text(settings, locale, parts), parts
+
+    text, parts = render()
+    while len(text) > limit:
+        longest = max((n for n in lists if shown[n] > 0), key=lambda n: len(parts[n]), default=None)
+        if longest is None:  # nothing left to shorten (cannot happen with Discord's own limits)
+            return text[: limit - 1] + "…"
+        shown[longest] -= 1  # one at a time, so the lists end up about as long as one another
+        text, parts = render()
+    return text
+
+
+def _summary_text(settings: GuildSettings, locale: str, parts: dict[str, str]) -> str:
+    none = t(locale, "settings.none")
     hall = t(locale, "settings.off")
     if settings.hall_of_fame_channel_id is not None:
         hall = t(
@@ -45,13 +81,13 @@ def summary(settings: GuildSettings, locale: str) -> str:
     core = t(
         locale,
         "settings.summary",
-        channels=channels,
+        channels=parts["channels"],
         queued=settings.max_queued_per_user,
         running=settings.max_running_per_user,
         daily=settings.daily_clips_per_user,
         nsfw=t(locale, "yes" if settings.nsfw_allowed else "no"),
-        weights=weights,
-        words=", ".join(settings.blocked_words) or none,
+        weights=parts["weights"],
+        words=parts["words"],
         extends=settings.max_extends,
         sound=t(locale, "yes" if settings.sound else "no"),
     )
@@ -82,7 +118,8 @@ class SettingsGroup(app_commands.Group):
         except SettingsError as exc:
             await answer(interaction, t(locale, f"settings_error.{exc.code}", **exc.params))
             return
-        await answer(interaction, t(locale, "settings.saved", summary=summary(settings, locale)))
+        room = MESSAGE_LIMIT - len(t(locale, "settings.saved", summary=""))
+        await answer(interaction, t(locale, "settings.saved", summary=summary(settings, locale, room)))
 
     @app_commands.command(
         name=_("show", key="cmd.settings.show"),

@@ -11,6 +11,8 @@ The installation's clips are recognised by the root certificates its bots record
 (``store.credentials.roots``), so a clip signed by any shard reads as this installation's. The file is
 read in a thread (c2pa hashes all of it), a few at a time. A clip made in an age-restricted channel is
 checked only in an age-restricted channel, like /show and /bridge: its credentials name its authors.
+A clip made in a channel or thread the member cannot view is refused as one that is not there
+(:mod:`bot.visibility`).
 Every answer and every refusal is private, in the member's language; no name in a manifest (which any
 stranger may write) can format the answer or mention anyone."""
 
@@ -33,6 +35,7 @@ from bot.i18n import t
 from bot.replies import RefusedError, answer, think
 from bot.submit import is_age_restricted
 from bot.text import quoted_prompt
+from bot.visibility import member_may_see
 from db.credentials import RELATIONSHIPS, IngredientInfo, UnreadableFile, Verdict
 from db.store import Job
 
@@ -286,7 +289,12 @@ class VerifyCog(commands.Cog):
             raise RefusedError(t(locale, "bridge.not_a_clip", text=quoted_prompt(text, 100)))
         job_id = reference if isinstance(reference, int) else await self.linked_clip(interaction, reference)
         job = await self.bot.store.jobs.get(job_id)
-        if job is None or job.guild_id != interaction.guild_id or job.deleted:
+        if (
+            job is None
+            or job.guild_id != interaction.guild_id
+            or job.deleted
+            or not await member_may_see(self.bot, interaction, job)  # as if it were not there
+        ):
             raise RefusedError(t(locale, "error.unknown_job", job=job_id))
         if job.state in ("failed", "cancelled"):
             raise RefusedError(t(locale, "verify.ended", job=job.id))

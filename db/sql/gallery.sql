@@ -1,5 +1,6 @@
 -- The web gallery's queries (db/store/gallery.py). Only servers whose settings say gallery_public, and
--- never a clip made in an age-restricted channel (jobs.age_restricted). A clip's author is named
+-- never a clip made in an age-restricted channel (jobs.age_restricted), and only clips posted in a channel
+-- @everyone could view (jobs.public_channel true; NULL, not known, is not shown). A clip's author is named
 -- (author_name) only if they agreed (member_profiles.show_name); never by id.
 
 -- name: gallery_settings_candidates
@@ -26,7 +27,7 @@ LEFT JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
 LEFT JOIN member_profiles m ON m.guild_id = j.guild_id AND m.user_id = j.user_id AND m.show_name
 WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.posted_at IS NOT NULL AND j.deleted_at IS NULL
       AND j.media_ref IS NOT NULL
-  AND NOT j.age_restricted
+  AND NOT j.age_restricted AND j.public_channel
   AND j.finished_at >= :since
 ORDER BY coalesce(v.up, 0) - coalesce(v.down, 0) DESC, coalesce(v.up, 0) DESC, j.finished_at DESC, j.id DESC
 LIMIT :limit OFFSET :offset;
@@ -41,7 +42,7 @@ LEFT JOIN (SELECT job_id, sum(CASE WHEN value > 0 THEN 1 ELSE 0 END) AS up,
 LEFT JOIN member_profiles m ON m.guild_id = j.guild_id AND m.user_id = j.user_id AND m.show_name
 WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.posted_at IS NOT NULL AND j.deleted_at IS NULL
       AND j.media_ref IS NOT NULL
-  AND NOT j.age_restricted
+  AND NOT j.age_restricted AND j.public_channel
 ORDER BY j.finished_at DESC, j.id DESC
 LIMIT :limit OFFSET :offset;
 
@@ -50,7 +51,7 @@ LIMIT :limit OFFSET :offset;
 SELECT count(*) AS n FROM jobs
 WHERE guild_id = :guild_id AND state = 'done' AND posted_at IS NOT NULL AND deleted_at IS NULL
       AND media_ref IS NOT NULL
-  AND NOT age_restricted;
+  AND NOT age_restricted AND public_channel;
 
 -- name: gallery_author_name
 -- The name a clip's author agreed to be shown by in the gallery, if they did.

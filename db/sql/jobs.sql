@@ -159,10 +159,11 @@ SELECT id, kind, parent_id, spec FROM jobs
 WHERE guild_id = :guild_id AND state IN ('queued', 'running') AND kind IN ('extend', 'bridge', 'hd');
 
 -- name: unposted_jobs
--- Ended jobs whose channel message has not been posted yet, oldest first.
+-- Ended jobs whose channel message has not been posted yet, oldest first, after (:after_at, :after_id).
 SELECT * FROM jobs
 WHERE posted_at IS NULL AND state IN ('done', 'failed', 'cancelled')
-ORDER BY finished_at, id
+  AND (COALESCE(finished_at, 0) > :after_at OR (COALESCE(finished_at, 0) = :after_at AND id > :after_id))
+ORDER BY COALESCE(finished_at, 0), id
 LIMIT :limit;
 
 -- name: mark_posted
@@ -286,3 +287,30 @@ JOIN jobs j ON j.id = :id
 JOIN fair_guilds g ON g.guild_id = j.guild_id
 JOIN fair_users u ON u.guild_id = j.guild_id AND u.user_id = j.user_id
 WHERE c.id = 1;
+
+-- name: set_public_channel
+-- Whether @everyone could view the channel a clip was posted in (bot/visibility.py; migration V22).
+UPDATE jobs SET public_channel = :public WHERE id = :id;
+
+-- name: visibility_unknown
+-- Posted, undeleted clips whose channel's visibility is not recorded (posted before migration V22), in
+-- id order after :after, a page at a time.
+SELECT * FROM jobs
+WHERE state = 'done' AND posted_at IS NOT NULL AND message_id IS NOT NULL AND deleted_at IS NULL
+  AND public_channel IS NULL AND id > :after
+ORDER BY id
+LIMIT :limit;
+
+-- name: add_clip_copy
+-- A copy of a clip that /show posted (migration V22).
+INSERT INTO clip_copies (message_id, job_id, channel_id, posted_at)
+VALUES (:message_id, :job_id, :channel_id, :now)
+ON CONFLICT (message_id) DO NOTHING;
+
+-- name: clip_copies
+-- The copies of a clip /show posted: where they are.
+SELECT message_id, channel_id FROM clip_copies WHERE job_id = :job_id ORDER BY message_id;
+
+-- name: active_jobs_of_guild
+-- A guild's queued and running jobs and where each is to be posted (a channel or a thread).
+SELECT id, channel_id FROM jobs WHERE guild_id = :guild_id AND state IN ('queued', 'running');

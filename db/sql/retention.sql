@@ -2,13 +2,21 @@
 -- pictures, are removed a set time after posting. Parameters are written :name.
 
 -- name: retention_prunable_clips
--- Posted clips whose files are still kept, posted before the cutoff, that nothing still needs: no
--- queued or running extend continues them, and no unfinished story may still continue or film them.
+-- Posted clips whose files are still kept, posted before the cutoff, that nothing still needs: no clip
+-- made from them that is not posted yet (an extend, HD version or bridge reads their frames; the bot
+-- signs it, a remix and a loop too, with their signed file as an ingredient: db.credentials), neither
+-- end of such a bridge (the second clip is named in its spec), and no unfinished story may still
+-- continue or film them.
 SELECT j.id FROM jobs j
 WHERE j.state = 'done' AND j.media_ref IS NOT NULL AND j.posted_at IS NOT NULL
   AND j.posted_at < :cutoff
   AND NOT EXISTS (SELECT 1 FROM jobs c
-                  WHERE c.parent_id = j.id AND c.kind = 'extend' AND c.state IN ('queued', 'running'))
+                  WHERE c.parent_id = j.id AND c.posted_at IS NULL
+                    AND c.kind IN ('extend', 'hd', 'bridge', 'remix', 'loop'))
+  AND NOT EXISTS (SELECT 1 FROM jobs b
+                  WHERE b.kind = 'bridge' AND b.posted_at IS NULL
+                    AND (b.spec LIKE '%"bridges_to": ' || j.id || ',%'
+                         OR b.spec LIKE '%"bridges_to": ' || j.id || '}%'))
   AND NOT EXISTS (SELECT 1 FROM story_scenes s JOIN stories st ON st.id = s.story_id
                   WHERE s.job_id = j.id AND st.phase <> 'finished')
 ORDER BY j.id

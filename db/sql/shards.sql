@@ -4,11 +4,13 @@
 -- are written :name.
 
 -- name: unposted_jobs_in_shards
--- Ended jobs of the shards' guilds whose channel message has not been posted yet, oldest first.
+-- Ended jobs of the shards' guilds whose channel message has not been posted yet, oldest first, after
+-- (:after_at, :after_id): the bot pages on past jobs it is waiting to try again.
 SELECT * FROM jobs
 WHERE posted_at IS NULL AND state IN ('done', 'failed', 'cancelled')
   AND (guild_id / :shard_unit) % :shard_count BETWEEN :shard_first AND :shard_last
-ORDER BY finished_at, id
+  AND (COALESCE(finished_at, 0) > :after_at OR (COALESCE(finished_at, 0) = :after_at AND id > :after_id))
+ORDER BY COALESCE(finished_at, 0), id
 LIMIT :limit;
 
 -- name: active_jobs_in_shards

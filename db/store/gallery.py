@@ -8,7 +8,9 @@ queries in ``db/sql/gallery.sql``.
 Nothing here hands out anything of a server whose ``gallery_public`` setting is off: every method
 answers None or an empty list then, exactly as for a server or clip that does not exist. Nor anything
 of a clip made in an age-restricted channel (``Job.age_restricted``): it is in no list, count or chain,
-and its clip, page and media answer None, as for a clip that does not exist.
+and its clip, page and media answer None, as for a clip that does not exist. Nor anything of a clip
+posted in a channel or thread that @everyone could not view (``Job.public_channel``, recorded by the bot
+as it posts a clip; a clip whose channel is not known yet counts as not public).
 """
 
 from __future__ import annotations
@@ -36,14 +38,15 @@ def period_start(period: GalleryPeriod, now: float) -> float:
 
 def shown_in_gallery(job: Job) -> bool:
     """A clip the gallery may show (once its server opted in): posted in Discord (so signed with its
-    content credentials: the bot signs a clip as it posts it), stored, not deleted, and not made in an
-    age-restricted channel (nor built on a clip that was)."""
+    content credentials: the bot signs a clip as it posts it), stored, not deleted, not made in an
+    age-restricted channel (nor built on a clip that was), and posted where @everyone could see it."""
     return (
         job.state == "done"
         and job.posted_at is not None
         and not job.deleted
         and job.media_ref is not None
         and not job.age_restricted
+        and bool(job.public_channel)  # None (not known) is not public; SQLite says 0 or 1
     )
 
 

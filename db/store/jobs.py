@@ -4,7 +4,7 @@ over a :class:`Connector`. Its queries are in ``db/sql/jobs.sql``; a claim and a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, overload
 
@@ -39,6 +39,7 @@ from db.store.models import (
     QueuePosition,
     WorkerInfo,
     segments_to_json,
+    unposted_cursor,
 )
 from db.store.part import Clock, Part
 from db.store.settings import read_settings
@@ -584,10 +585,11 @@ class JobQueue(Part):
 
     # ---- the bot side: posting -------------------------------------------------------------------
 
-    async def unposted(self, limit: int = 20) -> list[Job]:
-        """Ended jobs (done, failed, cancelled) whose channel message is not posted yet."""
+    async def unposted(self, limit: int = 20, *, after: tuple[float, int] | None = None) -> list[Job]:
+        """Ended jobs (done, failed, cancelled) whose channel message is not posted yet, oldest first;
+        with ``after`` (a job's :func:`posting_order` key), the ones after it."""
         async with self._db.transaction(write=False) as tx:
-            rows = await tx.fetch_all("unposted_jobs", limit=limit)
+            rows = await tx.fetch_all("unposted_jobs", limit=limit, **unposted_cursor(after))
         return [Job.from_row(r) for r in rows]
 
     async def mark_posted(self, job_id: int, message_id: int | None, thread_id: int | None = None) -> bool:
@@ -766,6 +768,19 @@ class JobQueue(Part):
         await self._media.delete(job_id)
         return changed == 1
 
+    async def cancel_where_gone(self, guild_id: int, channel_ids: Collection[int] | None = None) -> list[int]:
+        """The bot left a server (``channel_ids`` None), or channels or threads of it were deleted: their
+        queued and running jobs are cancelled ("channel_gone"), so no GPU renders a clip nobody can be
+        shown. The ids cancelled."""
+        now = self.clock()
+        cancelled: list[int] = []
+        async with self._db.transaction() as tx:
+            for row in await tx.fetch_all("active_jobs_of_guild", guild_id=guild_id):
+                if channel_ids is None or int(row["channel_id"]) in channel_ids:
+                    await self._cancel_because(tx, int(row["id"]), now, "channel_gone")
+                    cancelled.append(int(row["id"]))
+        return cancelled
+
     async def _cancel_because(
         self, tx: Transaction, job_id: int, now: float, code: str, **params: Any
     ) -> None:
@@ -794,3 +809,27 @@ class JobQueue(Part):
     async def wait_for_events(self, timeout: float) -> bool:
         """For the bot: until some job progressed, started or ended (True) or ``timeout`` passes."""
         return await self._db.wait(EVENTS, timeout)
+
+    # ---- who may see a clip again (migration V22; bot/visibility.py) -------------------------------
+
+    async def set_public_channel(self, job_id: int, public: bool) -> bool:
+        """Record whether @everyone could view the channel the clip was posted in (the web gallery shows
+        only clips where it is true). False when there is no such job."""
+        return await self._db.write_one("set_public_channel", id=job_id, public=bool(public)) == 1
+
+    async def visibility_unknown(self, after: int = 0, limit: int = 200) -> list[Job]:
+        """Posted, undeleted clips whose channel's visibility is not recorded (posted before it was),
+        in id order after job ``after``, at most ``limit``."""
+        rows = await self._db.read_all("visibility_unknown", after=after, limit=limit)
+        return [Job.from_row(r) for r in rows]
+
+    async def add_copy(self, job_id: int, channel_id: int, message_id: int) -> None:
+        """A copy of the clip that /show posted, so deleting the clip deletes it too."""
+        await self._db.write_one(
+            "add_clip_copy", job_id=job_id, channel_id=channel_id, message_id=message_id, now=self.clock()
+        )
+
+    async def copies(self, job_id: int) -> list[tuple[int, int]]:
+        """The copies of the clip /show posted: (channel id, message id), oldest first."""
+        rows = await self._db.read_all("clip_copies", job_id=job_id)
+        return [(int(r["channel_id"]), int(r["message_id"])) for r in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Literal, NamedTuple
@@ -97,6 +98,22 @@ class SettingsError(StoreError, ValueError):
     }
 
 
+def _small_capital(char: str) -> str:
+    """A small capital letter (ɴ, ᴜ, ᴅ …) as its letter; any other character as it is."""
+    name = unicodedata.name(char, "")
+    prefix = "LATIN LETTER SMALL CAPITAL "
+    return name[len(prefix) :].lower() if name.startswith(prefix) and len(name) == len(prefix) + 1 else char
+
+
+def fold_for_matching(text: str) -> str:
+    """``text`` as blocked words are matched against it: NFKC (fullwidth ｎ, mathematical 𝐧 and
+    ligatures become n …, as T5's and UMT5's tokenizers normalise them), case folded, small capitals
+    as their letters, and invisible format characters (zero-width joiners, soft hyphens) dropped."""
+    text = unicodedata.normalize("NFKC", text)
+    kept = (_small_capital(c) for c in text if unicodedata.category(c) != "Cf")
+    return "".join(kept).casefold()
+
+
 @dataclass(frozen=True)
 class JobResult:
     """What a worker reports when a clip is done (the bytes went to :meth:`Store.put_media`)."""
@@ -164,6 +181,10 @@ class Job:
     # the bytes of its content credentials' manifest store once the bot signed it at post time
     # (migration V21; None before): a clip made from it carries that store inside its own manifest
     manifest_bytes: int | None = None
+    # whether @everyone could view the channel (or thread) it was posted in, when it was posted (migration
+    # V22; None: not known, as for clips posted before it): the web gallery shows only clips where it is
+    # true. SQLite hands it back as 0 or 1: test it for truth or for None, never with ``is True``
+    public_channel: bool | None = None
 
     @property
     def deleted(self) -> bool:
@@ -197,6 +218,8 @@ class Job:
             f.name: row[f.name] for f in fields(cls) if f.name not in ("spec", "error_params", "segments")
         }
         values["age_restricted"] = bool(values["age_restricted"])  # SQLite keeps it as 0 or 1
+        public = values["public_channel"]
+        values["public_channel"] = None if public is None else bool(public)  # None: not known yet
         values["segments"] = segments_from_json(row.get("segments"))
         return cls(
             spec=JobSpec.from_json(row["spec"]), error_params=params_from_json(row["error_params"]), **values
@@ -285,9 +308,13 @@ class GuildSettings:
         return not self.allowed_channel_ids or channel_id in self.allowed_channel_ids
 
     def blocked_word_in(self, text: str) -> str | None:
-        """The first blocked word that occurs in ``text`` as a whole word (any case), if any."""
+        """The first blocked word that occurs in ``text`` as a whole word (any case), if any. Both are
+        compared as a model's tokenizer reads them (:func:`fold_for_matching`): a word spelt in
+        fullwidth or mathematical letters, small capitals, or with an invisible joiner inside is the
+        word."""
+        folded = fold_for_matching(text)
         for word in self.blocked_words:
-            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE):
+            if re.search(rf"(?<!\w){re.escape(fold_for_matching(word))}(?!\w)", folded):
                 return word
         return None
 
@@ -391,3 +418,15 @@ def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
                 raise SettingsError("bad_words")
             out[name] = tuple(dict.fromkeys(w.strip() for w in value if w.strip()))
     return out
+
+
+def posting_order(job: Job) -> tuple[float, int]:
+    """Where an ended job stands in the bot's posting order (oldest ending first)."""
+    return (job.finished_at or 0.0, job.id)
+
+
+def unposted_cursor(after: tuple[float, int] | None) -> dict[str, float | int]:
+    """The query parameters that page unposted jobs after ``after`` (a :func:`posting_order`), or from
+    the first one."""
+    at, job_id = after if after is not None else (-1.0, 0)
+    return {"after_at": at, "after_id": job_id}

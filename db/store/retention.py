@@ -10,7 +10,9 @@ PostgreSQL's tables.
 What is never removed, whatever its age:
 
 - a clip that is not posted yet (the bot still has to post it);
-- the clip a queued or running extend continues (the worker reads the parent's mp4 from the store);
+- the clip a job not posted yet is made from: an extend's, an HD version's or a bridge's (both ends;
+  the worker reads their mp4 from the store), and a remix's or a loop's (the bot signs the new clip
+  with its parent's signed file as an ingredient, :mod:`db.credentials`);
 - a scene of an unfinished story (the next scene extends it, the film is cut from the last one);
 - a picture that a job not posted yet, or posted since the cutoff, starts from (or ends on);
 - a picture a proposal of an unfinished story ends on (its scene may still be rendered from it);

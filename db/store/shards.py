@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from db.store.models import Job
+from db.store.models import Job, unposted_cursor
 from db.store.part import Part
 
 # guild_id >> 22, written as a division both dialects do the same way on positive BIGINTs
@@ -57,22 +57,26 @@ class ShardRange:
 
 
 class ShardStore(Part):
-    async def unposted_in(self, shards: ShardRange | None, limit: int = 20) -> list[Job]:
-        """``unposted(limit)`` for the guilds of ``shards`` only (every guild when None): another
-        process's backlog never fills this one's page."""
-        return await self._jobs_in("unposted_jobs", shards, limit)
+    async def unposted_in(
+        self, shards: ShardRange | None, limit: int = 20, *, after: tuple[float, int] | None = None
+    ) -> list[Job]:
+        """``unposted(limit, after=…)`` for the guilds of ``shards`` only (every guild when None):
+        another process's backlog never fills this one's page."""
+        return await self._jobs_in("unposted_jobs", shards, limit, **unposted_cursor(after))
 
     async def active_jobs_in(self, shards: ShardRange | None, limit: int = 200) -> list[Job]:
         """``active_jobs(limit)`` for the guilds of ``shards`` only (every guild when None)."""
         return await self._jobs_in("active_jobs", shards, limit)
 
-    async def _jobs_in(self, query: str, shards: ShardRange | None, limit: int) -> list[Job]:
+    async def _jobs_in(
+        self, query: str, shards: ShardRange | None, limit: int, **params: float | int
+    ) -> list[Job]:
         """``query`` (or its ``_in_shards`` twin, for the guilds of ``shards``)."""
         async with self._db.transaction(write=False) as tx:
             if shards is None:
-                rows = await tx.fetch_all(query, limit=limit)
+                rows = await tx.fetch_all(query, limit=limit, **params)
             else:
-                rows = await tx.fetch_all(f"{query}_in_shards", limit=limit, **_params(shards))
+                rows = await tx.fetch_all(f"{query}_in_shards", limit=limit, **params, **_params(shards))
         return [Job.from_row(r) for r in rows]
 
     async def claim_bot_state(self, key: str, value: str) -> bool:

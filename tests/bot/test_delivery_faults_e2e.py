@@ -12,7 +12,7 @@ import pytest
 from bot.app import VideoBot
 from db.store import Job, JobResult, Store
 from generator.encode import encode_mp4
-from tests.bot.conftest import job_in_state, job_posted, wait_until
+from tests.bot.conftest import BotRunner, job_in_state, job_posted, wait_until
 from tests.bot.credentials_check import verdict_of
 from tests.bot.test_video_e2e import clip_messages
 from tests.discord_fake import DiscordFake
@@ -114,3 +114,23 @@ async def test_a_clip_without_its_poster_is_posted_all_the_same(
     assert stored is not None and attached == stored.video  # the clip, signed in its place in the store
     verdict = await verdict_of(attached, store)
     assert verdict.status == "valid" and verdict.ai_generated
+
+
+async def test_a_clip_deleted_before_the_bot_recorded_its_post_does_not_come_back(
+    discord_fake: DiscordFake, bot_runner: BotRunner, store: Store, db_path: Path, mp4: bytes
+) -> None:
+    """The bot edited the clip into its message and stopped before it recorded the post; its member
+    pressed 🗑️ meanwhile. After the restart the clip is neither posted again nor reported as failed."""
+    fake = discord_fake
+    media = db_path.parent / "media"
+    deleted = await finished_clip(store, fake, mp4, 1, "de", untouched, media)
+    gone = 1_000_000_000_000_000_001  # its message, which the member deleted with it
+    assert await store.jobs.set_status_message(deleted.id, gone)
+    assert await store.jobs.delete_clip(deleted.id)
+    good = await finished_clip(store, fake, mp4, 2, "en-US", untouched, media)
+    await bot_runner.start()
+    await job_posted(store, good.id)
+    settled = await job_posted(store, deleted.id)
+    assert settled.state == "done" and settled.deleted
+    said = [m["content"] for m in fake.messages_in("general")]
+    assert [f"#{good.id}" in text for text in said] == [True], said  # only the other clip: no failure

@@ -115,11 +115,24 @@ async def test_a_job_of_another_server_is_no_job_here(
     assert job.guild_id == int(other.id)
 
 
-async def test_a_blocked_word_hidden_by_a_zero_width_space_is_still_refused(
-    discord_fake: DiscordFake, bot: VideoBot, store: Store
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "so much go\u200bre",  # a zero-width space inside
+        "so much go\u200dre",  # a zero-width joiner inside
+        "so much ｇｏｒｅ",  # fullwidth letters
+        "so much 𝐠𝐨𝐫𝐞",  # mathematical bold
+        "so much ɢᴏʀᴇ",  # small capitals
+        "so much GO\u00adRE",  # a soft hyphen, in capitals
+    ],
+    ids=["zero-width-space", "zero-width-joiner", "fullwidth", "math-bold", "small-capitals", "soft-hyphen"],
+)
+async def test_a_blocked_word_in_disguise_is_still_refused(
+    discord_fake: DiscordFake, bot: VideoBot, store: Store, prompt: str
 ) -> None:
+    """Tokenizers read these spellings as the word itself (T5's NFKC), so the model would draw it."""
     await store.settings.update_settings(int(discord_fake.guild.id), blocked_words=["gore"])
-    handle = await discord_fake.slash_command("video", {"prompt": "so much go\u200bre", "model": "tiny-ltx"})
+    handle = await discord_fake.slash_command("video", {"prompt": prompt, "model": "tiny-ltx"})
     reply = await handle.wait_reply()
     assert handle.ephemeral and "does not allow (“gore”)" in reply["content"]
     assert await store.jobs.active_jobs() == []

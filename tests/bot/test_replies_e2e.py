@@ -138,3 +138,62 @@ async def test_a_member_who_picks_no_model_gets_one_a_worker_serves(
     assert "Queued as #1" in (await handle.wait_reply())["content"]
     job = await store.jobs.get(1)
     assert job is not None and job.model == "tiny-wan"
+
+
+MARKED = "*_~|`>#[]\\"  # each one escaped where it is shown: twice as long
+
+
+async def test_the_details_of_a_clip_with_the_longest_texts_are_shown_within_discords_limits(
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store, db_path: Path
+) -> None:
+    """A prompt and a negative prompt full of markdown, a style with long words, author and license, an
+    enhanced prompt and a chain of 25 clips: ℹ️ shows the member the details (within 6,000 characters),
+    not an error."""
+    fake = discord_fake
+    guild = int(fake.guild.id)
+    worker.start()
+    prompt = ("a *kite* " + MARKED * 100)[:1000]
+    clip = await make_clip(fake, store, prompt, model="tiny-ltx", negative=("no *rain* " + MARKED * 50)[:500])
+    worker.stop()
+    claymation = await store.styles.add(
+        guild,
+        "Clay*" * 10,
+        "acme/clay",
+        preset="tiny-ltx",
+        family="ltx-video-2b",
+        created_by=1,
+        trigger="*_" * 100,
+        author="_" * 100,
+        license="~" * 100,
+        link="https://example.com/" + "a" * 280,
+    )
+    previous = None  # clips #2-#26, each extending the one before (never rendered)
+    for n in range(25):
+        made = await store.jobs.enqueue(
+            guild,
+            1,
+            312_345_678_901_234_500 + n,
+            spec(),
+            1.0,
+            parent_id=previous,
+            kind="extend" if previous else "new",
+        )
+        previous = made.id
+    enhanced = "an *enhanced* " + MARKED * 300
+    await run_sql(
+        db_path,
+        "UPDATE jobs SET state = 'cancelled', posted_at = 1.0 WHERE id > 1",
+        f"UPDATE jobs SET parent_id = {previous}, kind = 'extend', enhanced_prompt = '{enhanced}',"
+        f" spec = json_set(spec, '$.style', {claymation.id}, '$.trigger', '{'*_' * 100}') WHERE id = 1",
+    )
+    info = await fake.click(clip, "vb:info:1")
+    reply = await info.wait_reply()
+    assert info.ephemeral and reply["embeds"], reply
+    embed = reply["embeds"][0]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Credits"].startswith("#") and "→ … →" in fields["Credits"]
+    assert (
+        "Enhanced prompt" in fields
+        and "Style" in fields
+        and embed["description"].startswith("**a \\*kite\\*")
+    )

@@ -203,6 +203,9 @@ class Channel:
     created_at: str = ""
     last_message_id: str | None = None
     message_count: int = 0
+    # Discord's permission overwrites ({"id", "type": 0 role | 1 member, "allow", "deny"}); a thread has
+    # none of its own and follows its parent channel's
+    permission_overwrites: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_thread(self) -> bool:
@@ -242,7 +245,8 @@ class Channel:
                 }
             )
         else:
-            data.update({"position": self.position, "permission_overwrites": []})
+            overwrites = [dict(o) for o in self.permission_overwrites]
+            data.update({"position": self.position, "permission_overwrites": overwrites})
             if self.type == TEXT:
                 data.update(
                     {
@@ -287,6 +291,30 @@ class Guild:
         for role_id in member.roles if member else []:
             perms |= self.roles[role_id].permissions
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
+
+    def permissions_in(self, channel: Channel, user_id: str) -> int:
+        """A member's permissions in a channel, as Discord computes them: the server's, then the
+        channel's overwrites for @everyone, for the member's roles (denies, then allows), and for the
+        member; a thread's are its parent channel's. An administrator (or the owner) has all."""
+        perms = self.permissions_of(user_id)
+        if perms == ALL_PERMISSIONS:
+            return perms
+        source = self.channels.get(channel.parent_id or "") if channel.is_thread else channel
+        overwrites = {o["id"]: o for o in (source.permission_overwrites if source else [])}
+        everyone = overwrites.get(self.id)
+        if everyone is not None:
+            perms = (perms & ~int(everyone["deny"])) | int(everyone["allow"])
+        member = self.members.get(user_id)
+        allow = deny = 0
+        for role_id in member.roles if member else []:
+            if role_id in overwrites:
+                allow |= int(overwrites[role_id]["allow"])
+                deny |= int(overwrites[role_id]["deny"])
+        perms = (perms & ~deny) | allow
+        own = overwrites.get(user_id)
+        if own is not None:
+            perms = (perms & ~int(own["deny"])) | int(own["allow"])
+        return perms
 
     def role(self, name: str) -> Role:
         for role in self.roles.values():

@@ -39,6 +39,7 @@ from .interactions import (
 from .mentions import Ping, pings
 from .models import (
     ADMINISTRATOR,
+    ATTACH_FILES,
     BOT_PERMISSIONS,
     CATEGORY,
     INTENT_GUILD_MESSAGES,
@@ -49,7 +50,10 @@ from .models import (
     PRIVATE_THREAD,
     PRIVILEGED_INTENTS,
     PUBLIC_THREAD,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
     TEXT,
+    VIEW_CHANNEL,
     Channel,
     FakeClock,
     Guild,
@@ -257,6 +261,27 @@ class DiscordFake:
         self._store_channel(channel)
         self._spawn(self.gateway.dispatch("CHANNEL_CREATE", channel.payload(), intent=INTENT_GUILDS))
         return channel
+
+    def delete_channel(self, channel: str | Channel) -> None:
+        """An admin deletes a channel (with its threads, for which Discord sends no event of their own)
+        or a thread: gone from the world, announced with CHANNEL_DELETE or THREAD_DELETE."""
+        gone = self.channel(channel)
+        for other in [c for c in self.channels.values() if c.id == gone.id or c.parent_id == gone.id]:
+            self.channels.pop(other.id, None)
+            self.guilds[other.guild_id].channels.pop(other.id, None)
+        if gone.is_thread:
+            event = {"id": gone.id, "guild_id": gone.guild_id, "parent_id": gone.parent_id, "type": gone.type}
+            self._spawn(self.gateway.dispatch("THREAD_DELETE", event, intent=INTENT_GUILDS))
+        else:
+            self._spawn(self.gateway.dispatch("CHANNEL_DELETE", gone.payload(), intent=INTENT_GUILDS))
+
+    def remove_bot(self, guild: Guild) -> None:
+        """The bot is kicked from a server: it and its channels are gone for the bot (GUILD_DELETE without
+        ``unavailable``, which is how Discord says so)."""
+        self.guilds.pop(guild.id, None)
+        for channel_id in [c.id for c in self.channels.values() if c.guild_id == guild.id]:
+            self.channels.pop(channel_id)
+        self._spawn(self.gateway.dispatch("GUILD_DELETE", {"id": guild.id}, intent=INTENT_GUILDS))
 
     def add_user(
         self,
@@ -1012,9 +1037,10 @@ class DiscordFake:
             raise DiscordError(400, 50008, "Cannot send messages in a non-text channel", violation="invalid")
         if channel.is_thread and channel.locked:
             raise DiscordError(403, 50083, "Thread is archived", violation="invalid")
+        body = record.json or {}
+        self._check_may_post(channel, record, body)
         if channel.is_thread and channel.archived:
             channel.archived = False  # sending a message unarchives a thread
-        body = record.json or {}
         repeat = self._nonce_repeat(channel, body)
         if repeat is not None:  # Discord returns the first message instead of creating another
             return 200, repeat
@@ -1024,6 +1050,42 @@ class DiscordFake:
             self._nonces[(channel.id, str(body["nonce"]))] = (message["id"], self.clock.time())
         await self._publish(message)
         return 200, message
+
+    def _check_may_post(self, channel: Channel, record: RecordedRequest, body: dict[str, Any]) -> None:
+        """Discord refuses a message the bot may not send there: 403 50001 without View Channel,
+        50013 without Send Messages (Send Messages in Threads in a thread) or, with files, Attach Files."""
+        perms = self._guild_of(channel).permissions_in(channel, self.bot_user.id)
+        if not perms & VIEW_CHANNEL:
+            raise DiscordError(403, 50001, "Missing Access")
+        send = SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES
+        if not perms & send or (record.files and not perms & ATTACH_FILES):
+            raise DiscordError(403, 50013, "Missing Permissions")
+
+    def set_permissions(
+        self, channel: str | Channel, target: str | User | Role, *, allow: int = 0, deny: int = 0
+    ) -> Channel:
+        """An admin sets a channel's permission overwrite for a member or role (allow and deny both 0
+        removes it), and the bot hears CHANNEL_UPDATE, as from Discord."""
+        channel = self.channel(channel)
+        if isinstance(target, Role):
+            target_id, kind = target.id, 0
+        else:
+            target_id, kind = self.user(target).id, 1
+        kept = [o for o in channel.permission_overwrites if o["id"] != target_id]
+        if allow or deny:
+            kept.append({"id": target_id, "type": kind, "allow": str(allow), "deny": str(deny)})
+        channel.permission_overwrites = kept
+        self._spawn(self.gateway.dispatch("CHANNEL_UPDATE", channel.payload(), intent=INTENT_GUILDS))
+        return channel
+
+    async def add_thread(
+        self, name: str, parent: str | Channel = "general", *, owner: str | User = "owner"
+    ) -> Channel:
+        """A public thread a member started in ``parent`` (announced with THREAD_CREATE)."""
+        parent = self.channel(parent)
+        thread = await self._create_thread(parent, name, PUBLIC_THREAD, None)
+        thread.owner_id = self.user(owner).id
+        return thread
 
     def _nonce_repeat(self, channel: Channel, body: dict[str, Any]) -> dict[str, Any] | None:
         """With `enforce_nonce`, a message with a nonce the same author used in the last few minutes
@@ -1473,11 +1535,11 @@ class DiscordFake:
             "guild_id": guild.id,
             "guild": {"id": guild.id, "locale": guild.preferred_locale, "features": []},
             "channel_id": channel.id,
-            "channel": channel.payload() | {"permissions": str(guild.permissions_of(user.id))},
+            "channel": channel.payload() | {"permissions": str(guild.permissions_in(channel, user.id))},
             "member": self._member_payload(guild, user, channel),
             "locale": locale or user.locale,
             "guild_locale": guild.preferred_locale,
-            "app_permissions": str(guild.permissions_of(self.bot_user.id)),
+            "app_permissions": str(guild.permissions_in(channel, self.bot_user.id)),
             "entitlements": [],
             "entitlement_sku_ids": [],
             "authorizing_integration_owners": {"0": guild.id},
@@ -1549,7 +1611,7 @@ class DiscordFake:
         if kind == 7:
             target = self.channel(value)
             resolved.setdefault("channels", {})[target.id] = target.payload() | {
-                "permissions": str(guild.permissions_of(self.bot_user.id))
+                "permissions": str(guild.permissions_in(target, self.bot_user.id))
             }
             return target.id
         if kind == 11:

@@ -1,6 +1,6 @@
 """Media retention on both backends: a posted clip's video and poster, and the pictures its jobs started
 from, go a set time after posting; the job row and its message stay. Nothing a job still needs goes:
-a clip not posted yet, the parent of a queued or running extend, a scene of an unfinished story, the
+a clip not posted yet, the clips a clip not posted yet is made from, a scene of an unfinished story, the
 picture of a queued job, or a picture a member has just sent again."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 
 import asyncpg
+import pytest
 
 from db.media import FileMedia
 from db.spec import JobSpec
@@ -76,39 +77,66 @@ async def test_a_finished_clip_not_posted_yet_is_kept_however_old(store: Store, 
     assert await store.jobs.mark_posted(waiting.id, 123, None)  # the bot can still post it
 
 
-async def test_the_parent_of_a_queued_or_running_extend_keeps_its_mp4_until_the_extend_ends(
-    store: Store, clock: FakeClock
+@pytest.mark.parametrize("kind", ["extend", "hd", "bridge"])
+async def test_the_clip_a_queued_or_running_job_is_made_from_keeps_its_mp4_until_that_clip_is_posted(
+    store: Store, clock: FakeClock, kind: str
 ) -> None:
+    """The worker reads the parent's frames (an extend, an HD version, a bridge from it), and the bot
+    signs the new clip with the parent's signed file as an ingredient when it posts it."""
     await generous_caps(store)
     parent = await posted_clip(store)
     clock.advance(WEEK + 60)
-    extend_spec = replace(spec("what happens next"), continues=parent.id)
-    extend = await store.jobs.enqueue(
-        GUILD, CHANNEL, BOB, extend_spec, 30.0, parent_id=parent.id, kind="extend"
-    )
+    made = replace(spec("what happens next"), continues=parent.id)
+    if kind == "hd":
+        made = replace(made, continues=None, upscales=parent.id)
+    child = await store.jobs.enqueue(GUILD, CHANNEL, BOB, made, 30.0, parent_id=parent.id, kind=kind)  # type: ignore[arg-type]
 
     assert (
         await store.retention.prune_media(clock.now - WEEK)
     ).clips == ()  # queued: the worker will read it
     claimed = await store.jobs.claim_next(WORKER, [MODEL])
-    assert claimed is not None and claimed.id == extend.id
+    assert claimed is not None and claimed.id == child.id
     assert (await store.retention.prune_media(clock.now - WEEK)).clips == ()  # running: it reads it now
     media = await store.jobs.get_media(parent.id)
     assert media is not None and media.video.startswith(VIDEO)
 
-    ref = await store.jobs.put_media(extend.id, VIDEO, b"")
-    assert await store.jobs.finish(extend.id, WORKER, result(media_ref=ref))
-    assert (await store.retention.prune_media(clock.now - WEEK)).clips == (parent.id,)  # the extend is done
+    ref = await store.jobs.put_media(child.id, VIDEO, b"")
+    assert await store.jobs.finish(child.id, WORKER, result(media_ref=ref))
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == ()  # done: the bot signs it now
+    assert await store.jobs.mark_posted(child.id, 800_000, None)
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == (parent.id,)  # posted
 
 
-async def test_a_remix_child_does_not_keep_its_parent(store: Store, clock: FakeClock) -> None:
+async def test_both_clips_of_a_queued_bridge_are_kept_until_it_is_posted(
+    store: Store, clock: FakeClock
+) -> None:
+    await generous_caps(store)
+    first, second, other = await posted_clip(store), await posted_clip(store), await posted_clip(store)
+    clock.advance(WEEK + 60)
+    bridge = replace(spec("from one to the other"), continues=first.id, bridges_to=second.id)
+    job = await store.jobs.enqueue(GUILD, CHANNEL, BOB, bridge, 30.0, parent_id=first.id, kind="bridge")
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == (other.id,)  # only the third
+    assert await store.jobs.cancel(job.id, BOB)
+    assert await store.jobs.mark_posted(job.id, None, None)  # its member was told
+    assert sorted((await store.retention.prune_media(clock.now - WEEK)).clips) == [first.id, second.id]
+
+
+async def test_a_remix_keeps_its_parent_until_it_is_posted_and_then_not(
+    store: Store, clock: FakeClock
+) -> None:
+    """A remix needs no frames of its parent, but its content credentials name the parent's signed
+    file; once posted it holds nothing."""
     await generous_caps(store)
     parent = await posted_clip(store)
     clock.advance(WEEK + 60)
-    await store.jobs.enqueue(GUILD, CHANNEL, BOB, spec("a remix"), 30.0, parent_id=parent.id, kind="remix")
-    assert (await store.retention.prune_media(clock.now - WEEK)).clips == (
-        parent.id,
-    )  # a remix needs no media
+    remix = await store.jobs.enqueue(
+        GUILD, CHANNEL, BOB, spec("a remix"), 30.0, parent_id=parent.id, kind="remix"
+    )
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == ()
+    await render(store, remix)
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == ()  # the bot signs it now
+    assert await store.jobs.mark_posted(remix.id, 800_000, None)
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == (parent.id,)
 
 
 async def test_a_scene_of_an_unfinished_story_is_kept_until_the_story_ends(

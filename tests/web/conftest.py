@@ -108,10 +108,12 @@ async def clip(
     age_restricted: bool = False,
     posted: bool = True,
     message_id: int | None = None,
+    public: bool | None = True,
 ) -> Job:
     """A clip a worker rendered and stored and the bot posted (``message_id``: its message; ``posted``
     False: not yet), with ``votes`` 👍 from other members; ``age_restricted``: asked for in an
-    age-restricted channel."""
+    age-restricted channel; ``public``: whether @everyone could view the channel it was posted in, as
+    the bot records it (None: not recorded)."""
     parent_id = None if parent is None else parent.id
     job = await store.jobs.enqueue(
         guild, CHANNEL, user, spec(prompt), 1.0, parent_id=parent_id, kind=kind, age_restricted=age_restricted
@@ -122,6 +124,8 @@ async def clip(
     assert await store.jobs.finish(job.id, "w1", JobResult(ref, len(media.video), 256, 160, 24, 24.0, 1.0))
     if posted:
         assert await store.jobs.mark_posted(job.id, message_id, None)
+        if public is not None:
+            assert await store.jobs.set_public_channel(job.id, public)
     for n in range(votes):
         await store.votes.vote(job.id, voter(n), +1)
     done = await store.jobs.get(job.id)

@@ -30,6 +30,7 @@ async def test_a_bridge_page_names_both_clips_it_joins(
     clock.advance(1.0)
     assert await store.jobs.finish(bridge.id, "w1", JobResult(ref, len(media.video), 256, 160, 24, 24.0, 1.0))
     assert await store.jobs.mark_posted(bridge.id, None, None)
+    assert await store.jobs.set_public_channel(bridge.id, True)  # in a channel everyone sees
 
     status, body, _ = await get(session, f"{base}/g/{PUBLIC}/clip/{bridge.id}")
     assert status == 200 and f"bridge from #{first.id} to #{second.id}".encode() in body

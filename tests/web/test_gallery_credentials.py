@@ -177,6 +177,7 @@ async def test_a_clip_is_shown_only_once_posted_and_so_signed_and_a_changed_file
     video, manifest = signed(media.video, keys, tmp_path)
     assert await store.jobs.put_signed(job.id, video, media.poster, manifest)  # the bot signs it …
     assert await store.jobs.mark_posted(job.id, None, None)  # … and posts it
+    assert await store.jobs.set_public_channel(job.id, True)  # in a channel everyone sees
     assert "Content credentials: valid" in await site.page(job)
     assert "Content credentials: valid" in await site.page(job)
     assert reads == [len(video)]  # a page shown again is not read again

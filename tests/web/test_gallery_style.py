@@ -26,6 +26,7 @@ async def styled(store: Store, clock: FakeClock, media: Media, style: Style, pro
     clock.advance(1.0)
     assert await store.jobs.finish(job.id, "w1", JobResult(ref, len(media.video), 256, 160, 24, 24.0, 1.0))
     assert await store.jobs.mark_posted(job.id, None, None)
+    assert await store.jobs.set_public_channel(job.id, True)  # in a channel everyone sees
     return job.id
 
 
