@@ -16,6 +16,17 @@ it. ``/story finish loop:true`` first queues a closing scene, an extend of the l
 film's first frame, charged to whoever finished; the story waits for it (phase ``closing``), and the
 film is posted once it is rendered (without the loop, and saying so, when it failed).
 
+A scene deleted with 🗑️ (by its author or a moderator) leaves the story: the next scene goes on from
+the last scene that is still there (a scene queued from the deleted one is cancelled, and its round
+opens again), and the film is that scene's clip, credited to the scenes it holds. A story whose every
+scene was deleted goes on from text (the next winner is a new clip, as scene 1 was); finished so, it
+ends without a film.
+
+The film is posted once, eventually: the story is ``posting`` until every part of it is sent (each part
+sent is recorded, and sent with a nonce of its own); an upload that fails (Discord down, a reset, the
+bot's rights in the channel taken away, a restart) is tried again by the timer, later after each
+failure, and the starter is told it is coming.
+
 A story is its own chain: it may have up to ``STORY_MAX_SCENES`` (12) scenes, whatever the server's
 ``max_extends`` for clips. Everything lives in the store; a timer task moves the stories along
 (rounds that end, winners to queue, scenes that were posted or failed), also those whose moment came
@@ -25,12 +36,14 @@ while the bot was down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import re
 from dataclasses import replace
-from typing import Any, Self
+from typing import Any, Literal, Self
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.app_commands import locale_str as _
@@ -56,7 +69,7 @@ from bot.text import quoted_prompt, short, where_in_queue
 from db.cost import estimate_gpu_seconds
 from db.credentials import post_reserve
 from db.spec import DISCORD_UPLOAD_FLOOR, PROMPT_MAX_CHARS, JobSpec, SpecError, resolve_spec
-from db.store import CapExceeded, Job
+from db.store import CapExceeded, Job, JobState
 from db.store.stories import STORY_MAX_SCENES, Proposal, Scene, Story, StoryRefused
 from db.waiting import wait_event
 
@@ -64,6 +77,17 @@ log = logging.getLogger(__name__)
 
 TICK_S = 2.0  # how often the timer looks at the stories (a posted scene wakes it at once)
 TITLE_MAX = 100
+FILM_LEASE_S = 60.0  # a process posting a film holds it this long (then another may try: same nonces)
+FILM_RETRY_S = 10.0  # a film whose upload failed is tried again this much later, twice as long each time
+FILM_RETRY_MAX_S = 900.0  # ... and at least this often
+FilmSent = Literal["posted", "later", "failed"]  # what came of posting a film (StoryCog.send_film)
+# what a failed upload raises: Discord refused it (5xx, 403 …), or the connection broke
+POST_ERRORS: tuple[type[BaseException], ...] = (
+    discord.HTTPException,
+    aiohttp.ClientError,
+    OSError,
+    asyncio.TimeoutError,
+)
 
 
 def refused_text(locale: str, refused: StoryRefused) -> str:
@@ -220,6 +244,7 @@ class StoryCog(commands.Cog):
         self.told: set[tuple[int, str]] = (
             set()
         )  # (story, what) said once in its thread (a queue that is full)
+        self.posting: set[int] = set()  # the stories whose film this process is posting now
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.group)
@@ -261,6 +286,8 @@ class StoryCog(commands.Cog):
                     await self.after_render(story)
                 elif story.phase == "closing":
                     await self.after_closing(story)
+                elif story.phase == "posting":
+                    await self.post_due_film(story)
             except discord.HTTPException:
                 log.warning("story %s: Discord refused a message; trying again", story.id, exc_info=True)
 
@@ -306,9 +333,9 @@ class StoryCog(commands.Cog):
                 await self.say(story, t(locale, "story.first_failed"))
             return
         if await store.stories.reopen_round(story.id, last.number, ends_at):
-            await self.say(
-                story, t(locale, "story.scene_failed", scene=last.number, ends=f"<t:{int(ends_at)}:R>")
-            )
+            # its scene was deleted (🗑️): the story goes on from the last scene still there
+            key = "story.scene_source_deleted" if job.error_code == "source_deleted" else "story.scene_failed"
+            await self.say(story, t(locale, key, scene=last.number, ends=f"<t:{int(ends_at)}:R>"))
 
     async def end_round(self, story: Story, *, by_timer: bool) -> Proposal | None:
         """End the story's round; the winner is announced (and queued by the timer)."""
@@ -339,12 +366,13 @@ class StoryCog(commands.Cog):
             return
         proposal = await store.stories.get_proposal(story.winner_proposal_id)
         scenes = await store.stories.story_scenes(story.id)
-        parent = await store.jobs.get(scenes[-1].job_id) if scenes else None
-        if proposal is None or parent is None:
-            log.error("story %s: its winner or its last scene is gone", story.id)
+        following = await self.next_scene_spec(scenes, proposal.prompt) if proposal is not None else None
+        if proposal is None or following is None:
+            log.error("story %s: its winner or its scenes are gone", story.id)
             return
+        spec, parent, base = following
         settings = await store.settings.get_settings(story.guild_id)
-        spec = ending_on(extend_spec(parent, proposal.prompt), proposal.end_image_ref)
+        spec = ending_on(spec, proposal.end_image_ref)
         if not settings.sound:
             spec = replace(spec, audio=False)
         try:
@@ -354,7 +382,7 @@ class StoryCog(commands.Cog):
                 self.told.add((story.id, f"spec{proposal.id}"))
                 await self.say(story, t(story.locale, f"spec.{exc.code}", **exc.params))
             return
-        queued = await self.queued_before(story, parent.id, proposal.user_id, plan.spec.prompt)
+        queued = await self.queued_before(story, parent, proposal.user_id, plan.spec.prompt, scenes)
         if queued is not None:  # queued before a restart that came before its scene was recorded
             recorded = await store.stories.add_scene(story.id, queued.id, proposal.user_id, proposal.prompt)
             if recorded is not None and queued.status_message_id is None:
@@ -368,9 +396,10 @@ class StoryCog(commands.Cog):
                 plan.spec,
                 estimate_gpu_seconds(plan),
                 weight=proposal.weight,
-                parent_id=parent.id,
-                kind="extend",
+                parent_id=parent.id if parent is not None else None,
+                kind="extend" if parent is not None else "new",
                 locale=story.locale,
+                age_restricted=parent is None and base.age_restricted,  # an extend's comes from its parent
             )
         except CapExceeded:
             # the author's clips wait their turn first: tried again on every tick, said once
@@ -392,18 +421,65 @@ class StoryCog(commands.Cog):
         position = await store.jobs.queue_position(job.id)
         await post_status(bot, job, story.thread_id, position)
 
-    async def queued_before(self, story: Story, parent_id: int, user_id: int, prompt: str) -> Job | None:
-        """The winner's extend, if a bot queued it and stopped before recording it as the scene."""
-        for child in await self.bot.store.jobs.children(parent_id):
+    async def queued_before(
+        self, story: Story, parent: Job | None, user_id: int, prompt: str, scenes: list[Scene]
+    ) -> Job | None:
+        """The winner's render (an extend of ``parent``, or a new clip when there is none), if a bot queued
+        it and stopped before recording it as the scene: queued after the story's last scene."""
+        store = self.bot.store
+        after = max(s.job_id for s in scenes)
+        if parent is not None:
+            candidates = await store.jobs.children(parent.id)
+        else:
+            states: list[JobState] = ["queued", "running", "done"]
+            candidates = await store.jobs.jobs_for_user(story.guild_id, user_id, states)
+        for child in candidates:
             if (
-                child.kind == "extend"
+                child.id > after
+                and child.kind == ("extend" if parent is not None else "new")
                 and child.user_id == user_id
                 and child.channel_id == story.thread_id
                 and child.spec.prompt == prompt
                 and child.state in ("queued", "running", "done")
+                and not child.deleted
             ):
                 return child
         return None
+
+    async def standing(self, scenes: list[Scene]) -> tuple[list[Scene], Job | None]:
+        """The story as it stands: its scenes without the deleted ones at its end (🗑️ under a scene),
+        and the last one's clip, which holds them all; none and None when every scene was deleted."""
+        store = self.bot.store
+        for end in range(len(scenes), 0, -1):
+            job = await store.jobs.get(scenes[end - 1].job_id)
+            if job is not None and not job.deleted:
+                return scenes[:end], job
+        return [], None
+
+    async def next_scene_spec(
+        self, scenes: list[Scene], prompt: str
+    ) -> tuple[JobSpec, Job | None, Job] | None:
+        """The spec of the scene after ``scenes`` that shows ``prompt``, the clip it goes on from and the
+        clip whose model, size and style it takes: an extend of the last scene still there; when every
+        scene was deleted, a new clip from text, as scene 1 was (with the last scene's settings). None
+        when the story has no scene at all."""
+        _, parent = await self.standing(scenes)
+        if parent is not None:
+            return extend_spec(parent, prompt), parent, parent
+        base = await self.bot.store.jobs.get(scenes[-1].job_id) if scenes else None
+        if base is None:
+            return None
+        return replace(extend_spec(base, prompt), continues=None), None, base
+
+    async def in_film(self, scenes: list[Scene], film: Job) -> list[Scene]:
+        """The scenes ``film`` holds: those on its chain of parents (not a scene deleted before the next
+        one was made: that one went on from the scene before it)."""
+        chain: set[int] = set()
+        job: Job | None = film
+        while job is not None and job.id not in chain:
+            chain.add(job.id)
+            job = await self.bot.store.jobs.get(job.parent_id) if job.parent_id is not None else None
+        return [s for s in scenes if s.job_id in chain]
 
     # ---- the commands ------------------------------------------------------------------------------
 
@@ -543,11 +619,11 @@ class StoryCog(commands.Cog):
         except StoryRefused as refused:
             raise RefusedError(refused_text(locale, refused)) from refused
         scenes = await store.stories.story_scenes(story.id)
-        parent = await store.jobs.get(scenes[-1].job_id) if scenes else None
-        if parent is None:
+        following = await self.next_scene_spec(scenes, prompt)
+        if following is None:
             raise RefusedError(refused_text(locale, StoryRefused("no_round", scene=len(scenes))))
         try:  # the scene is an extend of the last one with the story's model, which must end on pictures
-            resolve_spec(replace(extend_spec(parent, prompt), end_image=True), self.bot.catalog)
+            resolve_spec(replace(following[0], end_image=True), self.bot.catalog)
         except SpecError as exc:
             raise spec_refused(locale, exc) from exc
         data, extension = await read_picture(interaction, picture)
@@ -571,7 +647,7 @@ class StoryCog(commands.Cog):
 
     def phase_refusal(self, locale: str, story: Story, scenes: list[Scene]) -> RefusedError | None:
         """Why the film cannot be made now (a scene is on its way, or the story is over), or None."""
-        if story.phase in ("finished", "closing"):
+        if story.phase in ("finished", "closing", "posting"):
             return RefusedError(refused_text(locale, StoryRefused(story.phase)))
         if story.phase in ("rendering", "queuing"):
             scene = len(scenes) + (1 if story.phase == "queuing" else 0)
@@ -589,35 +665,56 @@ class StoryCog(commands.Cog):
         if refusal is not None:
             raise refusal
         await think(interaction)
-        if loop:
-            await self.close_into_loop(interaction, story, scenes)
+        kept, last = await self.standing(scenes)
+        if last is None:  # every scene was deleted: the story ends without a film
+            if not await store.stories.finish_story(story.id):
+                raise RefusedError(refused_text(locale, StoryRefused("finished")))
+            with contextlib.suppress(*POST_ERRORS):
+                await self.say(story, t(story.locale, "story.nothing_left"))
+            await answer(interaction, t(locale, "story.nothing_left"))
             return
-        last = await store.jobs.get(scenes[-1].job_id)
-        media = await store.jobs.get_media(last.id) if last is not None else None
-        if last is None or media is None:
-            raise RefusedError(t(locale, "error.media_gone", job=scenes[-1].job_id))
+        if loop:
+            await self.close_into_loop(interaction, story, kept, last)
+            return
+        if await store.jobs.get_media(last.id) is None:
+            raise RefusedError(t(locale, "error.media_gone", job=last.id))
         guild = interaction.guild
         limit = guild.filesize_limit if guild is not None else DISCORD_UPLOAD_FLOOR
+        files = await self.film_files(story, last, limit)
+        if not files:
+            raise RefusedError(t(locale, "story.film_failed"))
+        self.posting.add(story.id)  # the timer leaves it to this command
         try:
-            files = await asyncio.to_thread(fit_film, media.video, limit)
-        except FilmError as exc:
-            log.error("story %s: the film cannot be made: %s", story.id, exc)
-            raise RefusedError(t(locale, "story.film_failed")) from exc
-        if not await store.stories.finish_story(story.id):
-            raise RefusedError(refused_text(locale, StoryRefused("finished")))
-        await self.post_film(story, scenes, files)
-        await answer(interaction, t(locale, "story.finished", parts=len(files)))
+            if not await store.stories.start_posting(
+                story.id, last.id, limit, from_phase="round", lease_s=FILM_LEASE_S
+            ):  # a round ended, or another finish came first
+                fresh = await store.stories.get_story(story.id)
+                refusal = self.phase_refusal(locale, fresh, scenes) if fresh is not None else None
+                raise refusal or RefusedError(refused_text(locale, StoryRefused("finished")))
+            posting = await store.stories.get_story(story.id)
+            sent = await self.send_film(posting, files) if posting is not None else "failed"
+        finally:
+            self.posting.discard(story.id)
+        if sent == "posted":
+            await answer(interaction, t(locale, "story.finished", parts=len(files)))
+        elif sent == "later":  # it is tried again until Discord takes it
+            await answer(interaction, t(locale, "story.film_coming", channel=f"<#{story.channel_id}>"))
+        else:  # its clip was deleted meanwhile
+            await answer(interaction, t(locale, "story.film_failed"))
 
-    async def close_into_loop(self, interaction: Interaction, story: Story, scenes: list[Scene]) -> None:
-        """``/story finish loop:true``: queue the closing scene, an extend of the last scene that ends on
-        the first scene's first frame, charged to whoever finished (they asked for this render, as for
-        ♾️ Loop under a clip; a moderator who finishes is not the starter). The film follows it."""
+    async def close_into_loop(
+        self, interaction: Interaction, story: Story, scenes: list[Scene], last: Job
+    ) -> None:
+        """``/story finish loop:true``: queue the closing scene, an extend of the last scene (``last``, the
+        last still there) that ends on the film's first frame, charged to whoever finished (they asked
+        for this render, as for ♾️ Loop under a clip; a moderator who finishes is not the starter). The
+        film follows it."""
         bot, store = self.bot, self.bot.store
         locale = interaction.locale.value
+        scenes = await self.in_film(scenes, last) or scenes
         first = await store.jobs.get(scenes[0].job_id)
-        last = await store.jobs.get(scenes[-1].job_id)
-        if first is None or last is None:
-            raise RefusedError(t(locale, "error.media_gone", job=scenes[0].job_id))
+        if first is None or first.deleted:  # the film's first scene is in the last one's clip too
+            first = last
         assert interaction.guild_id is not None
         settings = await store.settings.get_settings(interaction.guild_id)
         # the first scene's words, not the title: the scene heads for the film's first frame, which is
@@ -669,42 +766,109 @@ class StoryCog(commands.Cog):
         if closing is not None and not closing.posted:
             return  # still rendering, or not posted yet
         looped = closing if closing is not None and closing.state == "done" and not closing.deleted else None
-        scenes = await store.stories.story_scenes(story.id)
-        media = await store.jobs.get_media(looped.id) if looped is not None else None
+        if looped is not None and await store.jobs.get_media(looped.id) is None:
+            looped = None  # its clip was deleted since: the film without the loop
         film = looped
-        if media is None:  # no closing scene, or its clip was deleted since: the film without the loop
-            looped = None
-            film = await store.jobs.get(scenes[-1].job_id)
-            media = await store.jobs.get_media(scenes[-1].job_id)
-        limit = (closing.spec.upload_limit if closing is not None else None) or self.upload_limit(story)
-        files: list[bytes] = []
-        if media is not None and film is not None:
-            # encoded again to fit, the film leaves room for its content credentials (bot.credentials)
-            room = post_reserve([film.manifest_bytes or 0])
-            try:
-                files = await asyncio.to_thread(fit_film, media.video, limit, room)
-            except FilmError as exc:
-                log.error("story %s: the film cannot be made: %s", story.id, exc)
-            files = await sign_film(
-                store,
-                self.bot.catalog,
-                self.bot.signing_keys,
-                film,
-                files,
-                server=self.bot.server_name(story.guild_id),
-                name=f"story-{story.id}",
-                limit=limit,
-                style=await style_of(self.bot, film),
-            )
-        if not await store.stories.finish_story(story.id):
-            return  # another process posted it
-        if not files:
-            await self.say(story, t(story.locale, "story.film_failed"))
+        if film is None:  # no closing scene: the film is the last scene still there, without the loop
+            _, film = await self.standing(await store.stories.story_scenes(story.id))
+        if film is None:  # every scene was deleted, and the closing scene is not there either
+            if await store.stories.finish_story(story.id):
+                await self.say(story, t(story.locale, "story.nothing_left"))
             return
-        if looped is None:
-            await self.say(story, t(story.locale, "story.loop_failed"))
-        closer = looped.user_id if looped is not None else None
-        await self.post_film(story, scenes, files, closer=closer, loop_failed=looped is None)
+        limit = (closing.spec.upload_limit if closing is not None else None) or self.upload_limit(story)
+        self.posting.add(story.id)  # the timer's next passes leave it to this one
+        try:
+            if not await store.stories.start_posting(
+                story.id, film.id, limit, from_phase="closing", lease_s=FILM_LEASE_S
+            ):
+                return  # another process posts it
+            if looped is None:
+                with contextlib.suppress(*POST_ERRORS):
+                    await self.say(story, t(story.locale, "story.loop_failed"))
+            posting = await store.stories.get_story(story.id)
+            if posting is not None:
+                await self.send_film(posting)
+        finally:
+            self.posting.discard(story.id)
+
+    async def post_due_film(self, story: Story) -> None:
+        """The timer: post what is left of a film whose earlier upload failed (or was cut short by a
+        restart), once its back-off is over."""
+        if story.id in self.posting or (story.film_next_at or 0.0) > self.bot.store.clock():
+            return
+        self.posting.add(story.id)
+        try:
+            claimed = await self.bot.store.stories.claim_film(story.id, FILM_LEASE_S)
+            if claimed is not None:
+                await self.send_film(claimed)
+        finally:
+            self.posting.discard(story.id)
+
+    async def film_files(self, story: Story, film: Job, limit: int) -> list[bytes]:
+        """The film of ``story``, made from ``film``'s clip (which holds the whole story), as files that
+        each fit ``limit``, signed; none when its clip is gone or it cannot be made to fit."""
+        store = self.bot.store
+        media = await store.jobs.get_media(film.id)
+        if media is None:
+            return []
+        # encoded again to fit, the film leaves room for its content credentials (bot.credentials)
+        room = post_reserve([film.manifest_bytes or 0])
+        try:
+            files = await asyncio.to_thread(fit_film, media.video, limit, room)
+        except FilmError as exc:
+            log.error("story %s: the film cannot be made: %s", story.id, exc)
+            return []
+        return await sign_film(
+            store,
+            self.bot.catalog,
+            self.bot.signing_keys,
+            film,
+            files,
+            server=self.bot.server_name(story.guild_id),
+            name=f"story-{story.id}",
+            limit=limit,
+            style=await style_of(self.bot, film),
+        )
+
+    async def send_film(self, story: Story, files: list[bytes] | None = None) -> FilmSent:
+        """Post the parts of the film of ``story`` (phase ``posting``, held by the caller) that were not
+        sent yet, each recorded once Discord took it; then the story is finished. ``files``: the film
+        as made just now (else it is made again: the same parts). "posted"; "later" when an upload
+        failed (tried again after a back-off, the thread told the first time); "failed" when there is
+        no film to post any more (its clip was deleted, or it cannot be made to fit: the story ends)."""
+        store, locale = self.bot.store, story.locale
+        film = await store.jobs.get(story.film_job_id) if story.film_job_id is not None else None
+        if film is not None and film.deleted:
+            film = None
+        if files is None and film is not None:
+            files = await self.film_files(story, film, story.film_limit or self.upload_limit(story))
+        if film is None or not files:
+            if await store.stories.finish_story(story.id):
+                with contextlib.suppress(*POST_ERRORS):
+                    await self.say(story, t(locale, "story.film_failed"))
+            return "failed"
+        scenes = await self.in_film(await store.stories.story_scenes(story.id), film)
+        looped = story.closing_job_id is not None and film.id == story.closing_job_id
+        try:
+            await self.post_film(
+                story,
+                scenes,
+                files,
+                closer=film.user_id if looped else None,
+                loop_failed=story.closing_job_id is not None and not looped,
+                sent=story.film_parts_sent,
+            )
+        except POST_ERRORS as exc:
+            tries = await store.stories.film_failed(story.id, FILM_RETRY_S, FILM_RETRY_MAX_S)
+            log.warning("story %s: its film was not posted (try %s): %s", story.id, tries, exc)
+            if tries == 1:  # said once in the thread: the starter and the makers know it is coming
+                with contextlib.suppress(*POST_ERRORS):
+                    await self.say(story, t(locale, "story.film_delayed", channel=f"<#{story.channel_id}>"))
+            return "later"
+        if await store.stories.finish_story(story.id):
+            with contextlib.suppress(*POST_ERRORS):
+                await self.say(story, t(locale, "story.finished_thread"))
+        return "posted"
 
     def upload_limit(self, story: Story) -> int:
         guild = self.bot.get_guild(story.guild_id)
@@ -718,9 +882,11 @@ class StoryCog(commands.Cog):
         *,
         closer: int | None = None,
         loop_failed: bool = False,
+        sent: int = 0,
     ) -> None:
         """Post the film in the channel the story began in, credits under its first part; ``closer``
-        made the closing scene that loops it back to its start."""
+        made the closing scene that loops it back to its start. The first ``sent`` parts were posted
+        already; each part posted now is recorded once Discord took it (raises what the upload raised)."""
         locale = story.locale
         lines = [
             t(
@@ -751,6 +917,8 @@ class StoryCog(commands.Cog):
         authors = ", ".join(dict.fromkeys(mention(user_id) for user_id in makers))
         channel = await self.bot.messageable(story.channel_id)
         for number, data in enumerate(files, 1):
+            if number <= sent:
+                continue
             text = t(
                 locale,
                 "story.film" if closer is None else "story.film_loop",
@@ -764,8 +932,10 @@ class StoryCog(commands.Cog):
                 text += "\n" + t(locale, "story.film_part", part=number, parts=len(files))
             video = discord.File(io.BytesIO(data), filename=f"story-{story.id}-{number}.mp4")
             credited = [embed] if number == 1 else []  # the credits under the first part
+            # a nonce of its own: a part Discord took whose answer was lost is not posted twice (for a
+            # few minutes, as Discord keeps nonces; after that the record of the parts sent keeps it)
             await channel.send(text, file=video, embeds=credited, nonce=f"vb-film-{story.id}-{number}")
-        await self.say(story, t(locale, "story.finished_thread"))
+            await self.bot.store.stories.film_part_sent(story.id, number)
 
 
 async def setup(bot: VideoBot) -> None:

@@ -15,6 +15,8 @@ STORY_REFUSED_DE = {
     "too_many_scenes": "Diese Geschichte hat {limit} Szenen, so viele wie erlaubt; beende sie.",
     "closing": "Diese Geschichte wird abgeschlossen: ihre letzte Szene, zurück zum ersten Bild, "
     "wird gerade gemacht.",
+    "posting": "Diese Geschichte ist fertig: ihr Film ist unterwegs und wird gepostet, sobald Discord ihn "
+    "annimmt.",
 }
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -92,6 +94,29 @@ TEXTS: dict[str, dict[str, str]] = {
         EN: "Scene {scene} could not be made. The round is open again: propose and vote; it ends {ends}.",
         DE: "Szene {scene} konnte nicht gemacht werden. Die Runde ist wieder offen: "
         "schlag vor und stimme ab; sie endet {ends}.",
+    },
+    "story.scene_source_deleted": {
+        EN: "Scene {scene} could not be made: the scene it went on from was deleted. The round is open "
+        "again, and the story goes on from the last scene that is still there; it ends {ends}.",
+        DE: "Szene {scene} konnte nicht gemacht werden: die Szene, an die sie anschloss, wurde gelöscht. "
+        "Die Runde ist wieder offen, und die Geschichte geht von der letzten Szene weiter, die noch da "
+        "ist; sie endet {ends}.",
+    },
+    "story.nothing_left": {
+        EN: "Every scene of this story was deleted, so it ends without a film.",
+        DE: "Jede Szene dieser Geschichte wurde gelöscht, also endet sie ohne Film.",
+    },
+    "story.film_coming": {
+        EN: "The story is finished, but its film could not be posted just now. It is tried again until "
+        "it is posted in {channel}; you need not do anything.",
+        DE: "Die Geschichte ist fertig, aber ihr Film liess sich gerade nicht posten. Es wird wieder "
+        "versucht, bis er in {channel} gepostet ist; du musst nichts tun.",
+    },
+    "story.film_delayed": {
+        EN: "🎞️ The film could not be posted in {channel} just now (Discord refused it, or I may not "
+        "attach files there). It is tried again until it is posted.",
+        DE: "🎞️ Der Film liess sich gerade nicht in {channel} posten (Discord hat ihn abgelehnt, oder ich "
+        "darf dort keine Dateien anhängen). Es wird wieder versucht, bis er gepostet ist.",
     },
     "story.first_failed": {
         EN: "The first scene could not be made, so this story ends here. "

@@ -61,8 +61,30 @@ UPDATE stories SET phase = 'closing', round_ends_at = NULL, winner_proposal_id =
                    closing_job_id = :job_id
 WHERE id = :id AND phase = 'round';
 
+-- name: story_start_posting
+-- The story's film is to be posted (from :job_id's clip, fitted to :film_limit bytes); the caller holds
+-- it until :until.
+UPDATE stories SET phase = 'posting', round_ends_at = NULL, winner_proposal_id = NULL,
+                   film_job_id = :job_id, film_limit = :film_limit, film_parts_sent = 0,
+                   film_tries = 0, film_next_at = :until
+WHERE id = :id AND phase = :from_phase;
+
+-- name: story_claim_film
+-- A film whose (next) upload is due: held until :until by the process that posts it.
+UPDATE stories SET film_next_at = :until
+WHERE id = :id AND phase = 'posting' AND (film_next_at IS NULL OR film_next_at <= :now);
+
+-- name: story_film_part_sent
+-- Part :number of the film is posted (parts are sent in order).
+UPDATE stories SET film_parts_sent = :number
+WHERE id = :id AND phase = 'posting' AND film_parts_sent = :number - 1;
+
+-- name: story_film_failed
+-- An upload of the film failed: tried again at :next_at.
+UPDATE stories SET film_tries = :tries, film_next_at = :next_at WHERE id = :id AND phase = 'posting';
+
 -- name: story_finish
--- The film is posted: the story is over.
+-- The film is posted (every part of it), or the story ends without one: the story is over.
 UPDATE stories SET phase = 'finished', round_ends_at = NULL, finished_at = :now
 WHERE id = :id AND phase <> 'finished';
 

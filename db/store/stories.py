@@ -13,7 +13,11 @@ charged to the member who proposed it. A story is in one phase at a time:
 ``closing``    ``/story finish loop:true``: ``closing_job_id``, a last scene that ends on the film's
                first frame, is queued or rendering; the film is posted once it is (without it, if
                it failed);
-``finished``   the film was posted.
+``posting``    the film (made from the clip ``film_job_id``, fitted to ``film_limit``) is being
+               posted: ``film_parts_sent`` of its parts were sent, in order; a failed upload is tried
+               again from ``film_next_at`` on, later after each of its ``film_tries`` (migration V23);
+               ``film_next_at`` is also the lease of the process that posts it;
+``finished``   the film was posted (every part of it), or the story ended without one.
 
 A proposal may end on a picture its author attached (``end_image_ref``, in the media store): its scene
 is then an extend that ends on it. Retention keeps the picture while its story is unfinished.
@@ -32,7 +36,7 @@ from db.store.connector import Transaction
 from db.store.models import StoreError
 from db.store.part import Part
 
-StoryPhase = Literal["rendering", "round", "queuing", "closing", "finished"]
+StoryPhase = Literal["rendering", "round", "queuing", "closing", "posting", "finished"]
 
 STORY_MAX_SCENES = 12  # a story is its own chain: it has this limit, not the server's max_extends
 
@@ -49,6 +53,7 @@ class StoryRefused(StoreError):
         "unknown_proposal": "That proposal is gone.",
         "too_many_scenes": "This story has {limit} scenes, the most a story may have; finish it.",
         "closing": "This story is closing: its last scene, back to the first frame, is being made.",
+        "posting": "This story is finished: its film is on its way, posted as soon as Discord takes it.",
     }
 
 
@@ -67,6 +72,11 @@ class Story:
     created_at: float
     finished_at: float | None
     closing_job_id: int | None = None  # phase ``closing``: the scene that loops the film back to its start
+    film_job_id: int | None = None  # phase ``posting``: the clip the film is made from
+    film_limit: int | None = None  # phase ``posting``: the upload limit the film is fitted to
+    film_parts_sent: int = 0  # phase ``posting``: how many of the film's parts Discord took
+    film_tries: int = 0  # phase ``posting``: the uploads that failed
+    film_next_at: float | None = None  # phase ``posting``: when it may be tried (again)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Story:
@@ -84,6 +94,11 @@ class Story:
             created_at=row["created_at"],
             finished_at=row["finished_at"],
             closing_job_id=_int_or_none(row["closing_job_id"]),
+            film_job_id=_int_or_none(row["film_job_id"]),
+            film_limit=_int_or_none(row["film_limit"]),
+            film_parts_sent=int(row["film_parts_sent"] or 0),
+            film_tries=int(row["film_tries"] or 0),
+            film_next_at=row["film_next_at"],
         )
 
 
@@ -340,6 +355,54 @@ class StoryStore(Part):
         async with self._db.transaction() as tx:
             return await tx.execute("story_start_closing", id=story_id, job_id=job_id) > 0
 
+    async def start_posting(
+        self, story_id: int, film_job_id: int, limit: int, *, from_phase: StoryPhase, lease_s: float
+    ) -> bool:
+        """The story's film, made from the clip ``film_job_id`` and fitted to ``limit`` bytes, is to be
+        posted (phase ``posting``): the story takes nothing more, and is finished once every part of
+        the film is sent (:meth:`film_part_sent`, :meth:`finish_story`). The caller posts it now and
+        holds it for ``lease_s`` seconds (:meth:`claim_film`). False when the story was not in
+        ``from_phase`` (a round ended or a finish came first; nothing is stored)."""
+        async with self._db.transaction() as tx:
+            changed = await tx.execute(
+                "story_start_posting",
+                id=story_id,
+                from_phase=from_phase,
+                job_id=film_job_id,
+                film_limit=limit,
+                until=self.clock() + lease_s,
+            )
+        return changed > 0
+
+    async def claim_film(self, story_id: int, lease_s: float) -> Story | None:
+        """The story whose film is due to be posted (again), held for ``lease_s`` seconds by the caller
+        (no other process posts it meanwhile); None when it is not due or not being posted."""
+        now = self.clock()
+        async with self._db.transaction() as tx:
+            if not await tx.execute("story_claim_film", id=story_id, now=now, until=now + lease_s):
+                return None
+            row = await tx.fetch_one("story_get", id=story_id)
+        return Story.from_row(row) if row else None
+
+    async def film_part_sent(self, story_id: int, number: int) -> bool:
+        """Part ``number`` (1, 2, …) of the story's film is posted: a retry sends only the parts after
+        it. False when it was recorded already (or the story is not being posted)."""
+        async with self._db.transaction() as tx:
+            return await tx.execute("story_film_part_sent", id=story_id, number=number) > 0
+
+    async def film_failed(self, story_id: int, retry_s: float, max_s: float) -> int:
+        """An upload of the story's film failed: it is tried again ``retry_s`` seconds from now, twice
+        as long after each failure, at most ``max_s``. How many uploads have failed (0: the story is
+        not being posted)."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one("story_get", id=story_id)
+            if row is None or row["phase"] != "posting":
+                return 0
+            tries = int(row["film_tries"] or 0) + 1
+            wait = min(retry_s * 2 ** min(tries - 1, 30), max_s)
+            await tx.execute("story_film_failed", id=story_id, tries=tries, next_at=self.clock() + wait)
+        return tries
+
     async def finish_story(self, story_id: int) -> bool:
         """The story is over (True the first time)."""
         async with self._db.transaction() as tx:
@@ -360,8 +423,8 @@ class StoryStore(Part):
         scene = await cls._next_scene(tx, story)
         if story.phase == "finished":
             raise StoryRefused("finished")
-        if story.phase == "closing":
-            raise StoryRefused("closing")
+        if story.phase in ("closing", "posting"):
+            raise StoryRefused(story.phase)
         if story.phase != "round":
             raise StoryRefused("no_round", scene=scene - 1)
         if scene > STORY_MAX_SCENES:

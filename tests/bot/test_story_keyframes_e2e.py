@@ -196,9 +196,10 @@ async def test_finish_with_loop_makes_a_scene_back_to_the_first_frame_then_posts
     path = tmp_path / "film.mp4"
     path.write_bytes(fake.attachments[film["attachments"][0]["id"]][1])
     assert second.frames is not None and probe(path).frames > second.frames  # the closing scene too
+    # finished once every part of the film is posted
+    await wait_until(lambda: in_thread(fake, thread, "The story is finished"), what="the thread's goodbye")
     finished = await store.stories.get_story(story.id)
     assert finished is not None and (finished.phase, finished.closing_job_id) == ("finished", 3)
-    await wait_until(lambda: in_thread(fake, thread, "The story is finished"), what="the thread's goodbye")
     assert not fake.pinged_anyone()
 
 
@@ -221,5 +222,6 @@ async def test_a_closing_scene_that_fails_posts_the_film_without_the_loop_and_sa
     assert "could not be made, so the film is posted without the loop" in film["content"]
     assert "Back to the start" not in film["embeds"][0]["description"]
     assert in_thread(fake, thread, "posted without the loop")
+    await wait_until(lambda: in_thread(fake, thread, "The story is finished"), what="the thread's goodbye")
     finished = await store.stories.get_story(story.id)
     assert finished is not None and finished.phase == "finished"

@@ -1,0 +1,14 @@
+-- A story's film is posted for sure: `/story finish` (or the closing scene) moves the story to phase
+-- 'posting' with the clip its film is made from (film_job_id) and the upload limit it is fitted to
+-- (film_limit); each part Discord took is counted (film_parts_sent, the parts are sent in order), so a
+-- retry sends only the rest; a failed upload is tried again from film_next_at on, with back-off
+-- (film_tries), also by a bot that restarted meanwhile. Only once every part is sent is the story
+-- 'finished'. film_next_at is also the lease of the process that is posting it.
+ALTER TABLE stories ADD COLUMN film_job_id BIGINT;
+ALTER TABLE stories ADD COLUMN film_limit BIGINT;
+ALTER TABLE stories ADD COLUMN film_parts_sent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE stories ADD COLUMN film_tries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE stories ADD COLUMN film_next_at DOUBLE PRECISION;
+ALTER TABLE stories DROP CONSTRAINT stories_phase_check;
+ALTER TABLE stories ADD CONSTRAINT stories_phase_check
+    CHECK (phase IN ('rendering', 'round', 'queuing', 'closing', 'posting', 'finished'));
