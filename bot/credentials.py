@@ -218,6 +218,24 @@ def _sign(source: Path, facts: ClipFacts, keys: Keys, limit: int) -> tuple[bytes
     return signed.read_bytes(), manifest_store_bytes(signed)
 
 
+def sign_poster(poster: bytes, clip: Path, facts: ClipFacts, keys: Keys, job_id: int) -> bytes:
+    """A clip's poster (its first frame, a PNG: the hall of fame posts it, the gallery shows it) signed as
+    a still taken from the signed clip at ``clip`` (its ``parentOf`` ingredient, so the clip's own
+    manifest, with the model, the authors and the chain, travels inside). Raises CredentialsError."""
+    source = clip.with_name(f"poster-{job_id}.png")
+    try:
+        source.write_bytes(poster)
+    except OSError as exc:
+        raise CredentialsError(f"cannot write the poster of #{job_id}: {exc}") from exc
+    title = f"videobot clip #{job_id}"
+    still = replace(
+        facts, ingredients=(Ingredient(clip, "parentOf", title=title),), title=f"videobot-{job_id}.png"
+    )
+    signed = source.with_name(f"signed-{source.name}")
+    sign_clip(source, signed, still, keys)
+    return signed.read_bytes()
+
+
 async def sign_for_post(
     store: Store,
     catalog: PresetCatalog,
@@ -247,10 +265,17 @@ async def sign_for_post(
             facts = await job_facts(store, catalog, job, folder, server=server, lineage=lineage, style=style)
             limit = job.spec.post_limit
             video, manifest = await asyncio.to_thread(_sign, source, facts, keys, limit)
+            poster = media.poster
+            if poster:
+                clip = source.with_name(f"signed-{source.name}")
+                try:
+                    poster = await asyncio.to_thread(sign_poster, poster, clip, facts, keys, job.id)
+                except CredentialsError as exc:  # the clip is signed all the same
+                    log.warning("job %s: its poster is kept unsigned: %s", job.id, exc)
     except (CredentialsError, OSError) as exc:
         log.error("job %s is posted without content credentials: %s", job.id, exc)
         return Signed(media, signed_now=False, error=str(exc))
-    signed = Media(video, media.poster)
+    signed = Media(video, poster)
     await _keep(store, job, signed, manifest)
     return Signed(signed, signed_now=True)
 

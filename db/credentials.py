@@ -576,7 +576,8 @@ def sign_clip(
     title = facts.title or dest.name
     try:
         signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(keys.alg, keys.chain_pem, keys.key_pem, None))
-        builder = c2pa.Builder(manifest_definition(facts, title), context=_settings())
+        definition = manifest_definition(facts, title) | {"format": fmt}  # a clip, or its poster (PNG)
+        builder = c2pa.Builder(definition, context=_settings())
         for i, ing in enumerate(facts.ingredients):
             if ing.relationship not in RELATIONSHIPS:
                 raise CredentialsError(f"{ing.relationship!r} is no C2PA ingredient relationship")

@@ -5,12 +5,14 @@ post is tried, and a story's film encoded again to fit is signed part by part wi
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from bot.app import VideoBot
 from bot.credentials import public_source, sign_film, sign_for_post
@@ -46,7 +48,9 @@ def padded(mp4: bytes, size: int) -> bytes:
     return mp4 + struct.pack(">I4s", room, b"free") + bytes(room - 8)
 
 
-async def finished(store: Store, catalog: PresetCatalog, user: int, video: bytes, **kw: object) -> Job:
+async def finished(
+    store: Store, catalog: PresetCatalog, user: int, video: bytes, poster: bytes = b"", **kw: object
+) -> Job:
     """A clip a worker rendered and stored (not posted yet)."""
     job = await store.jobs.enqueue(
         GUILD,
@@ -57,7 +61,7 @@ async def finished(store: Store, catalog: PresetCatalog, user: int, video: bytes
         **kw,  # type: ignore[arg-type]
     )
     assert await store.jobs.claim_next("w1", [job.model]) is not None
-    ref = await store.jobs.put_media(job.id, video, b"")
+    ref = await store.jobs.put_media(job.id, video, poster)
     assert await store.jobs.finish(job.id, "w1", JobResult(ref, len(video), 96, 64, 24, 12.0, 1.0))
     found = await store.jobs.get(job.id)
     assert found is not None
@@ -110,6 +114,24 @@ async def test_a_post_tried_again_uploads_the_clip_signed_the_first_time(
     assert again.video == first.video
     stored = await store.jobs.get_media(job.id)
     assert stored is not None and stored.video == first.video
+
+
+async def test_the_poster_the_hall_of_fame_and_gallery_show_is_signed_as_a_still_of_the_signed_clip(
+    store: Store, catalog: PresetCatalog, mp4: bytes
+) -> None:
+    png = io.BytesIO()
+    Image.new("RGB", (96, 64), (200, 90, 40)).save(png, format="PNG")
+    job = await finished(store, catalog, OWNER, mp4, poster=png.getvalue())
+    posted = await post(store, catalog, job)
+    stored = await store.jobs.get_media(job.id)
+    assert stored is not None and stored.poster == posted.poster != png.getvalue()
+    trust = await store.credentials.trust()
+    still = trust.verdict(posted.poster, ".png")
+    assert (still.status, still.ai_generated, still.model_facts["preset"]) == ("valid", True, "tiny-ltx")
+    (clip,) = still.ingredients  # the clip it was taken from, with the clip's own manifest inside
+    assert (clip.relationship, clip.signed, clip.title) == ("parentOf", True, f"videobot clip #{job.id}")
+    with Image.open(io.BytesIO(posted.poster)) as picture:  # the same picture, still a PNG
+        assert picture.format == "PNG" and picture.getpixel((5, 5)) == (200, 90, 40)
 
 
 async def test_a_member_who_agreed_is_named_and_the_others_are_not(
