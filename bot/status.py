@@ -126,6 +126,9 @@ class StatusBoard:
         self._current: dict[int, tuple[Job, str]] = {}  # each active job at the last refresh, its text
         self._posting: dict[int, float] = {}  # jobs without a status message -> not before (monotonic)
         self._refused: dict[int, int] = {}  # jobs without a status message -> its sends Discord refused
+        # status messages whose edits Discord refused (403 in a channel the bot was locked out of …):
+        # job -> (edits refused in a row, not before (monotonic)); each 403 counts toward Discord's ban
+        self._edit_refused: dict[int, tuple[int, float]] = {}
 
     def track(self, job: Job, text: str) -> None:
         """A status message just posted: kept current (and told of an outage) from now on."""
@@ -136,6 +139,7 @@ class StatusBoard:
         self._current.pop(job_id, None)
         self._posting.pop(job_id, None)
         self._refused.pop(job_id, None)
+        self._edit_refused.pop(job_id, None)
 
     def retry_delay(self, refused: int) -> float:
         """Seconds until a status message Discord refused ``refused`` times in a row is sent again."""
@@ -177,10 +181,19 @@ class StatusBoard:
             last = self._shown.get(job.id)
             if last is not None and (last.text == text or now - last.at < self.interval_s):
                 continue
+            refused, not_before = self._edit_refused.get(job.id, (0, now))
+            if now < not_before:
+                continue  # refused lately: tried again with back-off, as a missing one is sent again
             try:
                 await edit_status(self.bot, job, text)
             except discord.HTTPException:
-                log.warning("could not edit the status of job %s", job.id, exc_info=True)
+                delay = self.retry_delay(refused + 1)
+                self._edit_refused[job.id] = (refused + 1, now + delay)
+                log.warning(
+                    "could not edit the status of job %s; trying again in %g s", job.id, delay, exc_info=True
+                )
+            else:
+                self._edit_refused.pop(job.id, None)
             self._shown[job.id] = _Shown(text, now)
 
     async def _post_missing(self, job: Job, position: QueuePosition | None) -> None:

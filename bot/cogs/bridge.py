@@ -6,9 +6,12 @@ thread; the second clip's thread is told where it is. Its card credits the three
 
 A clip is named by its number, as /show takes it, or by a link to its message. Each refusal is private,
 in the member's language, and queues nothing: a clip that is not there (or of another server, or
-deleted, or made in a channel or thread the member cannot view: :mod:`bot.visibility`), not posted
+deleted, or made in a channel or thread the member cannot view: :mod:`bot.visibility`; or one whose
+frames would reach members who may not see it: of a channel @everyone cannot view, bridged into another
+channel, answered as unknown too), not posted
 yet, whose video retention removed, an age-restricted clip outside an age-restricted channel, or the
-same clip twice."""
+same clip twice. The note in the second clip's thread is left only where everyone who reads it may see
+the bridge (a bridge in a private thread is not announced in a public one)."""
 
 from __future__ import annotations
 
@@ -25,9 +28,9 @@ from discord.ext import commands
 from bot.app import VideoBot
 from bot.i18n import t
 from bot.replies import PromptAck, RefusedError
-from bot.submit import is_age_restricted, submit
+from bot.submit import is_age_restricted, posted_in, submit
 from bot.text import bridge_note, quoted_prompt
-from bot.visibility import may_view, member_may_see
+from bot.visibility import Place, clip_place, may_go_into, may_view, member_may_see, place_of, shown_with
 from db.presets import PresetCatalog
 from db.spec import PROMPT_MAX_CHARS, JobSpec
 from db.store import Job
@@ -180,6 +183,7 @@ class BridgeCog(commands.Cog):
         async with PromptAck(interaction):  # "thinking…" should the store be slow to find the clips
             first = await self.clip(interaction, start)
             second = await self.clip(interaction, end)
+            await self.check_may_go_into(interaction, first, second)
         if first.id == second.id:
             raise RefusedError(t(interaction.locale.value, "bridge.same_clip", job=first.id))
         spec = bridge_spec(first, second, self.bot.catalog, prompt, seconds)
@@ -208,6 +212,17 @@ class BridgeCog(commands.Cog):
             raise RefusedError(refusal or t(locale, "error.unknown_job", job=job_id))
         return job
 
+    async def check_may_go_into(self, interaction: Interaction, first: Job, second: Job) -> None:
+        """Refuse, as an unknown clip, a bridge that would show a clip's frames to members who may not
+        see it: posted where it will be (the first clip's thread, as a rule), each clip must be of that
+        channel or one @everyone can view (:func:`bot.visibility.may_go_into`)."""
+        assert interaction.guild_id is not None
+        home_id = posted_in(interaction, first, is_age_restricted(interaction.channel))
+        home = await place_of(self.bot, interaction.guild_id, home_id)
+        for clip in (first, second):
+            if not await may_go_into(self.bot, clip, home):
+                raise RefusedError(t(interaction.locale.value, "error.unknown_job", job=clip.id))
+
     async def linked_clip(self, interaction: Interaction, link: MessageLink) -> int:
         """The number of the clip a link to one of the bot's clip messages shows (its card's footer)."""
         return await linked_clip_number(self.bot, interaction, link, "bridge.link_elsewhere")
@@ -227,6 +242,15 @@ class BridgeCog(commands.Cog):
         if job.age_restricted and not second.age_restricted:  # never point an ordinary channel at it
             return
         posted = replace(job, channel_id=message.channel.id, message_id=message.id)
+        where = message.channel
+        here: Place | None = (
+            where
+            if isinstance(where, (discord.abc.GuildChannel, discord.Thread))
+            else await clip_place(self.bot, posted)
+        )
+        there = await place_of(self.bot, second.guild_id, target)
+        if here is None or there is None or not shown_with(here, there):
+            return  # the bridge is where some who read that thread may not look: it is not pointed at
         try:
             channel = await self.bot.messageable(target)
             await channel.send(bridge_note(posted, second.locale), nonce=f"vb-bridge-{job.id}")

@@ -203,6 +203,15 @@ class DeliveryCog(commands.Cog):
         await self._cancel_where_gone(guild.id, None)
 
     @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added to a server again: its clips are posted as ever."""
+        self.gone_guilds.discard(guild.id)
+
+    @commands.Cog.listener()
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self.gone_guilds.discard(guild.id)
+
+    @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A channel was deleted, with its threads (Discord sends no event for each of those)."""
         gone = {channel.id} | {thread.id for thread in getattr(channel, "threads", ())}
@@ -276,6 +285,10 @@ class DeliveryCog(commands.Cog):
                 "too_large_to_post",
                 {"size": file_size(len(media.video))},
             )
+            return
+        now = await store.jobs.get(job.id)
+        if now is not None and now.deleted:  # 🗑️ pressed on the message before its post was recorded
+            await store.jobs.mark_posted(job.id, None, None)  # no thread, nothing recorded for it
             return
         thread_id = await self._open_thread(job, message) if job.kind == "new" else None
         if await store.jobs.mark_posted(job.id, message.id, thread_id):

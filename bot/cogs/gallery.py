@@ -6,7 +6,10 @@ A clip made in a channel or thread the member cannot view is not theirs to name 
 /top posts is public in the channel it is asked in, so it names only clips whose channel @everyone can
 view, and clips of that very channel. Each copy /show posts is recorded: deleting the clip deletes it.
 /show acknowledges ("thinking…") before it reads and uploads the video, so a large clip or a slow disk
-never misses Discord's 3-second window.
+never misses Discord's 3-second window, and before it asks Discord whether the member may see the clip
+(an archived or private thread): a refusal then replaces the public "thinking…" with a private answer.
+/top always acknowledges first (publicly, as its list is): it may look at hundreds of clips, each of an
+archived thread asking Discord. A copy whose upload ends after the clip was deleted is deleted too.
 
 A clip made in an age-restricted channel (``Job.age_restricted``) is shown only in an age-restricted
 channel: /show of it elsewhere is answered privately, and /top elsewhere leaves it out."""
@@ -29,7 +32,7 @@ from bot.i18n import t
 from bot.replies import answer
 from bot.submit import is_age_restricted
 from bot.text import jump_url, quoted_prompt
-from bot.visibility import Viewer, member_may_see
+from bot.visibility import Viewer, delete_message, may_need_discord, member_may_see
 from db.credentials import manifest_store_size
 from db.store import Job
 from db.store.retention import media_pruned
@@ -39,6 +42,14 @@ Interaction = discord.Interaction[VideoBot]
 PERIODS = {"day": 86_400, "week": 7 * 86_400, "month": 30 * 86_400, "all": None}
 TOP_SIZE = 10
 TOP_SCAN_MAX = 640  # the best clips looked at for the ten this member may see listed here
+
+
+async def refuse(interaction: Interaction, text: str) -> None:
+    """A private answer; after a public "thinking…", that goes and the answer follows privately."""
+    if interaction.response.is_done():
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.delete_original_response()
+    await answer(interaction, text)
 
 
 class GalleryCog(commands.Cog):
@@ -62,6 +73,9 @@ class GalleryCog(commands.Cog):
         span = PERIODS.get(period, PERIODS["week"])
         since = 0.0 if span is None else time.time() - span
         here = is_age_restricted(interaction.channel)  # the list is posted in this channel
+        # the clips' channels may have to be asked of Discord, many of them: "thinking…" (public, as the
+        # list will be) first, so the 3-second window never depends on it
+        await interaction.response.defer(thinking=True)
         viewer = Viewer(self.bot, interaction)
 
         async def listed_here(job: Job) -> bool:
@@ -81,7 +95,7 @@ class GalleryCog(commands.Cog):
                 break
             limit *= 4
         if not ranked:
-            await answer(interaction, t(locale, "top.empty"))
+            await refuse(interaction, t(locale, "top.empty"))
             return
         lines = []
         for place, clip in enumerate(ranked, 1):
@@ -92,9 +106,7 @@ class GalleryCog(commands.Cog):
                 f"**{place}.** {where} — {quoted_prompt(job.spec.prompt, 80)} · {votes} · <@{job.user_id}>"
             )
         title = t(locale, "top.title", period=t(locale, f"period.{period}"))
-        await interaction.response.send_message(
-            embed=discord.Embed(title=title, description="\n".join(lines))
-        )
+        await interaction.followup.send(embed=discord.Embed(title=title, description="\n".join(lines)))
 
     @app_commands.command(
         name=_("show", key="cmd.show"),
@@ -106,22 +118,25 @@ class GalleryCog(commands.Cog):
     async def show(self, interaction: Interaction, job: int) -> None:
         store, locale = self.bot.store, interaction.locale.value
         found = await store.jobs.get(job)
+        if found is not None and may_need_discord(self.bot, interaction, found):
+            await interaction.response.defer(thinking=True)  # Discord is asked who may see it: it may be slow
         if (
             found is None
             or found.guild_id != interaction.guild_id
             or found.deleted
             or not await member_may_see(self.bot, interaction, found)  # as if it were not there
         ):
-            await answer(interaction, t(locale, "error.unknown_job", job=job))
+            await refuse(interaction, t(locale, "error.unknown_job", job=job))
             return
         if found.state != "done" or not found.posted:  # posted: signed (bot.credentials)
-            await answer(interaction, t(locale, "error.not_done", job=job))
+            await refuse(interaction, t(locale, "error.not_done", job=job))
             return
         if found.age_restricted and not is_age_restricted(interaction.channel):
-            await answer(interaction, t(locale, "show.age_restricted", job=job))
+            await refuse(interaction, t(locale, "show.age_restricted", job=job))
             return
         # a video will be sent: "thinking…" first, then the file is read (and signed) and uploaded
-        await interaction.response.defer(thinking=True)
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)
         media = await store.jobs.get_media(found.id)
         if media is None:  # removed after the retention period: the original message still has it
             await self.repost(interaction, found)
@@ -134,7 +149,7 @@ class GalleryCog(commands.Cog):
         content, embed, view = clip_message(self.bot, found, votes, lineage, style)
         video = discord.File(io.BytesIO(media.video), filename=f"videobot-{found.id}.mp4")
         copy = await interaction.followup.send(content, embed=embed, file=video, view=view, wait=True)
-        await store.jobs.add_copy(found.id, copy.channel.id, copy.id)  # deleting the clip deletes it
+        await self.record_copy(found.id, copy)
 
     async def repost(self, interaction: Interaction, job: Job) -> None:
         """Post a clip whose files the store no longer keeps from the attachment of its original
@@ -161,7 +176,16 @@ class GalleryCog(commands.Cog):
         content, embed, view = clip_message(self.bot, job, votes, lineage, await style_of(self.bot, job))
         file = discord.File(io.BytesIO(video), filename=f"videobot-{job.id}.mp4")
         copy = await interaction.followup.send(content, embed=embed, file=file, view=view, wait=True)
-        await store.jobs.add_copy(job.id, copy.channel.id, copy.id)  # deleting the clip deletes it
+        await self.record_copy(job.id, copy)
+
+    async def record_copy(self, job_id: int, copy: discord.Message) -> None:
+        """Record a copy /show posted, so deleting the clip deletes it; a clip deleted while the copy
+        was uploading (its copies deleted before this one was recorded) takes this one with it now."""
+        store = self.bot.store
+        await store.jobs.add_copy(job_id, copy.channel.id, copy.id)
+        now = await store.jobs.get(job_id)
+        if now is None or now.deleted:
+            await delete_message(self.bot, copy.channel.id, copy.id)
 
     async def original_video(self, job: Job) -> bytes | None:
         """The mp4 attached to the clip's message in Discord; None when the message, its channel or

@@ -13,6 +13,9 @@ How it behaves, starboard-style:
   someone deleted by hand is not posted again.
 - A clip made in an age-restricted channel (``Job.age_restricted``) enters the hall only when the hall
   channel is age-restricted too: its prompt and poster are never posted into an ordinary channel.
+- A clip made where @everyone may not look (a #staff channel, a private thread; or made of such a clip:
+  :mod:`bot.visibility`) enters the hall only when the hall is its own channel or thread: its prompt,
+  poster, author and link are never posted where members who cannot see it would read them.
 - Exactly once, across restarts and races: a row per clip is claimed in the store *before* the post is
   sent (its key is the clip), the send carries a nonce Discord enforces, and the message id is recorded
   after. A claim never recorded (the bot stopped between send and record) is finished at the next
@@ -44,6 +47,7 @@ from bot.app import VideoBot
 from bot.i18n import t
 from bot.submit import is_age_restricted
 from bot.text import jump_url, quoted_prompt
+from bot.visibility import is_public
 from db.store import Job, VoteCounts
 from db.store.halloffame import HallPost
 
@@ -165,6 +169,8 @@ class HallOfFameCog(commands.Cog):
                 return
             if job.age_restricted and not await self.age_restricted_hall(channel_id):
                 return
+            if not await self.may_enter(job, channel_id):
+                return
             claimed = await store.hall.claim_hall_post(job.guild_id, job_id, channel_id, votes)
             if claimed is not None:
                 await self.publish(claimed)
@@ -177,6 +183,16 @@ class HallOfFameCog(commands.Cog):
         except discord.HTTPException:
             return False
 
+    async def may_enter(self, job: Job, channel_id: int) -> bool:
+        """Whether the clip may be posted in the hall channel ``channel_id``: the world may see it
+        (:func:`bot.visibility.is_public`), or the hall is the channel or thread it was posted in."""
+        if channel_id in (job.channel_id, job.thread_id):
+            return True
+        try:
+            return await is_public(self.bot, job)
+        except discord.HTTPException:  # Discord cannot say now: not yet (the next vote asks again)
+            return False
+
     def locale_of(self, job: Job) -> str:
         """The hall is the server's: its posts are in the server's language."""
         guild = self.bot.get_guild(job.guild_id)
@@ -187,6 +203,9 @@ class HallOfFameCog(commands.Cog):
         store = self.bot.store
         job = await store.jobs.get(post.job_id)
         if job is None or job.deleted or job.message_id is None:
+            await store.hall.remove_hall_post(post.job_id)
+            return
+        if not await self.may_enter(job, post.channel_id):  # claimed before this was checked: never posted
             await store.hall.remove_hall_post(post.job_id)
             return
         channel = await self.bot.messageable(post.channel_id)
@@ -299,6 +318,7 @@ class HallOfFameCog(commands.Cog):
             since,
             RECONCILE_BATCH,
             with_age_restricted=age_restricted,
+            hall_channel_id=settings.hall_of_fame_channel_id,
         ):
             await self.guarded(f"posting #{job.id}", self.consider(job.id))
 

@@ -25,7 +25,10 @@ ends without a film.
 The film is posted once, eventually: the story is ``posting`` until every part of it is sent (each part
 sent is recorded, and sent with a nonce of its own); an upload that fails (Discord down, a reset, the
 bot's rights in the channel taken away, a restart) is tried again by the timer, later after each
-failure, and the starter is told it is coming.
+failure, and the starter is told it is coming. It is given up, and the story ends without it, when it
+can never be posted: at once when its channel or server is gone (404 Unknown Channel or Guild), after a
+day of tries when the bot may not post there (403 Missing Access or Permissions), after three days of
+tries whatever Discord answers.
 
 A story is its own chain: it may have up to ``STORY_MAX_SCENES`` (12) scenes, whatever the server's
 ``max_extends`` for clips. Everything lives in the store; a timer task moves the stories along
@@ -70,7 +73,7 @@ from db.cost import estimate_gpu_seconds
 from db.credentials import post_reserve
 from db.spec import DISCORD_UPLOAD_FLOOR, PROMPT_MAX_CHARS, JobSpec, SpecError, resolve_spec
 from db.store import CapExceeded, Job, JobState
-from db.store.stories import STORY_MAX_SCENES, Proposal, Scene, Story, StoryRefused
+from db.store.stories import STORY_MAX_SCENES, Proposal, Scene, Story, StoryRefused, film_failing_s
 from db.waiting import wait_event
 
 log = logging.getLogger(__name__)
@@ -80,7 +83,17 @@ TITLE_MAX = 100
 FILM_LEASE_S = 60.0  # a process posting a film holds it this long (then another may try: same nonces)
 FILM_RETRY_S = 10.0  # a film whose upload failed is tried again this much later, twice as long each time
 FILM_RETRY_MAX_S = 900.0  # ... and at least this often
-FilmSent = Literal["posted", "later", "failed"]  # what came of posting a film (StoryCog.send_film)
+# a film is given up (the story ends without it, so retention may prune its scenes) at once when its
+# channel, thread or server is gone; after a day of tries when the bot may not post there (time for the
+# admins to give the right back); after three days of tries whatever Discord answers. Counted in tries
+# (stories.film_failing_s): a restart forgets nothing, and the time the bot was down is not counted.
+FILM_NOT_ALLOWED_GIVE_UP_S = 24 * 3600.0
+FILM_GIVE_UP_S = 3 * 24 * 3600.0
+GONE_CODES = frozenset({10003, 10004})  # Unknown Channel, Unknown Guild (404), as in bot.cogs.delivery
+NOT_ALLOWED_CODES = frozenset({50001, 50013})  # Missing Access, Missing Permissions (403)
+FILM_KEPT = 4  # films kept made (fitted, signed) between their tries, the latest first to stay
+# what came of posting a film (StoryCog.send_film)
+FilmSent = Literal["posted", "later", "failed", "given_up"]
 # what a failed upload raises: Discord refused it (5xx, 403 …), or the connection broke
 POST_ERRORS: tuple[type[BaseException], ...] = (
     discord.HTTPException,
@@ -88,6 +101,19 @@ POST_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     asyncio.TimeoutError,
 )
+
+
+def film_gone(exc: BaseException, guild_known: bool) -> bool:
+    """Whether a film's upload that failed with ``exc`` can never succeed: its channel, thread or
+    server is gone (404), or Discord refuses it while the bot is not in the story's server any more."""
+    if isinstance(exc, discord.NotFound) and exc.code in GONE_CODES:
+        return True
+    return not guild_known and isinstance(exc, discord.Forbidden | discord.NotFound)
+
+
+def film_not_allowed(exc: BaseException) -> bool:
+    """Whether a film's upload failed because the bot may not post it there (403)."""
+    return isinstance(exc, discord.Forbidden) and exc.code in NOT_ALLOWED_CODES
 
 
 def refused_text(locale: str, refused: StoryRefused) -> str:
@@ -245,6 +271,12 @@ class StoryCog(commands.Cog):
             set()
         )  # (story, what) said once in its thread (a queue that is full)
         self.posting: set[int] = set()  # the stories whose film this process is posting now
+        # story -> (its film's clip, the upload limit, the film's parts): made once, not again each try
+        self.films: dict[int, tuple[int, int, list[bytes]]] = {}
+        # the film's back-off and when it is given up (module constants; tests make them short)
+        self.retry_s, self.retry_max_s = FILM_RETRY_S, FILM_RETRY_MAX_S
+        self.not_allowed_give_up_s = FILM_NOT_ALLOWED_GIVE_UP_S
+        self.give_up_s = FILM_GIVE_UP_S
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.group)
@@ -273,7 +305,10 @@ class StoryCog(commands.Cog):
         """Move every unfinished story along: end rounds whose time is up, queue winners, open the
         round after a posted scene (or again after a failed one)."""
         store = self.bot.store
-        for story in await store.stories.unfinished_stories():
+        unfinished = await store.stories.unfinished_stories()
+        for story_id in self.films.keys() - {s.id for s in unfinished if s.phase == "posting"}:
+            self.films.pop(story_id, None)  # posted or given up (perhaps by another process)
+        for story in unfinished:
             if not self.bot.owns(story.guild_id):  # another shard's process moves it along
                 continue
             try:
@@ -699,6 +734,8 @@ class StoryCog(commands.Cog):
             await answer(interaction, t(locale, "story.finished", parts=len(files)))
         elif sent == "later":  # it is tried again until Discord takes it
             await answer(interaction, t(locale, "story.film_coming", channel=f"<#{story.channel_id}>"))
+        elif sent == "given_up":  # its channel is gone, or the bot may not post there
+            await answer(interaction, t(locale, "story.film_given_up", channel=f"<#{story.channel_id}>"))
         else:  # its clip was deleted meanwhile
             await answer(interaction, t(locale, "story.film_failed"))
 
@@ -835,13 +872,22 @@ class StoryCog(commands.Cog):
         sent yet, each recorded once Discord took it; then the story is finished. ``files``: the film
         as made just now (else it is made again: the same parts). "posted"; "later" when an upload
         failed (tried again after a back-off, the thread told the first time); "failed" when there is
-        no film to post any more (its clip was deleted, or it cannot be made to fit: the story ends)."""
+        no film to post any more (its clip was deleted, or it cannot be made to fit: the story ends);
+        "given_up" when it can never be posted (its channel or server is gone, the bot was not allowed
+        to post there for :data:`FILM_NOT_ALLOWED_GIVE_UP_S`, or Discord refused it for
+        :data:`FILM_GIVE_UP_S`: the story ends without it). A film that failed is kept made for its
+        next try (:data:`FILM_KEPT` of them), not fitted and signed again."""
         store, locale = self.bot.store, story.locale
         film = await store.jobs.get(story.film_job_id) if story.film_job_id is not None else None
         if film is not None and film.deleted:
             film = None
+        limit = story.film_limit or self.upload_limit(story)
+        kept = self.films.pop(story.id, None)
         if files is None and film is not None:
-            files = await self.film_files(story, film, story.film_limit or self.upload_limit(story))
+            if kept is not None and kept[:2] == (film.id, limit):
+                files = kept[2]
+            else:
+                files = await self.film_files(story, film, limit)
         if film is None or not files:
             if await store.stories.finish_story(story.id):
                 with contextlib.suppress(*POST_ERRORS):
@@ -859,8 +905,18 @@ class StoryCog(commands.Cog):
                 sent=story.film_parts_sent,
             )
         except POST_ERRORS as exc:
-            tries = await store.stories.film_failed(story.id, FILM_RETRY_S, FILM_RETRY_MAX_S)
+            tries = await store.stories.film_failed(story.id, self.retry_s, self.retry_max_s)
+            failing_s = film_failing_s(tries, self.retry_s, self.retry_max_s)
+            if (
+                film_gone(exc, self.bot.get_guild(story.guild_id) is not None)
+                or (film_not_allowed(exc) and failing_s >= self.not_allowed_give_up_s)
+                or failing_s >= self.give_up_s
+            ):
+                return await self.give_up_film(story, tries, exc)
             log.warning("story %s: its film was not posted (try %s): %s", story.id, tries, exc)
+            self.films[story.id] = (film.id, limit, files)
+            while len(self.films) > FILM_KEPT:
+                self.films.pop(next(iter(self.films)))
             if tries == 1:  # said once in the thread: the starter and the makers know it is coming
                 with contextlib.suppress(*POST_ERRORS):
                     await self.say(story, t(locale, "story.film_delayed", channel=f"<#{story.channel_id}>"))
@@ -869,6 +925,17 @@ class StoryCog(commands.Cog):
             with contextlib.suppress(*POST_ERRORS):
                 await self.say(story, t(locale, "story.finished_thread"))
         return "posted"
+
+    async def give_up_film(self, story: Story, tries: int, exc: BaseException) -> FilmSent:
+        """The film of ``story`` can never be posted (``exc``, at its ``tries``-th try): the story ends
+        without it, so it is no longer tried and retention may prune its scenes; its thread is told
+        (when it is still there)."""
+        log.error("story %s: its film is given up after %s tries: %s", story.id, tries, exc)
+        if await self.bot.store.stories.give_up_film(story.id):
+            with contextlib.suppress(*POST_ERRORS):
+                text = t(story.locale, "story.film_given_up", channel=f"<#{story.channel_id}>")
+                await self.say(story, text)
+        return "given_up"
 
     def upload_limit(self, story: Story) -> int:
         guild = self.bot.get_guild(story.guild_id)

@@ -1,7 +1,9 @@
 """The bot's part of :mod:`bot.visibility` that listens and runs at start: whether @everyone could view
 where a clip was posted is recorded as the delivery loop posts it (``clip_posted``), and, once at start,
-for the clips posted before that was recorded (their channel as it is now; gone for good: private; out
-of the bot's reach now: unknown, hidden, looked at again at the next start)."""
+for the clips posted before that was recorded (their channel as it is now; gone for good, or refused to
+the bot (403): private; out of reach for a moment (5xx): unknown, hidden, looked at again at the next
+start). The start-up pass asks Discord once per channel, however many clips were posted there. A clip
+made of other clips is public only when they are too (:func:`bot.visibility.made_of_public`)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import discord
 from discord.ext import commands
 
 from bot.app import VideoBot
-from bot.visibility import Place, clip_place, everyone_may_view
+from bot.visibility import Place, clip_place, everyone_may_view, made_of_public
 from db.store import Job
 
 log = logging.getLogger(__name__)
@@ -45,19 +47,24 @@ class VisibilityCog(commands.Cog):
             place = channel
         else:
             place = await clip_place(self.bot, job)
-        public = place is not None and everyone_may_view(place)
+        public = place is not None and everyone_may_view(place) and await made_of_public(self.bot, job)
         await self.bot.store.jobs.set_public_channel(job.id, public)
 
     async def backfill(self) -> None:
         """At start: record, for the clips posted before it was recorded, whether @everyone can view
-        their channel now (this process's servers, whose channels are in its cache)."""
+        their channel now (this process's servers, whose channels are in its cache; Discord is asked
+        once per channel in a pass)."""
         try:
             await self.bot.wait_until_ready()
             after = 0
+            seen: dict[int, bool | None] = {}  # channel id: whether @everyone can view it (None: not known)
             while True:
                 page = await self.bot.store.jobs.visibility_unknown(after, BACKFILL_PAGE)
                 for job in page:
-                    await self._settle(job)
+                    try:
+                        await self._settle(job, seen)
+                    except discord.DiscordException:  # this clip stays unknown; the others go on
+                        log.warning("could not record the visibility of clip #%s", job.id, exc_info=True)
                 if len(page) < BACKFILL_PAGE:
                     break
                 after = page[-1].id
@@ -68,24 +75,38 @@ class VisibilityCog(commands.Cog):
         finally:
             self.backfilled.set()
 
-    async def _settle(self, job: Job) -> None:
+    async def _settle(self, job: Job, seen: dict[int, bool | None]) -> None:
         if not self.bot.owns(job.guild_id) or self.bot.get_guild(job.guild_id) is None:
             return  # another process's server, or one this bot is not in (now): left unknown
+        if job.channel_id not in seen:
+            seen[job.channel_id] = await self._channel_public(job)
+        public = seen[job.channel_id]
+        if public is None:
+            return
+        public = public and await made_of_public(self.bot, job)
+        await self.bot.store.jobs.set_public_channel(job.id, public)
+
+    async def _channel_public(self, job: Job) -> bool | None:
+        """Whether @everyone can view the clip's channel now; None when Discord cannot say now (asked
+        again at the next start)."""
         guild = self.bot.get_guild(job.guild_id)
         assert guild is not None
         place: Place | None = guild.get_channel_or_thread(job.channel_id)
-        if place is None:
-            try:
-                fetched = await self.bot.fetch_channel(job.channel_id)
-            except discord.NotFound:  # gone for good: nobody can tell who saw it, so it stays private
-                await self.bot.store.jobs.set_public_channel(job.id, False)
-                return
-            except discord.HTTPException:  # the bot may not look there (now): asked again next start
-                return
-            if not isinstance(fetched, (discord.abc.GuildChannel, discord.Thread)):
-                return
-            place = fetched
-        await self.bot.store.jobs.set_public_channel(job.id, everyone_may_view(place))
+        if place is not None:
+            return everyone_may_view(place)
+        try:
+            fetched = await self.bot.fetch_channel(job.channel_id)
+        except discord.NotFound:  # gone for good: nobody can tell who saw it, so it stays private
+            return False
+        except discord.Forbidden:  # the bot may not look there: nor may @everyone, as far as it knows
+            return False
+        except discord.InvalidData:  # not a channel of a server the bot knows: private
+            return False
+        except discord.HTTPException:  # Discord away for a moment: asked again at the next start
+            return None
+        if not isinstance(fetched, (discord.abc.GuildChannel, discord.Thread)):
+            return False
+        return everyone_may_view(fetched)
 
 
 async def setup(bot: VideoBot) -> None:

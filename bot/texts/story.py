@@ -109,14 +109,21 @@ TEXTS: dict[str, dict[str, str]] = {
     "story.film_coming": {
         EN: "The story is finished, but its film could not be posted just now. It is tried again until "
         "it is posted in {channel}; you need not do anything.",
-        DE: "Die Geschichte ist fertig, aber ihr Film liess sich gerade nicht posten. Es wird wieder "
+        DE: "Die Geschichte ist fertig, aber ihr Film ließ sich gerade nicht posten. Es wird wieder "
         "versucht, bis er in {channel} gepostet ist; du musst nichts tun.",
     },
     "story.film_delayed": {
         EN: "🎞️ The film could not be posted in {channel} just now (Discord refused it, or I may not "
         "attach files there). It is tried again until it is posted.",
-        DE: "🎞️ Der Film liess sich gerade nicht in {channel} posten (Discord hat ihn abgelehnt, oder ich "
+        DE: "🎞️ Der Film ließ sich gerade nicht in {channel} posten (Discord hat ihn abgelehnt, oder ich "
         "darf dort keine Dateien anhängen). Es wird wieder versucht, bis er gepostet ist.",
+    },
+    "story.film_given_up": {
+        EN: "🎞️ The film could not be posted in {channel} (the channel is gone, I was not allowed to "
+        "post there, or Discord kept refusing it), so I stopped trying: the story ends without it.",
+        DE: "🎞️ Der Film ließ sich nicht in {channel} posten (der Kanal ist weg, ich durfte dort nicht "
+        "posten, oder Discord hat ihn immer wieder abgelehnt), also versuche ich es nicht mehr: die "
+        "Geschichte endet ohne ihn.",
     },
     "story.first_failed": {
         EN: "The first scene could not be made, so this story ends here. "
@@ -156,7 +163,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "story.moderators_only": {
         EN: "Only moderators can close a round early.",
-        DE: "Nur die Moderation kann eine Runde früher schliessen.",
+        DE: "Nur die Moderation kann eine Runde früher schließen.",
     },
     "story.no_round_open": {
         EN: "No round is open in this story right now.",
@@ -180,7 +187,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "story.film_failed": {
         EN: "The film could not be made to fit this server's upload limit.",
-        DE: "Der Film liess sich nicht an das Upload-Limit dieses Servers anpassen.",
+        DE: "Der Film ließ sich nicht an das Upload-Limit dieses Servers anpassen.",
     },
     "story.film_title": {EN: "🎞️ {title}", DE: "🎞️ {title}"},
     "story.film": {
@@ -200,7 +207,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "story.closing": {
         EN: "♾️ {author} closes the story into a loop: a last scene that returns to the first frame "
         "is queued. The film is posted once it is made.",
-        DE: "♾️ {author} schliesst die Geschichte zu einer Schleife: eine letzte Szene, die zum ersten "
+        DE: "♾️ {author} schließt die Geschichte zu einer Schleife: eine letzte Szene, die zum ersten "
         "Bild zurückkehrt, ist eingereiht. Der Film wird gepostet, sobald sie fertig ist.",
     },
     "story.closing_queued": {

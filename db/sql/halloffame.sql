@@ -44,11 +44,13 @@ ORDER BY h.job_id;
 
 -- name: hof_candidates
 -- A guild's posted, undeleted clips finished since a moment with at least :threshold net votes and no hall-of-fame row
--- (age-restricted ones only with :age_restricted).
+-- (age-restricted ones only with :age_restricted; ones recorded as private only when :hall, the hall channel, is their
+-- own channel or thread).
 SELECT j.* FROM jobs j
 JOIN (SELECT job_id, sum(value) AS score FROM votes GROUP BY job_id) v ON v.job_id = j.id
 WHERE j.guild_id = :guild_id AND j.state = 'done' AND j.deleted_at IS NULL AND j.message_id IS NOT NULL
   AND j.finished_at >= :since AND v.score >= :threshold AND (:age_restricted OR NOT j.age_restricted)
+  AND (j.public_channel IS NULL OR j.public_channel OR j.channel_id = :hall OR j.thread_id = :hall)
   AND NOT EXISTS (SELECT 1 FROM hall_of_fame h WHERE h.job_id = j.id)
 ORDER BY j.finished_at, j.id
 LIMIT :limit;

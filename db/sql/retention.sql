@@ -2,13 +2,14 @@
 -- pictures, are removed a set time after posting. Parameters are written :name.
 
 -- name: retention_prunable_clips
--- Posted clips whose files are still kept, posted before the cutoff, that nothing still needs: no clip
+-- Posted clips whose files are still kept, posted before the cutoff (or, failed, settled before it: a
+-- clip its channel never got, db.store.jobs.fail_delivery), that nothing still needs: no clip
 -- made from them that is not posted yet (an extend, HD version or bridge reads their frames; the bot
 -- signs it, a remix and a loop too, with their signed file as an ingredient: db.credentials), neither
 -- end of such a bridge (the second clip is named in its spec), and no unfinished story may still
 -- continue or film them.
 SELECT j.id FROM jobs j
-WHERE j.state = 'done' AND j.media_ref IS NOT NULL AND j.posted_at IS NOT NULL
+WHERE j.state IN ('done', 'failed') AND j.media_ref IS NOT NULL AND j.posted_at IS NOT NULL
   AND j.posted_at < :cutoff
   AND NOT EXISTS (SELECT 1 FROM jobs c
                   WHERE c.parent_id = j.id AND c.posted_at IS NULL
@@ -24,7 +25,7 @@ LIMIT :limit;
 
 -- name: retention_mark_pruned
 -- A clip's files are gone: its row and message stay, media_ref NULL says the store keeps no file.
-UPDATE jobs SET media_ref = NULL WHERE id = :id AND state = 'done' AND media_ref IS NOT NULL;
+UPDATE jobs SET media_ref = NULL WHERE id = :id AND state IN ('done', 'failed') AND media_ref IS NOT NULL;
 
 -- name: retention_pictures_in_use
 -- The specs naming a picture (a first or a last frame) of the jobs that may still need it: not posted yet

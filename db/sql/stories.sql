@@ -83,6 +83,12 @@ WHERE id = :id AND phase = 'posting' AND film_parts_sent = :number - 1;
 -- An upload of the film failed: tried again at :next_at.
 UPDATE stories SET film_tries = :tries, film_next_at = :next_at WHERE id = :id AND phase = 'posting';
 
+-- name: story_give_up_film
+-- The film can never be posted (its channel is gone, or it was refused for too long): the story ends
+-- without it.
+UPDATE stories SET phase = 'finished', round_ends_at = NULL, finished_at = :now
+WHERE id = :id AND phase = 'posting';
+
 -- name: story_finish
 -- The film is posted (every part of it), or the story ends without one: the story is over.
 UPDATE stories SET phase = 'finished', round_ends_at = NULL, finished_at = :now

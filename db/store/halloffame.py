@@ -143,10 +143,13 @@ class HallOfFameStore(Part):
         limit: int = 10,
         *,
         with_age_restricted: bool = False,
+        hall_channel_id: int | None = None,
     ) -> list[Job]:
         """Posted, undeleted clips finished since ``since`` with at least ``threshold`` net 👍 and no
         hall-of-fame row yet (a threshold an admin lowered), oldest first; clips made in an
-        age-restricted channel only ``with_age_restricted`` (the hall channel is one too)."""
+        age-restricted channel only ``with_age_restricted`` (the hall channel is one too). Clips recorded
+        as private (``Job.public_channel`` false) only when the hall channel ``hall_channel_id`` is their
+        own channel or thread, so clips that will never enter it do not take the places of those that will."""
         async with self._db.transaction(write=False) as tx:
             rows = await tx.fetch_all(
                 "hof_candidates",
@@ -155,6 +158,7 @@ class HallOfFameStore(Part):
                 since=since,
                 limit=limit,
                 age_restricted=bool(with_age_restricted),
+                hall=hall_channel_id or 0,
             )
         return [Job.from_row(r) for r in rows]
 

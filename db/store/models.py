@@ -314,7 +314,8 @@ class GuildSettings:
         word."""
         folded = fold_for_matching(text)
         for word in self.blocked_words:
-            if re.search(rf"(?<!\w){re.escape(fold_for_matching(word))}(?!\w)", folded):
+            target = fold_for_matching(word).strip()
+            if target and re.search(rf"(?<!\w){re.escape(target)}(?!\w)", folded):
                 return word
         return None
 
@@ -416,7 +417,9 @@ def validated_settings_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         elif name == "blocked_words":
             if isinstance(value, str):
                 raise SettingsError("bad_words")
-            out[name] = tuple(dict.fromkeys(w.strip() for w in value if w.strip()))
+            # a word that is only invisible characters (a zero-width space pasted alone) would match
+            # between any two words once folded: it is no word
+            out[name] = tuple(dict.fromkeys(w.strip() for w in value if fold_for_matching(w).strip()))
     return out
 
 

@@ -17,7 +17,8 @@ charged to the member who proposed it. A story is in one phase at a time:
                posted: ``film_parts_sent`` of its parts were sent, in order; a failed upload is tried
                again from ``film_next_at`` on, later after each of its ``film_tries`` (migration V23);
                ``film_next_at`` is also the lease of the process that posts it;
-``finished``   the film was posted (every part of it), or the story ended without one.
+``finished``   the film was posted (every part of it), or the story ended without one (also a film
+               given up: its channel or server gone, or its uploads refused for too long).
 
 A proposal may end on a picture its author attached (``end_image_ref``, in the media store): its scene
 is then an extend that ends on it. Retention keeps the picture while its story is unfinished.
@@ -148,6 +149,26 @@ class Proposal:
 
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def film_back_off_s(tries: int, retry_s: float, max_s: float) -> float:
+    """How long a film waits after its ``tries``-th failed upload: ``retry_s``, twice as long after
+    each failure, at most ``max_s``."""
+    return min(retry_s * 2 ** min(max(tries, 1) - 1, 30), max_s)
+
+
+def film_failing_s(tries: int, retry_s: float, max_s: float) -> float:
+    """The least time from a film's first failed upload to its ``tries``-th (the back-offs in between,
+    as :meth:`StoryStore.film_failed` sets them): how long it has been failing, counted in tries, so
+    a restart neither forgets it nor counts the time the bot was down."""
+    total, n = 0.0, 1
+    while n < tries:
+        wait = film_back_off_s(n, retry_s, max_s)
+        if wait >= max_s:  # every later wait is max_s
+            return total + (tries - n) * max_s
+        total += wait
+        n += 1
+    return total
 
 
 class StoryStore(Part):
@@ -399,9 +420,17 @@ class StoryStore(Part):
             if row is None or row["phase"] != "posting":
                 return 0
             tries = int(row["film_tries"] or 0) + 1
-            wait = min(retry_s * 2 ** min(tries - 1, 30), max_s)
+            wait = film_back_off_s(tries, retry_s, max_s)
             await tx.execute("story_film_failed", id=story_id, tries=tries, next_at=self.clock() + wait)
         return tries
+
+    async def give_up_film(self, story_id: int) -> bool:
+        """The story's film can never be posted (its channel or server is gone, the bot was not allowed
+        to post there for too long, Discord kept refusing it): the story ends without it (phase
+        ``finished``; ``film_job_id`` is kept). True the first time; False when it was not being
+        posted."""
+        async with self._db.transaction() as tx:
+            return await tx.execute("story_give_up_film", id=story_id, now=self.clock()) > 0
 
     async def finish_story(self, story_id: int) -> bool:
         """The story is over (True the first time)."""

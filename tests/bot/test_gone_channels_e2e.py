@@ -85,8 +85,8 @@ async def test_deleting_a_channel_or_thread_cancels_its_queued_clips_and_nobody_
     assert still is not None and still.state == "queued"
 
 
-async def test_a_server_that_removed_the_bot_has_its_queued_clips_cancelled(
-    discord_fake: DiscordFake, bot_runner: BotRunner, store: Store
+async def test_a_server_that_removed_the_bot_has_its_queued_clips_cancelled_and_is_served_once_back(
+    discord_fake: DiscordFake, bot_runner: BotRunner, store: Store, mp4: bytes
 ) -> None:
     fake = discord_fake
     other = fake.add_guild("Another Server", channels=("elsewhere",))
@@ -99,6 +99,17 @@ async def test_a_server_that_removed_the_bot_has_its_queued_clips_cancelled(
     await job_posted(store, leaving)
     still = await store.jobs.get(staying)
     assert still is not None and still.state == "queued"
+    # invited back: its clips are posted as ever
+    assert bot_runner.bot is not None
+    bot = bot_runner.bot
+    await wait_until(lambda: bot.get_guild(int(other.id)) is None, what="the bot to leave")
+    fake.invite_bot(other)
+    await wait_until(lambda: bot.get_guild(int(other.id)) is not None, what="the bot to be back")
+    back = await queued_in(fake, "elsewhere")
+    await store.jobs.cancel(staying, None)  # only the new one waits for the GPU
+    await render(store, back, mp4)
+    posted = await wait_until(lambda: clip_messages(fake, "elsewhere"), what="the clip after the invite")
+    assert [f"#{back}" in m["content"] for m in posted] == [True]
 
 
 async def test_a_channel_the_bot_stays_locked_out_of_has_its_clip_given_up_and_the_next_one_posted(

@@ -134,6 +134,37 @@ async def test_a_status_message_discord_refuses_is_tried_again_with_back_off(
     assert (await store.jobs.get(job.id)).status_message_id is not None  # type: ignore[union-attr]
 
 
+async def test_a_status_message_whose_edits_discord_refuses_is_edited_again_with_back_off(
+    discord_fake: DiscordFake, quick_bot: VideoBot, store: Store, db_path: Path
+) -> None:
+    """A rendering clip in a channel the bot was locked out of: its progress changes the status text every
+    pass, but a refused edit is not tried every pass; once allowed again, the message follows."""
+    fake = discord_fake
+    job = await store.jobs.enqueue(int(fake.guild.id), int(fake.channel("videos").id), 1234, spec(), 1.0)
+    await run_sql(db_path, f"UPDATE jobs SET created_at = created_at - 60 WHERE id = {job.id}")
+    status = await wait_until(lambda: fake.messages_in("videos"), what="the status message")
+    message_id = str(status[0]["id"])
+    assert await store.jobs.claim_next("gpu", [job.model]) is not None
+    locked_out = {"message": "Missing Access", "code": 50001}
+    fake.fail_next("PATCH", "/channels/{channel_id}/messages/{message_id}", 403, times=1000, body=locked_out)
+    for step in range(1, 41):  # the render goes on: new progress, a new status text, every 0.1 s
+        await run_sql(db_path, f"UPDATE jobs SET step = {step}, total_steps = 1000 WHERE id = {job.id}")
+        await asyncio.sleep(0.1)
+    tries = sum(
+        1
+        for r in fake.requests_to("PATCH", "/channels/{channel_id}/messages/{message_id}")
+        if r.params.get("message_id") == message_id
+    )
+    assert 1 <= tries <= 8, f"{tries} edits tried for 40 new texts"  # one a pass would be ~20
+    fake.faults.clear()  # allowed again
+
+    async def shows_progress() -> bool:
+        await run_sql(db_path, f"UPDATE jobs SET step = step + 1 WHERE id = {job.id}")
+        return bool(fake.edits_of(message_id))
+
+    await wait_until(shows_progress, timeout=30, what="the status message to be edited again")
+
+
 async def test_a_reroll_posted_where_it_is_asked_obeys_the_channel_allowlist(
     discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
 ) -> None:

@@ -5,6 +5,7 @@ starter told it is coming)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,72 @@ async def test_a_film_the_bot_may_not_post_is_posted_after_a_restart_once_it_may
     assert len(films_in(fake, "general")) == 1 == len(film)
     finished = await store.stories.get_story(story.id)
     assert finished is not None and finished.phase == "finished"
+
+
+def film_posts(fake: DiscordFake) -> list[dict[str, Any]]:
+    """The film's messages, wherever they were posted (each part carries a nonce of its own)."""
+    return [m for m in fake.messages.values() if str(m.get("nonce", "")).startswith("vb-film-")]
+
+
+def film_uploads(fake: DiscordFake) -> int:
+    """How many times the bot tried to upload a part of a film (taken or refused)."""
+    return sum(
+        1
+        for r in fake.requests_to("POST", MESSAGES)
+        if r.files and str((r.json or {}).get("nonce", "")).startswith("vb-film-")
+    )
+
+
+async def ended(store: Store, story_id: int, timeout: float = 30) -> Any:
+    async def check() -> Any:
+        story = await store.stories.get_story(story_id)
+        return story if story is not None and story.phase == "finished" else None
+
+    return await wait_until(check, timeout=timeout, what=f"story {story_id} to be finished")
+
+
+async def test_a_film_whose_channel_is_deleted_while_it_waits_is_given_up_and_the_story_ends(
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
+) -> None:
+    fake = discord_fake
+    cog: Any = bot.get_cog("StoryCog")
+    cog.retry_s = 0.5  # ten seconds in production
+    worker.start()
+    thread, story = await begun(fake, store)
+    fake.fail_next("POST", MESSAGES, 503)  # the first upload fails: the story waits in 'posting'
+    assert "could not be posted just now" in await say(fake, "story finish", thread)
+    posting = await store.stories.get_story(story.id)
+    assert posting is not None and posting.phase == "posting"
+
+    fake.delete_channel("general")  # an admin deletes the channel, the story's thread with it
+    finished = await ended(store, story.id)  # Discord says 404 Unknown Channel: no use trying again
+    assert finished.film_tries <= 2, finished  # given up at the first 404, not tried for ever
+    uploads = film_uploads(fake)
+    await asyncio.sleep(3 * 0.5 + 2.5)  # a few back-offs and ticks later, nothing is tried any more
+    assert film_uploads(fake) == uploads
+    assert film_posts(fake) == []
+    assert await store.stories.unfinished_stories() == []  # retention may prune its scenes now
+
+
+async def test_a_film_the_bot_stays_locked_out_of_is_given_up_after_the_give_up_time(
+    discord_fake: DiscordFake, bot: VideoBot, worker: WorkerProcess, store: Store
+) -> None:
+    fake = discord_fake
+    cog: Any = bot.get_cog("StoryCog")
+    cog.retry_s = 0.5  # ten seconds in production
+    cog.not_allowed_give_up_s = 3.0  # a day in production: time for the admins to give the right back
+    worker.start()
+    thread, story = await begun(fake, store)
+    missing = {"message": "Missing Permissions", "code": 50013}
+    fake.fail_next("POST", MESSAGES, 403, times=1000, body=missing)  # Attach Files was taken away for good
+
+    assert "could not be posted just now" in await say(fake, "story finish", thread)
+    finished = await ended(store, story.id)
+    assert finished.film_tries >= 3, finished  # tried again until the give-up time was over
+    uploads = film_uploads(fake)
+    assert uploads >= 3
+    fake.faults.clear()  # allowed again, too late: the story is over, its film is not posted any more
+    await asyncio.sleep(3 * 0.5 + 2.5)
+    assert film_uploads(fake) == uploads
+    assert film_posts(fake) == []
+    assert "This story is finished" in await say(fake, "story finish", thread)

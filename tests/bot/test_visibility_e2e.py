@@ -2,14 +2,17 @@
 channel is told "there is no clip #N" by /show, /bridge and /verify, exactly as for a number nobody
 used, and /top leaves it out (also when a member who can see it asks in an ordinary channel, where the
 list is public); the web gallery shows only clips posted where @everyone could see them. Deleting a
-clip deletes its original and every /show copy, whichever 🗑️ was pressed; and /show says "thinking…"
-before it uploads the video.
+clip deletes its original and every /show copy, whichever 🗑️ was pressed; /show says "thinking…"
+before it uploads the video, and /top before it looks through the clips. A bridge never carries a
+staff clip's frames out of #staff, nor does its note point at a bridge in #staff; the start-up pass
+asks Discord once per channel, and not again at every start about one it may not look at.
 
 The clips are rendered beforehand (stored as a worker stores them); the real bot posts them."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +106,13 @@ async def test_a_staff_channels_clip_is_no_clip_to_members_who_cannot_view_it(
     listed = top_list(await command(fake, "top", {"period": "day"}, user="alice", channel=staff))
     assert "a paper boat" in listed and "staff party" in listed
 
+    # not even staff may bridge a #staff clip into #general's thread: everyone there would see it
+    before = len(fake.messages_in("general"))
+    bridge = {"from": str(plain.id), "to": str(secret.id)}
+    refused = await private_answer(fake, "bridge", bridge, user="alice")
+    assert refused == f"There is no clip #{secret.id} on this server."
+    assert len(fake.messages_in("general")) == before  # nothing queued, nothing posted
+
     # alice may view #staff: she may show it (there), and check it
     shown = await command(fake, "show", {"job": secret.id}, user="alice", channel=staff)
     assert shown["attachments"] and f"#{secret.id}" in shown["content"] and not shown["flags"] & 64
@@ -140,7 +150,7 @@ async def test_the_gallery_shows_only_clips_posted_where_everyone_could_view_the
     bot = await bot_runner.start()
     await wait_until(lambda: backfill_done(bot), what="the start-up pass")
     assert await gallery_ids() == [plain.id]
-    assert not (await store.jobs.get(secret.id)).public_channel  # type: ignore[union-attr]
+    assert (await store.jobs.get(secret.id)).public_channel is False  # type: ignore[union-attr]
 
 
 async def _recorded(store: Store, *job_ids: int) -> bool:
@@ -207,3 +217,107 @@ async def test_deleting_a_clip_on_any_copy_deletes_it_everywhere(
     await wait_until(lambda: all(c["id"] not in fake.messages for c in copies), what="the copies deleted")
     assert str(second.message_id) not in fake.messages
     assert [m for m in fake.messages_in("videos") if m.get("attachments")] == []
+
+
+async def test_top_says_thinking_before_it_looks_through_the_clips(
+    discord_fake: DiscordFake, bot_runner: BotRunner, store: Store, mp4: bytes
+) -> None:
+    fake = discord_fake
+    fake.add_user("alice")
+    await bot_runner.start()
+    clip = await job_posted(store, (await rendered(store, fake, mp4, "general", "alice", "a kite")).id)
+    await store.votes.vote(clip.id, int(fake.owner.id), 1)
+    handle = await fake.slash_command("top", {"period": "day"}, user="alice")
+    reply = await handle.wait_reply(timeout=30)
+    # "thinking…" first, public as the list is, then the list fills it in
+    assert handle.callback_type == DEFERRED, handle.response
+    assert not handle.ephemeral and "a kite" in top_list(reply)
+
+
+def channel_fetches(fake: DiscordFake, channel: Channel) -> int:
+    return len(
+        [r for r in fake.requests_to("GET", "/channels/{channel_id}") if r.params["channel_id"] == channel.id]
+    )
+
+
+async def test_the_start_up_pass_asks_once_per_channel_and_not_again_where_it_is_refused(
+    discord_fake: DiscordFake, bot_runner: BotRunner, store: Store, mp4: bytes, db_path: Path
+) -> None:
+    fake = discord_fake
+    fake.add_user("alice")
+    await bot_runner.start()
+    locked = await fake.add_thread("locked away")
+    old = await fake.add_thread("old clips")
+    refused = await job_posted(store, (await rendered(store, fake, mp4, locked, "alice", "a secret")).id)
+    clips = [
+        await job_posted(store, (await rendered(store, fake, mp4, old, "alice", f"clip {n}")).id)
+        for n in range(3)
+    ]
+    await bot_runner.stop()
+    await run_sql(db_path, "UPDATE jobs SET public_channel = NULL")
+    locked.archived = old.archived = True  # archived threads: not in the bot's cache, asked of Discord
+    fetched_before = channel_fetches(fake, old), channel_fetches(fake, locked)
+    fake.fail_next("GET", "/channels/{channel_id}", 403)  # the first clip's thread: the bot may not look
+
+    bot = await bot_runner.start()
+    await wait_until(lambda: backfill_done(bot), what="the start-up pass")
+    assert channel_fetches(fake, old) == fetched_before[0] + 1  # one look at the thread, for three clips
+    assert channel_fetches(fake, locked) == fetched_before[1] + 1
+    for clip in clips:
+        assert (await store.jobs.get(clip.id)).public_channel is True  # type: ignore[union-attr]
+    assert (await store.jobs.get(refused.id)).public_channel is False  # type: ignore[union-attr]
+
+    await bot_runner.stop()
+    bot = await bot_runner.start()
+    await wait_until(lambda: backfill_done(bot), what="the next start-up pass")
+    assert channel_fetches(fake, locked) == fetched_before[1] + 1  # not asked again
+
+
+async def test_a_bridge_carries_no_staff_frames_out_and_no_note_points_into_staff(
+    discord_fake: DiscordFake, bot_runner: BotRunner, store: Store, mp4: bytes
+) -> None:
+    fake = discord_fake
+    staff = staff_channel(fake)
+    fake.add_user("alice", roles=("Staff",))
+    await bot_runner.start()
+    secret = await job_posted(store, (await rendered(store, fake, mp4, staff, "alice", "the staff party")).id)
+    plain = await job_posted(store, (await rendered(store, fake, mp4, "general", "alice", "a paper boat")).id)
+    note_at = fake.channel(str(plain.thread_id)) if plain.thread_id else fake.channel("general")
+    notes_before = len(fake.messages_in(note_at))
+
+    # a bridge queued before /bridge refused this (from #general into #staff): posted in #general's
+    # thread, it holds #staff's frames, so the web gallery does not show it
+    early = await store.jobs.enqueue(
+        int(fake.guild.id),
+        int(plain.thread_id or plain.channel_id),
+        int(fake.user("alice").id),
+        replace(spec("into the party"), continues=plain.id, bridges_to=secret.id),
+        1.0,
+        parent_id=plain.id,
+        kind="bridge",
+    )
+    await finish(store, early, mp4)
+    await job_posted(store, early.id)
+    await wait_until(lambda: _recorded(store, early.id), what="the early bridge's channel recorded")
+    assert (await store.jobs.get(early.id)).public_channel is False  # type: ignore[union-attr]
+
+    # from #staff to #general, asked in #staff: posted in #staff; #general's thread is not told of it
+    ack = await fake.slash_command(
+        "bridge", {"from": str(secret.id), "to": str(plain.id)}, user="alice", channel=staff
+    )
+    await ack.wait_reply(timeout=30)
+    queued = await store.jobs.get(early.id + 1)
+    assert queued is not None and queued.kind == "bridge", ack.response
+    await finish(store, queued, mp4)
+    posted = await job_posted(store, queued.id)
+    await wait_until(lambda: _recorded(store, posted.id), what="the bridge's channel recorded")
+    await asyncio.sleep(0.5)  # the note, were there one, is sent as the bridge is posted
+    notes = fake.messages_in(note_at)[notes_before:]
+    assert not [m for m in notes if f"#{posted.id}" in str(m.get("content"))], notes
+
+
+async def finish(store: Store, job: Job, mp4: bytes) -> None:
+    """A worker renders ``job``."""
+    assert await store.jobs.claim_next("w1", [job.model]) is not None
+    ref = await store.jobs.put_media(job.id, mp4, b"\x89PNG poster")
+    assert await store.jobs.finish(job.id, "w1", JobResult(ref, len(mp4), 48, 32, 12, 12.0, 1.0))

@@ -283,6 +283,16 @@ class DiscordFake:
             self.channels.pop(channel_id)
         self._spawn(self.gateway.dispatch("GUILD_DELETE", {"id": guild.id}, intent=INTENT_GUILDS))
 
+    def invite_bot(self, guild: Guild) -> None:
+        """The bot is added to a server again (after :meth:`remove_bot`): GUILD_CREATE with its channels."""
+        self.guilds[guild.id] = guild
+        for channel in guild.channels.values():
+            self.channels[channel.id] = channel
+        payload = guild.payload()
+        payload.pop("unavailable", None)  # a guild joined, not one back from an outage (Discord's way)
+        payload["members"] = [m.payload() for m in guild.members.values() if m.user.id == self.bot_user.id]
+        self._spawn(self.gateway.dispatch("GUILD_CREATE", payload, intent=INTENT_GUILDS))
+
     def add_user(
         self,
         name: str,

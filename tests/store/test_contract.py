@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -475,7 +476,7 @@ async def test_settings_default_then_persist_changes(store: Store) -> None:
         allowed_channel_ids=[7, 5],
         role_weights={99: 2.0},
         nsfw_allowed=True,
-        blocked_words=["gore", " Gore ", "gore"],
+        blocked_words=["gore", " Gore ", "gore", "\u200b", "\u00ad\u200d"],  # invisible ones are no words
         max_queued_per_user=4,
     )
     again = await store.settings.get_settings(GUILD)
@@ -485,6 +486,10 @@ async def test_settings_default_then_persist_changes(store: Store) -> None:
     assert again.allows_channel(5) and not again.allows_channel(6)
     assert again.blocked_word_in("so much GORE here") == "gore"
     assert again.blocked_word_in("gorgeous sunset") is None
+    assert again.blocked_words == ("gore", "Gore") and again.blocked_word_in("a dog. a cat!") is None
+    stored_before = replace(again, blocked_words=("\u200b", "gore"))  # kept by an older version
+    assert stored_before.blocked_word_in("a dog. a cat!") is None
+    assert stored_before.blocked_word_in("gore!") == "gore"
     assert (await store.settings.get_settings(GUILD + 1)).nsfw_allowed is False  # other guilds untouched
 
 

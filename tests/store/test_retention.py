@@ -67,6 +67,21 @@ async def test_a_clip_posted_before_the_cutoff_loses_its_files_and_keeps_its_row
     assert (await store.retention.prune_media(clock.now - WEEK)).clips == ()  # once
 
 
+async def test_a_clip_that_could_never_be_posted_loses_its_files_after_the_period_too(
+    store: Store, clock: FakeClock
+) -> None:
+    """Its channel was deleted before the post: the bot settled it as failed, with its files still kept."""
+    job = await store.jobs.enqueue(GUILD, CHANNEL, ALICE, spec(), 30.0)
+    await render(store, job)
+    assert await store.jobs.fail_delivery(job.id, "channel_gone")
+    assert await store.jobs.mark_posted(job.id, None, None)
+    clock.advance(WEEK - 60)
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == ()
+    clock.advance(120)
+    assert (await store.retention.prune_media(clock.now - WEEK)).clips == (job.id,)
+    assert await store.jobs.get_media(job.id) is None
+
+
 async def test_a_finished_clip_not_posted_yet_is_kept_however_old(store: Store, clock: FakeClock) -> None:
     await generous_caps(store)
     waiting = await render(store, await store.jobs.enqueue(GUILD, CHANNEL, ALICE, spec(), 30.0))

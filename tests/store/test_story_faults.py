@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from db.store import Store
+from db.store import Store, stories
 from db.store.stories import Story, StoryRefused
 from tests.store.conftest import FakeClock
 from tests.store.helpers import CHANNEL, GUILD
@@ -81,3 +81,31 @@ async def test_a_process_that_stopped_mid_upload_leaves_the_film_to_the_next_onc
     clock.advance(1)
     claimed = await store.stories.claim_film(story.id, LEASE_S)
     assert claimed is not None and (claimed.film_parts_sent, claimed.film_tries) == (0, 0)
+
+
+def test_the_time_a_film_has_failed_for_is_the_back_offs_between_its_tries() -> None:
+    failing = stories.film_failing_s  # the least time from the first failed upload to the n-th
+    assert [failing(n, RETRY_S, MAX_S) for n in range(1, 5)] == [0.0, 10.0, 30.0, 70.0]
+    assert failing(0, RETRY_S, MAX_S) == 0.0
+    # 10 + 20 + … + 640 s, then a try every 15 minutes: a day of tries is about a hundred of them
+    assert failing(8, RETRY_S, MAX_S) == 1270.0
+    assert failing(9, RETRY_S, MAX_S) == 1270.0 + MAX_S
+    assert failing(102, RETRY_S, MAX_S) < 24 * 3600 <= failing(103, RETRY_S, MAX_S)
+    assert failing(10**9, RETRY_S, MAX_S) == 1270.0 + (10**9 - 8) * MAX_S  # no loop of a billion
+
+
+async def test_a_film_given_up_ends_its_story_so_its_scenes_may_be_pruned(
+    store: Store, clock: FakeClock
+) -> None:
+    story, film = await in_round(store, clock)
+    assert await store.stories.start_posting(story.id, film, LIMIT, from_phase="round", lease_s=LEASE_S)
+    assert await store.stories.film_failed(story.id, RETRY_S, MAX_S) == 1
+    assert await store.stories.give_up_film(story.id)  # its channel is gone
+    assert not await store.stories.give_up_film(story.id)  # once
+    done = await store.stories.get_story(story.id)
+    assert done is not None and done.phase == "finished" and done.finished_at == clock.now
+    assert done.film_job_id == film  # what the film was to be made from is kept
+    assert await store.stories.unfinished_stories() == []
+    clock.advance(MAX_S)
+    assert await store.stories.claim_film(story.id, LEASE_S) is None  # nobody tries again
+    assert await store.stories.film_failed(story.id, RETRY_S, MAX_S) == 0
