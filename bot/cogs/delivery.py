@@ -29,6 +29,7 @@ from bot.background import one_pass
 from bot.clipcheck import clip_problem
 from bot.clips import clip_message, style_of
 from bot.credentials import sign_for
+from bot.discord_errors import not_allowed, place_gone
 from bot.profiles import keep_profiles
 from bot.status import StatusBoard, edit_status
 from bot.text import status_message, thread_name
@@ -38,9 +39,6 @@ from db.store.models import posting_order
 log = logging.getLogger(__name__)
 
 THREAD_EXISTS = 160004  # Discord: "A thread has already been created for this message"
-# Discord's codes for a channel, thread or server that is gone, and for a channel the bot may not post in
-GONE_CODES = frozenset({10003, 10004})  # Unknown Channel, Unknown Guild (404)
-NOT_ALLOWED_CODES = frozenset({50001, 50013})  # Missing Access, Missing Permissions (403)
 UPLOAD_TOO_LARGE = 40005  # Discord: "Request entity too large" (with HTTP 413): over the upload limit
 MiB = 1024 * 1024
 OUTAGE_MAX_PAUSE_S = 30.0  # the longest wait between tries while the job store is away
@@ -66,9 +64,9 @@ def unpostable(exc: discord.HTTPException, failing_for_s: float, give_up_s: floa
     """Why a post that failed with ``exc`` will never succeed (a failure code), or None to try again:
     its channel, thread or server is gone; or the bot has not been allowed to post there for
     ``give_up_s`` (failing for ``failing_for_s`` now)."""
-    if isinstance(exc, discord.NotFound) and exc.code in GONE_CODES:
+    if place_gone(exc):
         return "channel_gone"
-    if isinstance(exc, discord.Forbidden) and exc.code in NOT_ALLOWED_CODES and failing_for_s >= give_up_s:
+    if not_allowed(exc) and failing_for_s >= give_up_s:
         return "cannot_post_here"
     return None
 

@@ -56,6 +56,7 @@ from bot.app import VideoBot
 from bot.background import one_pass, stop
 from bot.clips import clip_first_frame, extend_spec, style_of
 from bot.credentials import sign_film
+from bot.discord_errors import not_allowed, place_gone
 from bot.film import FilmError, fit_film
 from bot.i18n import t
 from bot.replies import Interaction, RefusedError, answer, is_moderator, report_error, think
@@ -89,8 +90,6 @@ FILM_RETRY_MAX_S = 900.0  # ... and at least this often
 # (stories.film_failing_s): a restart forgets nothing, and the time the bot was down is not counted.
 FILM_NOT_ALLOWED_GIVE_UP_S = 24 * 3600.0
 FILM_GIVE_UP_S = 3 * 24 * 3600.0
-GONE_CODES = frozenset({10003, 10004})  # Unknown Channel, Unknown Guild (404), as in bot.cogs.delivery
-NOT_ALLOWED_CODES = frozenset({50001, 50013})  # Missing Access, Missing Permissions (403)
 FILM_KEPT = 4  # films kept made (fitted, signed) between their tries, the latest first to stay
 # what came of posting a film (StoryCog.send_film)
 FilmSent = Literal["posted", "later", "failed", "given_up"]
@@ -106,14 +105,9 @@ POST_ERRORS: tuple[type[BaseException], ...] = (
 def film_gone(exc: BaseException, guild_known: bool) -> bool:
     """Whether a film's upload that failed with ``exc`` can never succeed: its channel, thread or
     server is gone (404), or Discord refuses it while the bot is not in the story's server any more."""
-    if isinstance(exc, discord.NotFound) and exc.code in GONE_CODES:
+    if place_gone(exc):
         return True
     return not guild_known and isinstance(exc, discord.Forbidden | discord.NotFound)
-
-
-def film_not_allowed(exc: BaseException) -> bool:
-    """Whether a film's upload failed because the bot may not post it there (403)."""
-    return isinstance(exc, discord.Forbidden) and exc.code in NOT_ALLOWED_CODES
 
 
 def refused_text(locale: str, refused: StoryRefused) -> str:
@@ -909,7 +903,7 @@ class StoryCog(commands.Cog):
             failing_s = film_failing_s(tries, self.retry_s, self.retry_max_s)
             if (
                 film_gone(exc, self.bot.get_guild(story.guild_id) is not None)
-                or (film_not_allowed(exc) and failing_s >= self.not_allowed_give_up_s)
+                or (not_allowed(exc) and failing_s >= self.not_allowed_give_up_s)
                 or failing_s >= self.give_up_s
             ):
                 return await self.give_up_film(story, tries, exc)

@@ -39,10 +39,12 @@ async def make_clip(
     assert handle.ephemeral and "Queued as #" in handle.original["content"]  # type: ignore[index]
     job_id = int(handle.original["content"].split("#")[1].split(":")[0])  # type: ignore[index]
     await job_in_state(store, job_id, "done")
-    return await wait_until(
+    message = await wait_until(
         lambda: next((m for m in clip_messages(fake, "general") if f"#{job_id}" in m["content"]), None),
         what="the clip message",
     )
+    await job_posted(store, job_id)  # its thread is open and its post recorded, a moment after it appears
+    return message
 
 
 async def test_video_command_posts_a_playable_clip_with_buttons_and_a_thread(
