@@ -2025,10 +2025,15 @@ def smoke_table(report: SmokeReport) -> str:
     return "\n".join(lines)
 
 
-def write_smoke(report: SmokeReport, path: Path = RESULTS) -> None:
+def append_results(title: str, table: str, path: Path = RESULTS) -> None:
+    """Add a run's table to ``path`` (bench/RESULTS.md) under a heading with the time and ``title``."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     with path.open("a", encoding="utf-8") as out:
-        out.write(f"\n## {stamp} · {report.card} · smoke\n\n{smoke_table(report)}\n")
+        out.write(f"\n## {stamp} · {title}\n\n{table}\n")
+
+
+def write_smoke(report: SmokeReport, path: Path = RESULTS) -> None:
+    append_results(f"{report.card} · smoke", smoke_table(report), path)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -2476,9 +2481,7 @@ def hd_table(report: HDReport) -> str:
 
 
 def write_hd(report: HDReport, path: Path = RESULTS) -> None:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    with path.open("a", encoding="utf-8") as out:
-        out.write(f"\n## {stamp} · {report.card} · HD\n\n{hd_table(report)}\n")
+    append_results(f"{report.card} · HD", hd_table(report), path)
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -2543,9 +2546,7 @@ def markdown_table(report: Report) -> str:
 
 
 def write_results(report: Report, path: Path = RESULTS) -> None:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    with path.open("a", encoding="utf-8") as out:
-        out.write(f"\n## {stamp} · {report.card}\n\n{markdown_table(report)}\n")
+    append_results(report.card, markdown_table(report), path)
 
 
 @contextmanager

@@ -42,7 +42,6 @@ On the lent GPU machine (no network; its image had torch 2.11 and no diffusers o
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import logging
 import math
@@ -73,6 +72,7 @@ from bench.gpu import (
     _component,
     _failure,
     _FiniteWatch,
+    append_results,
     card_name,
     free_memory,
     on_meta,
@@ -570,9 +570,7 @@ def styles_table(report: StylesReport) -> str:
 
 
 def write_styles(report: StylesReport, path: Path = RESULTS) -> None:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    with path.open("a", encoding="utf-8") as out:
-        out.write(f"\n## {stamp} · {report.card} · styles\n\n{styles_table(report)}\n")
+    append_results(f"{report.card} · styles", styles_table(report), path)
 
 
 def failed(report: StylesReport) -> bool:

@@ -14,7 +14,6 @@ the author agreed to be named) are recorded for the web gallery (:mod:`bot.profi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import logging
 import time
@@ -33,6 +32,7 @@ from bot.discord_errors import not_allowed, place_gone
 from bot.profiles import keep_profiles
 from bot.status import StatusBoard, edit_status
 from bot.text import status_message, thread_name
+from bot.visibility import delete_message
 from db.store import Job
 from db.store.models import posting_order
 
@@ -300,10 +300,7 @@ class DeliveryCog(commands.Cog):
         member who deleted a clip must not see it come back, nor hear it "could not be posted"); a
         status message of it that is still there goes too."""
         if job.status_message_id is not None:
-            channel = await self.bot.messageable(job.channel_id)
-            partial = channel.get_partial_message(job.status_message_id)  # type: ignore[attr-defined]
-            with contextlib.suppress(discord.NotFound):
-                await partial.delete()
+            await delete_message(self.bot, job.channel_id, job.status_message_id)
         await self.bot.store.jobs.mark_posted(job.id, None, None)
 
     async def undeliverable(

@@ -45,8 +45,9 @@ class BotRunner:
         self.bot: VideoBot | None = None
         self.task: asyncio.Task[None] | None = None
 
-    async def start(self) -> VideoBot:
-        config = BotConfig(token=self.fake.token, database_url=str(self.db_path))
+    async def start(self, **settings: Any) -> VideoBot:
+        """The bot, with ``settings`` for its :class:`BotConfig` (intervals a test shortens …)."""
+        config = BotConfig(token=self.fake.token, database_url=str(self.db_path), **settings)
         bot = VideoBot(config, self.catalog, guild_ready_timeout=0.1)
         self.bot = bot
         self.task = asyncio.create_task(bot.start(config.token))

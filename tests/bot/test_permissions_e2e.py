@@ -7,16 +7,13 @@ message Discord refuses is tried again with a capped back-off, not every pass. A
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.app import VideoBot
-from bot.config import BotConfig
-from db.presets import PresetCatalog
 from db.store import Store
-from tests.bot.conftest import WorkerProcess, job_posted, run_sql, wait_until
+from tests.bot.conftest import BotRunner, WorkerProcess, job_posted, run_sql, wait_until
 from tests.bot.test_video_e2e import make_clip
 from tests.discord_fake import Channel, DiscordFake
 from tests.discord_fake.models import (
@@ -100,20 +97,9 @@ async def test_in_a_thread_it_is_send_messages_in_threads_that_counts(
 
 
 @pytest.fixture
-async def quick_bot(
-    discord_fake: DiscordFake, db_path: Path, catalog: PresetCatalog
-) -> AsyncIterator[VideoBot]:
+async def quick_bot(bot_runner: BotRunner) -> VideoBot:
     """The bot with a status board that looks every 0.2 s (a test's minutes in seconds)."""
-    config = BotConfig(
-        token=discord_fake.token, database_url=str(db_path), status_interval_s=0.2, delivery_interval_s=0.1
-    )
-    bot = VideoBot(config, catalog, guild_ready_timeout=0.1)
-    task = asyncio.create_task(bot.start(config.token))
-    await discord_fake.wait_until_ready()
-    await asyncio.wait_for(bot.wait_until_ready(), 15)
-    yield bot
-    await bot.close()
-    await asyncio.wait_for(task, 15)
+    return await bot_runner.start(status_interval_s=0.2, delivery_interval_s=0.1)
 
 
 async def test_a_status_message_discord_refuses_is_tried_again_with_back_off(

@@ -6,18 +6,14 @@ member's language."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.app import VideoBot
 from bot.config import BotConfig, ConfigError
-from db.presets import PresetCatalog
 from db.store import Store
-from tests.bot.conftest import WorkerProcess, wait_until
+from tests.bot.conftest import BotRunner, WorkerProcess, wait_until
 from tests.bot.test_pictures_e2e import picture
 from tests.bot.test_video_e2e import make_clip
 from tests.discord_fake import DiscordFake
@@ -26,23 +22,9 @@ KEEP_S = 1.5  # the retention period of this test's bot, in seconds
 
 
 @pytest.fixture
-async def short_memory_bot(
-    discord_fake: DiscordFake, db_path: Path, catalog: PresetCatalog
-) -> AsyncIterator[VideoBot]:
+async def short_memory_bot(bot_runner: BotRunner) -> VideoBot:
     """The real bot, keeping clips ``KEEP_S`` seconds after posting and pruning five times a second."""
-    config = BotConfig(
-        token=discord_fake.token,
-        database_url=str(db_path),
-        media_days=KEEP_S / 86_400,
-        retention_interval_s=0.2,
-    )
-    bot = VideoBot(config, catalog, guild_ready_timeout=0.1)
-    task = asyncio.create_task(bot.start(config.token))
-    await discord_fake.wait_until_ready()
-    await asyncio.wait_for(bot.wait_until_ready(), 15)
-    yield bot
-    await bot.close()
-    await asyncio.wait_for(task, 15)
+    return await bot_runner.start(media_days=KEEP_S / 86_400, retention_interval_s=0.2)
 
 
 def attachment_bytes(fake: DiscordFake, message: dict[str, Any]) -> bytes:
